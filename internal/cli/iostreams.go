@@ -1,0 +1,17 @@
+package cli
+
+import (
+	"os"
+
+	"golang.org/x/term"
+)
+
+// SystemIO returns the process's streams.
+func SystemIO() IOStreams {
+	return IOStreams{
+		In:          os.Stdin,
+		Out:         os.Stdout,
+		ErrOut:      os.Stderr,
+		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
+	}
+}

@@ -1,0 +1,135 @@
+// Package cli holds rcgen's commands: flag parsing, the options structs, and
+// the flow from answers to written files.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
+var Version = ""
+
+// version returns the rcgen version: the ldflags value, else the module
+// version go install recorded, else "dev".
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// usageError marks invalid input: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err}
+}
+
+// Env is what a command needs from the outside world; tests replace it.
+type Env struct {
+	IO IOStreams
+	// Detector reads the host; nil means the real machine.
+	Detect func() (sizing.Host, error)
+	// Getenv reads the environment (RCGEN_NO_INPUT and friends).
+	Getenv func(string) string
+}
+
+// Main runs rcgen with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	env := Env{
+		IO:     SystemIO(),
+		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
+		Getenv: os.Getenv,
+	}
+	return Run(context.Background(), env, os.Args[1:])
+}
+
+// Run executes rcgen with args and returns the exit code.
+func Run(ctx context.Context, env Env, args []string) int {
+	root := NewRootCmd(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
+	var ue *usageError
+	var fe *spec.FieldError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &fe):
+		return ExitUsage
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	default:
+		return ExitError
+	}
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rcgen",
+		Short: "Generate a complete, validated Docker Compose deployment of Rocket.Chat",
+		Long: `rcgen sizes a deployment of Rocket.Chat for a host (its cores and memory)
+and writes it as Docker Compose files: app processes behind Caddy with
+automatic HTTPS, a MongoDB replica set, Prometheus and Grafana. Every file is
+validated before anything is written.`,
+		Example: `  # A deployment for this host on defaults (http://localhost), no questions:
+  rcgen generate --yes
+
+  # A public server with Let's Encrypt:
+  rcgen generate --domain chat.example.com --email admin@example.com
+
+  # Size for another machine, with an Enterprise licence:
+  rcgen generate --cpus 8 --memory 16GiB --license-file rocketchat.license \
+    --domain chat.example.com --email admin@example.com --mongodb-members 3`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(env.IO.In)
+	root.SetOut(env.IO.Out)
+	root.SetErr(env.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
+	})
+	root.AddCommand(newGenerateCmd(env))
+	return root
+}
+
+// IOStreams are the standard streams and whether they are terminals.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Interactive is true when stdin and stdout are both terminals.
+	Interactive bool
+}

@@ -1,0 +1,177 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// checkDir is where the checks pretend the deployment lives; compose-go
+// resolves relative bind mounts against it.
+const checkDir = "/rcgen-check"
+
+// LoadCompose loads the rendered compose file with compose-go, the loader
+// `docker compose` uses: schema, interpolation against the rendered .env,
+// and its consistency checks. Nothing is read from disk.
+func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
+	cf, ok := files.Get(ComposeFile)
+	if !ok {
+		return nil, fmt.Errorf("%s was not rendered", ComposeFile)
+	}
+	env := map[string]string{}
+	if ef, ok := files.Get(EnvFile); ok {
+		env = ParseEnv(ef.Content)
+	}
+	details := types.ConfigDetails{
+		WorkingDir:  checkDir,
+		ConfigFiles: []types.ConfigFile{{Filename: path.Join(checkDir, ComposeFile), Content: cf.Content}},
+		Environment: env,
+	}
+	p, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+		o.ResolvePaths = true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ComposeFile, err)
+	}
+	return p, nil
+}
+
+// Check validates a rendered deployment before anything is written: the
+// compose file must load, and rcgen's own invariants must hold. Every problem
+// is reported, each naming its file.
+func Check(ctx context.Context, files Files) error {
+	p, err := LoadCompose(ctx, files)
+	if err != nil {
+		return err
+	}
+	return errors.Join(Invariants(p, files)...)
+}
+
+// oneShots are services that run to completion (others wait for them with
+// service_completed_successfully).
+func oneShots(p *types.Project) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range p.Services {
+		for dep, d := range s.DependsOn {
+			if d.Condition == types.ServiceConditionCompletedSuccessfully {
+				m[dep] = true
+			}
+		}
+	}
+	return m
+}
+
+// scratchImages are images built FROM scratch: nothing inside can run a
+// health check, so Prometheus watches them (their "up" series) instead.
+var scratchImages = map[string]bool{
+	spec.MongoDBExporterImage: true,
+	spec.NATSExporterImage:    true,
+}
+
+// hostPaths are the host directories a service may mount that rcgen does
+// not generate (node-exporter reads the host's root file system read-only).
+var hostPaths = map[string]string{"/": "node-exporter"}
+
+// Invariants checks the rules every rcgen deployment keeps.
+func Invariants(p *types.Project, files Files) []error {
+	var errs []error
+	bad := func(svc, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: service %s: %s", ComposeFile, svc, fmt.Sprintf(format, a...)))
+	}
+	once := oneShots(p)
+	names := p.ServiceNames()
+	slices.Sort(names)
+	for _, name := range names {
+		s := p.Services[name]
+		if err := checkImage(s.Image); err != nil {
+			bad(name, "%v", err)
+		}
+		for dep := range s.DependsOn {
+			if _, ok := p.Services[dep]; !ok {
+				bad(name, "depends on %s, which does not exist", dep)
+			}
+		}
+		if s.Restart == "" {
+			bad(name, "has no restart policy")
+		}
+		if s.Logging == nil || s.Logging.Options["max-size"] == "" {
+			bad(name, "has no log rotation (logging.options.max-size)")
+		}
+		if s.Deploy == nil || s.Deploy.Resources.Limits == nil || s.Deploy.Resources.Limits.MemoryBytes == 0 {
+			bad(name, "has no memory limit")
+		}
+		if !once[name] && !scratchImages[s.Image] {
+			if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
+				bad(name, "is long-running but has no health check")
+			}
+		}
+		if !once[name] {
+			if s.Restart == types.RestartPolicyNo {
+				bad(name, "is long-running but never restarts")
+			}
+		}
+		for _, port := range s.Ports {
+			public := port.HostIP == "" || port.HostIP == "0.0.0.0" || port.HostIP == "::"
+			if public && name != "caddy" {
+				bad(name, "publishes port %s on every interface; only the proxy may (use 127.0.0.1)", port.Published)
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if owner, ok := hostPaths[v.Source]; ok && owner == name && v.ReadOnly {
+				continue
+			}
+			rel, ok := strings.CutPrefix(v.Source, checkDir+"/")
+			if !ok {
+				bad(name, "mounts %s from outside the deployment directory", v.Source)
+				continue
+			}
+			if !generated(files, rel) {
+				bad(name, "mounts ./%s, which rcgen did not generate", rel)
+			}
+			if !v.ReadOnly {
+				bad(name, "mounts ./%s writable; generated files are mounted read-only", rel)
+			}
+		}
+	}
+	return errs
+}
+
+// generated reports whether rel is a generated file or a directory holding one.
+func generated(files Files, rel string) bool {
+	for _, f := range files {
+		if f.Path == rel || strings.HasPrefix(f.Path, rel+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkImage requires an explicit version tag: not missing, not latest, and
+// with a digit in it.
+func checkImage(image string) error {
+	ref := image
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return nil // pinned by digest
+	}
+	slash := strings.LastIndex(ref, "/")
+	colon := strings.LastIndex(ref, ":")
+	if colon <= slash {
+		return fmt.Errorf("image %s has no tag: pin an explicit version", image)
+	}
+	tag := ref[colon+1:]
+	if tag == "latest" || !strings.ContainsAny(tag, "0123456789") {
+		return fmt.Errorf("image %s is not pinned to a version (tag %q)", image, tag)
+	}
+	return nil
+}

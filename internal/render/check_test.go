@@ -1,0 +1,139 @@
+package render_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/rcgen/rcgen/internal/render"
+)
+
+func load(t *testing.T, files render.Files) *types.Project {
+	t.Helper()
+	p, err := render.LoadCompose(context.Background(), files)
+	if err != nil {
+		t.Fatalf("compose-go rejects the generated compose file: %v", err)
+	}
+	return p
+}
+
+// TestComposeShape checks, on every profile, what an operator relies on:
+// one service per app process with the right environment, the MongoDB
+// members, NATS only with several processes, and only the proxy on a
+// public port.
+func TestComposeShape(t *testing.T) {
+	for _, pr := range profiles {
+		t.Run(pr.name, func(t *testing.T) {
+			files := generate(t, pr)
+			p := load(t, files)
+			env := render.ParseEnv(mustGet(t, files, render.EnvFile).Content)
+
+			var apps, members []string
+			for _, name := range p.ServiceNames() {
+				switch {
+				case strings.HasPrefix(name, "rocketchat-"):
+					apps = append(apps, name)
+				case strings.HasPrefix(name, "mongodb-") && name != "mongodb-init" && name != "mongodb-prepare" && name != "mongodb-exporter":
+					members = append(members, name)
+				}
+			}
+			if len(apps) == 0 {
+				t.Fatal("no app process")
+			}
+			var hosts []string
+			for _, m := range members {
+				hosts = append(hosts, m+":27017")
+			}
+			slices.Sort(hosts)
+			for _, name := range apps {
+				s := p.Services[name]
+				e := s.Environment
+				wantURL := fmt.Sprintf("mongodb://rocketchat:%s@%s/rocketchat?replicaSet=rs0&authSource=admin", env[render.EnvMongoRocketChatPassword], strings.Join(hosts, ","))
+				if got := *e["MONGO_URL"]; got != wantURL {
+					t.Errorf("%s MONGO_URL = %q, want %q", name, got, wantURL)
+				}
+				if got := *e["ROOT_URL"]; got != env["ROOT_URL"] || got == "" {
+					t.Errorf("%s ROOT_URL = %q, want the .env value %q", name, got, env["ROOT_URL"])
+				}
+				if got := *e["INSTANCE_IP"]; got != name {
+					t.Errorf("%s INSTANCE_IP = %q, want its service name", name, got)
+				}
+				if *e["OVERWRITE_SETTING_Prometheus_Enabled"] != "true" || *e["OVERWRITE_SETTING_Prometheus_Port"] != "9458" {
+					t.Errorf("%s does not enable metrics on 9458", name)
+				}
+				if !strings.HasPrefix(*e["NODE_OPTIONS"], "--max-old-space-size=") {
+					t.Errorf("%s NODE_OPTIONS = %q", name, *e["NODE_OPTIONS"])
+				}
+				_, hasNATS := e["TRANSPORTER"]
+				if hasNATS != (len(apps) > 1) {
+					t.Errorf("%s: TRANSPORTER set = %v with %d processes", name, hasNATS, len(apps))
+				}
+				if hasNATS && *e["TRANSPORTER"] != "monolith+nats://nats:4222" {
+					t.Errorf("%s TRANSPORTER = %q", name, *e["TRANSPORTER"])
+				}
+				if d, ok := s.DependsOn["mongodb-init"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+					t.Errorf("%s does not wait for mongodb-init to complete", name)
+				}
+				for _, m := range members {
+					if d, ok := s.DependsOn[m]; !ok || d.Condition != types.ServiceConditionHealthy {
+						t.Errorf("%s does not wait for %s to be healthy", name, m)
+					}
+				}
+			}
+			_, nats := p.Services["nats"]
+			if nats != (len(apps) > 1) {
+				t.Errorf("nats present = %v with %d app processes", nats, len(apps))
+			}
+			if errs := render.Invariants(p, files); len(errs) > 0 {
+				t.Errorf("invariants broken: %v", errs)
+			}
+		})
+	}
+}
+
+func mustGet(t *testing.T, files render.Files, path string) render.File {
+	t.Helper()
+	f, ok := files.Get(path)
+	if !ok {
+		t.Fatalf("%s was not generated", path)
+	}
+	return f
+}
+
+// TestInvariantsCatchBreakage breaks a good compose file in the ways the
+// invariants guard against and checks each is reported, naming the service.
+func TestInvariantsCatchBreakage(t *testing.T) {
+	good := generate(t, profiles[0])
+	cases := []struct {
+		name, old, new, want string
+	}{
+		{"unpinned image", "image: prom/prometheus:v3.13.1", "image: prom/prometheus", "service prometheus: image prom/prometheus has no tag"},
+		{"latest tag", "image: grafana/grafana:12.4.2", "image: grafana/grafana:latest", "service grafana: image grafana/grafana:latest is not pinned"},
+		{"no restart", "    restart: unless-stopped\n    command:\n      - --config.file", "    command:\n      - --config.file", "service prometheus: has no restart policy"},
+		{"no health check", "      test: [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:9090/-/healthy\"]", "      disable: true", "service prometheus: is long-running but has no health check"},
+		{"public port", "    command: [\"--path.rootfs=/host\"]", "    command: [\"--path.rootfs=/host\"]\n    ports: [\"9100:9100\"]", "service node-exporter: publishes port 9100 on every interface"},
+		{"mount not generated", "./prometheus/prometheus.yml:/etc", "./prometheus/rules.yml:/etc", "service prometheus: mounts ./prometheus/rules.yml, which rcgen did not generate"},
+		{"no memory limit", "          memory: 256m\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "          cpus: 1\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "service grafana: has no memory limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := slices.Clone(good)
+			for i, f := range files {
+				if f.Path == render.ComposeFile {
+					if !strings.Contains(string(f.Content), c.old) {
+						t.Fatalf("test is stale: compose.yaml has no %q", c.old)
+					}
+					files[i].Content = []byte(strings.Replace(string(f.Content), c.old, c.new, 1))
+				}
+			}
+			err := render.Check(context.Background(), files)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Check() = %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package render
+
+import "encoding/json"
+
+// The Grafana dashboard is built in Go rather than templated, so it is
+// always valid JSON and every query sits in one readable list.
+
+type dsRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+type target struct {
+	Datasource   dsRef  `json:"datasource"`
+	Expr         string `json:"expr"`
+	LegendFormat string `json:"legendFormat"`
+	RefID        string `json:"refId"`
+}
+
+type gridPos struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	X int `json:"x"`
+	Y int `json:"y"`
+}
+
+type panel struct {
+	ID          int            `json:"id"`
+	Type        string         `json:"type"`
+	Title       string         `json:"title"`
+	Description string         `json:"description,omitempty"`
+	Datasource  dsRef          `json:"datasource"`
+	GridPos     gridPos        `json:"gridPos"`
+	Targets     []target       `json:"targets"`
+	FieldConfig map[string]any `json:"fieldConfig"`
+	Options     map[string]any `json:"options,omitempty"`
+}
+
+// Query is one PromQL expression of the dashboard, exported for tests that
+// check every expression with the real PromQL parser.
+type Query struct {
+	Panel string
+	Expr  string
+}
+
+type panelSpec struct {
+	title, kind, unit, desc string
+	queries                 [][2]string // expr, legend
+}
+
+// dashboardPanels lists the panels of the Rocket.Chat overview. Metric names
+// are the ones Rocket.Chat (prom-client) and the exporters expose.
+var dashboardPanels = []panelSpec{
+	{"Users online", "stat", "short", "Users with an open session, as counted by the app.",
+		[][2]string{{`max(rocketchat_users_online{job="rocketchat"})`, "online"}}},
+	{"Users away", "stat", "short", "",
+		[][2]string{{`max(rocketchat_users_away{job="rocketchat"})`, "away"}}},
+	{"App processes up", "stat", "short", "App processes Prometheus can scrape.",
+		[][2]string{{`sum(up{job="rocketchat"})`, "up"}}},
+	{"MongoDB up", "stat", "short", "",
+		[][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
+	{"Messages sent per minute", "timeseries", "short", "",
+		[][2]string{{`sum(rate(rocketchat_message_sent{job="rocketchat"}[5m])) * 60`, "messages/min"}}},
+	{"DDP sessions per process", "timeseries", "short", "Real-time (WebSocket) sessions on each process.",
+		[][2]string{{`rocketchat_ddp_sessions_count{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+	{"REST API requests per second", "timeseries", "reqps", "",
+		[][2]string{{`sum by (instance) (rate(rocketchat_rest_api_count{job="rocketchat", instance=~"$instance"}[5m]))`, "{{instance}}"}}},
+	{"Event-loop lag", "timeseries", "s", "Above 0.1s users notice delays: the process is CPU bound.",
+		[][2]string{{`nodejs_eventloop_lag_seconds{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+	{"Heap used", "timeseries", "bytes", "Compare with the heap limit in the deployment README.",
+		[][2]string{{`nodejs_heap_size_used_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+	{"Resident memory", "timeseries", "bytes", "",
+		[][2]string{{`process_resident_memory_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+	{"CPU per process", "timeseries", "percentunit", "One process can use about one core.",
+		[][2]string{{`rate(process_cpu_seconds_total{job="rocketchat", instance=~"$instance"}[5m])`, "{{instance}}"}}},
+	{"Host memory available", "timeseries", "bytes", "",
+		[][2]string{{`node_memory_MemAvailable_bytes{job="node"}`, "available"}}},
+}
+
+// DashboardQueries returns every PromQL expression of the dashboard, with
+// the $instance variable replaced by a regex that matches everything.
+func DashboardQueries() []Query {
+	var q []Query
+	for _, p := range dashboardPanels {
+		for _, e := range p.queries {
+			q = append(q, Query{Panel: p.title, Expr: e[0]})
+		}
+	}
+	return q
+}
+
+// Dashboard returns the Rocket.Chat overview dashboard as JSON.
+func Dashboard() ([]byte, error) {
+	ds := dsRef{Type: "prometheus", UID: DatasourceUID}
+	var panels []panel
+	x, y := 0, 0
+	for i, p := range dashboardPanels {
+		w, h := 12, 8
+		if p.kind == "stat" {
+			w, h = 6, 4
+		}
+		if x+w > 24 {
+			x = 0
+			y += 8
+		}
+		pn := panel{
+			ID: i + 1, Type: p.kind, Title: p.title, Description: p.desc, Datasource: ds,
+			GridPos:     gridPos{H: h, W: w, X: x, Y: y},
+			FieldConfig: map[string]any{"defaults": map[string]any{"unit": p.unit}, "overrides": []any{}},
+		}
+		for j, q := range p.queries {
+			pn.Targets = append(pn.Targets, target{Datasource: ds, Expr: q[0], LegendFormat: q[1], RefID: string(rune('A' + j))})
+		}
+		panels = append(panels, pn)
+		x += w
+		if x >= 24 {
+			x = 0
+			y += h
+		}
+	}
+	dash := map[string]any{
+		"uid":           "rcgen-rocketchat",
+		"title":         "Rocket.Chat overview",
+		"tags":          []string{"rocketchat", "rcgen"},
+		"timezone":      "browser",
+		"schemaVersion": 39,
+		"version":       1,
+		"editable":      false,
+		"refresh":       "30s",
+		"time":          map[string]string{"from": "now-6h", "to": "now"},
+		"panels":        panels,
+		"templating": map[string]any{"list": []any{map[string]any{
+			"name":       "instance",
+			"label":      "App process",
+			"type":       "query",
+			"datasource": ds,
+			"query":      map[string]any{"query": `label_values(up{job="rocketchat"}, instance)`, "refId": "instance"},
+			"definition": `label_values(up{job="rocketchat"}, instance)`,
+			"includeAll": true,
+			"multi":      true,
+			"allValue":   ".*",
+			"current":    map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}},
+			"refresh":    2,
+			"sort":       3,
+		}}},
+	}
+	b, err := json.MarshalIndent(dash, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

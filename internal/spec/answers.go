@@ -1,0 +1,144 @@
+// Package spec is rcgen's answers model: what a person tells rcgen (by flags,
+// an answers file or the wizard), its defaults, and the validators shared by
+// every way of giving an answer.
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Proxy choices.
+const (
+	ProxyCaddy = "caddy"
+	ProxyNone  = "none"
+)
+
+// Defaults for answers a person may leave out.
+const (
+	DefaultDomain  = "localhost"
+	DefaultOut     = "rocketchat"
+	DefaultProject = "rocketchat"
+	MaxProcesses   = 256
+)
+
+// Answers holds everything a person decides. The zero value of an optional
+// field means "not given": ApplyDefaults fills it, the wizard may ask it.
+type Answers struct {
+	// Project is the Compose project name; it prefixes every volume, so it
+	// must never change once data exists.
+	Project string
+	// Domain is the public host name users type, or "localhost".
+	Domain string
+	// Email is the Let's Encrypt account address (required for a public domain).
+	Email string
+	// RocketChatVersion is an exact release such as "8.1.1".
+	RocketChatVersion string
+	// MongoDBMembers is the replica set size: 1 or 3.
+	MongoDBMembers int
+	// Processes overrides the computed app process count when above 0.
+	Processes int
+	// License is the Enterprise licence text (read from --license-file).
+	License string
+	// AllowUnlicensedInstances lets Processes exceed 1 without a licence.
+	AllowUnlicensedInstances bool
+	// Proxy is "caddy" or "none".
+	Proxy string
+	// Monitoring turns Prometheus, Grafana and the exporters on.
+	Monitoring bool
+	// CPUs and Memory describe the target host; empty means detect this one.
+	CPUs   string
+	Memory string
+}
+
+// Default returns the answers a person gets by giving none.
+func Default() Answers {
+	return Answers{
+		Project:           DefaultProject,
+		Domain:            DefaultDomain,
+		RocketChatVersion: DefaultRocketChatVersion,
+		MongoDBMembers:    1,
+		Proxy:             ProxyCaddy,
+		Monitoring:        true,
+	}
+}
+
+// FieldError is one invalid answer: the flag that carries it and what to do.
+type FieldError struct {
+	Field string // flag name without dashes, e.g. "domain"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return "--" + e.Field + ": " + e.Msg }
+
+// Licensed reports whether an Enterprise licence was given.
+func (a Answers) Licensed() bool { return strings.TrimSpace(a.License) != "" }
+
+// TLS modes derived from the domain.
+const (
+	TLSNone     = "none"     // localhost: plain http
+	TLSInternal = "internal" // .local/.internal/.home.arpa: Caddy's own CA
+	TLSACME     = "acme"     // a public domain: Let's Encrypt
+)
+
+// TLSMode says how the proxy gets a certificate for the domain.
+func (a Answers) TLSMode() string {
+	return TLSModeFor(a.Domain)
+}
+
+// PublicURL is the URL users type; Rocket.Chat's ROOT_URL must equal it.
+func (a Answers) PublicURL() string {
+	if a.Proxy == ProxyNone {
+		if a.Domain == DefaultDomain {
+			return "http://localhost:3000"
+		}
+		// Another proxy terminates TLS in front of us.
+		return "https://" + a.Domain
+	}
+	if a.TLSMode() == TLSNone {
+		return "http://" + a.Domain
+	}
+	return "https://" + a.Domain
+}
+
+// Validate checks every answer and reports all problems at once, each naming
+// its flag. It never stops at the first error.
+func (a Answers) Validate() error {
+	var errs []error
+	add := func(field string, err error) {
+		if err != nil {
+			errs = append(errs, &FieldError{Field: field, Msg: err.Error()})
+		}
+	}
+	add("project", ValidateProject(a.Project))
+	add("domain", ValidateDomain(a.Domain))
+	if a.Email != "" || a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
+		add("email", ValidateEmail(a.Email, a.Domain))
+	}
+	add("rocketchat-version", ValidateRocketChatVersion(a.RocketChatVersion))
+	if a.MongoDBMembers != 1 && a.MongoDBMembers != 3 {
+		add("mongodb-members", fmt.Errorf("%d is not supported: use 1 (one member) or 3 (a replica set that survives a crashed member)", a.MongoDBMembers))
+	}
+	switch {
+	case a.Processes < 0:
+		add("processes", fmt.Errorf("%d is negative: give a count from 1 to %d, or leave it out to let rcgen size it", a.Processes, MaxProcesses))
+	case a.Processes > MaxProcesses:
+		add("processes", fmt.Errorf("%d is more than %d: past about 1,000 concurrent users Rocket.Chat advises microservices on Kubernetes", a.Processes, MaxProcesses))
+	case a.Processes > 1 && !a.Licensed() && !a.AllowUnlicensedInstances:
+		add("processes", fmt.Errorf("%d app processes need an Enterprise licence (without one, instances do not share real-time events): give --license-file, or --allow-unlicensed-instances if you know the risk", a.Processes))
+	}
+	add("license-file", ValidateLicense(a.License))
+	if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
+		add("proxy", fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy))
+	}
+	if a.CPUs != "" {
+		_, err := ParseCPUs(a.CPUs)
+		add("cpus", err)
+	}
+	if a.Memory != "" {
+		_, err := ParseMemory(a.Memory)
+		add("memory", err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,9 @@
+// Package templates holds the files rcgen renders, embedded into the binary.
+package templates
+
+import "embed"
+
+// FS is every template, keyed by its path under templates/.
+//
+//go:embed compose caddy prometheus grafana mongodb docs
+var FS embed.FS
