@@ -146,4 +146,3 @@ func firstDiff(a, b string) string {
 	}
 	return ""
 }
-
