@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,10 +30,15 @@ type GenerateOptions struct {
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
+	// Generate renders and checks the deployment in memory.
+	Generate func(context.Context, spec.Answers, sizing.Plan, render.Secrets, string) (render.Files, error)
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
-	o := &GenerateOptions{Env: env, Answers: spec.Default(), Secrets: render.DefaultSecrets}
+	o := &GenerateOptions{Env: env, Answers: spec.Default(), Secrets: render.DefaultSecrets, Generate: render.Generate}
+	if env.Secrets != nil {
+		o.Secrets = env.Secrets
+	}
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Write a Rocket.Chat deployment into a directory",
@@ -137,7 +143,7 @@ func (o *GenerateOptions) Run(cmd *cobra.Command) error {
 	}
 	secrets = secrets.Keep(old)
 
-	files, err := render.Generate(cmd.Context(), *a, plan, secrets, version())
+	files, err := o.Generate(cmd.Context(), *a, plan, secrets, version())
 	if err != nil {
 		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -59,6 +60,8 @@ type Env struct {
 	Detect func() (sizing.Host, error)
 	// Getenv reads the environment (RCGEN_NO_INPUT and friends).
 	Getenv func(string) string
+	// Secrets draws new secrets; nil means crypto/rand.
+	Secrets func() (render.Secrets, error)
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the

@@ -153,3 +153,25 @@ func TestDashboardQueriesParse(t *testing.T) {
 		}
 	}
 }
+
+// TestYamllint lints every generated YAML file with the repository's
+// .yamllint.yaml.
+func TestYamllint(t *testing.T) {
+	yamllint := needTool(t, "yamllint", "yamllint")
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			files := generate(t, p)
+			dir := writeDeployment(t, files)
+			args := []string{"-s", "-f", "parsable", "-c", filepath.Join("..", "..", ".yamllint.yaml")}
+			for _, f := range files {
+				if strings.HasSuffix(f.Path, ".yaml") || strings.HasSuffix(f.Path, ".yml") {
+					args = append(args, filepath.Join(dir, f.Path))
+				}
+			}
+			out, err := exec.Command(yamllint, args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("yamllint: %v\n%s", err, out)
+			}
+		})
+	}
+}

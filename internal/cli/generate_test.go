@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := Env{
+		IO:     IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Detect: func() (sizing.Host, error) { return sizing.Host{CPUs: 4, CPUSource: "test", Memory: 8 * spec.GiB, MemorySource: "test"}, nil },
+		Getenv: func(string) string { return "" },
+	}
+	code := Run(context.Background(), env, args)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestGenerateExitCodes(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		code    int
+		stderr  []string
+		written bool
+	}{
+		{"defaults", []string{"generate", "--yes"}, 0, []string{"Wrote", "http://localhost"}, true},
+		{"public domain needs an email", []string{"generate", "--domain", "chat.example.com"}, 2, []string{"--email: is required for chat.example.com"}, false},
+		{"every invalid answer at once", []string{"generate", "--domain", "https://chat.example.com", "--mongodb-members", "2", "--proxy", "nginx", "--memory", "lots"},
+			2, []string{"--domain:", "is a URL", "--mongodb-members:", "--proxy:", "--memory:"}, false},
+		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false},
+		{"processes allowed without a licence warn", []string{"generate", "--processes", "2", "--allow-unlicensed-instances"}, 0, []string{"Warning: more than one app process without an Enterprise licence"}, true},
+		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"smallest deployment rcgen can make"}, false},
+		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: 6.9.0 is older than 7.0"}, false},
+		{"unknown flag", []string{"generate", "--colour"}, 2, []string{"unknown flag: --colour"}, false},
+		{"unreadable licence", []string{"generate", "--license-file", "/nonexistent/licence"}, 2, []string{"--license-file: cannot read /nonexistent/licence"}, false},
+		{"dry run writes nothing", []string{"generate", "--dry-run"}, 0, nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "deploy")
+			r := run(t, append(c.args, "--out", out)...)
+			if r.code != c.code {
+				t.Errorf("exit code %d, want %d\nstderr: %s", r.code, c.code, r.stderr)
+			}
+			for _, want := range c.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			_, err := os.Stat(filepath.Join(out, "compose.yaml"))
+			if written := err == nil; written != c.written {
+				t.Errorf("compose.yaml written = %v, want %v", written, c.written)
+			}
+		})
+	}
+}
+
+func TestDryRunMasksSecrets(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	r := run(t, "generate", "--dry-run", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"==> compose.yaml (mode 0644) <==", "==> .env (mode 0600) <==", "MONGODB_ROOT_PASSWORD=********", "(secret, not shown)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run output lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dry run created %s", out)
+	}
+}
+
+// TestFailedCheckWritesNothing makes the in-memory check fail and verifies
+// the output directory is never created.
+func TestFailedCheckWritesNothing(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := Env{
+		IO:     IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Detect: func() (sizing.Host, error) { return sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, nil },
+	}
+	root := NewRootCmd(env)
+	gen, _, _ := root.Find([]string{"generate"})
+	dir := filepath.Join(t.TempDir(), "deploy")
+	o := &GenerateOptions{Env: env, Answers: spec.Default(), Out: dir, Secrets: render.DefaultSecrets,
+		Generate: func(ctx context.Context, a spec.Answers, p sizing.Plan, s render.Secrets, v string) (render.Files, error) {
+			d, err := render.Derive(a, p, v)
+			if err != nil {
+				return nil, err
+			}
+			files, err := render.Render(d, s)
+			if err != nil {
+				return nil, err
+			}
+			for i := range files {
+				if files[i].Path == render.ComposeFile {
+					// A service publishing MongoDB to the world must be caught.
+					files[i].Content = bytes.Replace(files[i].Content, []byte("    networks: [internal]\n"), []byte("    ports: [\"27017:27017\"]\n    networks: [internal]\n"), 1)
+				}
+			}
+			return files, render.Check(ctx, files)
+		}}
+	gen.SetContext(context.Background())
+	err := o.Run(gen)
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") || !strings.Contains(err.Error(), "publishes port 27017") {
+		t.Fatalf("Run() = %v, want a validation error naming the port", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s exists after a failed check", dir)
+	}
+}
+
+// TestRerunKeepsSecrets regenerates into the same directory with another
+// host size and checks every secret is byte-for-byte the same.
+func TestRerunKeepsSecrets(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--memory", "8GiB", "--out", out); r.code != 0 {
+		t.Fatalf("first run: %s", r.stderr)
+	}
+	env1, _ := os.ReadFile(filepath.Join(out, ".env"))
+	key1, _ := os.ReadFile(filepath.Join(out, render.MongoKeyfile))
+	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out); r.code != 2 || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("re-run without --force: exit %d, want 2 naming --force: %s", r.code, r.stderr)
+	}
+	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--domain", "chat.example.com", "--email", "a@example.com", "--force", "--out", out); r.code != 0 {
+		t.Fatalf("re-run with --force: %s", r.stderr)
+	}
+	env2, _ := os.ReadFile(filepath.Join(out, ".env"))
+	key2, _ := os.ReadFile(filepath.Join(out, render.MongoKeyfile))
+	a, b := render.ParseEnv(env1), render.ParseEnv(env2)
+	for _, k := range []string{render.EnvMongoRootPassword, render.EnvMongoRocketChatPassword, render.EnvMongoExporterPassword, render.EnvGrafanaAdminPassword} {
+		if a[k] == "" || a[k] != b[k] {
+			t.Errorf("%s changed on re-run: %q -> %q", k, a[k], b[k])
+		}
+	}
+	if !bytes.Equal(key1, key2) || len(key1) == 0 {
+		t.Error("the MongoDB keyfile changed on re-run")
+	}
+	if b["ROOT_URL"] != "https://chat.example.com" {
+		t.Errorf("ROOT_URL = %q after changing the domain", b["ROOT_URL"])
+	}
+	fi, err := os.Stat(filepath.Join(out, ".env"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf(".env mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
