@@ -23,8 +23,10 @@ func run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := Env{
-		IO:     IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Detect: func() (sizing.Host, error) { return sizing.Host{CPUs: 4, CPUSource: "test", Memory: 8 * spec.GiB, MemorySource: "test"}, nil },
+		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Detect: func() (sizing.Host, error) {
+			return sizing.Host{CPUs: 4, CPUSource: "test", Memory: 8 * spec.GiB, MemorySource: "test"}, nil
+		},
 		Getenv: func(string) string { return "" },
 	}
 	code := Run(context.Background(), env, args)
