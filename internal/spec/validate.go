@@ -56,10 +56,7 @@ func ValidateDomain(s string) error {
 	if len(s) > 253 {
 		return fmt.Errorf("is %d characters long: a DNS name has at most 253", len(s))
 	}
-	if s != strings.ToLower(s) {
-		return fmt.Errorf("%q has upper case letters: write it in lower case, %q", s, strings.ToLower(s))
-	}
-	labels := strings.Split(s, ".")
+	labels := strings.Split(strings.ToLower(s), ".")
 	if len(labels) < 2 {
 		return fmt.Errorf("%q is not a fully qualified name: give e.g. chat.example.com (or localhost)", s)
 	}
@@ -71,6 +68,9 @@ func ValidateDomain(s string) error {
 	tld := labels[len(labels)-1]
 	if strings.Trim(tld, "0123456789") == "" {
 		return fmt.Errorf("%q ends in a number: give a DNS name such as chat.example.com", s)
+	}
+	if s != strings.ToLower(s) {
+		return fmt.Errorf("%q has upper case letters: write it in lower case, %q", s, strings.ToLower(s))
 	}
 	return nil
 }

@@ -1,0 +1,140 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateDomain(t *testing.T) {
+	ok := []string{"localhost", "chat.example.com", "a.b", "xn--bcher-kva.example", "chat-1.example.co.uk", "chat.home.arpa"}
+	for _, d := range ok {
+		if err := ValidateDomain(d); err != nil {
+			t.Errorf("ValidateDomain(%q) = %v, want ok", d, err)
+		}
+	}
+	bad := map[string]string{
+		"":                                       "is empty",
+		"https://chat.example.com":               "is a URL",
+		"chat.example.com:8443":                  "port, path or user",
+		"chat.example.com/rc":                    "port, path or user",
+		"192.168.1.10":                           "is an IP address",
+		"::1":                                    "port, path or user",
+		"Chat.Example.com":                       "lower case",
+		"chat":                                   "not a fully qualified name",
+		"-chat.example.com":                      "not a valid host name",
+		"chat..example.com":                      "not a valid host name",
+		"chat.example.123":                       "ends in a number",
+		"chat example.com":                       "not a valid host name",
+		"chat.example.com\n":                     "not a valid host name",
+		"${DOMAIN}.example.com":                  "not a valid host name",
+		"chаt.example.com":                       "not a valid host name", // Cyrillic a
+		strings.Repeat("a", 64) + ".example.com": "not a valid host name",
+		strings.Repeat("abcdefghi.", 26) + "com": "at most 253",
+	}
+	for d, want := range bad {
+		err := ValidateDomain(d)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateDomain(%q) = %v, want an error containing %q", d, err, want)
+		}
+	}
+}
+
+func TestValidateEmail(t *testing.T) {
+	if err := ValidateEmail("admin@example.com", "chat.example.com"); err != nil {
+		t.Errorf("valid address refused: %v", err)
+	}
+	for _, e := range []string{"", "admin", "Admin <admin@example.com>", "admin@localhost", "admin@example", "a b@example.com", "a$b@example.com", "admin@chat.local"} {
+		if err := ValidateEmail(e, "chat.example.com"); err == nil {
+			t.Errorf("ValidateEmail(%q) accepted", e)
+		}
+	}
+}
+
+func TestParseMemory(t *testing.T) {
+	good := map[string]int64{"16GiB": 16 * GiB, "16G": 16 * GiB, "16gb": 16 * GiB, "16384MiB": 16 * GiB, "0.5TiB": TiB / 2, "4": 4 * GiB, " 8 GiB ": 8 * GiB}
+	for s, want := range good {
+		got, err := ParseMemory(s)
+		if err != nil || got != want {
+			t.Errorf("ParseMemory(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "0", "-4GiB", "lots", "16XB", "1e3GiB", "NaN", "100MiB", "128TiB", "16GiB16"} {
+		if _, err := ParseMemory(s); err == nil {
+			t.Errorf("ParseMemory(%q) accepted", s)
+		}
+	}
+}
+
+func TestParseCPUs(t *testing.T) {
+	for _, s := range []string{"0", "-1", "x", "", "5000", "Inf"} {
+		if _, err := ParseCPUs(s); err == nil {
+			t.Errorf("ParseCPUs(%q) accepted", s)
+		}
+	}
+	if v, err := ParseCPUs("2.5"); err != nil || v != 2.5 {
+		t.Errorf("ParseCPUs(2.5) = %v, %v", v, err)
+	}
+}
+
+func TestValidateReportsEveryField(t *testing.T) {
+	a := Default()
+	a.Domain = "https://x"
+	a.RocketChatVersion = "latest"
+	a.MongoDBMembers = 2
+	a.Processes = -1
+	a.Proxy = "traefik"
+	a.CPUs = "0"
+	a.Memory = "lots"
+	a.Project = "My Project"
+	a.License = "abc\ndef"
+	err := a.Validate()
+	for _, field := range []string{"project", "domain", "rocketchat-version", "mongodb-members", "processes", "proxy", "cpus", "memory", "license-file"} {
+		found := false
+		for _, e := range unjoin(err) {
+			var fe *FieldError
+			if errors.As(e, &fe) && fe.Field == field {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error for --%s in:\n%v", field, err)
+		}
+	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestVersions(t *testing.T) {
+	for v, want := range map[string]string{
+		"8.7.1":  "mongodb/mongodb-community-server:8.2.3-ubi8",
+		"7.13.0": "mongodb/mongodb-community-server:8.0.15-ubi8",
+		"7.10.5": "mongodb/mongodb-community-server:7.0.28-ubi8",
+	} {
+		pv, err := ParseVersion(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MongoDBImage(pv); got != want {
+			t.Errorf("MongoDBImage(%s) = %s, want %s", v, got, want)
+		}
+	}
+	old, _ := ParseVersion("7.10.0")
+	if HealthPath(old) != "/health" || ReadyPath(old) != "/health" {
+		t.Error("before 7.11 the app only has /health")
+	}
+	cur, _ := ParseVersion(DefaultRocketChatVersion)
+	if HealthPath(cur) != "/livez" || ReadyPath(cur) != "/readyz" {
+		t.Error("since 7.11 the app has /livez and /readyz")
+	}
+	for _, bad := range []string{"latest", "v8.7.1", "8.7", "8.7.1-rc.1", "08.7.1", "6.13.0", "8.7.1\n"} {
+		if ValidateRocketChatVersion(bad) == nil {
+			t.Errorf("version %q accepted", bad)
+		}
+	}
+}
