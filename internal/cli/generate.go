@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,15 +18,12 @@ import (
 
 // GenerateOptions holds every flag of `rcgen generate` and its dependencies.
 type GenerateOptions struct {
-	Env     Env
-	Answers spec.Answers
+	answerOptions
+	Env Env
 
-	Out         string
-	LicenseFile string
-	NoMonitor   bool
-	Yes         bool
-	DryRun      bool
-	Force       bool
+	Out    string
+	Yes    bool
+	DryRun bool
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
@@ -35,7 +32,7 @@ type GenerateOptions struct {
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
-	o := &GenerateOptions{Env: env, Answers: spec.Default(), Secrets: render.DefaultSecrets, Generate: render.Generate}
+	o := &GenerateOptions{answerOptions: newAnswerOptions(), Env: env, Secrets: render.DefaultSecrets, Generate: render.Generate}
 	if env.Secrets != nil {
 		o.Secrets = env.Secrets
 	}
@@ -54,7 +51,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
   rcgen generate --cpus 4 --memory 8GiB --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.Run(cmd)
+			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
@@ -63,67 +60,30 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.StringVar(&a.Domain, "domain", a.Domain, "public host name users type (localhost: plain http, no certificate)")
 	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
 	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
-	f.IntVar(&a.MongoDBMembers, "mongodb-members", a.MongoDBMembers, "MongoDB replica set members: 1 or 3")
-	f.IntVar(&a.Processes, "processes", 0, "app processes, overriding the computed count")
-	f.StringVar(&o.LicenseFile, "license-file", "", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")
-	f.BoolVar(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", false, "allow --processes above 1 without a licence (instances will not share real-time events)")
-	f.StringVar(&a.CPUs, "cpus", "", "cores of the target host, instead of detecting this one (e.g. 8)")
-	f.StringVar(&a.Memory, "memory", "", "memory of the target host, instead of detecting this one (e.g. 16GiB)")
-	f.StringVar(&a.Proxy, "proxy", a.Proxy, "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
-	f.BoolVar(&o.NoMonitor, "no-monitoring", false, "leave out Prometheus, Grafana and the exporters")
+	o.bindSizing(f)
 	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so never change it once data exists")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written (secrets masked) and write nothing")
-	f.BoolVar(&o.Force, "force", false, "write into a directory that already holds files")
-	_ = cmd.RegisterFlagCompletionFunc("proxy", cobra.FixedCompletions([]string{spec.ProxyCaddy, spec.ProxyNone}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("mongodb-members", cobra.FixedCompletions([]string{"1", "3"}, cobra.ShellCompDirectiveNoFileComp))
+	f.BoolVar(&o.Force, "force", false, "write into a directory that already holds files (its secrets are kept), and accept a host below the minimum")
+	registerCompletions(cmd)
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
 }
 
 // Run generates the deployment.
-func (o *GenerateOptions) Run(cmd *cobra.Command) error {
+func (o *GenerateOptions) Run(ctx context.Context) error {
 	stderr := o.Env.IO.ErrOut
 	a := &o.Answers
-	a.Monitoring = !o.NoMonitor
-	if o.LicenseFile != "" {
-		b, err := os.ReadFile(o.LicenseFile)
-		if err != nil {
-			return &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("cannot read %s: %v", o.LicenseFile, errors.Unwrap(err))}
-		}
-		a.License = spec.NormalizeLicense(string(b))
-		if a.License == "" {
-			return &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("%s is empty: use the licence file Rocket.Chat Cloud gave you", o.LicenseFile)}
-		}
-	}
-	var errs []error
+	err := o.resolve()
 	if strings.TrimSpace(o.Out) == "" {
-		errs = append(errs, &spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"})
+		err = errors.Join(err, usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"}))
 	}
-	if err := a.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return usage(err)
-	}
-
-	host, err := o.host()
 	if err != nil {
 		return err
 	}
-	plan, err := sizing.Compute(host, sizing.Inputs{
-		Licensed:       a.Licensed(),
-		Processes:      a.Processes,
-		MongoDBMembers: a.MongoDBMembers,
-		Monitoring:     a.Monitoring,
-		Proxy:          a.Proxy == spec.ProxyCaddy,
-	})
+	plan, err := o.plan(o.Env)
 	if err != nil {
-		return usage(err)
-	}
-	v, _ := spec.ParseVersion(a.RocketChatVersion)
-	if v.Untested() {
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))
+		return err
 	}
 
 	state, err := render.Inspect(o.Out)
@@ -143,7 +103,7 @@ func (o *GenerateOptions) Run(cmd *cobra.Command) error {
 	}
 	secrets = secrets.Keep(old)
 
-	files, err := o.Generate(cmd.Context(), *a, plan, secrets, version())
+	files, err := o.Generate(ctx, *a, plan, secrets, version())
 	if err != nil {
 		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
 	}
@@ -156,9 +116,9 @@ func (o *GenerateOptions) Run(cmd *cobra.Command) error {
 	if err := render.Write(o.Out, files); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(files), o.Out, host)
-	fmt.Fprintf(stderr, "Plan: %d app process(es) of %s, MongoDB %d member(s) of %s.\n",
-		plan.Processes, spec.FormatBytes(plan.AppMemory), plan.MongoDBMembers, spec.FormatBytes(plan.MongoDBMemory))
+	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(files), o.Out, plan.Host)
+	fmt.Fprintf(stderr, "Plan: %d app process(es) of %s, MongoDB %d member(s) of %s (details in %s).\n",
+		plan.Processes, spec.FormatBytes(plan.AppMemory), plan.MongoDBMembers, spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
@@ -167,32 +127,6 @@ func (o *GenerateOptions) Run(cmd *cobra.Command) error {
 	}
 	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	return nil
-}
-
-// host detects this machine, or takes --cpus and --memory instead.
-func (o *GenerateOptions) host() (sizing.Host, error) {
-	a := o.Answers
-	var h sizing.Host
-	if a.CPUs == "" || a.Memory == "" {
-		detect := o.Env.Detect
-		if detect == nil {
-			return h, errors.New("no host detector: give --cpus and --memory")
-		}
-		d, err := detect()
-		if err != nil {
-			return h, err
-		}
-		h = d
-	}
-	if a.CPUs != "" {
-		h.CPUs, _ = spec.ParseCPUs(a.CPUs)
-		h.CPUSource = "--cpus"
-	}
-	if a.Memory != "" {
-		h.Memory, _ = spec.ParseMemory(a.Memory)
-		h.MemorySource = "--memory"
-	}
-	return h, nil
 }
 
 // printFiles shows a dry run: every file, secrets masked.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestGenerateExitCodes(t *testing.T) {
 			2, []string{"--domain:", "is a URL", "--mongodb-members:", "--proxy:", "--memory:"}, false},
 		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false},
 		{"processes allowed without a licence warn", []string{"generate", "--processes", "2", "--allow-unlicensed-instances"}, 0, []string{"Warning: more than one app process without an Enterprise licence"}, true},
-		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"smallest deployment rcgen can make"}, false},
+		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"needs at least 2GiB", "give --force to try anyway"}, false},
 		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: 6.9.0 is older than 7.0"}, false},
 		{"unknown flag", []string{"generate", "--colour"}, 2, []string{"unknown flag: --colour"}, false},
 		{"unreadable licence", []string{"generate", "--license-file", "/nonexistent/licence"}, 2, []string{"--license-file: cannot read /nonexistent/licence"}, false},
@@ -97,10 +98,8 @@ func TestFailedCheckWritesNothing(t *testing.T) {
 		IO:     IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		Detect: func() (sizing.Host, error) { return sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, nil },
 	}
-	root := NewRootCmd(env)
-	gen, _, _ := root.Find([]string{"generate"})
 	dir := filepath.Join(t.TempDir(), "deploy")
-	o := &GenerateOptions{Env: env, Answers: spec.Default(), Out: dir, Secrets: render.DefaultSecrets,
+	o := &GenerateOptions{answerOptions: newAnswerOptions(), Env: env, Out: dir, Secrets: render.DefaultSecrets,
 		Generate: func(ctx context.Context, a spec.Answers, p sizing.Plan, s render.Secrets, v string) (render.Files, error) {
 			d, err := render.Derive(a, p, v)
 			if err != nil {
@@ -118,8 +117,7 @@ func TestFailedCheckWritesNothing(t *testing.T) {
 			}
 			return files, render.Check(ctx, files)
 		}}
-	gen.SetContext(context.Background())
-	err := o.Run(gen)
+	err := o.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "nothing was written") || !strings.Contains(err.Error(), "publishes port 27017") {
 		t.Fatalf("Run() = %v, want a validation error naming the port", err)
 	}
@@ -160,5 +158,44 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(out, ".env"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf(".env mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestPlanCommand(t *testing.T) {
+	r := run(t, "plan", "--cpus", "8", "--memory", "16GiB")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"cores   8", "--cpus", "app processes", "no Enterprise licence", "with a licence this host could run 7", "total of all limits"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = run(t, "plan", "--cpus", "2", "--memory", "4GiB", "--json")
+	var got struct {
+		Version int `json:"version"`
+		Plan    struct {
+			Processes int      `json:"processes"`
+			Warnings  []string `json:"warnings"`
+			Host      struct {
+				CPUs float64 `json:"cpus"`
+			} `json:"host"`
+		} `json:"plan"`
+		Total  int64 `json:"total_bytes"`
+		Usable int64 `json:"usable_bytes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("plan --json is not JSON: %v\n%s", err, r.stdout)
+	}
+	if got.Version != PlanJSONVersion || got.Plan.Processes != 1 || got.Plan.Host.CPUs != 2 || got.Total > got.Usable || got.Plan.Warnings == nil {
+		t.Errorf("plan --json = %+v", got)
+	}
+	r = run(t, "plan", "--cpus", "1", "--memory", "1GiB")
+	if r.code != 2 || !strings.Contains(r.stderr, "give --force to try anyway") {
+		t.Errorf("tiny host: exit %d, stderr %q; want 2 and the --force hint", r.code, r.stderr)
+	}
+	r = run(t, "plan", "--users", "-5", "--memory", "0")
+	if r.code != 2 || !strings.Contains(r.stderr, "--users:") || !strings.Contains(r.stderr, "--memory:") {
+		t.Errorf("bad answers: exit %d, stderr %q; want 2 naming both flags", r.code, r.stderr)
 	}
 }

@@ -124,7 +124,7 @@ validated before anything is written.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
-	root.AddCommand(newGenerateCmd(env))
+	root.AddCommand(newGenerateCmd(env), newPlanCmd(env))
 	return root
 }
 

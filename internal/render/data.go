@@ -164,6 +164,9 @@ func rerunCommand(a spec.Answers) string {
 	if a.Processes > 0 {
 		add("processes", strconv.Itoa(a.Processes), "")
 	}
+	if a.Users > 0 {
+		add("users", strconv.Itoa(a.Users), "")
+	}
 	if a.Licensed() {
 		args = append(args, "--license-file FILE")
 	}

@@ -11,10 +11,14 @@ import (
 type Inputs struct {
 	Licensed bool
 	// Processes overrides the computed count when above 0.
-	Processes      int
+	Processes int
+	// Users is the expected number of concurrent users; 0 means not given.
+	Users          int
 	MongoDBMembers int
 	Monitoring     bool
 	Proxy          bool
+	// Force accepts a host below the absolute minimum.
+	Force bool
 }
 
 // Budget is the memory limit of one service, with its reason.
@@ -22,6 +26,10 @@ type Budget struct {
 	Service string `json:"service"`
 	Memory  int64  `json:"memory_bytes"`
 	Reason  string `json:"reason"`
+	// OneShot services exit before the app processes start (the apps wait
+	// for them), so they never hold memory at the same time and are not
+	// counted in the total.
+	OneShot bool `json:"one_shot"`
 }
 
 // Plan is the sizing of a deployment: every number carries a reason.
@@ -43,8 +51,10 @@ type Plan struct {
 	MongoDBMembers     int     `json:"mongodb_members"`
 	MongoDBMemory      int64   `json:"mongodb_memory_bytes"`
 	MongoDBCacheGB     float64 `json:"mongodb_cache_gb"`
+	MongoDBCPUs        float64 `json:"mongodb_cpus"`
 	MongoDBReason      string  `json:"mongodb_reason"`
 	MongoDBCacheReason string  `json:"mongodb_cache_reason"`
+	MongoDBCPUReason   string  `json:"mongodb_cpus_reason"`
 
 	// Services holds the fixed budgets (proxy, NATS, monitoring, one-shots).
 	Services []Budget `json:"services"`
@@ -52,25 +62,64 @@ type Plan struct {
 	Warnings []string `json:"warnings"`
 }
 
-// Sizing constants, each the smallest sane value or a budget measured from
-// the upstream images' documented footprints.
+// Sizing constants. Floors are what a service needs to run at all; the
+// comfortable sizes are what rcgen aims for.
 const (
-	minAppMemory   = 1 * spec.GiB // one process per GiB, as Rocket.Chat's hardware table implies
-	maxAppMemory   = 4 * spec.GiB // one single-threaded Node process gains nothing beyond this
-	minMongoMemory = 1 * spec.GiB
-	maxMongoMemory = 64 * spec.GiB
-	mongoShare     = 0.30 // of what is left after reserve and fixed budgets
-	step           = 64 * spec.MiB
+	appFloor     = 768 * spec.MiB // an idle Rocket.Chat process is about 500MB RSS
+	appComfort   = 1 * spec.GiB   // one process per GiB, as Rocket.Chat's hardware table implies
+	maxAppMemory = 4 * spec.GiB   // one single-threaded Node process gains nothing beyond this
+	mongoFloor   = 512 * spec.MiB
+	mongoComfort = 1 * spec.GiB
+	maxMongo     = 64 * spec.GiB
+	mongoShare   = 0.30 // of what is left after the reserve and fixed budgets
+	step         = 64 * spec.MiB
+	// UsersPerProcess is how many concurrent users one app process carries:
+	// Rocket.Chat's hardware table gives 16 cores for 5,000 users.
+	UsersPerProcess = 300
+	// MicroservicesUsers is where Rocket.Chat advises microservices on Kubernetes.
+	MicroservicesUsers = 1000
+	// tolerance accepts machines sold as N GB that report a little less
+	// (a "4 GB" VM shows about 3.8GiB).
+	tolerance = 0.92
+	// minHostMemory is the absolute minimum: below it rcgen refuses unless forced.
+	minHostMemory = 2 * spec.GiB
 )
+
+// tier is a row of Rocket.Chat's published hardware table (system requirements).
+type tier struct {
+	users              int
+	appCPU, mongoCPU   float64
+	appMem, mongoMem   int64
+	label, recommended string
+}
+
+var hardwareTable = []tier{
+	{25, 1, 2, 2 * spec.GiB, 2 * spec.GiB, "up to 25 concurrent users", ""},
+	{500, 2, 2, 4 * spec.GiB, 4 * spec.GiB, "up to 500 concurrent users", "3 MongoDB members"},
+	{5000, 4, 2, 4 * spec.GiB, 4 * spec.GiB, "500 to 5,000 concurrent users", "3 MongoDB members"},
+	{math.MaxInt, 16, 4, 12 * spec.GiB, 16 * spec.GiB, "over 5,000 concurrent users", "3 MongoDB members"},
+}
+
+func tierFor(users int) tier {
+	for _, t := range hardwareTable {
+		if users <= t.users {
+			return t
+		}
+	}
+	return hardwareTable[len(hardwareTable)-1]
+}
 
 // Usable returns the memory left for containers after the OS reserve.
 func (p Plan) Usable() int64 { return p.Host.Memory - p.Reserve }
 
-// Total is the sum of every memory limit in the plan.
+// Total is the sum of the memory limits of every service that runs at the
+// same time as the app processes (one-shots exit before they start).
 func (p Plan) Total() int64 {
 	t := int64(p.Processes)*p.AppMemory + int64(p.MongoDBMembers)*p.MongoDBMemory
 	for _, s := range p.Services {
-		t += s.Memory
+		if !s.OneShot {
+			t += s.Memory
+		}
 	}
 	return t
 }
@@ -87,104 +136,109 @@ func (p Plan) Budget(service string) int64 {
 
 func fixedBudgets(in Inputs, processes int) []Budget {
 	var b []Budget
-	add := func(name string, mem int64, reason string) {
-		b = append(b, Budget{name, mem, reason})
+	add := func(name string, mem int64, oneShot bool, reason string) {
+		b = append(b, Budget{name, mem, reason, oneShot})
 	}
 	if in.Proxy {
-		add("caddy", 128*spec.MiB, "TLS and proxying for all app processes; Caddy idles near 50MiB")
+		add("caddy", 128*spec.MiB, false, "TLS and proxying for all app processes; Caddy idles near 50MiB")
 	}
-	add("mongodb-prepare", 32*spec.MiB, "one-shot: installs the replica set keyfile and volume owners, then exits")
-	add("mongodb-init", 256*spec.MiB, "one-shot: mongosh initiates the replica set and users, then exits")
+	add("mongodb-prepare", 32*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, then exits")
+	add("mongodb-init", 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
 	if processes > 1 {
-		add("nats", 256*spec.MiB, "event bus between the app processes (TRANSPORTER)")
+		add("nats", 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")
 	}
 	if in.Monitoring {
 		targets := processes + 5
-		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
-		add("prometheus", prom, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
-		add("grafana", 256*spec.MiB, "dashboards; Grafana idles near 100MiB")
-		add("mongodb-exporter", 128*spec.MiB, "MongoDB metrics for Prometheus")
-		add("node-exporter", 64*spec.MiB, "host metrics for Prometheus")
 		if processes > 1 {
-			add("nats-exporter", 64*spec.MiB, "NATS metrics for Prometheus")
+			targets++
+		}
+		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
+		add("prometheus", prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
+		add("grafana", 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
+		add("mongodb-exporter", 128*spec.MiB, false, "MongoDB metrics for Prometheus")
+		add("node-exporter", 64*spec.MiB, false, "host metrics for Prometheus")
+		if processes > 1 {
+			add("nats-exporter", 64*spec.MiB, false, "NATS metrics for Prometheus")
 		}
 	}
 	return b
 }
 
-func sum(b []Budget) int64 {
+func running(b []Budget) int64 {
 	var t int64
 	for _, x := range b {
-		t += x.Memory
+		if !x.OneShot {
+			t += x.Memory
+		}
 	}
 	return t
 }
 
 func roundUp(v, to int64) int64   { return (v + to - 1) / to * to }
 func roundDown(v, to int64) int64 { return v / to * to }
+func clamp(v, lo, hi int64) int64 { return max(lo, min(hi, v)) }
 
 // ErrTooSmall is returned when the host cannot run Rocket.Chat at all.
-type ErrTooSmall struct{ Need, Have int64 }
-
-func (e *ErrTooSmall) Error() string {
-	return fmt.Sprintf("this host has %s of memory, and the smallest deployment rcgen can make needs about %s: use a bigger host, or --no-monitoring, or give --memory if detection is wrong",
-		spec.FormatBytes(e.Have), spec.FormatBytes(e.Need))
+type ErrTooSmall struct {
+	Host Host
+	Need int64
+	// Forcible is true when --force would accept the host.
+	Forcible bool
+	Hint     string
 }
 
-// Compute returns the plan for host and inputs. It is a pure function.
+func (e *ErrTooSmall) Error() string {
+	msg := fmt.Sprintf("this host has %s of memory (%s), and Rocket.Chat with MongoDB needs at least %s",
+		spec.FormatBytes(e.Host.Memory), e.Host.MemorySource, spec.FormatBytes(e.Need))
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	if e.Forcible {
+		msg += "; give --force to try anyway"
+	}
+	return msg
+}
+
+// Compute returns the plan for host and inputs. It is a pure function:
+// the same host and inputs always give the same plan.
 func Compute(h Host, in Inputs) (Plan, error) {
 	if in.MongoDBMembers < 1 {
 		in.MongoDBMembers = 1
 	}
 	p := Plan{Host: h, MongoDBMembers: in.MongoDBMembers}
-	p.Reserve = clamp(roundUp(h.Memory/10, step), 512*spec.MiB, 2*spec.GiB)
-	p.ReserveReason = "left to the OS, Docker and the page cache: 10% of memory, at least 512MiB, at most 2GiB"
+
+	if float64(h.Memory) < float64(minHostMemory)*tolerance && !in.Force {
+		return Plan{}, &ErrTooSmall{Host: h, Need: minHostMemory, Forcible: true,
+			Hint: "use a host with 2GiB or more (4GiB is Rocket.Chat's published minimum), or give --memory if detection is wrong"}
+	}
+	p.Reserve = clamp(roundUp(h.Memory/10, step), 256*spec.MiB, 2*spec.GiB)
+	p.ReserveReason = "left to the OS, Docker and the page cache: 10% of memory, at least 256MiB, at most 2GiB"
 	usable := h.Memory - p.Reserve
-
-	coreCap := int(math.Max(1, math.Floor(h.CPUs)-1))
-
-	// Two passes: the fixed budgets depend on whether NATS is needed.
-	multi := in.Processes > 1 || in.Processes == 0 && in.Licensed && coreCap > 1
-	guess := 1
-	if multi {
-		guess = coreCap
-		if in.Processes > 1 {
-			guess = in.Processes
-		}
+	coreCap := min(spec.MaxProcesses, max(1, int(math.Floor(h.CPUs))-1))
+	usersNeed := 0
+	if in.Users > 0 {
+		usersNeed = (in.Users + UsersPerProcess - 1) / UsersPerProcess
 	}
-	fixed := fixedBudgets(in, max(guess, 2*boolInt(multi)))
-	avail := usable - sum(fixed)
 
-	mongoTotal := clamp(roundDown(int64(float64(avail)*mongoShare), step*int64(in.MongoDBMembers)),
-		minMongoMemory*int64(in.MongoDBMembers), maxMongoMemory*int64(in.MongoDBMembers))
-	appBudget := avail - mongoTotal
-	need := minAppMemory + minMongoMemory*int64(in.MongoDBMembers) + sum(fixedBudgets(in, 1)) + p.Reserve
-	if appBudget < minAppMemory {
-		return Plan{}, &ErrTooSmall{Need: need, Have: h.Memory}
+	// What a licence would allow: one process per core but one, as many as
+	// memory fits at a comfortable size next to MongoDB.
+	memFit := 1
+	p.LicensedProcesses = 1
+	if licBudget, _, err := split(h, in, usable, coreCap); err == nil {
+		memFit = max(1, int(licBudget/appComfort))
+		p.LicensedProcesses = max(1, min(coreCap, memFit))
 	}
-	memFit := int(appBudget / minAppMemory)
-	p.LicensedProcesses = max(1, min(coreCap, memFit))
 
 	switch {
 	case in.Processes > 0:
 		p.Processes = in.Processes
 		p.ProcessesReason = "set by --processes"
-		if in.Processes > memFit {
-			return Plan{}, fmt.Errorf("--processes: %d app processes need at least %s, and this host has %s left for them: give at most %d, or a bigger --memory",
-				in.Processes, spec.FormatBytes(int64(in.Processes)*minAppMemory), spec.FormatBytes(appBudget), memFit)
-		}
-		if in.Processes > coreCap {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%d app processes on %s cores: each Node.js process wants a core of its own, so more than %d (cores - 1) compete for CPU", in.Processes, fmtCores(h.CPUs), coreCap))
-		}
-		if !in.Licensed && in.Processes > 1 {
-			p.Warnings = append(p.Warnings, "more than one app process without an Enterprise licence: instances will not share real-time events, and users will miss messages until they reload")
-		}
 	case in.Licensed:
 		p.Processes = p.LicensedProcesses
-		if coreCap <= memFit {
-			p.ProcessesReason = fmt.Sprintf("one per core, leaving one core for MongoDB and the rest (%s cores - 1)", fmtCores(h.CPUs))
-		} else {
-			p.ProcessesReason = fmt.Sprintf("memory fits %d processes of at least %s each", memFit, spec.FormatBytes(minAppMemory))
+		p.ProcessesReason = licensedReason(h, coreCap, memFit)
+		if usersNeed > 0 && usersNeed < p.Processes {
+			p.Processes = usersNeed
+			p.ProcessesReason = fmt.Sprintf("%d expected concurrent users need %d at about %d users each (the host could run %d)", in.Users, usersNeed, UsersPerProcess, p.LicensedProcesses)
 		}
 	default:
 		p.Processes = 1
@@ -195,17 +249,17 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		}
 	}
 
-	// Recompute the fixed budgets for the final count.
 	p.Services = fixedBudgets(in, p.Processes)
-	avail = usable - sum(p.Services)
-	mongoTotal = clamp(roundDown(int64(float64(avail)*mongoShare), step*int64(in.MongoDBMembers)),
-		minMongoMemory*int64(in.MongoDBMembers), maxMongoMemory*int64(in.MongoDBMembers))
-	p.MongoDBMemory = mongoTotal / int64(in.MongoDBMembers)
-	appBudget = avail - mongoTotal
-	p.AppMemory = min(maxAppMemory, roundDown(appBudget/int64(p.Processes), step))
-	if p.AppMemory < minAppMemory {
-		return Plan{}, &ErrTooSmall{Need: need, Have: h.Memory}
+	appBudget, mongoPer, err := split(h, in, usable, p.Processes)
+	if err != nil {
+		return Plan{}, err
 	}
+	if in.Processes > 0 && int64(in.Processes)*appFloor > appBudget {
+		return Plan{}, fmt.Errorf("--processes: %d app processes need at least %s, and this host has %s left for them: give at most %d, or a bigger --memory",
+			in.Processes, spec.FormatBytes(int64(in.Processes)*appFloor), spec.FormatBytes(appBudget), max(1, appBudget/appFloor))
+	}
+	p.MongoDBMemory = mongoPer
+	p.AppMemory = min(maxAppMemory, roundDown(appBudget/int64(p.Processes), step))
 	p.AppHeapMiB = p.AppMemory * 3 / 4 / spec.MiB
 	if p.Processes == 1 {
 		p.AppReason = fmt.Sprintf("%s is left for the app after MongoDB and the fixed budgets (one Node.js process uses at most %s); heap --max-old-space-size is 75%% of the limit",
@@ -215,23 +269,84 @@ func Compute(h Host, in Inputs) (Plan, error) {
 			spec.FormatBytes(appBudget), p.Processes, spec.FormatBytes(maxAppMemory))
 	}
 
-	p.MongoDBReason = fmt.Sprintf("30%% of what is left after the fixed budgets, at least %s per member", spec.FormatBytes(minMongoMemory))
+	p.MongoDBReason = fmt.Sprintf("30%% of what is left after the reserve and fixed budgets (up to half when the app processes cannot use more), %s to %s per member", spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
+	if mongoPer < mongoComfort {
+		p.MongoDBReason = fmt.Sprintf("squeezed below the %s rcgen prefers so the app keeps %s", spec.FormatBytes(mongoComfort), spec.FormatBytes(appFloor))
+	}
 	if in.MongoDBMembers > 1 {
-		p.MongoDBReason += fmt.Sprintf(", split over %d members; all members share this host, so this protects against a crashed mongod, not a dead host", in.MongoDBMembers)
+		p.MongoDBReason += fmt.Sprintf("; %d members on one host protect against a crashed mongod, not against a dead host", in.MongoDBMembers)
 	}
 	cache := math.Max(0.25, 0.5*float64(p.MongoDBMemory-spec.GiB)/float64(spec.GiB))
 	p.MongoDBCacheGB = math.Floor(cache*20) / 20
 	p.MongoDBCacheReason = "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
+	p.MongoDBCPUs = math.Max(1, h.CPUs-float64(p.Processes))
+	p.MongoDBCPUReason = "the cores the app processes leave; not a hard limit, which would throttle MongoDB under load"
+
+	p.Warnings = warnings(h, in, p, usersNeed)
 	return p, nil
 }
 
-func clamp(v, lo, hi int64) int64 { return max(lo, min(hi, v)) }
-
-func boolInt(b bool) int {
-	if b {
-		return 1
+// split divides usable memory between MongoDB and the app for n processes.
+func split(h Host, in Inputs, usable int64, n int) (appBudget, mongoPer int64, err error) {
+	members := int64(in.MongoDBMembers)
+	avail := usable - running(fixedBudgets(in, n))
+	// MongoDB gets 30% of what is left; when the app processes cannot use
+	// the rest (each is capped), it gets what they leave, up to half.
+	share := max(int64(float64(avail)*mongoShare), min(avail/2, avail-int64(n)*maxAppMemory))
+	mongoPer = clamp(roundDown(share/members, step), mongoComfort, maxMongo)
+	if avail-mongoPer*members < appFloor {
+		mongoPer = roundDown((avail-appFloor)/members, step)
 	}
-	return 0
+	if mongoPer < mongoFloor {
+		need := h.Memory - avail + appFloor + mongoFloor*members
+		hint := "use a bigger host, or give --memory if detection is wrong"
+		if in.Monitoring {
+			hint = "use a bigger host, or --no-monitoring, or give --memory if detection is wrong"
+		}
+		return 0, 0, &ErrTooSmall{Host: h, Need: roundUp(need, step), Hint: hint}
+	}
+	return avail - mongoPer*members, mongoPer, nil
 }
 
-func fmtCores(c float64) string { return fmt.Sprintf("%g", c) }
+func licensedReason(h Host, coreCap, memFit int) string {
+	if coreCap <= memFit {
+		return fmt.Sprintf("one per core, leaving one core for MongoDB and the rest (%s cores - 1)", FormatCores(h.CPUs))
+	}
+	return fmt.Sprintf("memory fits %d processes of at least %s each (cores alone would allow %d)", memFit, spec.FormatBytes(appComfort), coreCap)
+}
+
+func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
+	var w []string
+	coreCap := max(1, int(math.Floor(h.CPUs))-1)
+	if float64(h.Memory) < float64(minHostMemory)*tolerance {
+		w = append(w, fmt.Sprintf("%s is below the %s rcgen needs to run at all; forced with --force, expect out-of-memory kills", spec.FormatBytes(h.Memory), spec.FormatBytes(minHostMemory)))
+	}
+	t := tierFor(in.Users)
+	if needCPU := t.appCPU + t.mongoCPU; h.CPUs < needCPU {
+		w = append(w, fmt.Sprintf("fewer cores than Rocket.Chat's published minimum for %s: %s vCPU for the app and %s for MongoDB, %s on one host; this host has %s",
+			t.label, FormatCores(t.appCPU), FormatCores(t.mongoCPU), FormatCores(needCPU), FormatCores(h.CPUs)))
+	}
+	if needMem := t.appMem + t.mongoMem; float64(h.Memory) < float64(needMem)*tolerance {
+		w = append(w, fmt.Sprintf("less memory than Rocket.Chat's published minimum for %s: %s for the app and %s for MongoDB, %s on one host; this host has %s",
+			t.label, spec.FormatBytes(t.appMem), spec.FormatBytes(t.mongoMem), spec.FormatBytes(needMem), spec.FormatBytes(h.Memory)))
+	}
+	if in.Users > 0 && t.recommended != "" && in.MongoDBMembers < 3 {
+		w = append(w, fmt.Sprintf("for %s Rocket.Chat recommends %s (--mongodb-members 3)", t.label, t.recommended))
+	}
+	if in.Processes > coreCap {
+		w = append(w, fmt.Sprintf("%d app processes on %s cores: each Node.js process wants a core of its own, so more than %d (cores - 1) compete for CPU", in.Processes, FormatCores(h.CPUs), coreCap))
+	}
+	if !in.Licensed && p.Processes > 1 {
+		w = append(w, "more than one app process without an Enterprise licence: instances will not share real-time events, and users will miss messages until they reload")
+	}
+	if !in.Licensed && usersNeed > 1 {
+		w = append(w, fmt.Sprintf("%d expected concurrent users is more than one process carries well (about %d): with an Enterprise licence this host could run %d", in.Users, UsersPerProcess, p.LicensedProcesses))
+	}
+	if in.Licensed && usersNeed > p.Processes {
+		w = append(w, fmt.Sprintf("%d expected concurrent users need about %d app processes, and this host fits %d: give it more cores or memory", in.Users, usersNeed, p.Processes))
+	}
+	if in.Users > MicroservicesUsers {
+		w = append(w, fmt.Sprintf("above about %d concurrent users Rocket.Chat advises its microservices deployment on Kubernetes (the official Helm chart) rather than one host", MicroservicesUsers))
+	}
+	return w
+}

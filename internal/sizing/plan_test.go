@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rcgen/rcgen/internal/spec"
@@ -11,96 +12,253 @@ func h(cpus float64, mem int64) Host {
 	return Host{CPUs: cpus, CPUSource: "test", Memory: mem, MemorySource: "test"}
 }
 
-func TestComputeProfiles(t *testing.T) {
+var defaults = Inputs{MongoDBMembers: 1, Monitoring: true, Proxy: true}
+
+func with(f func(*Inputs)) Inputs {
+	in := defaults
+	f(&in)
+	return in
+}
+
+var licensed = with(func(in *Inputs) { in.Licensed = true })
+
+// expect is the plan a profile must get; MiB figures are the limits.
+type expect struct {
+	refused    string // substring of the refusal, if refused
+	processes  int
+	licensedN  int
+	appMiB     int64
+	mongoMiB   int64
+	cacheGB    float64
+	warnings   []string // substrings that must appear
+	noWarnings []string // substrings that must not
+}
+
+// TestHostProfiles runs detection and the plan on machine fixtures, GitLab
+// style: each profile is a set of /proc and cgroup files and the plan it
+// must get, without and with a licence.
+func TestHostProfiles(t *testing.T) {
 	cases := []struct {
-		name          string
-		host          Host
-		in            Inputs
-		processes     int
-		licensedCount int
+		name     string
+		m        machine
+		in       Inputs
+		unlic    expect
+		licensed expect
 	}{
-		{"2c/4GiB unlicensed", h(2, 4*spec.GiB), Inputs{MongoDBMembers: 1, Monitoring: true, Proxy: true}, 1, 1},
-		{"8c/16GiB unlicensed says what a licence allows", h(8, 16*spec.GiB), Inputs{MongoDBMembers: 1, Monitoring: true, Proxy: true}, 1, 7},
-		{"8c/16GiB licensed, 3 members", h(8, 16*spec.GiB), Inputs{Licensed: true, MongoDBMembers: 3, Monitoring: true, Proxy: true}, 7, 7},
-		{"32c/128GiB licensed", h(32, 128*spec.GiB), Inputs{Licensed: true, MongoDBMembers: 1, Monitoring: true, Proxy: true}, 31, 31},
-		{"16c/8GiB licensed: memory, not cores, limits", h(16, 8*spec.GiB), Inputs{Licensed: true, MongoDBMembers: 1, Monitoring: true, Proxy: true}, 3, 3},
-		{"1c/3GiB licensed, no monitoring, still runs one", h(1, 3*spec.GiB), Inputs{Licensed: true, MongoDBMembers: 1, Proxy: true}, 1, 1},
+		{"1 core / 1GiB is refused", machine{cpus: 1, memKiB: gibKiB(1)}, defaults,
+			expect{refused: "needs at least 2GiB: use a host with 2GiB or more"},
+			expect{refused: "give --force to try anyway"}},
+		{"1 core / 2GiB: monitoring does not fit", machine{cpus: 1, memKiB: gibKiB(2)}, defaults,
+			expect{refused: "or --no-monitoring"},
+			expect{refused: "or --no-monitoring"}},
+		{"1 core / 2GiB without monitoring", machine{cpus: 1, memKiB: gibKiB(2)}, with(func(in *Inputs) { in.Monitoring = false }),
+			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25, warnings: []string{"fewer cores than", "less memory than"}},
+			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25}},
+		{"2 cores / 4GiB", machine{cpus: 2, memKiB: gibKiB(4)}, defaults,
+			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25, warnings: []string{"fewer cores than Rocket.Chat's published minimum for up to 25"}, noWarnings: []string{"less memory"}},
+			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25}},
+		{"a 4GB host reporting 3.8GiB is within tolerance", machine{cpus: 2, memKiB: gibKiB(3.8)}, defaults,
+			expect{processes: 1, licensedN: 1, appMiB: 1408, mongoMiB: 1024, cacheGB: 0.25, noWarnings: []string{"less memory"}},
+			expect{processes: 1, licensedN: 1, appMiB: 1408, mongoMiB: 1024, cacheGB: 0.25}},
+		{"4 cores / 8GiB", machine{cpus: 4, memKiB: gibKiB(8)}, defaults,
+			expect{processes: 1, licensedN: 3, appMiB: 4096, mongoMiB: 2304, cacheGB: 0.6, noWarnings: []string{"published minimum"}},
+			expect{processes: 3, licensedN: 3, appMiB: 1408, mongoMiB: 1792, cacheGB: 0.35}},
+		{"8 cores / 16GiB", machine{cpus: 8, memKiB: gibKiB(16)}, defaults,
+			expect{processes: 1, licensedN: 7, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8},
+			expect{processes: 7, licensedN: 7, appMiB: 1344, mongoMiB: 4032, cacheGB: 1.45}},
+		{"16 cores / 64GiB", machine{cpus: 16, memKiB: gibKiB(64)}, defaults,
+			expect{processes: 1, licensedN: 15, appMiB: 4096, mongoMiB: 31232, cacheGB: 14.75},
+			expect{processes: 15, licensedN: 15, appMiB: 2880, mongoMiB: 18624, cacheGB: 8.55}},
+		{"64 cores / 256GiB", machine{cpus: 64, memKiB: gibKiB(256)}, defaults,
+			expect{processes: 1, licensedN: 63, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
+			expect{processes: 63, licensedN: 63, appMiB: 3008, mongoMiB: 65536, cacheGB: 31.5}},
+		{"128 cores / 1TiB", machine{cpus: 128, memKiB: gibKiB(1024)}, defaults,
+			expect{processes: 1, licensedN: 127, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
+			expect{processes: 127, licensedN: 127, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5}},
+		{"2-core / 3GiB cgroup limit on a 64/256 host: the limit wins", machine{cpus: 64, memKiB: gibKiB(256), files: map[string]string{
+			"sys/fs/cgroup/cpu.max": "200000 100000\n", "sys/fs/cgroup/memory.max": "3221225472\n",
+		}}, defaults,
+			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 1024, cacheGB: 0.25, warnings: []string{"less memory than"}},
+			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 1024, cacheGB: 0.25}},
+		{"LXC container: meminfo shows the container's 4GiB", machine{cpus: 2, memKiB: 4194304, files: map[string]string{
+			"sys/fs/cgroup/memory.max": "max\n",
+		}}, defaults,
+			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25},
+			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25}},
+		{"affinity mask of 2 CPUs on an 8/16 host", machine{cpus: 8, memKiB: gibKiB(16), affinity: "0,4"}, defaults,
+			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8},
+			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			p, err := Compute(c.host, c.in)
-			if err != nil {
-				t.Fatal(err)
+		host, err := (&Detector{Root: c.m.write(t)}).Detect()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		for _, lic := range []bool{false, true} {
+			want, in, label := c.unlic, c.in, c.name+"/unlicensed"
+			if lic {
+				want, label = c.licensed, c.name+"/licensed"
+				in.Licensed = true
 			}
-			if p.Processes != c.processes || p.LicensedProcesses != c.licensedCount {
-				t.Errorf("processes = %d (licensed %d), want %d (licensed %d): %s", p.Processes, p.LicensedProcesses, c.processes, c.licensedCount, p.ProcessesReason)
-			}
-			if p.AppHeapMiB != p.AppMemory*3/4/spec.MiB {
-				t.Errorf("heap %dMiB is not 75%% of the %dMiB limit", p.AppHeapMiB, p.AppMemory/spec.MiB)
-			}
-			if p.AppMemory < 1*spec.GiB || p.MongoDBMemory < 1*spec.GiB {
-				t.Errorf("app %s, mongodb %s: below the 1GiB floor", spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory))
-			}
-			for _, r := range []string{p.ProcessesReason, p.AppReason, p.MongoDBReason, p.MongoDBCacheReason, p.ReserveReason} {
-				if r == "" {
-					t.Error("a number has no reason")
+			t.Run(label, func(t *testing.T) {
+				p, err := Compute(host, in)
+				if want.refused != "" {
+					if err == nil || !strings.Contains(err.Error(), want.refused) {
+						t.Fatalf("err = %v, want a refusal containing %q", err, want.refused)
+					}
+					return
 				}
-			}
-		})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := expect{processes: p.Processes, licensedN: p.LicensedProcesses, appMiB: p.AppMemory / spec.MiB, mongoMiB: p.MongoDBMemory / spec.MiB, cacheGB: p.MongoDBCacheGB}
+				if got.processes != want.processes || got.licensedN != want.licensedN || got.appMiB != want.appMiB || got.mongoMiB != want.mongoMiB || got.cacheGB != want.cacheGB {
+					t.Errorf("host %v:\n got %d processes (licence allows %d), app %dMiB, mongo %dMiB, cache %.2fGB\nwant %d processes (licence allows %d), app %dMiB, mongo %dMiB, cache %.2fGB",
+						host, got.processes, got.licensedN, got.appMiB, got.mongoMiB, got.cacheGB,
+						want.processes, want.licensedN, want.appMiB, want.mongoMiB, want.cacheGB)
+				}
+				all := strings.Join(p.Warnings, "\n")
+				for _, w := range want.warnings {
+					if !strings.Contains(all, w) {
+						t.Errorf("no warning containing %q in:\n%s", w, all)
+					}
+				}
+				for _, w := range want.noWarnings {
+					if strings.Contains(all, w) {
+						t.Errorf("unexpected warning containing %q:\n%s", w, all)
+					}
+				}
+			})
+		}
 	}
 }
 
-func TestComputeRefusesTinyHost(t *testing.T) {
-	_, err := Compute(h(1, 1*spec.GiB), Inputs{MongoDBMembers: 1, Monitoring: true, Proxy: true})
+func TestForceAcceptsATinyHost(t *testing.T) {
+	tiny := h(1, 1800*spec.MiB)
+	if _, err := Compute(tiny, with(func(in *Inputs) { in.Monitoring = false })); err == nil {
+		t.Fatal("1800MiB accepted without --force")
+	}
+	p, err := Compute(tiny, with(func(in *Inputs) { in.Monitoring = false; in.Force = true }))
+	if err != nil {
+		t.Fatalf("with --force: %v", err)
+	}
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "forced with --force") {
+		t.Errorf("forced plan does not say so: %q", p.Warnings)
+	}
 	var small *ErrTooSmall
-	if !errors.As(err, &small) {
-		t.Fatalf("1GiB host: err = %v, want ErrTooSmall", err)
+	if _, err := Compute(h(1, 1*spec.GiB), with(func(in *Inputs) { in.Force = true })); !errors.As(err, &small) || small.Forcible {
+		t.Errorf("1GiB with --force: err = %v, want a refusal --force cannot override", err)
 	}
 }
 
-func TestComputeProcessesOverride(t *testing.T) {
-	p, err := Compute(h(4, 8*spec.GiB), Inputs{Processes: 3, MongoDBMembers: 1, Monitoring: true, Proxy: true})
+func TestUsers(t *testing.T) {
+	big := h(16, 64*spec.GiB)
+	p, err := Compute(big, with(func(in *Inputs) { in.Licensed = true; in.Users = 800 }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Processes != 3 || len(p.Warnings) == 0 {
+	if p.Processes != 3 || !strings.Contains(p.ProcessesReason, "800 expected concurrent users need 3") {
+		t.Errorf("800 users licensed: %d processes (%s), want 3", p.Processes, p.ProcessesReason)
+	}
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "--mongodb-members 3") {
+		t.Errorf("800 users on one member: no advice to run 3 members: %q", p.Warnings)
+	}
+	p, _ = Compute(big, with(func(in *Inputs) { in.Users = 800 }))
+	if p.Processes != 1 || !strings.Contains(strings.Join(p.Warnings, "\n"), "more than one process carries well") {
+		t.Errorf("800 users unlicensed: %d processes, warnings %q", p.Processes, p.Warnings)
+	}
+	p, _ = Compute(big, with(func(in *Inputs) { in.Licensed = true; in.Users = 4000 }))
+	if p.Processes != 14 || !strings.Contains(strings.Join(p.Warnings, "\n"), "microservices deployment on Kubernetes") {
+		t.Errorf("4000 users: %d processes (want 14), warnings %q (want the microservices advice)", p.Processes, p.Warnings)
+	}
+	p, _ = Compute(h(4, 8*spec.GiB), with(func(in *Inputs) { in.Licensed = true; in.Users = 2000 }))
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "need about 7 app processes, and this host fits 3") {
+		t.Errorf("2000 users on 4 cores: warnings %q, want the shortfall", p.Warnings)
+	}
+}
+
+func TestProcessesOverride(t *testing.T) {
+	p, err := Compute(h(4, 8*spec.GiB), with(func(in *Inputs) { in.Processes = 3 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Processes != 3 || !strings.Contains(strings.Join(p.Warnings, "\n"), "without an Enterprise licence") {
 		t.Errorf("processes = %d, warnings %q: want 3 and a licence warning", p.Processes, p.Warnings)
 	}
-	if _, err := Compute(h(4, 8*spec.GiB), Inputs{Processes: 64, Licensed: true, MongoDBMembers: 1, Proxy: true}); err == nil {
-		t.Error("64 processes on 8GiB: want an error naming --processes")
+	_, err = Compute(h(4, 8*spec.GiB), with(func(in *Inputs) { in.Licensed = true; in.Processes = 64 }))
+	if err == nil || !strings.HasPrefix(err.Error(), "--processes: 64 app processes need at least") {
+		t.Errorf("64 processes on 8GiB: err = %v, want an error naming --processes", err)
+	}
+}
+
+func TestThreeMembersSayWhatTheyProtect(t *testing.T) {
+	p, err := Compute(h(8, 16*spec.GiB), with(func(in *Inputs) { in.Licensed = true; in.MongoDBMembers = 3 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.MongoDBReason, "not against a dead host") {
+		t.Errorf("3 members: reason %q does not say one host is still one point of failure", p.MongoDBReason)
 	}
 }
 
 // TestComputeInvariants walks a grid of hosts and answers and checks what
 // must always hold: limits fit in usable memory, processes never exceed
-// max(1, cores-1), and the result is the same every time.
+// max(1, cores-1), the cache fits its container, and the same inputs give
+// the same plan.
 func TestComputeInvariants(t *testing.T) {
-	for _, cores := range []float64{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256} {
-		for _, gib := range []int64{2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024} {
+	var cores []float64
+	for c := 1; c <= 256; c++ {
+		if c <= 16 || c%8 == 0 {
+			cores = append(cores, float64(c))
+		}
+	}
+	var mems []int64
+	for g := int64(1); g <= 1024; g++ {
+		if g <= 32 || g%16 == 0 {
+			mems = append(mems, g*spec.GiB)
+		}
+	}
+	mems = append(mems, 3800*spec.MiB, 1900*spec.MiB)
+	points := 0
+	for _, c := range cores {
+		for _, m := range mems {
 			for _, lic := range []bool{false, true} {
 				for _, members := range []int{1, 3} {
 					for _, mon := range []bool{false, true} {
 						in := Inputs{Licensed: lic, MongoDBMembers: members, Monitoring: mon, Proxy: true}
-						host := h(cores, gib*spec.GiB)
+						host := h(c, m)
 						p, err := Compute(host, in)
+						points++
 						if err != nil {
 							var small *ErrTooSmall
 							if !errors.As(err, &small) {
-								t.Errorf("%v %+v: %v", host, in, err)
+								t.Fatalf("%v %+v: %v", host, in, err)
+							}
+							if m >= 8*spec.GiB {
+								t.Errorf("%v %+v refused: %v", host, in, err)
 							}
 							continue
 						}
 						if p.Total() > p.Usable() {
 							t.Errorf("%v %+v: limits %s exceed usable %s", host, in, spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
 						}
-						if limit := max(1, int(cores)-1); p.Processes > limit {
-							t.Errorf("%v %+v: %d processes > %d", host, in, p.Processes, limit)
+						if limit := max(1, int(c)-1); p.Processes > limit || p.Processes < 1 {
+							t.Errorf("%v %+v: %d processes, limit %d", host, in, p.Processes, limit)
 						}
 						if !lic && p.Processes != 1 {
 							t.Errorf("%v unlicensed: %d processes", host, p.Processes)
 						}
+						if p.AppMemory < appFloor || p.MongoDBMemory < mongoFloor {
+							t.Errorf("%v %+v: app %s, mongo %s below the floors", host, in, spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory))
+						}
+						if p.AppHeapMiB*spec.MiB >= p.AppMemory {
+							t.Errorf("%v: heap %dMiB not below the limit", host, p.AppHeapMiB)
+						}
+						if cache := int64(p.MongoDBCacheGB * float64(spec.GiB)); cache > p.MongoDBMemory/2+spec.GiB/4 {
+							t.Errorf("%v: cache %.2fGB too big for a %s container", host, p.MongoDBCacheGB, spec.FormatBytes(p.MongoDBMemory))
+						}
 						again, _ := Compute(host, in)
-						if again.Total() != p.Total() || again.Processes != p.Processes {
+						if again.Total() != p.Total() || again.Processes != p.Processes || again.ProcessesReason != p.ProcessesReason {
 							t.Errorf("%v %+v: not deterministic", host, in)
 						}
 					}
@@ -108,4 +266,5 @@ func TestComputeInvariants(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("checked %d points", points)
 }

@@ -21,6 +21,7 @@ const (
 	DefaultOut     = "rocketchat"
 	DefaultProject = "rocketchat"
 	MaxProcesses   = 256
+	MaxUsers       = 1000000
 )
 
 // Answers holds everything a person decides. The zero value of an optional
@@ -39,6 +40,8 @@ type Answers struct {
 	MongoDBMembers int
 	// Processes overrides the computed app process count when above 0.
 	Processes int
+	// Users is the expected number of concurrent users; 0 means not given.
+	Users int
 	// License is the Enterprise licence text (read from --license-file).
 	License string
 	// AllowUnlicensedInstances lets Processes exceed 1 without a licence.
@@ -127,6 +130,9 @@ func (a Answers) Validate() error {
 		add("processes", fmt.Errorf("%d is more than %d: past about 1,000 concurrent users Rocket.Chat advises microservices on Kubernetes", a.Processes, MaxProcesses))
 	case a.Processes > 1 && !a.Licensed() && !a.AllowUnlicensedInstances:
 		add("processes", fmt.Errorf("%d app processes need an Enterprise licence (without one, instances do not share real-time events): give --license-file, or --allow-unlicensed-instances if you know the risk", a.Processes))
+	}
+	if a.Users < 0 || a.Users > MaxUsers {
+		add("users", fmt.Errorf("%d is not a number of concurrent users rcgen sizes for: give 1 to %d, or leave it out", a.Users, MaxUsers))
 	}
 	add("license-file", ValidateLicense(a.License))
 	if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {

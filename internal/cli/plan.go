@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// PlanOptions holds the flags of `rcgen plan`.
+type PlanOptions struct {
+	answerOptions
+	Env  Env
+	JSON bool
+}
+
+// PlanJSONVersion is the version of the `rcgen plan --json` object. It only
+// changes when a field is removed or changes meaning; new fields may appear.
+const PlanJSONVersion = 1
+
+// planJSON is the documented, stable output of `rcgen plan --json`.
+type planJSON struct {
+	Version int         `json:"version"`
+	Plan    sizing.Plan `json:"plan"`
+	// TotalBytes and UsableBytes let scripts check the fit without redoing
+	// the sums.
+	TotalBytes  int64 `json:"total_bytes"`
+	UsableBytes int64 `json:"usable_bytes"`
+}
+
+func newPlanCmd(env Env) *cobra.Command {
+	o := &PlanOptions{answerOptions: newAnswerOptions(), Env: env}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show the detected host and the sizing plan, with a reason for every number",
+		Long: `Detect the host (or take --cpus and --memory), compute the plan that
+'rcgen generate' would use, and print it as a table with a reason for every
+number, or as JSON with --json. Nothing is written.`,
+		Example: `  rcgen plan
+  rcgen plan --cpus 8 --memory 16GiB --license-file rocketchat.license --users 800
+  rcgen plan --json | jq .plan.processes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	o.bindSizing(f)
+	f.BoolVar(&o.Force, "force", false, "plan for a host below the absolute minimum")
+	f.BoolVar(&o.JSON, "json", false, "print the plan as JSON (a stable, versioned object) for scripts")
+	registerCompletions(cmd)
+	return cmd
+}
+
+// Run prints the plan.
+func (o *PlanOptions) Run(context.Context) error {
+	if err := o.resolve(); err != nil {
+		return err
+	}
+	p, err := o.plan(o.Env)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if p.Warnings == nil {
+			p.Warnings = []string{}
+		}
+		out := planJSON{Version: PlanJSONVersion, Plan: p, TotalBytes: p.Total(), UsableBytes: p.Usable()}
+		enc := json.NewEncoder(o.Env.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	return WritePlanTable(o.Env.IO.Out, p)
+}
+
+// WritePlanTable prints the host and the plan as aligned tables with a
+// reason column: the view `rcgen plan` and the wizard show.
+func WritePlanTable(w io.Writer, p sizing.Plan) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tVALUE\tSOURCE\tALL READINGS")
+	fmt.Fprintf(tw, "cores\t%s\t%s\t%s\n", sizing.FormatCores(p.Host.CPUs), p.Host.CPUSource, readings(p.Host.CPUReadings, false))
+	fmt.Fprintf(tw, "memory\t%s\t%s\t%s\n", spec.FormatBytes(p.Host.Memory), p.Host.MemorySource, readings(p.Host.MemoryReadings, true))
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "PLAN\tVALUE\tWHY")
+	fmt.Fprintf(tw, "OS and Docker reserve\t%s\t%s\n", spec.FormatBytes(p.Reserve), p.ReserveReason)
+	fmt.Fprintf(tw, "app processes\t%d\t%s\n", p.Processes, p.ProcessesReason)
+	fmt.Fprintf(tw, "memory per app process\t%s (heap %dMiB)\t%s\n", spec.FormatBytes(p.AppMemory), p.AppHeapMiB, p.AppReason)
+	fmt.Fprintf(tw, "MongoDB members\t%d\t%s\n", p.MongoDBMembers, membersReason(p.MongoDBMembers))
+	fmt.Fprintf(tw, "MongoDB memory per member\t%s\t%s\n", spec.FormatBytes(p.MongoDBMemory), p.MongoDBReason)
+	fmt.Fprintf(tw, "MongoDB WiredTiger cache\t%.2fGB\t%s\n", p.MongoDBCacheGB, p.MongoDBCacheReason)
+	fmt.Fprintf(tw, "MongoDB CPUs\t%s\t%s\n", sizing.FormatCores(p.MongoDBCPUs), p.MongoDBCPUReason)
+	for _, s := range p.Services {
+		v := spec.FormatBytes(s.Memory)
+		if s.OneShot {
+			v += " (not counted)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, v, s.Reason)
+	}
+	fmt.Fprintf(tw, "total of all limits\t%s\tof %s usable (one-shots exit before the app starts)\n", spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\nWarnings:")
+		for _, x := range p.Warnings {
+			fmt.Fprintln(w, "- "+x)
+		}
+	}
+	return nil
+}
+
+func membersReason(n int) string {
+	if n > 1 {
+		return "a replica set that survives a crashed member"
+	}
+	return "one member (a replica set of one, so Rocket.Chat gets change streams)"
+}
+
+func readings(rs []sizing.Reading, bytes bool) string {
+	var parts []string
+	for _, r := range rs {
+		v := sizing.FormatCores(r.Value)
+		if bytes {
+			v = spec.FormatBytes(int64(r.Value))
+		}
+		parts = append(parts, r.Source+"="+v)
+	}
+	return strings.Join(parts, ", ")
+}
