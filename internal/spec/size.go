@@ -47,6 +47,9 @@ func ParseMemory(s string) (int64, error) {
 	if t == "" {
 		return 0, fmt.Errorf("is empty: give a size such as 16GiB or 4096MiB")
 	}
+	if strings.HasPrefix(t, "-") {
+		return 0, fmt.Errorf("%q is negative: give the host's memory, e.g. 16GiB", s)
+	}
 	i := 0
 	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
 		i++
