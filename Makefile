@@ -5,7 +5,9 @@ BINARY  := rcgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION)
 
-.PHONY: all build install test check tools lint fmt bench golden
+.PHONY: all build install test check tools lint fmt bench golden fuzz
+
+FUZZTIME ?= 15s
 
 all: build
 
@@ -24,8 +26,12 @@ tools:
 test:
 	$(GO) test -count=1 $(PKG)
 
-## check: install the validators, then lint and test: what CI runs
-check: tools lint test build
+## check: install the validators, then lint, test and fuzz briefly: what CI runs
+check: tools lint test fuzz build
+
+## fuzz: the answers fuzz target for FUZZTIME (crashers land in internal/render/testdata/fuzz; commit them)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzAnswers -fuzztime $(FUZZTIME) ./internal/render
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

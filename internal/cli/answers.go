@@ -3,33 +3,67 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
+	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// answerOptions are the flags `generate` and `plan` share: the answers the
-// plan depends on, and how to read the host.
+// answerOptions turns flags, an answers file and an existing deployment into
+// one set of answers. Layers, each overriding the one before: defaults, the
+// deployment's own rcgen.yaml, --config, then the flags actually given.
 type answerOptions struct {
-	Answers     spec.Answers
-	LicenseFile string
-	NoMonitor   bool
+	// Answers is the result of resolve.
+	Answers spec.Answers
+	// flagValues holds what the answer flags were set to.
+	flagValues spec.Answers
+	NoMonitor  bool
+	Config     string
 	// Force accepts a host below the absolute minimum (and, for generate,
-	// an output directory that holds files).
+	// an output directory that holds files rcgen did not write).
 	Force bool
+
+	flags *pflag.FlagSet
+	stdin io.Reader
+	// licensePath is the licence file to read, resolved against the layer
+	// that named it.
+	licensePath string
+	// existingProject is the project of the deployment being re-generated.
+	existingProject string
 }
 
-func newAnswerOptions() answerOptions { return answerOptions{Answers: spec.Default()} }
+func newAnswerOptions() answerOptions {
+	return answerOptions{Answers: spec.Default(), flagValues: spec.Default()}
+}
+
+// answerFlags maps each answer flag to the field it sets.
+var answerFlags = map[string]func(dst, src *spec.Answers){
+	"project":                    func(d, s *spec.Answers) { d.Project = s.Project },
+	"domain":                     func(d, s *spec.Answers) { d.Domain = s.Domain },
+	"email":                      func(d, s *spec.Answers) { d.Email = s.Email },
+	"rocketchat-version":         func(d, s *spec.Answers) { d.RocketChatVersion = s.RocketChatVersion },
+	"cpus":                       func(d, s *spec.Answers) { d.CPUs = s.CPUs },
+	"memory":                     func(d, s *spec.Answers) { d.Memory = s.Memory },
+	"users":                      func(d, s *spec.Answers) { d.Users = s.Users },
+	"mongodb-members":            func(d, s *spec.Answers) { d.MongoDBMembers = s.MongoDBMembers },
+	"processes":                  func(d, s *spec.Answers) { d.Processes = s.Processes },
+	"allow-unlicensed-instances": func(d, s *spec.Answers) { d.AllowUnlicensedInstances = s.AllowUnlicensedInstances },
+	"proxy":                      func(d, s *spec.Answers) { d.Proxy = s.Proxy },
+}
 
 // bindSizing registers the flags that change the plan.
 func (o *answerOptions) bindSizing(f *pflag.FlagSet) {
-	a := &o.Answers
+	o.flags = f
+	a := &o.flagValues
+	f.StringVar(&o.Config, "config", "", "answers file to start from (rcgen.yaml; - reads standard input); flags override it")
 	f.StringVar(&a.CPUs, "cpus", "", "cores of the target host, instead of detecting this one (e.g. 8)")
 	f.StringVar(&a.Memory, "memory", "", "memory of the target host, instead of detecting this one (e.g. 16GiB, 16384MiB)")
-	f.StringVar(&o.LicenseFile, "license-file", "", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")
+	f.StringVar(&a.LicenseFile, "license-file", "", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")
 	f.IntVar(&a.Users, "users", 0, "expected concurrent users (sizes the app processes and checks Rocket.Chat's hardware table)")
 	f.IntVar(&a.MongoDBMembers, "mongodb-members", a.MongoDBMembers, "MongoDB replica set members: 1 or 3")
 	f.IntVar(&a.Processes, "processes", 0, "app processes, overriding the computed count")
@@ -38,27 +72,125 @@ func (o *answerOptions) bindSizing(f *pflag.FlagSet) {
 	f.BoolVar(&o.NoMonitor, "no-monitoring", false, "leave out Prometheus, Grafana and the exporters")
 }
 
-// resolve reads the licence file and validates every answer, reporting all
-// problems at once as a usage error.
-func (o *answerOptions) resolve() error {
-	a := &o.Answers
-	a.Monitoring = !o.NoMonitor
+// bindDeployment registers the flags only generate has.
+func (o *answerOptions) bindDeployment(f *pflag.FlagSet) {
+	a := &o.flagValues
+	f.StringVar(&a.Domain, "domain", a.Domain, "public host name users type (localhost: plain http, no certificate)")
+	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
+	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
+	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so it never changes once data exists")
+}
+
+// readAnswersFile applies an answers file; a relative licence path in it is
+// taken relative to the file's directory.
+func (o *answerOptions) readAnswersFile(name string, r io.Reader, dir string) error {
+	f, err := spec.ParseFile(name, r)
+	if err != nil {
+		return err
+	}
+	before := o.Answers.LicenseFile
+	f.Apply(&o.Answers)
+	if o.Answers.LicenseFile != before && o.Answers.LicenseFile != "" {
+		o.licensePath = o.Answers.LicenseFile
+		if !filepath.IsAbs(o.licensePath) {
+			o.licensePath = filepath.Join(dir, o.licensePath)
+		}
+	}
+	return nil
+}
+
+// resolve layers the answers, reads the licence and validates everything,
+// reporting all problems at once as a usage error. out is the deployment
+// directory being written ("" for plan).
+func (o *answerOptions) resolve(out string) error {
+	o.Answers = spec.Default()
 	var errs []error
-	if o.LicenseFile != "" {
-		b, err := os.ReadFile(o.LicenseFile)
+	if out != "" {
+		path := filepath.Join(out, spec.FileName)
+		if fh, err := os.Open(path); err == nil {
+			err = o.readAnswersFile(path, fh, out)
+			fh.Close()
+			if err != nil {
+				return usage(fmt.Errorf("the deployment's answers file: %w", err))
+			}
+			o.existingProject = o.Answers.Project
+		}
+	}
+	if o.Config != "" {
+		var r io.Reader = o.stdin
+		name, dir := "standard input", "."
+		if o.Config != "-" {
+			fh, err := os.Open(o.Config)
+			if err != nil {
+				return usage(&spec.FieldError{Field: "config", Msg: fmt.Sprintf("cannot read %s: %v", o.Config, errors.Unwrap(err))})
+			}
+			defer fh.Close()
+			r, name, dir = fh, o.Config, filepath.Dir(o.Config)
+		}
+		if r == nil {
+			r = os.Stdin
+		}
+		if err := o.readAnswersFile(name, r, dir); err != nil {
+			return usage(err)
+		}
+	}
+	if o.flags != nil {
+		for name, copyField := range answerFlags {
+			if o.flags.Changed(name) {
+				copyField(&o.Answers, &o.flagValues)
+			}
+		}
+		if o.flags.Changed("no-monitoring") {
+			o.Answers.Monitoring = !o.NoMonitor
+		}
+		if o.flags.Changed("license-file") {
+			o.licensePath = o.flagValues.LicenseFile
+		}
+	}
+
+	a := &o.Answers
+	if o.licensePath != "" {
+		b, err := os.ReadFile(o.licensePath)
 		switch {
 		case err != nil:
-			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("cannot read %s: %v", o.LicenseFile, errors.Unwrap(err))})
+			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("cannot read %s: %v", o.licensePath, errors.Unwrap(err))})
 		case spec.NormalizeLicense(string(b)) == "":
-			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("%s is empty: use the licence file Rocket.Chat Cloud gave you", o.LicenseFile)})
+			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("%s is empty: use the licence file Rocket.Chat Cloud gave you", o.licensePath)})
 		default:
 			a.License = spec.NormalizeLicense(string(b))
+		}
+		a.LicenseFile = o.licensePath
+		if out != "" {
+			if rel, err := relTo(out, o.licensePath); err == nil {
+				a.LicenseFile = rel
+			}
+		}
+	} else if out != "" {
+		// No licence named anywhere: keep the one the deployment runs with.
+		if env, err := os.ReadFile(filepath.Join(out, render.EnvFile)); err == nil {
+			a.License = render.ParseEnv(env)["ROCKETCHAT_LICENSE"]
 		}
 	}
 	if err := a.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if o.existingProject != "" && a.Project != o.existingProject {
+		errs = append(errs, &spec.FieldError{Field: "project", Msg: fmt.Sprintf("this deployment's project is %q, and renaming it would orphan its volumes (the data): keep %q, or generate into a new directory", o.existingProject, o.existingProject)})
+	}
 	return usage(errors.Join(errs...))
+}
+
+// relTo returns path relative to dir, both taken from the current directory.
+func relTo(dir, path string) (string, error) {
+	ad, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	ap, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(ad, ap)
 }
 
 // host detects this machine, or takes --cpus and --memory instead.

@@ -3,11 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,16 +55,12 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 		},
 	}
 	f := cmd.Flags()
-	a := &o.Answers
-	f.StringVarP(&o.Out, "out", "o", spec.DefaultOut, "directory to write the deployment into")
-	f.StringVar(&a.Domain, "domain", a.Domain, "public host name users type (localhost: plain http, no certificate)")
-	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
-	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
+	f.StringVarP(&o.Out, "out", "o", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
+	o.bindDeployment(f)
 	o.bindSizing(f)
-	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so never change it once data exists")
-	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given")
-	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written (secrets masked) and write nothing")
-	f.BoolVar(&o.Force, "force", false, "write into a directory that already holds files (its secrets are kept), and accept a host below the minimum")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
+	f.BoolVar(&o.Force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
 	registerCompletions(cmd)
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
@@ -73,25 +69,24 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 // Run generates the deployment.
 func (o *GenerateOptions) Run(ctx context.Context) error {
 	stderr := o.Env.IO.ErrOut
-	a := &o.Answers
-	err := o.resolve()
+	o.stdin = o.Env.IO.In
 	if strings.TrimSpace(o.Out) == "" {
-		err = errors.Join(err, usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"}))
+		return usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"})
 	}
-	if err != nil {
-		return err
-	}
-	plan, err := o.plan(o.Env)
-	if err != nil {
-		return err
-	}
-
 	state, err := render.Inspect(o.Out)
 	if err != nil {
 		return err
 	}
-	if state == render.DirNotEmpty && !o.Force && !o.DryRun {
-		return usage(fmt.Errorf("--out: %s already holds files: rcgen writes only into a new or empty directory; give --force to write into it (secrets already in its .env are kept)", o.Out))
+	if state == render.DirNotEmpty && !o.Force {
+		return usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName))
+	}
+	if err := o.resolve(o.Out); err != nil {
+		return err
+	}
+	a := &o.Answers
+	plan, err := o.plan(o.Env)
+	if err != nil {
+		return err
 	}
 	secrets, err := o.Secrets()
 	if err != nil {
@@ -107,16 +102,45 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
 	}
+	changes, err := render.Changes(o.Out, files)
+	if err != nil {
+		return err
+	}
+	pending := render.Pending(changes)
+	existing := state == render.DirRcgen || state == render.DirNotEmpty
 	for _, w := range plan.Warnings {
 		fmt.Fprintln(stderr, "Warning:", w)
 	}
 	if o.DryRun {
-		return printFiles(o.Env.IO.Out, files)
-	}
-	if err := render.Write(o.Out, files); err != nil {
+		if !existing {
+			return printFiles(o.Env.IO.Out, files)
+		}
+		if len(pending) == 0 {
+			fmt.Fprintf(stderr, "Nothing would change in %s.\n", o.Out)
+			return nil
+		}
+		_, err := io.WriteString(o.Env.IO.Out, render.UnifiedDiff(pending))
 		return err
 	}
-	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(files), o.Out, plan.Host)
+	if existing {
+		if len(pending) == 0 {
+			fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
+			return nil
+		}
+		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, render.UnifiedDiff(pending))
+	}
+	now := time.Now
+	if o.Env.Now != nil {
+		now = o.Env.Now
+	}
+	backup, err := render.Apply(o.Out, changes, now())
+	if err != nil {
+		return err
+	}
+	if backup != "" {
+		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", backup)
+	}
+	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(pending), o.Out, plan.Host)
 	fmt.Fprintf(stderr, "Plan: %d app process(es) of %s, MongoDB %d member(s) of %s (details in %s).\n",
 		plan.Processes, spec.FormatBytes(plan.AppMemory), plan.MongoDBMembers, spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
@@ -129,39 +153,14 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// printFiles shows a dry run: every file, secrets masked.
+// printFiles shows a dry run of a new deployment: every file, secrets masked.
 func printFiles(w io.Writer, files render.Files) error {
 	var b bytes.Buffer
 	for _, f := range files {
 		fmt.Fprintf(&b, "==> %s (mode %04o) <==\n", f.Path, f.Mode)
-		if f.Secret {
-			b.Write(mask(f))
-		} else {
-			b.Write(f.Content)
-		}
+		b.Write(render.MaskSecrets(f.Path, f.Content))
 		b.WriteString("\n")
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-var secretKeys = map[string]bool{
-	render.EnvMongoRootPassword: true, render.EnvMongoRocketChatPassword: true,
-	render.EnvMongoExporterPassword: true, render.EnvGrafanaAdminPassword: true,
-	"ROCKETCHAT_LICENSE": true,
-}
-
-func mask(f render.File) []byte {
-	if f.Path != render.EnvFile {
-		return []byte("(secret, not shown)\n")
-	}
-	var b bytes.Buffer
-	for _, line := range strings.SplitAfter(string(f.Content), "\n") {
-		k, _, ok := strings.Cut(line, "=")
-		if ok && secretKeys[k] {
-			line = k + "=********\n"
-		}
-		b.WriteString(line)
-	}
-	return b.Bytes()
 }

@@ -126,41 +126,6 @@ func TestFailedCheckWritesNothing(t *testing.T) {
 	}
 }
 
-// TestRerunKeepsSecrets regenerates into the same directory with another
-// host size and checks every secret is byte-for-byte the same.
-func TestRerunKeepsSecrets(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "deploy")
-	if r := run(t, "generate", "--yes", "--memory", "8GiB", "--out", out); r.code != 0 {
-		t.Fatalf("first run: %s", r.stderr)
-	}
-	env1, _ := os.ReadFile(filepath.Join(out, ".env"))
-	key1, _ := os.ReadFile(filepath.Join(out, render.MongoKeyfile))
-	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out); r.code != 2 || !strings.Contains(r.stderr, "--force") {
-		t.Fatalf("re-run without --force: exit %d, want 2 naming --force: %s", r.code, r.stderr)
-	}
-	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--domain", "chat.example.com", "--email", "a@example.com", "--force", "--out", out); r.code != 0 {
-		t.Fatalf("re-run with --force: %s", r.stderr)
-	}
-	env2, _ := os.ReadFile(filepath.Join(out, ".env"))
-	key2, _ := os.ReadFile(filepath.Join(out, render.MongoKeyfile))
-	a, b := render.ParseEnv(env1), render.ParseEnv(env2)
-	for _, k := range []string{render.EnvMongoRootPassword, render.EnvMongoRocketChatPassword, render.EnvMongoExporterPassword, render.EnvGrafanaAdminPassword} {
-		if a[k] == "" || a[k] != b[k] {
-			t.Errorf("%s changed on re-run: %q -> %q", k, a[k], b[k])
-		}
-	}
-	if !bytes.Equal(key1, key2) || len(key1) == 0 {
-		t.Error("the MongoDB keyfile changed on re-run")
-	}
-	if b["ROOT_URL"] != "https://chat.example.com" {
-		t.Errorf("ROOT_URL = %q after changing the domain", b["ROOT_URL"])
-	}
-	fi, err := os.Stat(filepath.Join(out, ".env"))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf(".env mode = %v, want 0600", fi.Mode().Perm())
-	}
-}
-
 func TestPlanCommand(t *testing.T) {
 	r := run(t, "plan", "--cpus", "8", "--memory", "16GiB")
 	if r.code != 0 {

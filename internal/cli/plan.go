@@ -61,7 +61,8 @@ number, or as JSON with --json. Nothing is written.`,
 
 // Run prints the plan.
 func (o *PlanOptions) Run(context.Context) error {
-	if err := o.resolve(); err != nil {
+	o.stdin = o.Env.IO.In
+	if err := o.resolve(""); err != nil {
 		return err
 	}
 	p, err := o.plan(o.Env)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +63,8 @@ type Env struct {
 	Getenv func(string) string
 	// Secrets draws new secrets; nil means crypto/rand.
 	Secrets func() (render.Secrets, error)
+	// Now is the clock (names backup folders); nil means time.Now.
+	Now func() time.Time
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/rcgen/rcgen/internal/spec"
 	"github.com/rcgen/rcgen/templates"
 )
 
@@ -93,6 +94,7 @@ func Render(d *Data, s Secrets) (Files, error) {
 		out = append(out, File{Path: DashboardFile, Mode: 0o644, Content: dash})
 	}
 	out = append(out,
+		File{Path: spec.FileName, Mode: 0o644, Content: spec.Marshal(d.Answers, d.RcgenVersion)},
 		File{Path: EnvFile, Mode: 0o600, Content: envFile(d, s), Secret: true},
 		File{Path: MongoKeyfile, Mode: 0o600, Content: []byte(s.MongoKeyfile + "\n"), Secret: true},
 	)

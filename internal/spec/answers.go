@@ -42,8 +42,12 @@ type Answers struct {
 	Processes int
 	// Users is the expected number of concurrent users; 0 means not given.
 	Users int
-	// License is the Enterprise licence text (read from --license-file).
+	// License is the Enterprise licence text (read from LicenseFile, or kept
+	// from the deployment's .env).
 	License string
+	// LicenseFile is where the licence was read from, as recorded in
+	// rcgen.yaml (relative to the deployment directory when possible).
+	LicenseFile string
 	// AllowUnlicensedInstances lets Processes exceed 1 without a licence.
 	AllowUnlicensedInstances bool
 	// Proxy is "caddy" or "none".

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rcgen/rcgen/internal/render"
+)
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var secretKeys = []string{render.EnvMongoRootPassword, render.EnvMongoRocketChatPassword, render.EnvMongoExporterPassword, render.EnvGrafanaAdminPassword}
+
+// TestRerunKeepsSecrets regenerates a deployment with another host size and
+// then another domain: every secret stays byte for byte, ROOT_URL and the
+// proxy follow the domain, and the old files are backed up.
+func TestRerunKeepsSecrets(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--memory", "8GiB", "--out", out); r.code != 0 {
+		t.Fatalf("first run: %s", r.stderr)
+	}
+	env1 := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	key1 := read(t, filepath.Join(out, render.MongoKeyfile))
+	userFile := filepath.Join(out, "notes.txt")
+	if err := os.WriteFile(userFile, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Bigger host: the answers file of the deployment is the starting point.
+	r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("re-run: %s", r.stderr)
+	}
+	for _, want := range []string{"Changes to", "-memory: \"8GiB\"", "+memory: \"16GiB\"", "Replaced files are kept in"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("re-run output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, env1[render.EnvMongoRootPassword]) {
+		t.Error("the diff shows a secret")
+	}
+
+	// New domain: only the public address changes.
+	if r := run(t, "generate", "--yes", "--domain", "chat.example.com", "--email", "a@example.com", "--out", out); r.code != 0 {
+		t.Fatalf("domain change: %s", r.stderr)
+	}
+	env3 := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	for _, k := range secretKeys {
+		if env1[k] == "" || env1[k] != env3[k] {
+			t.Errorf("%s changed on re-run: %q -> %q", k, env1[k], env3[k])
+		}
+	}
+	if !bytes.Equal(key1, read(t, filepath.Join(out, render.MongoKeyfile))) {
+		t.Error("the MongoDB keyfile changed on re-run")
+	}
+	if env3["ROOT_URL"] != "https://chat.example.com" || env3["DOMAIN"] != "chat.example.com" {
+		t.Errorf("ROOT_URL = %q, DOMAIN = %q after changing the domain", env3["ROOT_URL"], env3["DOMAIN"])
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, render.CaddyFile))), "{$DOMAIN} {") {
+		t.Error("the Caddyfile did not switch to the domain")
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, "rcgen.yaml"))), `memory: "16GiB"`) {
+		t.Error("the host size given on the second run was forgotten by the third")
+	}
+	if string(read(t, userFile)) != "mine" {
+		t.Error("a file the user added was touched")
+	}
+	fi, err := os.Stat(filepath.Join(out, ".env"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf(".env mode = %v, want 0600", fi.Mode().Perm())
+	}
+	backups, _ := filepath.Glob(filepath.Join(out, render.BackupDir, "*", "compose.yaml"))
+	if len(backups) == 0 {
+		t.Error("no backup of the replaced compose.yaml")
+	}
+
+	// Nothing new: nothing written.
+	r = run(t, "generate", "--yes", "--out", out)
+	if r.code != 0 || !strings.Contains(r.stderr, "Nothing to change") {
+		t.Errorf("unchanged re-run: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestRerunRefusals(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, "generate", "--yes", "--project", "other", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, `--project: this deployment's project is "rocketchat"`) {
+		t.Errorf("project rename: exit %d: %s", r.code, r.stderr)
+	}
+
+	foreign := t.TempDir()
+	if err := os.WriteFile(filepath.Join(foreign, "compose.yaml"), []byte("services: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "generate", "--yes", "--out", foreign)
+	if r.code != 2 || !strings.Contains(r.stderr, "rcgen did not write it") {
+		t.Errorf("foreign directory: exit %d: %s", r.code, r.stderr)
+	}
+	if string(read(t, filepath.Join(foreign, "compose.yaml"))) != "services: {}\n" {
+		t.Error("the foreign compose.yaml was overwritten")
+	}
+	if r := run(t, "generate", "--yes", "--force", "--out", foreign); r.code != 0 {
+		t.Errorf("--force into a foreign directory: %s", r.stderr)
+	}
+	if backups, _ := filepath.Glob(filepath.Join(foreign, render.BackupDir, "*", "compose.yaml")); len(backups) != 1 {
+		t.Error("--force replaced the foreign compose.yaml without keeping it")
+	}
+}
+
+func TestDryRunShowsTheDiffAndWritesNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	before := read(t, filepath.Join(out, "compose.yaml"))
+	r := run(t, "generate", "--dry-run", "--proxy", "none", "--out", out)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, want := range []string{"--- a/compose.yaml", "+++ b/compose.yaml", "127.0.0.1:3000:3000", "--- a/caddy/Caddyfile", "+++ /dev/null"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry-run diff lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !bytes.Equal(before, read(t, filepath.Join(out, "compose.yaml"))) {
+		t.Error("--dry-run changed compose.yaml")
+	}
+	if _, err := os.Stat(filepath.Join(out, render.BackupDir)); err == nil {
+		t.Error("--dry-run made a backup")
+	}
+	// Applying it removes rcgen's own Caddyfile, keeping a copy.
+	if r := run(t, "generate", "--yes", "--proxy", "none", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, render.CaddyFile)); err == nil {
+		t.Error("the Caddyfile rcgen no longer generates was left behind")
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "answers.yaml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rc.license"), []byte("LICENCE-TEXT\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write("version: 1\ndomain: chat.example.com\nemail: ops@example.com\ncpus: \"8\"\nmemory: 16GiB\nlicense_file: rc.license\nmongodb_members: 3\n")
+	out := filepath.Join(dir, "deploy")
+	// Flags override the file.
+	r := run(t, "generate", "--config", cfg, "--domain", "rc.example.org", "--out", out)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	if env["ROOT_URL"] != "https://rc.example.org" || env["ROCKETCHAT_LICENSE"] != "LICENCE-TEXT" {
+		t.Errorf(".env ROOT_URL %q, licence %q", env["ROOT_URL"], env["ROCKETCHAT_LICENSE"])
+	}
+	answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+	for _, want := range []string{`domain: "rc.example.org"`, "mongodb_members: 3", `license_file: "../rc.license"`, "version: 1"} {
+		if !strings.Contains(answers, want) {
+			t.Errorf("rcgen.yaml lacks %q:\n%s", want, answers)
+		}
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, "compose.yaml"))), "rocketchat-7:") {
+		t.Error("the licensed 8-core host did not get 7 processes")
+	}
+
+	for _, c := range []struct{ file, want string }{
+		{"version: 1\ncolour: blue\n", "line 2: unknown key colour"},
+		{"version: 1\nmongodb_members: three\n", "line 2: cannot unmarshal !!str `three` into int"},
+		{"version: 2\n", "version 2 is not supported"},
+		{"domain: chat.example.com\n", "version 0 is not supported"},
+		{"", "is empty"},
+		{"version: 1\ndomain: [a, b]\n", "line 2"},
+	} {
+		write(c.file)
+		r := run(t, "generate", "--config", cfg, "--out", filepath.Join(dir, "bad"))
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, cfg) {
+			t.Errorf("config %q: exit %d, stderr %q; want 2 naming the file and %q", c.file, r.code, r.stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad")); err == nil {
+		t.Error("a bad answers file still wrote a deployment")
+	}
+}
