@@ -30,11 +30,17 @@ type answerOptions struct {
 
 	flags *pflag.FlagSet
 	stdin io.Reader
-	// licensePath is the licence file to read, resolved against the layer
-	// that named it.
-	licensePath string
+	// licensePath, certPath and keyPath are the files to read, resolved
+	// against the layer that named them.
+	licensePath, certPath, keyPath string
 	// existingProject is the project of the deployment being re-generated.
 	existingProject string
+	// settled names the answers (by flag) that a file or a flag gave, which
+	// the wizard does not ask again.
+	settled map[string]bool
+	// fromExisting names the answers the deployment's own rcgen.yaml gave:
+	// the wizard asks them again, with those values as defaults.
+	fromExisting map[string]bool
 }
 
 func newAnswerOptions() answerOptions {
@@ -79,40 +85,54 @@ func (o *answerOptions) bindDeployment(f *pflag.FlagSet) {
 	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
 	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
 	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so it never changes once data exists")
+	f.StringVar(&a.TLSCert, "tls-cert", "", "your own certificate (PEM, full chain) instead of an automatic one")
+	f.StringVar(&a.TLSKey, "tls-key", "", "the key of --tls-cert (PEM, unencrypted)")
 }
 
 // readAnswersFile applies an answers file; a relative licence path in it is
-// taken relative to the file's directory.
-func (o *answerOptions) readAnswersFile(name string, r io.Reader, dir string) error {
+// taken relative to the file's directory. It returns the keys it settled.
+func (o *answerOptions) readAnswersFile(name string, r io.Reader, dir string) (map[string]bool, error) {
 	f, err := spec.ParseFile(name, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	before := o.Answers.LicenseFile
 	f.Apply(&o.Answers)
-	if o.Answers.LicenseFile != before && o.Answers.LicenseFile != "" {
-		o.licensePath = o.Answers.LicenseFile
-		if !filepath.IsAbs(o.licensePath) {
-			o.licensePath = filepath.Join(dir, o.licensePath)
+	resolveIn := func(dst *string, p *string) {
+		if p != nil && *p != "" {
+			*dst = *p
+			if !filepath.IsAbs(*dst) {
+				*dst = filepath.Join(dir, *dst)
+			}
 		}
 	}
-	return nil
+	resolveIn(&o.licensePath, f.LicenseFile)
+	resolveIn(&o.certPath, f.TLSCert)
+	resolveIn(&o.keyPath, f.TLSKey)
+	return f.Settled(), nil
 }
 
-// resolve layers the answers, reads the licence and validates everything,
-// reporting all problems at once as a usage error. out is the deployment
-// directory being written ("" for plan).
+// resolve layers the answers and validates them (see layer and finish).
 func (o *answerOptions) resolve(out string) error {
+	if err := o.layer(out); err != nil {
+		return err
+	}
+	return o.finish(out)
+}
+
+// layer builds the answers from defaults, the deployment's rcgen.yaml,
+// --config and the flags given, recording which answers were settled.
+func (o *answerOptions) layer(out string) error {
 	o.Answers = spec.Default()
-	var errs []error
+	o.settled, o.fromExisting = map[string]bool{}, map[string]bool{}
 	if out != "" {
 		path := filepath.Join(out, spec.FileName)
 		if fh, err := os.Open(path); err == nil {
-			err = o.readAnswersFile(path, fh, out)
+			keys, err := o.readAnswersFile(path, fh, out)
 			fh.Close()
 			if err != nil {
 				return usage(fmt.Errorf("the deployment's answers file: %w", err))
 			}
+			o.fromExisting = keys
 			o.existingProject = o.Answers.Project
 		}
 	}
@@ -130,24 +150,46 @@ func (o *answerOptions) resolve(out string) error {
 		if r == nil {
 			r = os.Stdin
 		}
-		if err := o.readAnswersFile(name, r, dir); err != nil {
+		keys, err := o.readAnswersFile(name, r, dir)
+		if err != nil {
 			return usage(err)
+		}
+		for k := range keys {
+			o.settled[k] = true
 		}
 	}
 	if o.flags != nil {
 		for name, copyField := range answerFlags {
 			if o.flags.Changed(name) {
 				copyField(&o.Answers, &o.flagValues)
+				o.settled[name] = true
 			}
 		}
 		if o.flags.Changed("no-monitoring") {
 			o.Answers.Monitoring = !o.NoMonitor
+			o.settled["monitoring"] = true
 		}
 		if o.flags.Changed("license-file") {
 			o.licensePath = o.flagValues.LicenseFile
+			o.settled["license-file"] = true
+		}
+		if o.flags.Changed("tls-cert") {
+			o.certPath = o.flagValues.TLSCert
+			o.settled["tls-cert"] = true
+		}
+		if o.flags.Changed("tls-key") {
+			o.keyPath = o.flagValues.TLSKey
+			o.settled["tls-key"] = true
 		}
 	}
+	return nil
+}
 
+// finish reads the licence, then validates every answer and reports all
+// problems at once as a usage error. out is the deployment directory being
+// written ("" for plan).
+func (o *answerOptions) finish(out string) error {
+	var errs []error
 	a := &o.Answers
 	if o.licensePath != "" {
 		b, err := os.ReadFile(o.licensePath)
@@ -171,6 +213,7 @@ func (o *answerOptions) resolve(out string) error {
 			a.License = render.ParseEnv(env)["ROCKETCHAT_LICENSE"]
 		}
 	}
+	errs = append(errs, o.readCertificate(out)...)
 	if err := a.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -241,4 +284,34 @@ func (o *answerOptions) plan(env Env) (sizing.Plan, error) {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))
 	}
 	return p, nil
+}
+
+// readCertificate loads --tls-cert and --tls-key, recording their paths
+// relative to the deployment directory.
+func (o *answerOptions) readCertificate(out string) []error {
+	a := &o.Answers
+	a.TLSCert, a.TLSKey, a.TLSCertPEM, a.TLSKeyPEM = "", "", "", ""
+	if o.certPath == "" && o.keyPath == "" {
+		return nil
+	}
+	if o.certPath == "" || o.keyPath == "" {
+		return []error{&spec.FieldError{Field: "tls-cert", Msg: "give both --tls-cert and --tls-key"}}
+	}
+	var errs []error
+	read := func(field, path string, dst, rec *string) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, &spec.FieldError{Field: field, Msg: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
+			return
+		}
+		*dst, *rec = string(b), path
+		if out != "" {
+			if rel, err := relTo(out, path); err == nil {
+				*rec = rel
+			}
+		}
+	}
+	read("tls-cert", o.certPath, &a.TLSCertPEM, &a.TLSCert)
+	read("tls-key", o.keyPath, &a.TLSKeyPEM, &a.TLSKey)
+	return errs
 }

@@ -21,6 +21,8 @@ const (
 	DashboardFile   = "grafana/dashboards/rocketchat.json"
 	MongoInitFile   = "mongodb/init-replica-set.js"
 	MongoKeyfile    = "secrets/mongodb.keyfile"
+	TLSCertFile     = "certs/cert.pem"
+	TLSKeyFile      = "certs/key.pem"
 	DatasourceUID   = "prometheus"
 	ReplicaSet      = "rs0"
 	MetricsPort     = 9458
@@ -177,6 +179,8 @@ func rerunCommand(a spec.Answers) string {
 	if !a.Monitoring {
 		args = append(args, "--no-monitoring")
 	}
+	add("tls-cert", a.TLSCert, "")
+	add("tls-key", a.TLSKey, "")
 	add("cpus", a.CPUs, "")
 	add("memory", a.Memory, "")
 	return strings.Join(args, " ")

@@ -93,6 +93,12 @@ func Render(d *Data, s Secrets) (Files, error) {
 		}
 		out = append(out, File{Path: DashboardFile, Mode: 0o644, Content: dash})
 	}
+	if d.TLSMode == spec.TLSOwn {
+		out = append(out,
+			File{Path: TLSCertFile, Mode: 0o644, Content: []byte(d.Answers.TLSCertPEM)},
+			File{Path: TLSKeyFile, Mode: 0o600, Content: []byte(d.Answers.TLSKeyPEM), Secret: true},
+		)
+	}
 	out = append(out,
 		File{Path: spec.FileName, Mode: 0o644, Content: spec.Marshal(d.Answers, d.RcgenVersion)},
 		File{Path: EnvFile, Mode: 0o600, Content: envFile(d, s), Secret: true},

@@ -49,6 +49,21 @@ var profiles = []profile{
 		a.Domain = "chat.home.arpa"
 		a.Monitoring = false
 	}},
+	{"own-certificate-4c-8g", host(4, 8*spec.GiB), func(a *spec.Answers) {
+		a.Domain = "chat.example.com"
+		a.TLSCert, a.TLSKey = "../certs/chat.example.com.crt", "../certs/chat.example.com.key"
+		a.TLSCertPEM, a.TLSKeyPEM = testCert, testKey
+	}},
+}
+
+var testCert, testKey = readTestdata("tls/cert.pem"), readTestdata("tls/key.pem")
+
+func readTestdata(name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // fixedSecrets draws secrets from a repeating byte stream, so golden files

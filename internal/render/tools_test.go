@@ -70,6 +70,18 @@ func TestCaddyValidate(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			dir := writeDeployment(t, files)
 			project := load(t, files)
+			// Run the Caddyfile as the container sees it: every path the
+			// caddy service mounts points at the file rcgen wrote.
+			caddyfile := string(mustGet(t, files, render.CaddyFile).Content)
+			for _, v := range project.Services["caddy"].Volumes {
+				if v.Type == "bind" && v.Target != "/etc/caddy/Caddyfile" {
+					rel := strings.TrimPrefix(v.Source, "/rcgen-check/")
+					caddyfile = strings.ReplaceAll(caddyfile, v.Target+"/", filepath.Join(dir, rel)+"/")
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, render.CaddyFile), []byte(caddyfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			cmd := exec.Command(caddy, "validate", "--adapter", "caddyfile", "--config", filepath.Join(dir, render.CaddyFile))
 			cmd.Env = []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
 			for k, v := range project.Services["caddy"].Environment {

@@ -89,6 +89,7 @@ type Change struct {
 var knownPaths = []string{
 	ComposeFile, EnvFile, ReadmeFile, CaddyFile, PrometheusFile, DatasourceFile,
 	DashProvFile, DashboardFile, MongoInitFile, MongoKeyfile, spec.FileName,
+	TLSCertFile, TLSKeyFile,
 }
 
 // Changes compares files with what dir holds.
@@ -176,7 +177,7 @@ func MaskSecrets(path string, content []byte) []byte {
 		return nil
 	}
 	switch path {
-	case MongoKeyfile:
+	case MongoKeyfile, TLSKeyFile:
 		return []byte("(secret, not shown)\n")
 	case EnvFile:
 		var b bytes.Buffer

@@ -54,6 +54,11 @@ type Answers struct {
 	Proxy string
 	// Monitoring turns Prometheus, Grafana and the exporters on.
 	Monitoring bool
+	// TLSCert and TLSKey are the paths of the operator's own certificate and
+	// key (PEM); TLSCertPEM and TLSKeyPEM their content. Set, they replace
+	// automatic certificates.
+	TLSCert, TLSKey       string
+	TLSCertPEM, TLSKeyPEM string
 	// CPUs and Memory describe the target host; empty means detect this one.
 	CPUs   string
 	Memory string
@@ -87,10 +92,14 @@ const (
 	TLSNone     = "none"     // localhost: plain http
 	TLSInternal = "internal" // .local/.internal/.home.arpa: Caddy's own CA
 	TLSACME     = "acme"     // a public domain: Let's Encrypt
+	TLSOwn      = "own"      // the operator's own certificate files
 )
 
 // TLSMode says how the proxy gets a certificate for the domain.
 func (a Answers) TLSMode() string {
+	if a.TLSCert != "" || a.TLSCertPEM != "" {
+		return TLSOwn
+	}
 	return TLSModeFor(a.Domain)
 }
 
@@ -139,6 +148,16 @@ func (a Answers) Validate() error {
 		add("users", fmt.Errorf("%d is not a number of concurrent users rcgen sizes for: give 1 to %d, or leave it out", a.Users, MaxUsers))
 	}
 	add("license-file", ValidateLicense(a.License))
+	if a.TLSCertPEM != "" || a.TLSKeyPEM != "" {
+		switch {
+		case a.Proxy != ProxyCaddy:
+			add("tls-cert", fmt.Errorf("own certificate files need rcgen's proxy: drop --proxy none, or terminate TLS in your own proxy"))
+		case a.Domain == DefaultDomain:
+			add("tls-cert", fmt.Errorf("a certificate needs a real --domain, not localhost"))
+		default:
+			add("tls-cert", ValidateCertificate([]byte(a.TLSCertPEM), []byte(a.TLSKeyPEM), a.Domain))
+		}
+	}
 	if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
 		add("proxy", fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy))
 	}

@@ -33,6 +33,8 @@ type File struct {
 	AllowUnlicensedInstances *bool   `yaml:"allow_unlicensed_instances,omitempty"`
 	Proxy                    *string `yaml:"proxy,omitempty"`
 	Monitoring               *bool   `yaml:"monitoring,omitempty"`
+	TLSCert                  *string `yaml:"tls_cert,omitempty"`
+	TLSKey                   *string `yaml:"tls_key,omitempty"`
 	CPUs                     *string `yaml:"cpus,omitempty"`
 	Memory                   *string `yaml:"memory,omitempty"`
 }
@@ -110,6 +112,8 @@ func (f File) Apply(a *Answers) {
 		a.Monitoring = *f.Monitoring
 	}
 	set(&a.LicenseFile, f.LicenseFile)
+	set(&a.TLSCert, f.TLSCert)
+	set(&a.TLSKey, f.TLSKey)
 }
 
 // Marshal writes the answers as rcgen.yaml, with a header saying what it is.
@@ -142,6 +146,10 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	if a.AllowUnlicensedInstances {
 		w("allow_unlicensed_instances", "true")
 	}
+	if a.TLSCert != "" {
+		w("tls_cert", yamlString(a.TLSCert))
+		w("tls_key", yamlString(a.TLSKey))
+	}
 	w("proxy", yamlString(a.Proxy))
 	w("monitoring", strconv.FormatBool(a.Monitoring))
 	if a.CPUs != "" {
@@ -156,3 +164,29 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 // yamlString quotes s as a YAML double-quoted scalar (JSON escaping is
 // valid YAML).
 func yamlString(s string) string { return strconv.Quote(s) }
+
+// Settled returns the flag names of the answers the file gives.
+func (f File) Settled() map[string]bool {
+	m := map[string]bool{}
+	add := func(name string, present bool) {
+		if present {
+			m[name] = true
+		}
+	}
+	add("project", f.Project != nil)
+	add("domain", f.Domain != nil)
+	add("email", f.Email != nil)
+	add("rocketchat-version", f.RocketChatVersion != nil)
+	add("mongodb-members", f.MongoDBMembers != nil)
+	add("processes", f.Processes != nil)
+	add("users", f.Users != nil)
+	add("license-file", f.LicenseFile != nil)
+	add("allow-unlicensed-instances", f.AllowUnlicensedInstances != nil)
+	add("proxy", f.Proxy != nil)
+	add("monitoring", f.Monitoring != nil)
+	add("tls-cert", f.TLSCert != nil)
+	add("tls-key", f.TLSKey != nil)
+	add("cpus", f.CPUs != nil)
+	add("memory", f.Memory != nil)
+	return m
+}

@@ -1,0 +1,80 @@
+package prompt
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/terminal"
+)
+
+// Survey asks questions on a terminal with github.com/AlecAivazis/survey/v2.
+// It is the only file of rcgen that imports survey (archived upstream), so
+// replacing it means replacing this file.
+type Survey struct {
+	in     terminal.FileReader
+	out    terminal.FileWriter
+	errOut io.Writer
+}
+
+// NewSurvey returns a Prompter on the given terminal streams.
+func NewSurvey(in *os.File, out *os.File, errOut io.Writer) *Survey {
+	return &Survey{in: escReader{in}, out: out, errOut: errOut}
+}
+
+// escReader turns a lone Esc key press (an ESC byte that arrives on its own,
+// not as the start of an arrow-key sequence) into Ctrl-C, so Esc cancels
+// like Ctrl-C does.
+type escReader struct{ f *os.File }
+
+func (r escReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if n == 1 && p[0] == 0x1b {
+		p[0] = 0x03
+	}
+	return n, err
+}
+
+func (r escReader) Fd() uintptr { return r.f.Fd() }
+
+func (s *Survey) opts() survey.AskOpt { return survey.WithStdio(s.in, s.out, s.errOut) }
+
+func mapErr(err error) error {
+	if errors.Is(err, terminal.InterruptErr) {
+		return ErrInterrupted
+	}
+	return err
+}
+
+// Input implements Prompter.
+func (s *Survey) Input(message, help, def string, validate func(string) error) (string, error) {
+	var answer string
+	q := &survey.Input{Message: message, Help: help, Default: def}
+	var opts []survey.AskOpt
+	opts = append(opts, s.opts())
+	if validate != nil {
+		opts = append(opts, survey.WithValidator(func(v any) error {
+			str, _ := v.(string)
+			return validate(str)
+		}))
+	}
+	err := survey.AskOne(q, &answer, opts...)
+	return answer, mapErr(err)
+}
+
+// Select implements Prompter.
+func (s *Survey) Select(message, help string, options []string, def string) (string, error) {
+	var answer string
+	q := &survey.Select{Message: message, Help: help, Options: options, Default: def}
+	err := survey.AskOne(q, &answer, s.opts())
+	return answer, mapErr(err)
+}
+
+// Confirm implements Prompter.
+func (s *Survey) Confirm(message, help string, def bool) (bool, error) {
+	var answer bool
+	q := &survey.Confirm{Message: message, Help: help, Default: def}
+	err := survey.AskOne(q, &answer, s.opts())
+	return answer, mapErr(err)
+}
