@@ -21,9 +21,10 @@ type GenerateOptions struct {
 	answerOptions
 	Env Env
 
-	Out    string
-	Yes    bool
-	DryRun bool
+	Out     string
+	Yes     bool
+	NoInput bool
+	DryRun  bool
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
@@ -59,6 +60,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	o.bindDeployment(f)
 	o.bindSizing(f)
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
+	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
 	f.BoolVar(&o.Force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
 	registerCompletions(cmd)
@@ -70,6 +72,23 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 func (o *GenerateOptions) Run(ctx context.Context) error {
 	stderr := o.Env.IO.ErrOut
 	o.stdin = o.Env.IO.In
+	var w *wizard
+	if o.interactive() {
+		w = &wizard{o: o, p: o.Env.Prompter()}
+		// Show the host first: what rcgen sizes for, and where each figure
+		// came from.
+		if err := o.layer(""); err != nil {
+			return err
+		}
+		if h, err := o.host(o.Env); err == nil {
+			fmt.Fprintf(stderr, "This host: %s.\n", h)
+		}
+		if o.flags == nil || !o.flags.Changed("out") {
+			if err := w.askOut(); err != nil {
+				return err
+			}
+		}
+	}
 	if strings.TrimSpace(o.Out) == "" {
 		return usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"})
 	}
@@ -80,13 +99,36 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	if state == render.DirNotEmpty && !o.Force {
 		return usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName))
 	}
-	if err := o.resolve(o.Out); err != nil {
+	if err := o.layer(o.Out); err != nil {
+		return err
+	}
+	if w != nil {
+		if err := w.askMissing(); err != nil {
+			return err
+		}
+	}
+	if err := o.finish(o.Out); err != nil {
 		return err
 	}
 	a := &o.Answers
 	plan, err := o.plan(o.Env)
 	if err != nil {
 		return err
+	}
+	for w != nil && len(w.asked) > 0 {
+		ok, err := w.confirm(plan)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		if err := o.finish(o.Out); err != nil {
+			return err
+		}
+		if plan, err = o.plan(o.Env); err != nil {
+			return err
+		}
 	}
 	secrets, err := o.Secrets()
 	if err != nil {
@@ -128,6 +170,15 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 			return nil
 		}
 		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, render.UnifiedDiff(pending))
+		if w != nil {
+			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+render.BackupDir+"/; secrets never change.", true)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errCancelled
+			}
+		}
 	}
 	now := time.Now
 	if o.Env.Now != nil {
@@ -150,7 +201,21 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	}
 	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
+	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")
+	if a.Monitoring {
+		grafana := a.PublicURL() + "/grafana/"
+		if a.Proxy == spec.ProxyNone {
+			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
+		}
+		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
+	}
 	return nil
+}
+
+// interactive reports whether rcgen may ask questions: a terminal on both
+// ends, and neither --yes, --no-input nor RCGEN_NO_INPUT.
+func (o *GenerateOptions) interactive() bool {
+	return o.Env.IO.Interactive && o.Env.Prompter != nil && !o.Yes && !o.NoInput && !noInputEnv(o.Env)
 }
 
 // printFiles shows a dry run of a new deployment: every file, secrets masked.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -65,15 +66,18 @@ type Env struct {
 	Secrets func() (render.Secrets, error)
 	// Now is the clock (names backup folders); nil means time.Now.
 	Now func() time.Time
+	// Prompter asks questions on the terminal; nil means never ask.
+	Prompter func() prompt.Prompter
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
 // exit code.
 func Main() int {
 	env := Env{
-		IO:     SystemIO(),
-		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
-		Getenv: os.Getenv,
+		IO:       SystemIO(),
+		Detect:   func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
+		Getenv:   os.Getenv,
+		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stdout, os.Stderr) },
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }
@@ -83,8 +87,15 @@ func Run(ctx context.Context, env Env, args []string) int {
 	root := NewRootCmd(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
+	switch {
+	case err == nil:
 		return ExitOK
+	case errors.Is(err, prompt.ErrInterrupted):
+		fmt.Fprintln(env.IO.ErrOut, "Interrupted: nothing was written.")
+		return ExitInterrupted
+	case errors.Is(err, errCancelled):
+		fmt.Fprintln(env.IO.ErrOut, "Cancelled: nothing was written.")
+		return ExitError
 	}
 	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
 	var ue *usageError
@@ -127,7 +138,20 @@ validated before anything is written.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
-	root.AddCommand(newGenerateCmd(env), newPlanCmd(env))
+	gen := newGenerateCmd(env)
+	root.AddCommand(gen, newPlanCmd(env))
+	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usage(fmt.Errorf("unknown command %q (see rcgen --help)", args[0]))
+		}
+		if !env.IO.Interactive || noInputEnv(env) || env.Prompter == nil {
+			return cmd.Help()
+		}
+		gen.SetContext(cmd.Context())
+		return gen.RunE(gen, nil)
+	}
+	root.Args = cobra.ArbitraryArgs
 	return root
 }
 
@@ -138,4 +162,13 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// Interactive is true when stdin and stdout are both terminals.
 	Interactive bool
+}
+
+// noInputEnv reports whether RCGEN_NO_INPUT forbids prompting.
+func noInputEnv(env Env) bool {
+	if env.Getenv == nil {
+		return false
+	}
+	v := env.Getenv("RCGEN_NO_INPUT")
+	return v != "" && v != "0" && v != "false"
 }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// buildRcgen builds the real binary once for the end-to-end tests.
+var buildRcgen = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "rcgen-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "rcgen")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{err, string(out)}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+
+// terminal drives the binary on a pseudo-terminal.
+type terminal struct {
+	t    *testing.T
+	f    *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	done chan struct{}
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
+
+func startTerminal(t *testing.T, dir string, args ...string) *terminal {
+	t.Helper()
+	bin, err := buildRcgen()
+	if err != nil {
+		t.Fatalf("building rcgen: %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TERM=xterm", "RCGEN_NO_INPUT=")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 220})
+	if err != nil {
+		msg := "no pseudo-terminal available (" + err.Error() + "): the wizard is NOT tested end to end"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPED: " + msg)
+	}
+	term := &terminal{t: t, f: f, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			// survey asks the terminal where the cursor is (ESC [6n) and
+			// waits for the answer; answer as a terminal would.
+			for range bytes.Count(b[:n], []byte("\x1b[6n")) {
+				_, _ = f.WriteString("\x1b[10;1R")
+			}
+			term.mu.Lock()
+			term.buf.Write(b[:n])
+			term.mu.Unlock()
+			if err != nil {
+				close(term.done)
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { f.Close(); _ = cmd.Process.Kill() })
+	return term
+}
+
+func (term *terminal) screen() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return ansi.ReplaceAllString(term.buf.String(), "")
+}
+
+// expect waits until the output shows s (at most 20 seconds: a hang is a
+// failure, not a slow machine).
+func (term *terminal) expect(s string) {
+	term.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(term.screen(), s) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	term.t.Fatalf("waited for %q; the terminal shows:\n%s", s, term.screen())
+}
+
+// send types keys, as a person would, a little apart.
+func (term *terminal) send(keys ...string) {
+	term.t.Helper()
+	for _, k := range keys {
+		if _, err := term.f.WriteString(k); err != nil {
+			term.t.Fatal(err)
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+// answer waits for a prompt, and clears what the screen showed so far so
+// the next expect only sees new output.
+func (term *terminal) answer(prompt string, keys ...string) {
+	term.t.Helper()
+	term.expect(prompt)
+	term.mu.Lock()
+	term.buf.Reset()
+	term.mu.Unlock()
+	term.send(keys...)
+}
+
+func (term *terminal) wait() int {
+	term.t.Helper()
+	select {
+	case <-term.done:
+	case <-time.After(30 * time.Second):
+		term.t.Fatalf("rcgen did not exit; the terminal shows:\n%s", term.screen())
+	}
+	err := term.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		term.t.Fatal(err)
+	}
+	return 0
+}
+
+const (
+	enter     = "\r"
+	arrowDown = "\x1b[B"
+	esc       = "\x1b"
+)
+
+// TestWizardOnATerminal runs the real binary on a pseudo-terminal and
+// answers the wizard by typing, arrow keys and Enter included.
+func TestWizardOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	term := startTerminal(t, dir, "generate", "--cpus", "8", "--memory", "16GiB")
+	term.answer("Directory to write the deployment into", "deploy", enter)
+	term.answer("Public domain name users will type", "chat.example.com", enter)
+	term.answer("How should HTTPS work?", enter) // the default: Let's Encrypt
+	term.answer("Email for Let's Encrypt", "ops@example", enter)
+	term.expect("Sorry, your reply was invalid: \"ops@example\" does not end in a public domain") // shown, asked again
+	term.send("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "ops@example.com", enter)
+	term.answer("Enterprise licence", "n", enter)
+	term.answer("Expected concurrent users", "50", enter)
+	term.answer("MongoDB replica set", arrowDown, enter) // 3 members
+	term.answer("Run monitoring", enter)                 // default yes
+	term.answer("Write the deployment to deploy?", enter)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
+	}
+	term.expect("Next: cd deploy && docker compose up -d, then open https://chat.example.com")
+
+	compose, err := os.ReadFile(filepath.Join(dir, "deploy", "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(compose), "mongodb-3:") || !strings.Contains(string(compose), "prometheus:") {
+		t.Error("the answers typed (3 members, monitoring) are not in compose.yaml")
+	}
+	env, _ := os.ReadFile(filepath.Join(dir, "deploy", ".env"))
+	if !strings.Contains(string(env), "ACME_EMAIL=ops@example.com") {
+		t.Errorf(".env lacks the email typed:\n%s", env)
+	}
+}
+
+func TestWizardEscCancels(t *testing.T) {
+	dir := t.TempDir()
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4")
+	term.answer("Public domain name users will type", "chat.example.com", enter)
+	term.answer("How should HTTPS work?", esc)
+	if code := term.wait(); code != 130 {
+		t.Errorf("Esc: exit %d, want 130; the terminal shows:\n%s", code, term.screen())
+	}
+	term.expect("Interrupted: nothing was written.")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Esc left %d entries behind", len(entries))
+	}
+}
+
+func TestWizardCtrlCCancels(t *testing.T) {
+	dir := t.TempDir()
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4")
+	term.answer("Public domain name users will type", "\x03")
+	if code := term.wait(); code != 130 {
+		t.Errorf("Ctrl-C: exit %d, want 130; the terminal shows:\n%s", code, term.screen())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deploy")); err == nil {
+		t.Error("Ctrl-C still wrote the deployment")
+	}
+}
+
+// TestNoTerminalNeverPrompts runs the real binary with no terminal and a
+// public domain but no email: it must fail at once, naming the flag.
+func TestNoTerminalNeverPrompts(t *testing.T) {
+	bin, err := buildRcgen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "generate", "--domain", "chat.example.com", "--out", "deploy")
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader("")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--email: is required") {
+		t.Errorf("err %v, stderr %q; want exit 2 naming --email", err, stderr.String())
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("rcgen waited for input without a terminal")
+	}
+}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rcgen/rcgen/internal/prompt"
+	"github.com/rcgen/rcgen/internal/prompt/prompttest"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+type step = prompttest.Step
+
+// runWizard runs rcgen as on a terminal, answering prompts from steps.
+func runWizard(t *testing.T, steps []step, args ...string) (result, *prompttest.Script) {
+	t.Helper()
+	script := prompttest.NewScript(t, steps...)
+	var out, errOut bytes.Buffer
+	env := Env{
+		IO:       IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Interactive: true},
+		Detect:   func() (sizing.Host, error) { return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil },
+		Getenv:   func(string) string { return "" },
+		Prompter: func() prompt.Prompter { return script },
+	}
+	code := Run(context.Background(), env, args)
+	return result{code, out.String(), errOut.String()}, script
+}
+
+func TestWizardAllAnswersByFlagsAsksNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, _ := runWizard(t, nil, "generate", "--out", out, "--domain", "chat.example.com", "--proxy", "caddy",
+		"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "compose.yaml")); err != nil {
+		t.Error("nothing written")
+	}
+}
+
+func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, script := runWizard(t, []step{
+		{Question: "Public domain name", Answer: "Chat.Example.com"}, // invalid: upper case
+		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
+		{Question: "Email for Let's Encrypt", Answer: "not-an-email"},
+		{Question: "Email for Let's Encrypt", Answer: "ops@example.com"},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: "many"},
+		{Question: "Expected concurrent users", Answer: "40"},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out, "--mongodb-members", "3", "--no-monitoring")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(script.Errors) != 3 || !strings.Contains(script.Errors[0], "lower case") || !strings.Contains(script.Errors[1], "not an email address") || !strings.Contains(script.Errors[2], "not a number of users") {
+		t.Errorf("validation errors shown: %q", script.Errors)
+	}
+	for _, want := range []string{"This host: 8 cores (test), 16GiB memory (test).", "app processes", "Next: cd " + out, "first account you register"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("wizard output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+	for _, want := range []string{`domain: "chat.example.com"`, `email: "ops@example.com"`, "users: 40", "mongodb_members: 3", "monitoring: false"} {
+		if !strings.Contains(answers, want) {
+			t.Errorf("rcgen.yaml lacks %q:\n%s", want, answers)
+		}
+	}
+}
+
+func TestWizardChangeAnAnswer(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, _ := runWizard(t, []step{
+		{Question: "Public domain name", Answer: "localhost"},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "MongoDB replica set", Answer: "1 member"},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Write the deployment to", Answer: "Change an answer"},
+		{Question: "Which answer?", Answer: "MongoDB members"},
+		{Question: "MongoDB replica set", Answer: "3 members"},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, "compose.yaml"))), "mongodb-3:") {
+		t.Error("the changed answer (3 members) was not used")
+	}
+}
+
+func TestWizardDeclineAndCancelWriteNothing(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		steps []step
+		code  int
+		msg   string
+	}{
+		{"decline", []step{
+			{Question: "Public domain name", Answer: "localhost"},
+			{Question: "Enterprise licence", Answer: false},
+			{Question: "Expected concurrent users", Answer: ""},
+			{Question: "Write the deployment to", Answer: "Cancel"},
+		}, 1, "Cancelled: nothing was written."},
+		{"ctrl-c", []step{
+			{Question: "Public domain name", Answer: "localhost"},
+			{Question: "Enterprise licence", Answer: prompt.ErrInterrupted},
+		}, 130, "Interrupted: nothing was written."},
+		{"ctrl-c on the directory", []step{
+			{Question: "Directory to write", Answer: prompt.ErrInterrupted},
+		}, 130, "Interrupted: nothing was written."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "d")
+			args := []string{"generate", "--mongodb-members", "1", "--no-monitoring", "--out", out}
+			if c.name == "ctrl-c on the directory" {
+				args = []string{"generate"}
+				wd, _ := os.Getwd()
+				if err := os.Chdir(dir); err != nil {
+					t.Fatal(err)
+				}
+				defer os.Chdir(wd)
+			}
+			r, _ := runWizard(t, c.steps, args...)
+			if r.code != c.code || strings.TrimSpace(r.stderr) == "" || !strings.HasSuffix(strings.TrimSpace(r.stderr), c.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, c.code, c.msg)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%d entries written", len(entries))
+			}
+		})
+	}
+}
+
+// TestWizardRerunUsesTheDeploymentsAnswers checks a re-run on a terminal
+// offers the deployment's answers as defaults, shows the diff and asks
+// before applying it.
+func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	if r := run(t, "generate", "--yes", "--domain", "chat.example.com", "--email", "a@example.com", "--users", "30", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	before := read(t, filepath.Join(out, "compose.yaml"))
+	r, _ := runWizard(t, []step{
+		{Question: "Public domain name", Answer: ""}, // keep the default: the deployment's
+		{Question: "How should HTTPS work?", Answer: ""},
+		{Question: "Email for Let's Encrypt", Answer: ""},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "MongoDB replica set", Answer: "3 members"},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Write the deployment to", Answer: "Write it"},
+		{Question: "Apply these changes?", Answer: false},
+	}, "generate", "--out", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "+  mongodb-3:") {
+		t.Errorf("exit %d; want 1 after declining, with the diff shown:\n%s", r.code, r.stderr)
+	}
+	if !bytes.Equal(before, read(t, filepath.Join(out, "compose.yaml"))) {
+		t.Error("declining the diff still changed compose.yaml")
+	}
+	if env := render.ParseEnv(read(t, filepath.Join(out, ".env"))); env["ROOT_URL"] != "https://chat.example.com" {
+		t.Errorf("ROOT_URL = %q", env["ROOT_URL"])
+	}
+}
+
+func TestNoInputNeverPrompts(t *testing.T) {
+	for _, args := range [][]string{
+		{"generate", "--no-input", "--domain", "chat.example.com"},
+		{"generate", "--yes", "--domain", "chat.example.com"},
+	} {
+		r, _ := runWizard(t, nil, append(args, "--out", filepath.Join(t.TempDir(), "d"))...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--email: is required") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming --email", args, r.code, r.stderr)
+		}
+	}
+}
