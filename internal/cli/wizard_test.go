@@ -23,8 +23,10 @@ func runWizard(t *testing.T, steps []step, args ...string) (result, *prompttest.
 	script := prompttest.NewScript(t, steps...)
 	var out, errOut bytes.Buffer
 	env := Env{
-		IO:       IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Interactive: true},
-		Detect:   func() (sizing.Host, error) { return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil },
+		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Interactive: true},
+		Detect: func() (sizing.Host, error) {
+			return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil
+		},
 		Getenv:   func(string) string { return "" },
 		Prompter: func() prompt.Prompter { return script },
 	}
