@@ -107,6 +107,24 @@ func (term *terminal) expect(s string) {
 	term.t.Fatalf("waited for %q; the terminal shows:\n%s", s, term.screen())
 }
 
+// settle waits until the program has printed nothing for a while: survey
+// asks the terminal for the cursor position after drawing a prompt, and
+// keys typed before it has read the answer would be taken for part of it.
+func (term *terminal) settle() {
+	last, quiet := -1, 0
+	for quiet < 5 {
+		time.Sleep(40 * time.Millisecond)
+		term.mu.Lock()
+		n := term.buf.Len()
+		term.mu.Unlock()
+		if n == last {
+			quiet++
+		} else {
+			last, quiet = n, 0
+		}
+	}
+}
+
 // send types keys, as a person would, a little apart.
 func (term *terminal) send(keys ...string) {
 	term.t.Helper()
@@ -123,6 +141,7 @@ func (term *terminal) send(keys ...string) {
 func (term *terminal) answer(prompt string, keys ...string) {
 	term.t.Helper()
 	term.expect(prompt)
+	term.settle()
 	term.mu.Lock()
 	term.buf.Reset()
 	term.mu.Unlock()
@@ -162,6 +181,7 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("How should HTTPS work?", enter) // the default: Let's Encrypt
 	term.answer("Email for Let's Encrypt", "ops@example", enter)
 	term.expect("Sorry, your reply was invalid: \"ops@example\" does not end in a public domain") // shown, asked again
+	term.settle()
 	term.send("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "ops@example.com", enter)
 	term.answer("Enterprise licence", "n", enter)
 	term.answer("Expected concurrent users", "50", enter)
