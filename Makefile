@@ -5,7 +5,7 @@ BINARY  := rcgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION)
 
-.PHONY: all build install test check tools lint fmt bench golden fuzz
+.PHONY: all build install test check tools lint fmt bench golden fuzz examples verify
 
 FUZZTIME ?= 15s
 
@@ -27,7 +27,17 @@ test:
 	$(GO) test -count=1 $(PKG)
 
 ## check: install the validators, then lint, test and fuzz briefly: what CI runs
-check: tools lint test fuzz build
+check: tools lint test verify fuzz build
+
+## examples: regenerate examples/ from each example's rcgen.yaml
+examples:
+	$(GO) test -count=1 ./examples -update
+
+## verify: regenerate the examples and fail if anything differs from git
+verify: examples
+	git diff --exit-code -- examples
+	@untracked=$$(git ls-files --others --exclude-standard -- examples); \
+	if [ -n "$$untracked" ]; then echo "untracked files in examples/:"; echo "$$untracked"; exit 1; fi
 
 ## fuzz: the answers fuzz target for FUZZTIME (crashers land in internal/render/testdata/fuzz; commit them)
 fuzz:

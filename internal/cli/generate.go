@@ -23,6 +23,9 @@ type GenerateOptions struct {
 
 	Out     string
 	Yes     bool
+	// ExampleSecrets swaps the random secrets for public placeholders, so
+	// the examples in rcgen's documentation are deterministic.
+	ExampleSecrets bool
 	NoInput bool
 	DryRun  bool
 
@@ -63,6 +66,8 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
 	f.BoolVar(&o.Force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
+	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
+	_ = f.MarkHidden("example-secrets")
 	registerCompletions(cmd)
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
@@ -130,13 +135,21 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	secrets, err := o.Secrets()
+	newSecrets := o.Secrets
+	if o.ExampleSecrets {
+		newSecrets = render.PlaceholderSecrets
+		fmt.Fprintln(stderr, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
+	}
+	secrets, err := newSecrets()
 	if err != nil {
 		return err
 	}
 	old, err := render.ReadExistingSecrets(o.Out)
 	if err != nil {
 		return err
+	}
+	if old.IsPlaceholder() && !o.ExampleSecrets {
+		return usage(fmt.Errorf("--out: %s is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory", o.Out))
 	}
 	secrets = secrets.Keep(old)
 

@@ -201,3 +201,20 @@ func TestConfigFile(t *testing.T) {
 		t.Error("a bad answers file still wrote a deployment")
 	}
 }
+
+// TestExampleSecretsNeverReachARealRun: a real run refuses a directory that
+// holds the documentation's placeholder secrets.
+func TestExampleSecretsNeverReachARealRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	r := run(t, "generate", "--yes", "--example-secrets", "--out", out)
+	if r.code != 0 || !strings.Contains(r.stderr, "public placeholders") {
+		t.Fatalf("--example-secrets: exit %d: %s", r.code, r.stderr)
+	}
+	r = run(t, "generate", "--yes", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "documentation examples") {
+		t.Errorf("real run on an example: exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(run(t, "generate", "--help").stdout, "example-secrets") {
+		t.Error("--example-secrets is listed in --help")
+	}
+}

@@ -74,6 +74,8 @@ type Data struct {
 
 	// Rerun is the rcgen command that regenerates this deployment in place.
 	Rerun string
+	// Placeholder is set for documentation examples with public secrets.
+	Placeholder bool
 
 	Retention     string
 	RetentionSize string

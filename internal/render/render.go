@@ -75,6 +75,7 @@ func parseAll() (*template.Template, error) {
 // Render lays out every file of the deployment for d and secrets s. It reads
 // nothing but its arguments and the embedded templates.
 func Render(d *Data, s Secrets) (Files, error) {
+	d.Placeholder = s.Placeholder
 	var out Files
 	for _, t := range tmpls {
 		if !t.when(d) {

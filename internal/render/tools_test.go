@@ -1,10 +1,13 @@
 package render_test
 
 import (
+	"context"
 	"encoding/json"
+	"github.com/rcgen/rcgen/internal/toolcheck"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,101 +15,53 @@ import (
 	"github.com/rcgen/rcgen/internal/render"
 )
 
-// needTool returns the path of a real validator. A developer without it gets
-// a loud skip; under CI=true a missing tool fails the test.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := name + " is not installed (apt-get install " + pkg + "): the generated files are NOT checked by the real tool"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPED: " + msg)
-	return ""
-}
-
-// writeDeployment writes files to a temporary directory laid out as the
-// containers see them: each mounted file at its mount path.
-func writeDeployment(t *testing.T, files render.Files) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := render.Write(dir, files); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// TestPromtool runs `promtool check config` on every generated
-// prometheus.yml.
-func TestPromtool(t *testing.T) {
-	promtool := needTool(t, "promtool", "prometheus")
+// TestRealTools checks every profile's files with the programs that read
+// them, laid out as the containers see them: promtool, caddy, yamllint,
+// and node for the mongosh script.
+func TestRealTools(t *testing.T) {
+	needTools(t)
 	for _, p := range profiles {
-		files := generate(t, p)
-		if _, ok := files.Get(render.PrometheusFile); !ok {
-			continue
-		}
 		t.Run(p.name, func(t *testing.T) {
-			dir := writeDeployment(t, files)
-			out, err := exec.Command(promtool, "check", "config", filepath.Join(dir, render.PrometheusFile)).CombinedOutput()
+			d, err := toolcheck.Write(context.Background(), t.TempDir(), generate(t, p))
 			if err != nil {
-				t.Fatalf("promtool rejects %s: %v\n%s", render.PrometheusFile, err, out)
-			}
-		})
-	}
-}
-
-// TestCaddyValidate runs `caddy validate` on every generated Caddyfile with
-// the environment the caddy container gets from compose.
-func TestCaddyValidate(t *testing.T) {
-	caddy := needTool(t, "caddy", "caddy")
-	for _, p := range profiles {
-		files := generate(t, p)
-		if _, ok := files.Get(render.CaddyFile); !ok {
-			continue
-		}
-		t.Run(p.name, func(t *testing.T) {
-			dir := writeDeployment(t, files)
-			project := load(t, files)
-			// Run the Caddyfile as the container sees it: every path the
-			// caddy service mounts points at the file rcgen wrote.
-			caddyfile := string(mustGet(t, files, render.CaddyFile).Content)
-			for _, v := range project.Services["caddy"].Volumes {
-				if v.Type == "bind" && v.Target != "/etc/caddy/Caddyfile" {
-					rel := strings.TrimPrefix(v.Source, "/rcgen-check/")
-					caddyfile = strings.ReplaceAll(caddyfile, v.Target+"/", filepath.Join(dir, rel)+"/")
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, render.CaddyFile), []byte(caddyfile), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(caddy, "validate", "--adapter", "caddyfile", "--config", filepath.Join(dir, render.CaddyFile))
-			cmd.Env = []string{"HOME=" + dir, "XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
-			for k, v := range project.Services["caddy"].Environment {
-				cmd.Env = append(cmd.Env, k+"="+*v)
-			}
-			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "Valid configuration") {
-				t.Fatalf("caddy rejects %s: %v\n%s", render.CaddyFile, err, out)
+			for _, err := range d.All(filepath.Join("..", "..", ".yamllint.yaml")) {
+				t.Error(err)
 			}
 		})
 	}
 }
 
-// TestMongoInitScriptParses checks the replica set script is valid
-// JavaScript with node, the engine mongosh is built on.
-func TestMongoInitScriptParses(t *testing.T) {
-	node := needTool(t, "node", "nodejs")
-	for _, p := range profiles {
-		t.Run(p.name, func(t *testing.T) {
-			dir := writeDeployment(t, generate(t, p))
-			out, err := exec.Command(node, "--check", filepath.Join(dir, render.MongoInitFile)).CombinedOutput()
-			if err != nil {
-				t.Fatalf("node --check rejects %s: %v\n%s", render.MongoInitFile, err, out)
-			}
-		})
+// TestWrongMountFails moves a mount target and checks the tool run on the
+// container's view then fails: the checks see what the container sees.
+func TestWrongMountFails(t *testing.T) {
+	needTools(t)
+	files := slices.Clone(generate(t, profiles[0]))
+	for i, f := range files {
+		if f.Path == render.ComposeFile {
+			files[i].Content = []byte(strings.Replace(string(f.Content), ":/etc/caddy/Caddyfile:ro", ":/etc/caddy/Caddyfile.txt:ro", 1))
+		}
+	}
+	d, err := toolcheck.Write(context.Background(), t.TempDir(), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Caddy(); err == nil || !strings.Contains(err.Error(), "caddy does not see /etc/caddy/Caddyfile") {
+		t.Errorf("Caddy() with the Caddyfile mounted elsewhere = %v", err)
+	}
+}
+
+// needTools fails under CI=true, and skips loudly elsewhere, when a real
+// validator is missing.
+func needTools(t *testing.T) {
+	t.Helper()
+	if m := toolcheck.Missing(); len(m) > 0 {
+		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPED: " + msg)
 	}
 }
 
@@ -114,7 +69,7 @@ func TestMongoInitScriptParses(t *testing.T) {
 // to the real PromQL parser, as recording rules checked by promtool, and
 // checks every panel uses the provisioned datasource.
 func TestDashboardQueriesParse(t *testing.T) {
-	promtool := needTool(t, "promtool", "prometheus")
+	needTools(t)
 	var b strings.Builder
 	b.WriteString("groups:\n  - name: dashboard\n    rules:\n")
 	for i, q := range render.DashboardQueries() {
@@ -126,7 +81,7 @@ func TestDashboardQueriesParse(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
+	out, err := exec.Command("promtool", "check", "rules", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool rejects a dashboard query: %v\n%s", err, out)
 	}
@@ -163,27 +118,5 @@ func TestDashboardQueriesParse(t *testing.T) {
 				t.Errorf("a query of panel %q uses datasource %q", p.Title, tg.Datasource.UID)
 			}
 		}
-	}
-}
-
-// TestYamllint lints every generated YAML file with the repository's
-// .yamllint.yaml.
-func TestYamllint(t *testing.T) {
-	yamllint := needTool(t, "yamllint", "yamllint")
-	for _, p := range profiles {
-		t.Run(p.name, func(t *testing.T) {
-			files := generate(t, p)
-			dir := writeDeployment(t, files)
-			args := []string{"-s", "-f", "parsable", "-c", filepath.Join("..", "..", ".yamllint.yaml")}
-			for _, f := range files {
-				if strings.HasSuffix(f.Path, ".yaml") || strings.HasSuffix(f.Path, ".yml") {
-					args = append(args, filepath.Join(dir, f.Path))
-				}
-			}
-			out, err := exec.Command(yamllint, args...).CombinedOutput()
-			if err != nil {
-				t.Fatalf("yamllint: %v\n%s", err, out)
-			}
-		})
 	}
 }
