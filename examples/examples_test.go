@@ -69,8 +69,10 @@ func rcgen(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := cli.Env{
-		IO:     cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Detect: func() (sizing.Host, error) { return sizing.Host{}, fmt.Errorf("examples pin their host with cpus and memory") },
+		IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Detect: func() (sizing.Host, error) {
+			return sizing.Host{}, fmt.Errorf("examples pin their host with cpus and memory")
+		},
 		Getenv: func(string) string { return "" },
 		Now:    func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}

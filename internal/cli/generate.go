@@ -21,13 +21,13 @@ type GenerateOptions struct {
 	answerOptions
 	Env Env
 
-	Out     string
-	Yes     bool
+	Out string
+	Yes bool
 	// ExampleSecrets swaps the random secrets for public placeholders, so
 	// the examples in rcgen's documentation are deterministic.
 	ExampleSecrets bool
-	NoInput bool
-	DryRun  bool
+	NoInput        bool
+	DryRun         bool
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
