@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -28,8 +29,11 @@ type answerOptions struct {
 	// an output directory that holds files rcgen did not write).
 	Force bool
 
-	flags *pflag.FlagSet
-	stdin io.Reader
+	flags  *pflag.FlagSet
+	stdin  io.Reader
+	getenv func(string) string
+	// smtpPasswordFile holds the SMTP password (--smtp-password-file).
+	smtpPasswordFile string
 	// licensePath, certPath and keyPath are the files to read, resolved
 	// against the layer that named them.
 	licensePath, certPath, keyPath string
@@ -60,6 +64,12 @@ var answerFlags = map[string]func(dst, src *spec.Answers){
 	"processes":                  func(d, s *spec.Answers) { d.Processes = s.Processes },
 	"allow-unlicensed-instances": func(d, s *spec.Answers) { d.AllowUnlicensedInstances = s.AllowUnlicensedInstances },
 	"proxy":                      func(d, s *spec.Answers) { d.Proxy = s.Proxy },
+	"metrics-retention":          func(d, s *spec.Answers) { d.MetricsRetention = s.MetricsRetention },
+	"metrics-retention-size":     func(d, s *spec.Answers) { d.MetricsRetentionSize = s.MetricsRetentionSize },
+	"smtp-host":                  func(d, s *spec.Answers) { d.SMTPHost = s.SMTPHost },
+	"smtp-from":                  func(d, s *spec.Answers) { d.SMTPFrom = s.SMTPFrom },
+	"smtp-user":                  func(d, s *spec.Answers) { d.SMTPUser = s.SMTPUser },
+	"alert-email":                func(d, s *spec.Answers) { d.AlertEmail = s.AlertEmail },
 }
 
 // bindSizing registers the flags that change the plan.
@@ -87,6 +97,13 @@ func (o *answerOptions) bindDeployment(f *pflag.FlagSet) {
 	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so it never changes once data exists")
 	f.StringVar(&a.TLSCert, "tls-cert", "", "your own certificate (PEM, full chain) instead of an automatic one")
 	f.StringVar(&a.TLSKey, "tls-key", "", "the key of --tls-cert (PEM, unencrypted)")
+	f.StringVar(&a.MetricsRetention, "metrics-retention", a.MetricsRetention, "how long Prometheus keeps metrics (e.g. 15d, 8w)")
+	f.StringVar(&a.MetricsRetentionSize, "metrics-retention-size", a.MetricsRetentionSize, "the most disk Prometheus uses for metrics (e.g. 10GB)")
+	f.StringVar(&a.AlertEmail, "alert-email", "", "email alerts to this address (with --smtp-host and --smtp-from); otherwise alerts show in Grafana only")
+	f.StringVar(&a.SMTPHost, "smtp-host", "", "mail server for alert emails, host:port (e.g. smtp.example.com:587)")
+	f.StringVar(&a.SMTPFrom, "smtp-from", "", "sender address of alert emails")
+	f.StringVar(&a.SMTPUser, "smtp-user", "", "SMTP login; the password comes from --smtp-password-file or RCGEN_SMTP_PASSWORD")
+	f.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (kept in .env)")
 }
 
 // readAnswersFile applies an answers file; a relative licence path in it is
@@ -214,6 +231,7 @@ func (o *answerOptions) finish(out string) error {
 		}
 	}
 	errs = append(errs, o.readCertificate(out)...)
+	errs = append(errs, o.readSMTPPassword(out)...)
 	if err := a.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -268,15 +286,9 @@ func (o *answerOptions) plan(env Env) (sizing.Plan, error) {
 		return sizing.Plan{}, err
 	}
 	a := o.Answers
-	p, err := sizing.Compute(h, sizing.Inputs{
-		Licensed:       a.Licensed(),
-		Processes:      a.Processes,
-		Users:          a.Users,
-		MongoDBMembers: a.MongoDBMembers,
-		Monitoring:     a.Monitoring,
-		Proxy:          a.Proxy == spec.ProxyCaddy,
-		Force:          o.Force,
-	})
+	in := render.Inputs(a)
+	in.Force = o.Force
+	p, err := sizing.Compute(h, in)
 	if err != nil {
 		return sizing.Plan{}, usage(err)
 	}
@@ -314,4 +326,35 @@ func (o *answerOptions) readCertificate(out string) []error {
 	read("tls-cert", o.certPath, &a.TLSCertPEM, &a.TLSCert)
 	read("tls-key", o.keyPath, &a.TLSKeyPEM, &a.TLSKey)
 	return errs
+}
+
+// readSMTPPassword takes the SMTP password from --smtp-password-file, else
+// RCGEN_SMTP_PASSWORD, else the deployment's .env (so re-runs keep it).
+func (o *answerOptions) readSMTPPassword(out string) []error {
+	a := &o.Answers
+	switch {
+	case o.smtpPasswordFile != "":
+		b, err := os.ReadFile(o.smtpPasswordFile)
+		if err != nil {
+			return []error{&spec.FieldError{Field: "smtp-password-file", Msg: fmt.Sprintf("cannot read %s: %v", o.smtpPasswordFile, errors.Unwrap(err))}}
+		}
+		a.SMTPPassword = strings.TrimRight(string(b), "\r\n")
+	case o.getenvOr("RCGEN_SMTP_PASSWORD") != "":
+		a.SMTPPassword = o.getenvOr("RCGEN_SMTP_PASSWORD")
+	case out != "":
+		if env, err := os.ReadFile(filepath.Join(out, render.EnvFile)); err == nil {
+			a.SMTPPassword = render.ParseEnv(env)[render.EnvSMTPPassword]
+		}
+	}
+	if !a.Alerting() {
+		a.SMTPPassword = ""
+	}
+	return nil
+}
+
+func (o *answerOptions) getenvOr(key string) string {
+	if o.getenv == nil {
+		return ""
+	}
+	return o.getenv(key)
 }

@@ -76,7 +76,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 // Run generates the deployment.
 func (o *GenerateOptions) Run(ctx context.Context) error {
 	stderr := o.Env.IO.ErrOut
-	o.stdin = o.Env.IO.In
+	o.stdin, o.getenv = o.Env.IO.In, o.Env.Getenv
 	var w *wizard
 	if o.interactive() {
 		w = &wizard{o: o, p: o.Env.Prompter()}

@@ -218,3 +218,38 @@ func TestExampleSecretsNeverReachARealRun(t *testing.T) {
 		t.Error("--example-secrets is listed in --help")
 	}
 }
+
+func TestAlertEmailAnswers(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	r := run(t, "generate", "--yes", "--alert-email", "ops@example.com", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-host: is required") || !strings.Contains(r.stderr, "--smtp-from: is required") {
+		t.Errorf("alert email without a server: exit %d: %s", r.code, r.stderr)
+	}
+	r = run(t, "generate", "--yes", "--metrics-retention", "15 days", "--metrics-retention-size", "10G", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "--metrics-retention:") || !strings.Contains(r.stderr, "--metrics-retention-size:") {
+		t.Errorf("bad retention: exit %d: %s", r.code, r.stderr)
+	}
+	pw := filepath.Join(t.TempDir(), "smtp")
+	if err := os.WriteFile(pw, []byte("s3cret $pass#\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "generate", "--yes", "--alert-email", "ops@example.com", "--smtp-host", "smtp.example.com:587",
+		"--smtp-from", "rc@example.com", "--smtp-user", "rc", "--smtp-password-file", pw, "--metrics-retention", "30d", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	if env[render.EnvSMTPPassword] != "s3cret $pass#" {
+		t.Errorf("SMTP_PASSWORD = %q", env[render.EnvSMTPPassword])
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, "compose.yaml"))), "--storage.tsdb.retention.time=30d") {
+		t.Error("the retention answer is not in compose.yaml")
+	}
+	// A re-run without the password file keeps the password.
+	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "s3cret $pass#" {
+		t.Errorf("SMTP_PASSWORD after a re-run = %q", got)
+	}
+}

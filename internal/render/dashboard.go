@@ -36,65 +36,92 @@ type panel struct {
 	Options     map[string]any `json:"options,omitempty"`
 }
 
-// Query is one PromQL expression of the dashboard, exported for tests that
-// check every expression with the real PromQL parser.
-type Query struct {
-	Panel string
-	Expr  string
-}
-
 type panelSpec struct {
 	title, kind, unit, desc string
 	queries                 [][2]string // expr, legend
 }
 
-// dashboardPanels lists the panels of the Rocket.Chat overview. Metric names
-// are the ones Rocket.Chat (prom-client) and the exporters expose.
-var dashboardPanels = []panelSpec{
-	{"Users online", "stat", "short", "Users with an open session, as counted by the app.",
-		[][2]string{{`max(rocketchat_users_online{job="rocketchat"})`, "online"}}},
-	{"Users away", "stat", "short", "",
-		[][2]string{{`max(rocketchat_users_away{job="rocketchat"})`, "away"}}},
-	{"App processes up", "stat", "short", "App processes Prometheus can scrape.",
-		[][2]string{{`sum(up{job="rocketchat"})`, "up"}}},
-	{"MongoDB up", "stat", "short", "",
-		[][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
-	{"Messages sent per minute", "timeseries", "short", "",
-		[][2]string{{`sum(rate(rocketchat_message_sent{job="rocketchat"}[5m])) * 60`, "messages/min"}}},
-	{"DDP sessions per process", "timeseries", "short", "Real-time (WebSocket) sessions on each process.",
-		[][2]string{{`rocketchat_ddp_sessions_count{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
-	{"REST API requests per second", "timeseries", "reqps", "",
-		[][2]string{{`sum by (instance) (rate(rocketchat_rest_api_count{job="rocketchat", instance=~"$instance"}[5m]))`, "{{instance}}"}}},
-	{"Event-loop lag", "timeseries", "s", "Above 0.1s users notice delays: the process is CPU bound.",
-		[][2]string{{`nodejs_eventloop_lag_seconds{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
-	{"Heap used", "timeseries", "bytes", "Compare with the heap limit in the deployment README.",
-		[][2]string{{`nodejs_heap_size_used_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
-	{"Resident memory", "timeseries", "bytes", "",
-		[][2]string{{`process_resident_memory_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
-	{"CPU per process", "timeseries", "percentunit", "One process can use about one core.",
-		[][2]string{{`rate(process_cpu_seconds_total{job="rocketchat", instance=~"$instance"}[5m])`, "{{instance}}"}}},
-	{"Host memory available", "timeseries", "bytes", "",
-		[][2]string{{`node_memory_MemAvailable_bytes{job="node"}`, "available"}}},
+// dashboard is one Grafana dashboard rcgen provisions.
+type dashboard struct {
+	file, uid, title string
+	// instanceVar adds the per-process variable built from the instance label.
+	instanceVar bool
+	panels      []panelSpec
 }
 
-// DashboardQueries returns every PromQL expression of the dashboard, with
-// the $instance variable replaced by a regex that matches everything.
-func DashboardQueries() []Query {
-	var q []Query
-	for _, p := range dashboardPanels {
-		for _, e := range p.queries {
-			q = append(q, Query{Panel: p.title, Expr: e[0]})
+// dashboards lists rcgen's dashboards. Metric names are the ones Rocket.Chat
+// (prom-client), Percona's MongoDB exporter (with --collect-all
+// --compatible-mode) and node exporter expose.
+var dashboards = []dashboard{
+	{"grafana/dashboards/rocketchat.json", "rcgen-rocketchat", "Rocket.Chat overview", true, []panelSpec{
+		{"Users online", "stat", "short", "Users with an open session, as counted by the app.",
+			[][2]string{{`max(rocketchat_users_online{job="rocketchat"})`, "online"}}},
+		{"Users away", "stat", "short", "",
+			[][2]string{{`max(rocketchat_users_away{job="rocketchat"})`, "away"}}},
+		{"App processes up", "stat", "short", "App processes Prometheus can scrape.",
+			[][2]string{{`sum(up{job="rocketchat"})`, "up"}}},
+		{"MongoDB up", "stat", "short", "",
+			[][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
+		{"Messages sent per minute", "timeseries", "short", "",
+			[][2]string{{`sum(rate(rocketchat_message_sent{job="rocketchat"}[5m])) * 60`, "messages/min"}}},
+		{"DDP sessions per process", "timeseries", "short", "Real-time (WebSocket) sessions on each process.",
+			[][2]string{{`rocketchat_ddp_sessions_count{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+		{"REST API requests per second", "timeseries", "reqps", "",
+			[][2]string{{`sum by (instance) (rate(rocketchat_rest_api_count{job="rocketchat", instance=~"$instance"}[5m]))`, "{{instance}}"}}},
+		{"REST API errors per second", "timeseries", "reqps", "Responses with a 5xx status.",
+			[][2]string{{`sum by (instance) (rate(rocketchat_rest_api_count{job="rocketchat", instance=~"$instance", status=~"5.."}[5m]))`, "{{instance}}"}}},
+		{"Event-loop lag", "timeseries", "s", "Above 0.1s users notice delays: the process is CPU bound.",
+			[][2]string{{`nodejs_eventloop_lag_seconds{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+		{"Heap used", "timeseries", "bytes", "Compare with the heap limit in the deployment README (an alert fires at 90%).",
+			[][2]string{{`nodejs_heap_size_used_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+		{"Resident memory", "timeseries", "bytes", "",
+			[][2]string{{`process_resident_memory_bytes{job="rocketchat", instance=~"$instance"}`, "{{instance}}"}}},
+		{"CPU per process", "timeseries", "percentunit", "One process can use about one core.",
+			[][2]string{{`rate(process_cpu_seconds_total{job="rocketchat", instance=~"$instance"}[5m])`, "{{instance}}"}}},
+	}},
+	{"grafana/dashboards/mongodb.json", "rcgen-mongodb", "MongoDB", false, []panelSpec{
+		{"MongoDB up", "stat", "short", "", [][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
+		{"Replica set members healthy", "stat", "short", "", [][2]string{{`sum(mongodb_rs_members_health{job="mongodb"})`, "healthy"}}},
+		{"Connections", "timeseries", "short", "", [][2]string{{`mongodb_ss_connections{job="mongodb", conn_type="current"}`, "current"}}},
+		{"Operations per second", "timeseries", "ops", "",
+			[][2]string{{`sum by (legacy_op_type) (rate(mongodb_ss_opcounters{job="mongodb"}[5m]))`, "{{legacy_op_type}}"}}},
+		{"WiredTiger cache", "timeseries", "bytes", "The cache rcgen sized from the container limit, and what it holds.",
+			[][2]string{
+				{`mongodb_ss_wt_cache_bytes_currently_in_the_cache{job="mongodb"}`, "in cache"},
+				{`mongodb_ss_wt_cache_maximum_bytes_configured{job="mongodb"}`, "configured"},
+			}},
+		{"Replication lag", "timeseries", "s", "Seconds each secondary is behind the primary.",
+			[][2]string{{`mongodb_mongod_replset_member_replication_lag{job="mongodb"}`, "{{name}}"}}},
+	}},
+	{"grafana/dashboards/host.json", "rcgen-host", "Host", false, []panelSpec{
+		{"CPU busy", "timeseries", "percentunit", "",
+			[][2]string{{`1 - avg(rate(node_cpu_seconds_total{job="node", mode="idle"}[5m]))`, "busy"}}},
+		{"Load", "timeseries", "short", "", [][2]string{{`node_load1{job="node"}`, "1m"}, {`node_load15{job="node"}`, "15m"}}},
+		{"Memory available", "timeseries", "bytes", "",
+			[][2]string{{`node_memory_MemAvailable_bytes{job="node"}`, "available"}, {`node_memory_MemTotal_bytes{job="node"}`, "total"}}},
+		{"Disk free", "timeseries", "percentunit", "An alert fires below 10%.",
+			[][2]string{{`node_filesystem_avail_bytes{job="node", fstype!~"tmpfs|overlay|squashfs|ramfs"} / node_filesystem_size_bytes{job="node", fstype!~"tmpfs|overlay|squashfs|ramfs"}`, "{{mountpoint}}"}}},
+	}},
+}
+
+// Dashboards returns every dashboard as a generated file.
+func Dashboards() (Files, error) {
+	var out Files
+	for _, d := range dashboards {
+		b, err := d.json()
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, File{Path: d.file, Mode: 0o644, Content: b})
 	}
-	return q
+	return out, nil
 }
 
-// Dashboard returns the Rocket.Chat overview dashboard as JSON.
-func Dashboard() ([]byte, error) {
+func (d dashboard) json() ([]byte, error) {
 	ds := dsRef{Type: "prometheus", UID: DatasourceUID}
 	var panels []panel
 	x, y := 0, 0
-	for i, p := range dashboardPanels {
+	for i, p := range d.panels {
 		w, h := 12, 8
 		if p.kind == "stat" {
 			w, h = 6, 4
@@ -118,18 +145,9 @@ func Dashboard() ([]byte, error) {
 			y += h
 		}
 	}
-	dash := map[string]any{
-		"uid":           "rcgen-rocketchat",
-		"title":         "Rocket.Chat overview",
-		"tags":          []string{"rocketchat", "rcgen"},
-		"timezone":      "browser",
-		"schemaVersion": 39,
-		"version":       1,
-		"editable":      false,
-		"refresh":       "30s",
-		"time":          map[string]string{"from": "now-6h", "to": "now"},
-		"panels":        panels,
-		"templating": map[string]any{"list": []any{map[string]any{
+	var vars []any
+	if d.instanceVar {
+		vars = append(vars, map[string]any{
 			"name":       "instance",
 			"label":      "App process",
 			"type":       "query",
@@ -142,7 +160,20 @@ func Dashboard() ([]byte, error) {
 			"current":    map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}},
 			"refresh":    2,
 			"sort":       3,
-		}}},
+		})
+	}
+	dash := map[string]any{
+		"uid":           d.uid,
+		"title":         d.title,
+		"tags":          []string{"rocketchat", "rcgen"},
+		"timezone":      "browser",
+		"schemaVersion": 39,
+		"version":       1,
+		"editable":      false,
+		"refresh":       "30s",
+		"time":          map[string]string{"from": "now-6h", "to": "now"},
+		"panels":        panels,
+		"templating":    map[string]any{"list": append([]any{}, vars...)},
 	}
 	b, err := json.MarshalIndent(dash, "", "  ")
 	if err != nil {

@@ -11,25 +11,27 @@ import (
 
 // Paths of the generated files, relative to the deployment directory.
 const (
-	ComposeFile     = "compose.yaml"
-	EnvFile         = ".env"
-	ReadmeFile      = "README.md"
-	CaddyFile       = "caddy/Caddyfile"
-	PrometheusFile  = "prometheus/prometheus.yml"
-	DatasourceFile  = "grafana/provisioning/datasources/prometheus.yaml"
-	DashProvFile    = "grafana/provisioning/dashboards/rcgen.yaml"
-	DashboardFile   = "grafana/dashboards/rocketchat.json"
-	MongoInitFile   = "mongodb/init-replica-set.js"
-	MongoKeyfile    = "secrets/mongodb.keyfile"
-	TLSCertFile     = "certs/cert.pem"
-	TLSKeyFile      = "certs/key.pem"
-	DatasourceUID   = "prometheus"
-	ReplicaSet      = "rs0"
-	MetricsPort     = 9458
-	AppPort         = 3000
-	CaddyMetricPort = 9180
-	GrafanaLocal    = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
-	MongoUID        = 1001 // the mongod user of mongodb/mongodb-community-server
+	ComposeFile      = "compose.yaml"
+	EnvFile          = ".env"
+	ReadmeFile       = "README.md"
+	CaddyFile        = "caddy/Caddyfile"
+	PrometheusFile   = "prometheus/prometheus.yml"
+	DatasourceFile   = "grafana/provisioning/datasources/prometheus.yaml"
+	DashProvFile     = "grafana/provisioning/dashboards/rcgen.yaml"
+	DashboardFile    = "grafana/dashboards/rocketchat.json"
+	MongoInitFile    = "mongodb/init-replica-set.js"
+	MongoKeyfile     = "secrets/mongodb.keyfile"
+	RulesFile        = "prometheus/rules/rocketchat.yml"
+	AlertmanagerFile = "alertmanager/alertmanager.yml"
+	TLSCertFile      = "certs/cert.pem"
+	TLSKeyFile       = "certs/key.pem"
+	DatasourceUID    = "prometheus"
+	ReplicaSet       = "rs0"
+	MetricsPort      = 9458
+	AppPort          = 3000
+	CaddyMetricPort  = 9180
+	GrafanaLocal     = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
+	MongoUID         = 1001 // the mongod user of mongodb/mongodb-community-server
 )
 
 // App is one Rocket.Chat process.
@@ -77,9 +79,10 @@ type Data struct {
 	// Placeholder is set for documentation examples with public secrets.
 	Placeholder bool
 
-	Retention     string
-	RetentionSize string
-	RcgenVersion  string
+	Retention      string
+	HeapAlertBytes string // 90% of the heap limit, for the alert rule
+	RetentionSize  string
+	RcgenVersion   string
 }
 
 // Derive computes the template data from validated answers and a plan.
@@ -110,11 +113,13 @@ func Derive(a spec.Answers, p sizing.Plan, rcgenVersion string) (*Data, error) {
 			"prometheus":       spec.PrometheusImage,
 			"grafana":          spec.GrafanaImage,
 			"node-exporter":    spec.NodeExporterImage,
+			"alertmanager":     spec.AlertmanagerImage,
 		},
-		Budgets:       map[string]string{},
-		Retention:     "15d",
-		RetentionSize: "10GB",
-		RcgenVersion:  rcgenVersion,
+		Budgets:        map[string]string{},
+		Retention:      a.MetricsRetention,
+		RetentionSize:  a.MetricsRetentionSize,
+		HeapAlertBytes: strconv.FormatInt(p.AppHeapMiB*spec.MiB*9/10, 10),
+		RcgenVersion:   rcgenVersion,
 	}
 	for i := 1; i <= p.Processes; i++ {
 		d.Apps = append(d.Apps, App{Name: fmt.Sprintf("rocketchat-%d", i), HostPort: AppPort + i - 1})
@@ -183,6 +188,12 @@ func rerunCommand(a spec.Answers) string {
 	}
 	add("tls-cert", a.TLSCert, "")
 	add("tls-key", a.TLSKey, "")
+	add("metrics-retention", a.MetricsRetention, def.MetricsRetention)
+	add("metrics-retention-size", a.MetricsRetentionSize, def.MetricsRetentionSize)
+	add("alert-email", a.AlertEmail, "")
+	add("smtp-host", a.SMTPHost, "")
+	add("smtp-from", a.SMTPFrom, "")
+	add("smtp-user", a.SMTPUser, "")
 	add("cpus", a.CPUs, "")
 	add("memory", a.Memory, "")
 	return strings.Join(args, " ")

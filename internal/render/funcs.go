@@ -18,6 +18,7 @@ func funcs() template.FuncMap {
 	delete(f, "expandenv")
 	f["yq"] = YAMLQuote
 	f["jsonq"] = jsonQuote
+	f["yamlq"] = jsonQuote // YAML that compose does not read: no $ escaping
 	f["formatBytes"] = spec.FormatBytes
 	consts := map[string]any{
 		"rocketChatImage":  spec.RocketChatImage,

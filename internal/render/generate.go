@@ -7,6 +7,14 @@ import (
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
+// Inputs returns the sizing inputs the answers give.
+func Inputs(a spec.Answers) sizing.Inputs {
+	return sizing.Inputs{
+		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
+		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy, Alerting: a.Monitoring && a.Alerting(),
+	}
+}
+
 // Generate renders a deployment in memory and checks it. It returns the
 // files only when every check passed; nothing touches the disk.
 func Generate(ctx context.Context, a spec.Answers, p sizing.Plan, s Secrets, rcgenVersion string) (Files, error) {

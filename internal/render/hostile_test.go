@@ -119,10 +119,7 @@ func truncate(s string) string {
 
 func generateAnswers(t testing.TB, a spec.Answers) render.Files {
 	t.Helper()
-	plan, err := sizing.Compute(sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, sizing.Inputs{
-		Licensed: a.Licensed(), Processes: a.Processes, MongoDBMembers: a.MongoDBMembers,
-		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy,
-	})
+	plan, err := sizing.Compute(sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, render.Inputs(a))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

@@ -54,6 +54,8 @@ var tmpls = []tmpl{
 	{"prometheus/prometheus.yml.tmpl", PrometheusFile, monitoring},
 	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, monitoring},
 	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, monitoring},
+	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, monitoring},
+	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, func(d *Data) bool { return d.Answers.Monitoring && d.Answers.Alerting() }},
 }
 
 var parsed = template.Must(parseAll())
@@ -88,11 +90,11 @@ func Render(d *Data, s Secrets) (Files, error) {
 		out = append(out, File{Path: t.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
 	}
 	if d.Answers.Monitoring {
-		dash, err := Dashboard()
+		dash, err := Dashboards()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, File{Path: DashboardFile, Mode: 0o644, Content: dash})
+		out = append(out, dash...)
 	}
 	if d.TLSMode == spec.TLSOwn {
 		out = append(out,

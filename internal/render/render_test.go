@@ -35,6 +35,9 @@ var profiles = []profile{
 		a.MongoDBMembers = 3
 		a.Domain = "chat.example.com"
 		a.Email = "admin@example.com"
+		a.AlertEmail, a.SMTPHost, a.SMTPFrom = "ops@example.com", "smtp.example.com:587", "alerts@example.com"
+		a.SMTPUser, a.SMTPPassword = "alerts", "p#ss w$rd"
+		a.MetricsRetention, a.MetricsRetentionSize = "30d", "20GB"
 	}},
 	{"large-32c-128g-licensed", host(32, 128*spec.GiB), func(a *spec.Answers) {
 		a.License = "TEST-LICENCE-NOT-REAL"
@@ -84,10 +87,7 @@ func generate(t testing.TB, p profile) render.Files {
 	if err := a.Validate(); err != nil {
 		t.Fatalf("answers: %v", err)
 	}
-	plan, err := sizing.Compute(p.host, sizing.Inputs{
-		Licensed: a.Licensed(), Processes: a.Processes, MongoDBMembers: a.MongoDBMembers,
-		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy,
-	})
+	plan, err := sizing.Compute(p.host, render.Inputs(a))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

@@ -44,6 +44,8 @@ const (
 	EnvMongoRocketChatPassword = "MONGODB_ROCKETCHAT_PASSWORD"
 	EnvMongoExporterPassword   = "MONGODB_EXPORTER_PASSWORD"
 	EnvGrafanaAdminPassword    = "GRAFANA_ADMIN_PASSWORD"
+	// EnvSMTPPassword is given by the operator, not generated.
+	EnvSMTPPassword = "SMTP_PASSWORD"
 )
 
 // passwordAlphabet needs no escaping in a MongoDB URL, a shell, YAML or .env.
@@ -137,7 +139,11 @@ func ParseEnv(b []byte) map[string]string {
 		if !ok {
 			continue
 		}
-		m[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '\'' && v[len(v)-1] == '\'' || v[0] == '"' && v[len(v)-1] == '"') {
+			v = v[1 : len(v)-1]
+		}
+		m[strings.TrimSpace(k)] = v
 	}
 	return m
 }
@@ -169,6 +175,10 @@ func envFile(d *Data, s Secrets) []byte {
 	}
 	if d.Answers.Licensed() {
 		vars["ROCKETCHAT_LICENSE"] = d.Answers.License
+	}
+	if d.Answers.Alerting() && d.Answers.SMTPPassword != "" {
+		// Single quotes: compose reads the value literally ($ and # included).
+		vars[EnvSMTPPassword] = "'" + d.Answers.SMTPPassword + "'"
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

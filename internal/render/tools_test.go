@@ -52,6 +52,28 @@ func TestWrongMountFails(t *testing.T) {
 	}
 }
 
+// TestAlertRules runs promtool's rule unit tests (testdata/rules-tests.yml)
+// against the rules rcgen renders for the medium profile.
+func TestAlertRules(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	if err := render.Write(dir, generate(t, profiles[1])); err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile(filepath.Join("testdata", "rules-tests.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "prometheus", "rules-tests.yml")
+	if err := os.WriteFile(path, tests, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("promtool", "test", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+}
+
 // needTools fails under CI=true, and skips loudly elsewhere, when a real
 // validator is missing.
 func needTools(t *testing.T) {
@@ -70,12 +92,55 @@ func needTools(t *testing.T) {
 // checks every panel uses the provisioned datasource.
 func TestDashboardQueriesParse(t *testing.T) {
 	needTools(t)
+	dashboards, err := render.Dashboards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dashboards) < 3 {
+		t.Fatalf("%d dashboards; want the overview, MongoDB and the host", len(dashboards))
+	}
+	var exprs []string
+	for _, f := range dashboards {
+		var dash struct {
+			Panels []struct {
+				Title      string `json:"title"`
+				Datasource struct {
+					UID string `json:"uid"`
+				} `json:"datasource"`
+				Targets []struct {
+					Expr       string `json:"expr"`
+					Datasource struct {
+						UID string `json:"uid"`
+					} `json:"datasource"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(f.Content, &dash); err != nil {
+			t.Fatalf("%s is not JSON: %v", f.Path, err)
+		}
+		if len(dash.Panels) == 0 {
+			t.Errorf("%s has no panels", f.Path)
+		}
+		for _, p := range dash.Panels {
+			if p.Datasource.UID != render.DatasourceUID {
+				t.Errorf("%s: panel %q uses datasource %q, not the provisioned %q", f.Path, p.Title, p.Datasource.UID, render.DatasourceUID)
+			}
+			for _, tg := range p.Targets {
+				if tg.Datasource.UID != render.DatasourceUID || tg.Expr == "" {
+					t.Errorf("%s: a query of panel %q uses datasource %q (expr %q)", f.Path, p.Title, tg.Datasource.UID, tg.Expr)
+				}
+				exprs = append(exprs, tg.Expr)
+			}
+		}
+	}
+
+	// Every expression, as a recording rule, through the real PromQL parser.
 	var b strings.Builder
 	b.WriteString("groups:\n  - name: dashboard\n    rules:\n")
-	for i, q := range render.DashboardQueries() {
-		expr := strings.ReplaceAll(q.Expr, "$instance", ".*")
+	for i, e := range exprs {
+		e = strings.ReplaceAll(e, "$instance", ".*")
 		b.WriteString("      - record: rcgen:dashboard_query_" + strconv.Itoa(i) + "\n")
-		b.WriteString("        expr: " + render.YAMLQuote(expr) + "\n")
+		b.WriteString("        expr: " + strconv.Quote(e) + "\n")
 	}
 	path := filepath.Join(t.TempDir(), "rules.yml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -85,38 +150,7 @@ func TestDashboardQueriesParse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("promtool rejects a dashboard query: %v\n%s", err, out)
 	}
-
-	raw, err := render.Dashboard()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash struct {
-		Panels []struct {
-			Title      string `json:"title"`
-			Datasource struct {
-				UID string `json:"uid"`
-			} `json:"datasource"`
-			Targets []struct {
-				Datasource struct {
-					UID string `json:"uid"`
-				} `json:"datasource"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatalf("dashboard is not JSON: %v", err)
-	}
-	if len(dash.Panels) == 0 {
-		t.Fatal("dashboard has no panels")
-	}
-	for _, p := range dash.Panels {
-		if p.Datasource.UID != render.DatasourceUID {
-			t.Errorf("panel %q uses datasource %q, not the provisioned %q", p.Title, p.Datasource.UID, render.DatasourceUID)
-		}
-		for _, tg := range p.Targets {
-			if tg.Datasource.UID != render.DatasourceUID {
-				t.Errorf("a query of panel %q uses datasource %q", p.Title, tg.Datasource.UID)
-			}
-		}
+	if !strings.Contains(string(out), "SUCCESS: "+strconv.Itoa(len(exprs))+" rules found") {
+		t.Errorf("promtool did not check all %d queries:\n%s", len(exprs), out)
 	}
 }

@@ -88,8 +88,8 @@ type Change struct {
 // directory is the user's and is left alone.
 var knownPaths = []string{
 	ComposeFile, EnvFile, ReadmeFile, CaddyFile, PrometheusFile, DatasourceFile,
-	DashProvFile, DashboardFile, MongoInitFile, MongoKeyfile, spec.FileName,
-	TLSCertFile, TLSKeyFile,
+	DashProvFile, DashboardFile, "grafana/dashboards/mongodb.json", "grafana/dashboards/host.json", MongoInitFile, MongoKeyfile, spec.FileName,
+	TLSCertFile, TLSKeyFile, RulesFile, AlertmanagerFile,
 }
 
 // Changes compares files with what dir holds.
@@ -167,7 +167,7 @@ func UnifiedDiff(changes []Change) string {
 var secretEnvKeys = map[string]bool{
 	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true,
 	EnvMongoExporterPassword: true, EnvGrafanaAdminPassword: true,
-	"ROCKETCHAT_LICENSE": true,
+	"ROCKETCHAT_LICENSE": true, EnvSMTPPassword: true,
 }
 
 // MaskSecrets hides secret values of a file for display: .env values of

@@ -19,6 +19,8 @@ type Inputs struct {
 	Proxy          bool
 	// Force accepts a host below the absolute minimum.
 	Force bool
+	// Alerting adds Alertmanager (alerts by email).
+	Alerting bool
 }
 
 // Budget is the memory limit of one service, with its reason.
@@ -152,6 +154,9 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 		if processes > 1 {
 			targets++
 		}
+		if in.Alerting {
+			targets++
+		}
 		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
 		add("prometheus", prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
 		add("grafana", 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
@@ -159,6 +164,9 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 		add("node-exporter", 64*spec.MiB, false, "host metrics for Prometheus")
 		if processes > 1 {
 			add("nats-exporter", 64*spec.MiB, false, "NATS metrics for Prometheus")
+		}
+		if in.Alerting {
+			add("alertmanager", 64*spec.MiB, false, "emails alerts; Alertmanager idles near 20MiB")
 		}
 	}
 	return b

@@ -59,6 +59,13 @@ type Answers struct {
 	// automatic certificates.
 	TLSCert, TLSKey       string
 	TLSCertPEM, TLSKeyPEM string
+	// MetricsRetention and MetricsRetentionSize bound what Prometheus keeps
+	// (whichever is reached first), in Prometheus's own units.
+	MetricsRetention, MetricsRetentionSize string
+	// SMTP settings for alert emails; alerts are emailed when SMTPHost and
+	// AlertEmail are set. SMTPPassword is a secret kept in .env.
+	SMTPHost, SMTPFrom, SMTPUser, AlertEmail string
+	SMTPPassword                             string
 	// CPUs and Memory describe the target host; empty means detect this one.
 	CPUs   string
 	Memory string
@@ -67,12 +74,14 @@ type Answers struct {
 // Default returns the answers a person gets by giving none.
 func Default() Answers {
 	return Answers{
-		Project:           DefaultProject,
-		Domain:            DefaultDomain,
-		RocketChatVersion: DefaultRocketChatVersion,
-		MongoDBMembers:    1,
-		Proxy:             ProxyCaddy,
-		Monitoring:        true,
+		Project:              DefaultProject,
+		Domain:               DefaultDomain,
+		RocketChatVersion:    DefaultRocketChatVersion,
+		MongoDBMembers:       1,
+		Proxy:                ProxyCaddy,
+		Monitoring:           true,
+		MetricsRetention:     "15d",
+		MetricsRetentionSize: "10GB",
 	}
 }
 
@@ -161,6 +170,9 @@ func (a Answers) Validate() error {
 	if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
 		add("proxy", fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy))
 	}
+	add("metrics-retention", ValidatePromDuration(a.MetricsRetention))
+	add("metrics-retention-size", ValidatePromSize(a.MetricsRetentionSize))
+	errs = append(errs, a.validateSMTP()...)
 	if a.CPUs != "" {
 		_, err := ParseCPUs(a.CPUs)
 		add("cpus", err)

@@ -33,6 +33,12 @@ type File struct {
 	AllowUnlicensedInstances *bool   `yaml:"allow_unlicensed_instances,omitempty"`
 	Proxy                    *string `yaml:"proxy,omitempty"`
 	Monitoring               *bool   `yaml:"monitoring,omitempty"`
+	MetricsRetention         *string `yaml:"metrics_retention,omitempty"`
+	MetricsRetentionSize     *string `yaml:"metrics_retention_size,omitempty"`
+	SMTPHost                 *string `yaml:"smtp_host,omitempty"`
+	SMTPFrom                 *string `yaml:"smtp_from,omitempty"`
+	SMTPUser                 *string `yaml:"smtp_user,omitempty"`
+	AlertEmail               *string `yaml:"alert_email,omitempty"`
 	TLSCert                  *string `yaml:"tls_cert,omitempty"`
 	TLSKey                   *string `yaml:"tls_key,omitempty"`
 	CPUs                     *string `yaml:"cpus,omitempty"`
@@ -112,6 +118,12 @@ func (f File) Apply(a *Answers) {
 		a.Monitoring = *f.Monitoring
 	}
 	set(&a.LicenseFile, f.LicenseFile)
+	set(&a.MetricsRetention, f.MetricsRetention)
+	set(&a.MetricsRetentionSize, f.MetricsRetentionSize)
+	set(&a.SMTPHost, f.SMTPHost)
+	set(&a.SMTPFrom, f.SMTPFrom)
+	set(&a.SMTPUser, f.SMTPUser)
+	set(&a.AlertEmail, f.AlertEmail)
 	set(&a.TLSCert, f.TLSCert)
 	set(&a.TLSKey, f.TLSKey)
 }
@@ -152,6 +164,15 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	}
 	w("proxy", yamlString(a.Proxy))
 	w("monitoring", strconv.FormatBool(a.Monitoring))
+	if a.Monitoring {
+		w("metrics_retention", yamlString(a.MetricsRetention))
+		w("metrics_retention_size", yamlString(a.MetricsRetentionSize))
+	}
+	for _, kv := range [][2]string{{"smtp_host", a.SMTPHost}, {"smtp_from", a.SMTPFrom}, {"smtp_user", a.SMTPUser}, {"alert_email", a.AlertEmail}} {
+		if kv[1] != "" {
+			w(kv[0], yamlString(kv[1]))
+		}
+	}
 	if a.CPUs != "" {
 		w("cpus", yamlString(a.CPUs))
 	}
@@ -184,6 +205,12 @@ func (f File) Settled() map[string]bool {
 	add("allow-unlicensed-instances", f.AllowUnlicensedInstances != nil)
 	add("proxy", f.Proxy != nil)
 	add("monitoring", f.Monitoring != nil)
+	add("metrics-retention", f.MetricsRetention != nil)
+	add("metrics-retention-size", f.MetricsRetentionSize != nil)
+	add("smtp-host", f.SMTPHost != nil)
+	add("smtp-from", f.SMTPFrom != nil)
+	add("smtp-user", f.SMTPUser != nil)
+	add("alert-email", f.AlertEmail != nil)
 	add("tls-cert", f.TLSCert != nil)
 	add("tls-key", f.TLSKey != nil)
 	add("cpus", f.CPUs != nil)

@@ -24,6 +24,7 @@ const (
 	PrometheusImage       = "prom/prometheus:v3.13.1"
 	GrafanaImage          = "grafana/grafana:12.4.2"
 	NodeExporterImage     = "prom/node-exporter:v1.12.1"
+	AlertmanagerImage     = "prom/alertmanager:v0.28.1"
 	mongoDBImageRepo      = "mongodb/mongodb-community-server"
 	mongoDBImageSuffix    = "-ubi8"
 	minRocketChatMajor    = 7

@@ -21,6 +21,7 @@ import (
 // Tool names and the Debian packages that provide them.
 var Packages = map[string]string{
 	"promtool": "prometheus",
+	"amtool":   "prometheus-alertmanager",
 	"caddy":    "caddy",
 	"yamllint": "yamllint",
 	"node":     "nodejs",
@@ -164,6 +165,28 @@ func (d *Deployment) Promtool() error {
 	return run("promtool", nil, "check", "config", cfgPath)
 }
 
+// Amtool runs `amtool check-config` on alertmanager.yml as the
+// alertmanager container sees it.
+func (d *Deployment) Amtool() error {
+	if _, ok := d.Files.Get(render.AlertmanagerFile); !ok {
+		return nil
+	}
+	root, rewrite, err := d.ContainerView("alertmanager")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	path := filepath.Join(root, "etc/alertmanager/alertmanager.yml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("alertmanager does not see /etc/alertmanager/alertmanager.yml: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(rewrite(string(b))), 0o644); err != nil {
+		return err
+	}
+	return run("amtool", nil, "check-config", path)
+}
+
 // Caddy runs `caddy validate` on the Caddyfile as the caddy container sees
 // it, with the environment compose gives the container.
 func (d *Deployment) Caddy() error {
@@ -212,7 +235,7 @@ func (d *Deployment) NodeCheck() error {
 // All runs every check, returning the first tool's error per check.
 func (d *Deployment) All(yamllintConfig string) []error {
 	var errs []error
-	for _, check := range []func() error{d.Promtool, d.Caddy, func() error { return d.Yamllint(yamllintConfig) }, d.NodeCheck} {
+	for _, check := range []func() error{d.Promtool, d.Amtool, d.Caddy, func() error { return d.Yamllint(yamllintConfig) }, d.NodeCheck} {
 		if err := check(); err != nil {
 			errs = append(errs, err)
 		}
@@ -223,7 +246,7 @@ func (d *Deployment) All(yamllintConfig string) []error {
 // Missing lists the tools that are not installed.
 func Missing() []string {
 	var m []string
-	for _, tool := range []string{"promtool", "caddy", "yamllint", "node"} {
+	for _, tool := range []string{"promtool", "amtool", "caddy", "yamllint", "node"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
 		}
