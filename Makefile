@@ -1,11 +1,11 @@
-# rcgen developer targets. `make check` is what CI runs.
+# rcgen developer targets. `make test` is the whole suite, set-up included; CI runs it.
 GO      ?= go
 PKG     := ./...
 BINARY  := rcgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION)
 
-.PHONY: all build install test check tools lint fmt bench golden fuzz examples verify
+.PHONY: all build install test unit tools lint fmt bench golden fuzz examples verify
 
 FUZZTIME ?= 15s
 
@@ -22,12 +22,13 @@ install:
 tools:
 	./scripts/install-test-tools
 
-## test: the whole suite (tests needing a missing tool skip loudly, or fail under CI=true)
-test:
-	$(GO) test -count=1 $(PKG)
+## test: the whole suite, set-up included: install the real validators, lint,
+## run every test, check the examples are current, fuzz briefly, build. CI runs it.
+test: tools lint unit verify fuzz build
 
-## check: install the validators, then lint, test and fuzz briefly: what CI runs
-check: tools lint test verify fuzz build
+## unit: go test alone (tests whose tool is missing skip loudly, or fail under CI=true)
+unit:
+	$(GO) test -count=1 $(PKG)
 
 ## examples: regenerate examples/ from each example's rcgen.yaml
 examples:

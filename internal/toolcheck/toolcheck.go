@@ -142,26 +142,38 @@ func run(name string, env []string, args ...string) error {
 	return nil
 }
 
+// configView lays out service's view (see ContainerView) and rewrites the
+// config file it reads at target so its paths point into the view. It
+// returns the view's root and the config file's path on this machine.
+func (d *Deployment) configView(service, target string) (string, string, error) {
+	root, rewrite, err := d.ContainerView(service)
+	if err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(root, filepath.FromSlash(target))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		os.RemoveAll(root)
+		return "", "", fmt.Errorf("%s does not see %s: %w", service, target, err)
+	}
+	if err := os.WriteFile(path, []byte(rewrite(string(b))), 0o644); err != nil {
+		os.RemoveAll(root)
+		return "", "", err
+	}
+	return root, path, nil
+}
+
 // Promtool runs `promtool check config` on prometheus.yml as the prometheus
-// container sees it (which also checks every rule file it names), and
-// `promtool test rules` on every tests file in the rules folder.
+// container sees it, which also checks every rule file it names.
 func (d *Deployment) Promtool() error {
 	if _, ok := d.Files.Get(render.PrometheusFile); !ok {
 		return nil
 	}
-	root, rewrite, err := d.ContainerView("prometheus")
+	root, cfgPath, err := d.configView("prometheus", "/etc/prometheus/prometheus.yml")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(root)
-	cfgPath := filepath.Join(root, "etc/prometheus/prometheus.yml")
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return fmt.Errorf("prometheus does not see /etc/prometheus/prometheus.yml: %w", err)
-	}
-	if err := os.WriteFile(cfgPath, []byte(rewrite(string(b))), 0o644); err != nil {
-		return err
-	}
 	return run("promtool", nil, "check", "config", cfgPath)
 }
 
@@ -171,19 +183,11 @@ func (d *Deployment) Amtool() error {
 	if _, ok := d.Files.Get(render.AlertmanagerFile); !ok {
 		return nil
 	}
-	root, rewrite, err := d.ContainerView("alertmanager")
+	root, path, err := d.configView("alertmanager", "/etc/alertmanager/alertmanager.yml")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(root)
-	path := filepath.Join(root, "etc/alertmanager/alertmanager.yml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("alertmanager does not see /etc/alertmanager/alertmanager.yml: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(rewrite(string(b))), 0o644); err != nil {
-		return err
-	}
 	return run("amtool", nil, "check-config", path)
 }
 
@@ -193,19 +197,11 @@ func (d *Deployment) Caddy() error {
 	if _, ok := d.Files.Get(render.CaddyFile); !ok {
 		return nil
 	}
-	root, rewrite, err := d.ContainerView("caddy")
+	root, path, err := d.configView("caddy", "/etc/caddy/Caddyfile")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(root)
-	path := filepath.Join(root, "etc/caddy/Caddyfile")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("caddy does not see /etc/caddy/Caddyfile: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(rewrite(string(b))), 0o644); err != nil {
-		return err
-	}
 	env := []string{"HOME=" + root, "XDG_DATA_HOME=" + root, "XDG_CONFIG_HOME=" + root}
 	for k, v := range d.Project.Services["caddy"].Environment {
 		if v != nil {
