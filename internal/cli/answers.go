@@ -55,6 +55,7 @@ func newAnswerOptions() answerOptions {
 var answerFlags = map[string]func(dst, src *spec.Answers){
 	"project":                    func(d, s *spec.Answers) { d.Project = s.Project },
 	"domain":                     func(d, s *spec.Answers) { d.Domain = s.Domain },
+	"allow-ip":                   func(d, s *spec.Answers) { d.AllowIP = s.AllowIP },
 	"email":                      func(d, s *spec.Answers) { d.Email = s.Email },
 	"rocketchat-version":         func(d, s *spec.Answers) { d.RocketChatVersion = s.RocketChatVersion },
 	"cpus":                       func(d, s *spec.Answers) { d.CPUs = s.CPUs },
@@ -92,6 +93,7 @@ func (o *answerOptions) bindSizing(f *pflag.FlagSet) {
 func (o *answerOptions) bindDeployment(f *pflag.FlagSet) {
 	a := &o.flagValues
 	f.StringVar(&a.Domain, "domain", a.Domain, "public host name users type (localhost: plain http, no certificate)")
+	f.BoolVar(&a.AllowIP, "allow-ip", false, "accept an IP address as --domain (plain http: no certificate can name it)")
 	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
 	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
 	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so it never changes once data exists")

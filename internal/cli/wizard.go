@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -79,16 +80,35 @@ func (w *wizard) record(key string) {
 func (w *wizard) askDomain() error {
 	a := &w.o.Answers
 	w.record("domain")
-	v, err := w.p.Input("Public domain name users will type:",
-		"The host name of this server in DNS, e.g. chat.example.com, without https:// or a path. "+
-			"Rocket.Chat's ROOT_URL is built from it and must match what users type. "+
-			"Use localhost to try Rocket.Chat on this machine over plain http.",
-		a.Domain, spec.ValidateDomain)
-	if err != nil {
-		return err
+	for {
+		v, err := w.p.Input("Public domain name users will type:",
+			"The host name of this server in DNS, e.g. chat.example.com, without https:// or a path. "+
+				"Rocket.Chat's ROOT_URL is built from it and must match what users type. "+
+				"Use localhost to try Rocket.Chat on this machine over plain http.",
+			a.Domain, func(s string) error {
+				if _, err := netip.ParseAddr(s); err == nil {
+					return nil // asked below: an address only if the person insists
+				}
+				return spec.ValidateDomain(s)
+			})
+		if err != nil {
+			return err
+		}
+		a.Domain, a.AllowIP = v, false
+		if _, err := netip.ParseAddr(v); err != nil {
+			return nil
+		}
+		insist, err := w.p.Confirm(fmt.Sprintf("%s is an IP address, not a domain name. Use it anyway, over plain http?", v),
+			"No certificate authority issues certificates for a bare address, so Rocket.Chat would be served "+
+				"without HTTPS, and its ROOT_URL changes whenever the address does. A DNS name is better.", false)
+		if err != nil {
+			return err
+		}
+		if insist {
+			a.AllowIP = true
+			return nil
+		}
 	}
-	a.Domain = v
-	return nil
 }
 
 const (

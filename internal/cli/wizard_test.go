@@ -185,3 +185,41 @@ func TestNoInputNeverPrompts(t *testing.T) {
 		}
 	}
 }
+
+func TestWizardIPOnlyWhenInsisted(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, _ := runWizard(t, []step{
+		{Question: "Public domain name", Answer: "203.0.113.7"},
+		{Question: "203.0.113.7 is an IP address", Answer: false},
+		{Question: "Public domain name", Answer: "203.0.113.7"},
+		{Question: "203.0.113.7 is an IP address", Answer: true},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out, "--mongodb-members", "1", "--no-monitoring")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	if env["ROOT_URL"] != "http://203.0.113.7" {
+		t.Errorf("ROOT_URL = %q, want plain http on the address", env["ROOT_URL"])
+	}
+	if !strings.Contains(string(read(t, filepath.Join(out, "rcgen.yaml"))), "allow_ip: true") {
+		t.Error("rcgen.yaml does not record that the address was accepted")
+	}
+}
+
+func TestAllowIPFlag(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r := run(t, "generate", "--yes", "--domain", "203.0.113.7", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "--domain: \"203.0.113.7\" is an IP address") || !strings.Contains(r.stderr, "--allow-ip") {
+		t.Errorf("IP without --allow-ip: exit %d: %s", r.code, r.stderr)
+	}
+	r = run(t, "generate", "--yes", "--domain", "2001:db8::7", "--allow-ip", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("IPv6 with --allow-ip: %s", r.stderr)
+	}
+	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))["ROOT_URL"]; got != "http://[2001:db8::7]" {
+		t.Errorf("ROOT_URL = %q", got)
+	}
+}

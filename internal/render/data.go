@@ -167,6 +167,9 @@ func rerunCommand(a spec.Answers) string {
 	}
 	add("project", a.Project, def.Project)
 	add("domain", a.Domain, def.Domain)
+	if a.AllowIP {
+		args = append(args, "--allow-ip")
+	}
 	add("email", a.Email, "")
 	add("rocketchat-version", a.RocketChatVersion, def.RocketChatVersion)
 	add("mongodb-members", strconv.Itoa(a.MongoDBMembers), strconv.Itoa(def.MongoDBMembers))

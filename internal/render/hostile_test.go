@@ -134,12 +134,15 @@ func generateAnswers(t testing.TB, a spec.Answers) render.Files {
 // that compose-go loads and in which every value round-trips.
 func FuzzAnswers(f *testing.F) {
 	for _, h := range hostileValues() {
-		f.Add(h.value, "admin@example.com", "rocketchat", "8.7.1", "", 1, false)
+		f.Add(h.value, "admin@example.com", "rocketchat", "8.7.1", "", 1, false, false)
 	}
-	f.Add("chat.example.com", "a@example.com", "rc", "7.10.0", "LIC", 3, true)
-	f.Fuzz(func(t *testing.T, domain, email, project, version, licence string, members int, noProxy bool) {
+	f.Add("chat.example.com", "a@example.com", "rc", "7.10.0", "LIC", 3, true, false)
+	f.Add("192.0.2.1", "", "rc", "8.7.1", "", 1, false, true)
+	f.Add("fe80::1%eth0", "", "rc", "8.7.1", "", 1, false, true)
+	f.Fuzz(func(t *testing.T, domain, email, project, version, licence string, members int, noProxy, allowIP bool) {
 		a := spec.Default()
 		a.Domain, a.Email, a.Project, a.RocketChatVersion, a.License, a.MongoDBMembers = domain, email, project, version, licence, members
+		a.AllowIP = allowIP
 		if noProxy {
 			a.Proxy = spec.ProxyNone
 		}

@@ -6,6 +6,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -32,6 +33,8 @@ type Answers struct {
 	Project string
 	// Domain is the public host name users type, or "localhost".
 	Domain string
+	// AllowIP accepts an IP address as Domain: plain http, no certificate.
+	AllowIP bool
 	// Email is the Let's Encrypt account address (required for a public domain).
 	Email string
 	// RocketChatVersion is an exact release such as "8.1.1".
@@ -114,17 +117,21 @@ func (a Answers) TLSMode() string {
 
 // PublicURL is the URL users type; Rocket.Chat's ROOT_URL must equal it.
 func (a Answers) PublicURL() string {
+	host := a.Domain
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
+		host = "[" + host + "]"
+	}
 	if a.Proxy == ProxyNone {
 		if a.Domain == DefaultDomain {
 			return "http://localhost:3000"
 		}
 		// Another proxy terminates TLS in front of us.
-		return "https://" + a.Domain
+		return "https://" + host
 	}
 	if a.TLSMode() == TLSNone {
-		return "http://" + a.Domain
+		return "http://" + host
 	}
-	return "https://" + a.Domain
+	return "https://" + host
 }
 
 // Validate checks every answer and reports all problems at once, each naming
@@ -137,7 +144,13 @@ func (a Answers) Validate() error {
 		}
 	}
 	add("project", ValidateProject(a.Project))
-	add("domain", ValidateDomain(a.Domain))
+	if ip, err := netip.ParseAddr(a.Domain); err == nil && a.AllowIP {
+		if ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() {
+			add("domain", fmt.Errorf("%q is not an address users can reach: give this host's address", a.Domain))
+		}
+	} else {
+		add("domain", ValidateDomain(a.Domain))
+	}
 	if a.Email != "" || a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
 		add("email", ValidateEmail(a.Email, a.Domain))
 	}

@@ -24,6 +24,7 @@ type File struct {
 	Version                  int     `yaml:"version"`
 	Project                  *string `yaml:"project,omitempty"`
 	Domain                   *string `yaml:"domain,omitempty"`
+	AllowIP                  *bool   `yaml:"allow_ip,omitempty"`
 	Email                    *string `yaml:"email,omitempty"`
 	RocketChatVersion        *string `yaml:"rocketchat_version,omitempty"`
 	MongoDBMembers           *int    `yaml:"mongodb_members,omitempty"`
@@ -111,6 +112,9 @@ func (f File) Apply(a *Answers) {
 	if f.Users != nil {
 		a.Users = *f.Users
 	}
+	if f.AllowIP != nil {
+		a.AllowIP = *f.AllowIP
+	}
 	if f.AllowUnlicensedInstances != nil {
 		a.AllowUnlicensedInstances = *f.AllowUnlicensedInstances
 	}
@@ -141,6 +145,9 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	w("version", strconv.Itoa(FileVersion))
 	w("project", yamlString(a.Project))
 	w("domain", yamlString(a.Domain))
+	if a.AllowIP {
+		w("allow_ip", "true")
+	}
 	if a.Email != "" {
 		w("email", yamlString(a.Email))
 	}
@@ -196,6 +203,7 @@ func (f File) Settled() map[string]bool {
 	}
 	add("project", f.Project != nil)
 	add("domain", f.Domain != nil)
+	add("allow-ip", f.AllowIP != nil)
 	add("email", f.Email != nil)
 	add("rocketchat-version", f.RocketChatVersion != nil)
 	add("mongodb-members", f.MongoDBMembers != nil)

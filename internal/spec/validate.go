@@ -24,6 +24,9 @@ func ValidateProject(s string) error {
 
 // TLSModeFor tells how a proxy gets a certificate for domain.
 func TLSModeFor(domain string) string {
+	if _, err := netip.ParseAddr(domain); err == nil {
+		return TLSNone // no certificate for a bare address: plain http
+	}
 	switch {
 	case domain == "localhost" || strings.HasSuffix(domain, ".localhost"):
 		return TLSNone
@@ -48,7 +51,7 @@ func ValidateDomain(s string) error {
 		return fmt.Errorf("%q holds a port, path or user: give only the host name, e.g. chat.example.com", s)
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
-		return fmt.Errorf("%q is an IP address: Let's Encrypt and Rocket.Chat's ROOT_URL need a DNS name pointing at this host, e.g. chat.example.com", s)
+		return fmt.Errorf("%q is an IP address: Let's Encrypt needs a DNS name pointing at this host, e.g. chat.example.com; give --allow-ip to use the address anyway over plain http", s)
 	}
 	if s == "localhost" {
 		return nil
