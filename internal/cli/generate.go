@@ -205,8 +205,9 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", backup)
 	}
 	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(pending), o.Out, plan.Host)
-	fmt.Fprintf(stderr, "Plan: %d app process(es) of %s, MongoDB %d member(s) of %s (details in %s).\n",
-		plan.Processes, spec.FormatBytes(plan.AppMemory), plan.MongoDBMembers, spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
+	fmt.Fprintf(stderr, "Plan: %s of %s, MongoDB %s of %s (details in %s).\n",
+		plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
+		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
@@ -241,4 +242,11 @@ func printFiles(w io.Writer, files render.Files) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
