@@ -3,6 +3,7 @@ package render_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,6 +44,11 @@ func hostileValues() []hostile {
 	add("project",
 		"", "rocketchat", "Rocket Chat", "rocket/chat", "../rocketchat", "rc$1", "-rc", long, "rc_1-prod",
 	)
+	add("memory", "16GiB", "16GiB\n", "${MEMORY}", "-4GiB", "0", "1e309GiB", "0x10GiB", "16 GiB; rm", "∞", "65TiB", "3.8GiB")
+	add("cpus", "8", "8\n", "-2", "0", "NaN", "1e9", "0.5", "８")
+	add("processes", "-1", "0", "1", "257")
+	add("users", "-1", "0", "1000001", "250")
+	add("mongodb-members", "0", "2", "3", "-3")
 	add("license-file",
 		"ABC123", "line1\nline2", "has space", `quote"d`, "dollar$VAR", "back`tick", "ünïcode", "tab\tbed", strings.Repeat("A", 70000),
 	)
@@ -72,6 +78,20 @@ func TestHostileInput(t *testing.T) {
 				a.Project = h.value
 			case "license-file":
 				a.License = h.value
+			case "memory":
+				a.Memory = h.value
+			case "cpus":
+				a.CPUs = h.value
+			case "processes", "users", "mongodb-members":
+				n, _ := strconv.Atoi(h.value)
+				switch h.field {
+				case "processes":
+					a.Processes, a.License = n, "LIC"
+				case "users":
+					a.Users = n
+				case "mongodb-members":
+					a.MongoDBMembers = n
+				}
 			}
 			err := a.Validate()
 			if err != nil {
@@ -104,6 +124,30 @@ func TestHostileInput(t *testing.T) {
 			case "license-file":
 				if env["ROCKETCHAT_LICENSE"] != h.value || *project.Services["rocketchat-1"].Environment["ROCKETCHAT_LICENSE"] != h.value {
 					t.Errorf("licence %q did not round-trip", truncate(h.value))
+				}
+			case "memory", "cpus", "users":
+				answers := string(mustGet(t, files, spec.FileName).Content)
+				if h.value == "0" { // users 0 means "not given"
+					if strings.Contains(answers, "users:") {
+						t.Errorf("users 0 written to rcgen.yaml:\n%s", answers)
+					}
+					return
+				}
+				if !strings.Contains(answers, h.field+": ") || !strings.Contains(answers, h.value) {
+					t.Errorf("%s %q is not in rcgen.yaml:\n%s", h.field, h.value, answers)
+				}
+			case "processes", "mongodb-members":
+				prefix := map[string]string{"processes": "rocketchat-", "mongodb-members": "mongodb-"}[h.field]
+				n := 0
+				for name := range project.Services {
+					if rest, ok := strings.CutPrefix(name, prefix); ok {
+						if _, err := strconv.Atoi(rest); err == nil {
+							n++
+						}
+					}
+				}
+				if want, _ := strconv.Atoi(h.value); want > 0 && n != want {
+					t.Errorf("%s %s gave %d services", h.field, h.value, n)
 				}
 			}
 		})

@@ -43,7 +43,10 @@ var sizeUnits = map[string]int64{
 // "0.5TiB" or "16" (GiB). Units are binary: a "GB" is read as GiB, because
 // that is what `free -g` and every cloud console mean by it.
 func ParseMemory(s string) (int64, error) {
-	t := strings.TrimSpace(s)
+	if err := plainValue(s); err != nil {
+		return 0, err
+	}
+	t := s
 	if t == "" {
 		return 0, fmt.Errorf("is empty: give a size such as 16GiB or 4096MiB")
 	}
@@ -94,7 +97,10 @@ func trimFloat(f float64) string {
 
 // ParseCPUs reads a core count such as "8" or "2.5".
 func ParseCPUs(s string) (float64, error) {
-	t := strings.TrimSpace(s)
+	if err := plainValue(s); err != nil {
+		return 0, err
+	}
+	t := s
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not a number of cores: give e.g. 4 or 2.5", s)
@@ -106,4 +112,18 @@ func ParseCPUs(s string) (float64, error) {
 		return 0, fmt.Errorf("%q is more cores than any single host (max %d)", s, MaxCPUs)
 	}
 	return v, nil
+}
+
+// plainValue refuses surrounding spaces and control characters, which would
+// not survive into rcgen.yaml exactly as given.
+func plainValue(s string) error {
+	if s != strings.TrimSpace(s) {
+		return fmt.Errorf("%q has spaces around it: give the bare value", s)
+	}
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("%q holds a control character", s)
+		}
+	}
+	return nil
 }

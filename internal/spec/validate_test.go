@@ -52,14 +52,14 @@ func TestValidateEmail(t *testing.T) {
 }
 
 func TestParseMemory(t *testing.T) {
-	good := map[string]int64{"16GiB": 16 * GiB, "16G": 16 * GiB, "16gb": 16 * GiB, "16384MiB": 16 * GiB, "0.5TiB": TiB / 2, "4": 4 * GiB, " 8 GiB ": 8 * GiB}
+	good := map[string]int64{"16GiB": 16 * GiB, "16G": 16 * GiB, "16gb": 16 * GiB, "16384MiB": 16 * GiB, "0.5TiB": TiB / 2, "4": 4 * GiB, "8 GiB": 8 * GiB}
 	for s, want := range good {
 		got, err := ParseMemory(s)
 		if err != nil || got != want {
 			t.Errorf("ParseMemory(%q) = %d, %v; want %d", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "0", "-4GiB", "lots", "16XB", "1e3GiB", "NaN", "100MiB", "128TiB", "16GiB16"} {
+	for _, s := range []string{"", "0", "-4GiB", "lots", "16XB", "1e3GiB", "NaN", "100MiB", "128TiB", "16GiB16", " 8GiB", "8GiB\n"} {
 		if _, err := ParseMemory(s); err == nil {
 			t.Errorf("ParseMemory(%q) accepted", s)
 		}
