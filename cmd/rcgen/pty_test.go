@@ -187,6 +187,11 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("Expected concurrent users", "50", enter)
 	term.answer("MongoDB replica set", arrowDown, enter) // 3 members
 	term.answer("Run monitoring", enter)                 // default yes
+	term.answer("Email alerts to", "ops@example.com", enter)
+	term.answer("Mail server", "smtp.example.com:587", enter)
+	term.answer("Sender address", "rc@example.com", enter)
+	term.answer("SMTP login", "rc", enter)
+	term.answer("SMTP password", "p4ss", enter) // typed without echo
 	term.answer("Write the deployment to deploy?", enter)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
@@ -201,8 +206,11 @@ func TestWizardOnATerminal(t *testing.T) {
 		t.Error("the answers typed (3 members, monitoring) are not in compose.yaml")
 	}
 	env, _ := os.ReadFile(filepath.Join(dir, "deploy", ".env"))
-	if !strings.Contains(string(env), "ACME_EMAIL=ops@example.com") {
-		t.Errorf(".env lacks the email typed:\n%s", env)
+	if !strings.Contains(string(env), "ACME_EMAIL=ops@example.com") || !strings.Contains(string(env), "SMTP_PASSWORD='p4ss'") {
+		t.Errorf(".env lacks the email or SMTP password typed:\n%s", env)
+	}
+	if strings.Contains(term.screen(), "p4ss") {
+		t.Error("the SMTP password was echoed on the terminal")
 	}
 }
 

@@ -32,8 +32,9 @@ type answerOptions struct {
 	flags  *pflag.FlagSet
 	stdin  io.Reader
 	getenv func(string) string
-	// smtpPasswordFile holds the SMTP password (--smtp-password-file).
-	smtpPasswordFile string
+	// smtpPasswordFile holds the SMTP password (--smtp-password-file);
+	// smtpPassword is one the wizard was given.
+	smtpPasswordFile, smtpPassword string
 	// licensePath, certPath and keyPath are the files to read, resolved
 	// against the layer that named them.
 	licensePath, certPath, keyPath string
@@ -335,6 +336,8 @@ func (o *answerOptions) readCertificate(out string) []error {
 func (o *answerOptions) readSMTPPassword(out string) []error {
 	a := &o.Answers
 	switch {
+	case o.smtpPassword != "":
+		a.SMTPPassword = o.smtpPassword
 	case o.smtpPasswordFile != "":
 		b, err := os.ReadFile(o.smtpPasswordFile)
 		if err != nil {

@@ -42,6 +42,7 @@ func questions() []question {
 		{"users", "expected concurrent users", (*wizard).askUsers},
 		{"mongodb-members", "MongoDB members", (*wizard).askMembers},
 		{"monitoring", "monitoring", (*wizard).askMonitoring},
+		{"alert-email", "alert emails", (*wizard).askAlerts},
 	}
 }
 
@@ -301,6 +302,56 @@ func (w *wizard) askMonitoring() error {
 		return err
 	}
 	a.Monitoring = v
+	return nil
+}
+
+// askAlerts asks where alerts go; empty means they only show in Grafana.
+func (w *wizard) askAlerts() error {
+	a := &w.o.Answers
+	if !a.Monitoring {
+		return nil
+	}
+	w.record("alert-email")
+	to, err := w.p.Input("Email alerts to (empty: alerts show in Grafana only):",
+		"Alertmanager emails firing alerts (an app process down, MongoDB down, disk nearly full...) through your mail server.",
+		a.AlertEmail, func(s string) error {
+			if s == "" {
+				return nil
+			}
+			return (spec.Answers{AlertEmail: s, SMTPHost: "x.example:25", SMTPFrom: "x@example.com", Monitoring: true}).ValidateField("alert-email")
+		})
+	if err != nil {
+		return err
+	}
+	a.AlertEmail = to
+	if to == "" {
+		a.SMTPHost, a.SMTPFrom, a.SMTPUser, a.SMTPPassword = "", "", "", ""
+		return nil
+	}
+	if a.SMTPHost, err = w.p.Input("Mail server (host:port):", "Port 587 for STARTTLS is the usual one.", a.SMTPHost, func(s string) error {
+		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: s, SMTPFrom: "x@example.com", Monitoring: true}).ValidateField("smtp-host")
+	}); err != nil {
+		return err
+	}
+	if a.SMTPFrom, err = w.p.Input("Sender address:", "", a.SMTPFrom, func(s string) error {
+		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: "x.example:25", SMTPFrom: s, Monitoring: true}).ValidateField("smtp-from")
+	}); err != nil {
+		return err
+	}
+	if a.SMTPUser, err = w.p.Input("SMTP login (empty if the server needs none):", "", a.SMTPUser, func(s string) error {
+		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: "x.example:25", SMTPFrom: "x@example.com", SMTPUser: s, Monitoring: true}).ValidateField("smtp-user")
+	}); err != nil {
+		return err
+	}
+	if a.SMTPUser != "" {
+		pw, err := w.p.Password("SMTP password (kept in .env):", "Leave empty to keep the one already in .env.")
+		if err != nil {
+			return err
+		}
+		if pw != "" {
+			w.o.smtpPassword = pw
+		}
+	}
 	return nil
 }
 

@@ -86,6 +86,7 @@ func TestWizardChangeAnAnswer(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: "1 member"},
 		{Question: "Run monitoring", Answer: true},
+		{Question: "Email alerts to", Answer: ""},
 		{Question: "Write the deployment to", Answer: "Change an answer"},
 		{Question: "Which answer?", Answer: "MongoDB members"},
 		{Question: "MongoDB replica set", Answer: "3 members"},
@@ -160,6 +161,7 @@ func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: "3 members"},
 		{Question: "Run monitoring", Answer: true},
+		{Question: "Email alerts to", Answer: ""},
 		{Question: "Write the deployment to", Answer: "Write it"},
 		{Question: "Apply these changes?", Answer: false},
 	}, "generate", "--out", out)
@@ -221,5 +223,31 @@ func TestAllowIPFlag(t *testing.T) {
 	}
 	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))["ROOT_URL"]; got != "http://[2001:db8::7]" {
 		t.Errorf("ROOT_URL = %q", got)
+	}
+}
+
+func TestWizardAlertEmail(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, script := runWizard(t, []step{
+		{Question: "Email alerts to", Answer: "not an address"},
+		{Question: "Email alerts to", Answer: "ops@example.com"},
+		{Question: "Mail server", Answer: "smtp.example.com"},
+		{Question: "Mail server", Answer: "smtp.example.com:587"},
+		{Question: "Sender address", Answer: "rc@example.com"},
+		{Question: "SMTP login", Answer: "rc"},
+		{Question: "SMTP password", Answer: "hunter2"},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out, "--domain", "localhost", "--license-file", "", "--users", "5", "--mongodb-members", "1", "--no-monitoring=false")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(script.Errors) != 2 {
+		t.Errorf("validation errors shown: %q", script.Errors)
+	}
+	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "hunter2" {
+		t.Errorf("SMTP_PASSWORD = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(out, render.AlertmanagerFile)); err != nil {
+		t.Error("no Alertmanager configuration written")
 	}
 }

@@ -18,4 +18,6 @@ type Prompter interface {
 	Select(message, help string, options []string, def string) (string, error)
 	// Confirm asks a yes/no question.
 	Confirm(message, help string, def bool) (bool, error)
+	// Password asks for a secret without echoing it.
+	Password(message, help string) (string, error)
 }

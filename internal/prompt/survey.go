@@ -71,6 +71,13 @@ func (s *Survey) Select(message, help string, options []string, def string) (str
 	return answer, mapErr(err)
 }
 
+// Password implements Prompter.
+func (s *Survey) Password(message, help string) (string, error) {
+	var answer string
+	err := survey.AskOne(&survey.Password{Message: message, Help: help}, &answer, s.opts())
+	return answer, mapErr(err)
+}
+
 // Confirm implements Prompter.
 func (s *Survey) Confirm(message, help string, def bool) (bool, error) {
 	var answer bool

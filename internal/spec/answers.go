@@ -134,6 +134,29 @@ func (a Answers) PublicURL() string {
 	return "https://" + host
 }
 
+// ValidateField returns the problems Validate finds with one answer (by
+// flag name), so a prompt can check just the answer it asked.
+func (a Answers) ValidateField(field string) error {
+	var errs []error
+	for _, err := range unjoin(a.Validate()) {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.Field == field {
+			errs = append(errs, errors.New(fe.Msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // Validate checks every answer and reports all problems at once, each naming
 // its flag. It never stops at the first error.
 func (a Answers) Validate() error {

@@ -103,13 +103,6 @@ func TestValidateReportsEveryField(t *testing.T) {
 	}
 }
 
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 func TestVersions(t *testing.T) {
 	for v, want := range map[string]string{
 		"8.7.1":  "mongodb/mongodb-community-server:8.2.3-ubi8",

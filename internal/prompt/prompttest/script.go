@@ -104,6 +104,19 @@ func (s *Script) Select(message, help string, options []string, def string) (str
 	return "", fmt.Errorf("unreachable")
 }
 
+// Password implements Prompter.
+func (s *Script) Password(message, help string) (string, error) {
+	st, err := s.step(message)
+	if err != nil {
+		return "", err
+	}
+	v, ok := st.Answer.(string)
+	if !ok {
+		s.t.Fatalf("prompt script: %q is a password, answer %v is not a string", message, st.Answer)
+	}
+	return v, nil
+}
+
 // Confirm implements Prompter.
 func (s *Script) Confirm(message, help string, def bool) (bool, error) {
 	st, err := s.step(message)
