@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -148,6 +149,11 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if note, err := o.checkUpgrade(); err != nil {
+		return err
+	} else if note != "" {
+		plan.Warnings = append(plan.Warnings, note)
+	}
 	if old.IsPlaceholder() && !o.ExampleSecrets {
 		return usage(fmt.Errorf("--out: %s is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory", o.Out))
 	}
@@ -249,4 +255,29 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// checkUpgrade refuses version changes that would strand the deployment's
+// data: a Rocket.Chat downgrade, or a MongoDB jump of more than one version
+// (or back). --force lets a Rocket.Chat downgrade through, for an operator
+// who restored an older backup.
+func (o *GenerateOptions) checkUpgrade() (string, error) {
+	b, err := os.ReadFile(filepath.Join(o.Out, render.EnvFile))
+	if err != nil {
+		return "", nil // a new deployment
+	}
+	env := render.ParseEnv(b)
+	v, err := spec.ParseVersion(o.Answers.RocketChatVersion)
+	if err != nil {
+		return "", nil
+	}
+	oldRC := env["ROCKETCHAT_VERSION"]
+	if o.Force {
+		oldRC = ""
+	}
+	note, err := spec.CheckUpgrade(oldRC, o.Answers.RocketChatVersion, env["MONGODB_VERSION"], spec.MongoDBImageTag(v))
+	if err != nil {
+		return "", usage(&spec.FieldError{Field: "rocketchat-version", Msg: err.Error()})
+	}
+	return note, nil
 }

@@ -253,3 +253,37 @@ func TestAlertEmailAnswers(t *testing.T) {
 		t.Errorf("SMTP_PASSWORD after a re-run = %q", got)
 	}
 }
+
+// TestUpgradesThatWouldStrandData: MongoDB moves one version at a time and
+// Rocket.Chat never goes back, so rcgen refuses re-runs that would.
+func TestUpgradesThatWouldStrandData(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "7.10.0", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, "generate", "--yes", "--rocketchat-version", "8.7.1", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "--rocketchat-version: it would move MongoDB from 7.0 straight to 8.2") {
+		t.Errorf("7.0 -> 8.2: exit %d: %s", r.code, r.stderr)
+	}
+	if env := render.ParseEnv(read(t, filepath.Join(out, ".env"))); env["MONGODB_VERSION"] != "7.0.28-ubi8" {
+		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", env["MONGODB_VERSION"])
+	}
+	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--out", out)
+	if r.code != 0 || !strings.Contains(r.stderr, "MongoDB moves from 7.0 to 8.0") || !strings.Contains(r.stderr, "setFeatureCompatibilityVersion") {
+		t.Errorf("7.0 -> 8.0: exit %d: %s", r.code, r.stderr)
+	}
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.7.1", "--out", out); r.code != 0 {
+		t.Errorf("8.0 -> 8.2: %s", r.stderr)
+	}
+	r = run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "8.1.0 is older than the 8.7.1 this deployment runs") {
+		t.Errorf("downgrade: exit %d: %s", r.code, r.stderr)
+	}
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--force", "--out", out); r.code != 0 {
+		t.Errorf("forced downgrade (after restoring a backup): %s", r.stderr)
+	}
+	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--force", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "from 8.2 back to 8.0") {
+		t.Errorf("MongoDB downgrade even with --force: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -139,10 +139,7 @@ func Derive(a spec.Answers, p sizing.Plan, rcgenVersion string) (*Data, error) {
 }
 
 // MongoImageTag is the MongoDB image tag written to .env.
-func (d *Data) MongoImageTag() string {
-	img := spec.MongoDBImage(d.Version)
-	return img[strings.LastIndex(img, ":")+1:]
-}
+func (d *Data) MongoImageTag() string { return spec.MongoDBImageTag(d.Version) }
 
 // MongoImageRepo is the MongoDB image without its tag.
 func (d *Data) MongoImageRepo() string {

@@ -3,7 +3,9 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // DefaultRocketChatVersion is the Rocket.Chat release rcgen deploys when
@@ -85,6 +87,12 @@ func MongoDBImage(rc Version) string {
 	return mongoDBImageRepo + ":" + tag + mongoDBImageSuffix
 }
 
+// MongoDBImageTag returns only the tag of MongoDBImage.
+func MongoDBImageTag(rc Version) string {
+	img := MongoDBImage(rc)
+	return img[strings.LastIndex(img, ":")+1:]
+}
+
 // HealthPath is the app's liveness endpoint: /livez since 7.11, /health before.
 func HealthPath(rc Version) string {
 	if rc.AtLeast(7, 11) {
@@ -99,4 +107,42 @@ func ReadyPath(rc Version) string {
 		return "/readyz"
 	}
 	return "/health"
+}
+
+// mongoSteps are the MongoDB feature versions in upgrade order: MongoDB
+// moves one step at a time, and never back.
+var mongoSteps = []string{"7.0", "8.0", "8.2"}
+
+func mongoFeature(tag string) string {
+	parts := strings.SplitN(tag, ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// CheckUpgrade compares the versions a deployment runs (from its .env) with
+// the ones a re-run would write. Rocket.Chat cannot migrate its database
+// down, and MongoDB opens data files only one feature version up, so both
+// are refused; one MongoDB step up returns the command to finish it.
+func CheckUpgrade(oldRC, newRC, oldMongoTag, newMongoTag string) (note string, err error) {
+	if o, e1 := ParseVersion(oldRC); e1 == nil {
+		if n, e2 := ParseVersion(newRC); e2 == nil && (n.Major < o.Major || n.Major == o.Major && n.Minor < o.Minor) {
+			return "", fmt.Errorf("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (restore a backup to go back)", newRC, oldRC, oldRC)
+		}
+	}
+	from, to := mongoFeature(oldMongoTag), mongoFeature(newMongoTag)
+	if from == "" || from == to {
+		return "", nil
+	}
+	fi, ti := slices.Index(mongoSteps, from), slices.Index(mongoSteps, to)
+	switch {
+	case fi < 0 || ti < 0:
+		return "", nil
+	case ti < fi:
+		return "", fmt.Errorf("it would move MongoDB from %s back to %s, which cannot open the newer data files: choose a Rocket.Chat release that runs on MongoDB %s", from, to, from)
+	case ti > fi+1:
+		return "", fmt.Errorf("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, mongoSteps[fi+1], mongoSteps[fi+1])
+	}
+	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"$MONGODB_INITDB_ROOT_PASSWORD\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", from, to, to, to), nil
 }
