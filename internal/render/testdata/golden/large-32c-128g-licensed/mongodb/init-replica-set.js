@@ -28,8 +28,10 @@ function fail(msg) {
   quit(1);
 }
 
+// Short timeouts: retry() does the waiting, a few seconds per attempt.
 function uri(host, extra) {
-  return "mongodb://root:" + encodeURIComponent(rootPassword) + "@" + host + "/admin?authSource=admin&" + extra;
+  return "mongodb://root:" + encodeURIComponent(rootPassword) + "@" + host +
+    "/admin?authSource=admin&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&" + extra;
 }
 
 function retry(what, fn) {
