@@ -6,6 +6,7 @@ package toolcheck
 import (
 	"context"
 	"fmt"
+	"go/build"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // Tool names and the Debian packages that provide them.
@@ -191,6 +193,13 @@ func (d *Deployment) Amtool() error {
 	return run("amtool", nil, "check-config", path)
 }
 
+// ImageCaddy is the Caddy binary at the image's exact version, built by
+// scripts/install-test-tools into GOPATH/bin as caddy-vX.Y.Z.
+func ImageCaddy() string {
+	tag := strings.TrimSuffix(spec.CaddyImage[strings.Index(spec.CaddyImage, ":")+1:], "-alpine")
+	return filepath.Join(build.Default.GOPATH, "bin", "caddy-v"+strings.TrimPrefix(tag, "v"))
+}
+
 // Caddy runs `caddy validate` on the Caddyfile as the caddy container sees
 // it, with the environment compose gives the container.
 func (d *Deployment) Caddy() error {
@@ -208,7 +217,13 @@ func (d *Deployment) Caddy() error {
 			env = append(env, k+"="+*v)
 		}
 	}
-	return run("caddy", env, "validate", "--adapter", "caddyfile", "--config", path)
+	// Debian's caddy, then the image's exact version.
+	for _, bin := range []string{"caddy", ImageCaddy()} {
+		if err := run(bin, env, "validate", "--adapter", "caddyfile", "--config", path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Yamllint lints every YAML file of the deployment with config.
@@ -246,6 +261,9 @@ func Missing() []string {
 		if _, err := exec.LookPath(tool); err != nil {
 			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
 		}
+	}
+	if _, err := os.Stat(ImageCaddy()); err != nil {
+		m = append(m, ImageCaddy()+" (make tools builds it)")
 	}
 	return m
 }
