@@ -74,128 +74,162 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	return cmd
 }
 
-// Run generates the deployment.
+// Run generates the deployment: settle the answers (asking on a terminal),
+// plan, render and check in memory, then show and apply the changes.
 func (o *GenerateOptions) Run(ctx context.Context) error {
-	stderr := o.Env.IO.ErrOut
 	o.stdin, o.getenv = o.Env.IO.In, o.Env.Getenv
+	w, state, plan, err := o.settle()
+	if err != nil {
+		return err
+	}
+	secrets, err := o.secrets()
+	if err != nil {
+		return err
+	}
+	files, err := o.Generate(ctx, o.Answers, plan, secrets, version())
+	if err != nil {
+		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
+	}
+	for _, msg := range plan.Warnings {
+		fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
+	}
+	written, err := o.write(w, state == render.DirRcgen || state == render.DirNotEmpty, files)
+	if err != nil || !written {
+		return err
+	}
+	o.summarize(plan)
+	return nil
+}
+
+// settle layers the answers, asks what is missing on a terminal, validates
+// them, and returns the plan the person confirmed.
+func (o *GenerateOptions) settle() (*wizard, render.DirState, sizing.Plan, error) {
 	var w *wizard
 	if o.interactive() {
 		w = &wizard{o: o, p: o.Env.Prompter()}
 		// Show the host first: what rcgen sizes for, and where each figure
 		// came from.
 		if err := o.layer(""); err != nil {
-			return err
+			return nil, 0, sizing.Plan{}, err
 		}
 		if h, err := o.host(o.Env); err == nil {
-			fmt.Fprintf(stderr, "This host: %s.\n", h)
+			fmt.Fprintf(o.Env.IO.ErrOut, "This host: %s.\n", h)
 		}
 		if o.flags == nil || !o.flags.Changed("out") {
 			if err := w.askOut(); err != nil {
-				return err
+				return nil, 0, sizing.Plan{}, err
 			}
 		}
 	}
+	fail := func(err error) (*wizard, render.DirState, sizing.Plan, error) { return nil, 0, sizing.Plan{}, err }
 	if strings.TrimSpace(o.Out) == "" {
-		return usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"})
+		return fail(usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"}))
 	}
 	state, err := render.Inspect(o.Out)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if state == render.DirNotEmpty && !o.Force {
-		return usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName))
+		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
 	}
 	if err := o.layer(o.Out); err != nil {
-		return err
+		return fail(err)
 	}
 	if w != nil {
 		if err := w.askMissing(); err != nil {
-			return err
+			return fail(err)
 		}
 	}
-	if err := o.finish(o.Out); err != nil {
-		return err
-	}
-	a := &o.Answers
-	plan, err := o.plan(o.Env)
+	plan, err := o.checkedPlan()
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	for w != nil && len(w.asked) > 0 {
 		ok, err := w.confirm(plan)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		if ok {
 			break
 		}
-		if err := o.finish(o.Out); err != nil {
-			return err
-		}
-		if plan, err = o.plan(o.Env); err != nil {
-			return err
+		if plan, err = o.checkedPlan(); err != nil {
+			return fail(err)
 		}
 	}
+	return w, state, plan, nil
+}
+
+// checkedPlan validates the answers, refuses upgrades that would strand
+// the deployment's data, and computes the plan.
+func (o *GenerateOptions) checkedPlan() (sizing.Plan, error) {
+	if err := o.finish(o.Out); err != nil {
+		return sizing.Plan{}, err
+	}
+	note, err := o.checkUpgrade()
+	if err != nil {
+		return sizing.Plan{}, err
+	}
+	plan, err := o.plan(o.Env)
+	if err != nil {
+		return sizing.Plan{}, err
+	}
+	if note != "" {
+		plan.Warnings = append(plan.Warnings, note)
+	}
+	return plan, nil
+}
+
+// secrets draws new secrets and keeps every one the deployment already has.
+func (o *GenerateOptions) secrets() (render.Secrets, error) {
 	newSecrets := o.Secrets
 	if o.ExampleSecrets {
 		newSecrets = render.PlaceholderSecrets
-		fmt.Fprintln(stderr, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
+		fmt.Fprintln(o.Env.IO.ErrOut, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
 	}
 	secrets, err := newSecrets()
 	if err != nil {
-		return err
+		return render.Secrets{}, err
 	}
 	old, err := render.ReadExistingSecrets(o.Out)
 	if err != nil {
-		return err
-	}
-	if note, err := o.checkUpgrade(); err != nil {
-		return err
-	} else if note != "" {
-		plan.Warnings = append(plan.Warnings, note)
+		return render.Secrets{}, err
 	}
 	if old.IsPlaceholder() && !o.ExampleSecrets {
-		return usage(fmt.Errorf("--out: %s is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory", o.Out))
+		return render.Secrets{}, usage(fmt.Errorf("--out: %s is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory", o.Out))
 	}
-	secrets = secrets.Keep(old)
+	return secrets.Keep(old), nil
+}
 
-	files, err := o.Generate(ctx, *a, plan, secrets, version())
-	if err != nil {
-		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
-	}
+// write shows what changes (the whole tree on a new dry run, a diff on an
+// existing deployment), asks on a terminal, and applies it. It reports
+// whether anything was written.
+func (o *GenerateOptions) write(w *wizard, existing bool, files render.Files) (bool, error) {
+	stderr := o.Env.IO.ErrOut
 	changes, err := render.Changes(o.Out, files)
 	if err != nil {
-		return err
+		return false, err
 	}
 	pending := render.Pending(changes)
-	existing := state == render.DirRcgen || state == render.DirNotEmpty
-	for _, w := range plan.Warnings {
-		fmt.Fprintln(stderr, "Warning:", w)
+	if existing && len(pending) == 0 {
+		fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
+		return false, nil
 	}
 	if o.DryRun {
 		if !existing {
-			return printFiles(o.Env.IO.Out, files)
-		}
-		if len(pending) == 0 {
-			fmt.Fprintf(stderr, "Nothing would change in %s.\n", o.Out)
-			return nil
+			return false, printFiles(o.Env.IO.Out, files)
 		}
 		_, err := io.WriteString(o.Env.IO.Out, render.UnifiedDiff(pending))
-		return err
+		return false, err
 	}
 	if existing {
-		if len(pending) == 0 {
-			fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
-			return nil
-		}
 		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, render.UnifiedDiff(pending))
 		if w != nil {
 			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+render.BackupDir+"/; secrets never change.", true)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if !ok {
-				return errCancelled
+				return false, errCancelled
 			}
 		}
 	}
@@ -205,13 +239,19 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	}
 	backup, err := render.Apply(o.Out, changes, now())
 	if err != nil {
-		return err
+		return false, err
 	}
 	if backup != "" {
 		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", backup)
 	}
-	fmt.Fprintf(stderr, "Wrote %d files to %s for %s.\n", len(pending), o.Out, plan.Host)
-	fmt.Fprintf(stderr, "Plan: %s of %s, MongoDB %s of %s (details in %s).\n",
+	fmt.Fprintf(stderr, "Wrote %d files to %s.\n", len(pending), o.Out)
+	return true, nil
+}
+
+// summarize tells what was planned and what to do next.
+func (o *GenerateOptions) summarize(plan sizing.Plan) {
+	stderr, a := o.Env.IO.ErrOut, o.Answers
+	fmt.Fprintf(stderr, "Plan for %s: %s of %s, MongoDB %s of %s (details in %s).\n", plan.Host,
 		plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
 		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
@@ -229,7 +269,6 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
 	}
-	return nil
 }
 
 // interactive reports whether rcgen may ask questions: a terminal on both
