@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -28,7 +29,13 @@ func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
 	}
 	env := map[string]string{}
 	if ef, ok := files.Get(EnvFile); ok {
-		env = ParseEnv(ef.Content)
+		// compose's own .env parser, as `docker compose` reads the file;
+		// nothing from this process's environment leaks in.
+		parsed, err := dotenv.UnmarshalBytesWithLookup(ef.Content, func(string) (string, bool) { return "", false })
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvFile, err)
+		}
+		env = parsed
 	}
 	details := types.ConfigDetails{
 		WorkingDir:  checkDir,

@@ -84,6 +84,13 @@ func TestComposeShape(t *testing.T) {
 					}
 				}
 			}
+			if am, ok := p.Services["alertmanager"]; ok {
+				// compose's .env parser must hand the container the
+				// password exactly, $ and # included.
+				if got := *am.Environment["SMTP_PASSWORD"]; got != "p#ss w$rd" {
+					t.Errorf("alertmanager SMTP_PASSWORD = %q, want %q", got, "p#ss w$rd")
+				}
+			}
 			_, nats := p.Services["nats"]
 			if nats != (len(apps) > 1) {
 				t.Errorf("nats present = %v with %d app processes", nats, len(apps))
