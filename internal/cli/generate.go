@@ -127,7 +127,7 @@ func (o *GenerateOptions) settle() (*wizard, render.DirState, sizing.Plan, error
 	}
 	state, err := render.Inspect(o.Out)
 	if err != nil {
-		return fail(err)
+		return fail(usage(&spec.FieldError{Field: "out", Msg: err.Error()}))
 	}
 	if state == render.DirNotEmpty && !o.Force {
 		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))

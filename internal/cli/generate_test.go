@@ -164,3 +164,14 @@ func TestPlanCommand(t *testing.T) {
 		t.Errorf("bad answers: exit %d, stderr %q; want 2 naming both flags", r.code, r.stderr)
 	}
 }
+
+func TestOutIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "generate", "--yes", "--out", file)
+	if r.code != 2 || !strings.Contains(r.stderr, "--out: "+file+" is a file, not a directory") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -52,6 +52,9 @@ func Inspect(dir string) (DirState, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return DirMissing, nil
 	case err != nil:
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return 0, fmt.Errorf("%s is a file, not a directory: give a directory to write the deployment into", dir)
+		}
 		return 0, fmt.Errorf("reading %s: %w", dir, err)
 	case len(entries) == 0:
 		return DirEmpty, nil
