@@ -229,9 +229,11 @@ func (o *answerOptions) finish(out string) error {
 		}
 	} else if out != "" {
 		// No licence named anywhere: keep the one the deployment runs with.
-		if env, err := os.ReadFile(filepath.Join(out, render.EnvFile)); err == nil {
-			a.License = render.ParseEnv(env)["ROCKETCHAT_LICENSE"]
+		env, err := render.ReadEnv(out)
+		if err != nil {
+			return err
 		}
+		a.License = env["ROCKETCHAT_LICENSE"]
 	}
 	errs = append(errs, o.readCertificate(out)...)
 	errs = append(errs, o.readSMTPPassword(out)...)
@@ -347,9 +349,11 @@ func (o *answerOptions) readSMTPPassword(out string) []error {
 	case o.getenvOr("RCGEN_SMTP_PASSWORD") != "":
 		a.SMTPPassword = o.getenvOr("RCGEN_SMTP_PASSWORD")
 	case out != "":
-		if env, err := os.ReadFile(filepath.Join(out, render.EnvFile)); err == nil {
-			a.SMTPPassword = render.ParseEnv(env)[render.EnvSMTPPassword]
+		env, err := render.ReadEnv(out)
+		if err != nil {
+			return []error{err}
 		}
+		a.SMTPPassword = env[render.EnvSMTPPassword]
 	}
 	if !a.Alerting() {
 		a.SMTPPassword = ""

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -301,11 +300,10 @@ func plural(n int, one, many string) string {
 // (or back). --force lets a Rocket.Chat downgrade through, for an operator
 // who restored an older backup.
 func (o *GenerateOptions) checkUpgrade() (string, error) {
-	b, err := os.ReadFile(filepath.Join(o.Out, render.EnvFile))
+	env, err := render.ReadEnv(o.Out)
 	if err != nil {
-		return "", nil // a new deployment
+		return "", err
 	}
-	env := render.ParseEnv(b)
 	v, err := spec.ParseVersion(o.Answers.RocketChatVersion)
 	if err != nil {
 		return "", nil

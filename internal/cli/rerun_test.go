@@ -29,7 +29,7 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	if r := run(t, "generate", "--yes", "--memory", "8GiB", "--out", out); r.code != 0 {
 		t.Fatalf("first run: %s", r.stderr)
 	}
-	env1 := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	env1 := envOf(t, read(t, filepath.Join(out, ".env")))
 	key1 := read(t, filepath.Join(out, render.MongoKeyfile))
 	userFile := filepath.Join(out, "notes.txt")
 	if err := os.WriteFile(userFile, []byte("mine"), 0o644); err != nil {
@@ -54,7 +54,7 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	if r := run(t, "generate", "--yes", "--domain", "chat.example.com", "--email", "a@example.com", "--out", out); r.code != 0 {
 		t.Fatalf("domain change: %s", r.stderr)
 	}
-	env3 := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	env3 := envOf(t, read(t, filepath.Join(out, ".env")))
 	for _, k := range secretKeys {
 		if env1[k] == "" || env1[k] != env3[k] {
 			t.Errorf("%s changed on re-run: %q -> %q", k, env1[k], env3[k])
@@ -169,7 +169,7 @@ func TestConfigFile(t *testing.T) {
 	if r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	env := envOf(t, read(t, filepath.Join(out, ".env")))
 	if env["ROOT_URL"] != "https://rc.example.org" || env["ROCKETCHAT_LICENSE"] != "LICENCE-TEXT" {
 		t.Errorf(".env ROOT_URL %q, licence %q", env["ROOT_URL"], env["ROCKETCHAT_LICENSE"])
 	}
@@ -238,7 +238,7 @@ func TestAlertEmailAnswers(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	env := envOf(t, read(t, filepath.Join(out, ".env")))
 	if env[render.EnvSMTPPassword] != "s3cret $pass#" {
 		t.Errorf("SMTP_PASSWORD = %q", env[render.EnvSMTPPassword])
 	}
@@ -249,7 +249,7 @@ func TestAlertEmailAnswers(t *testing.T) {
 	if r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "s3cret $pass#" {
+	if got := envOf(t, read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "s3cret $pass#" {
 		t.Errorf("SMTP_PASSWORD after a re-run = %q", got)
 	}
 }
@@ -265,7 +265,7 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--rocketchat-version: it would move MongoDB from 7.0 straight to 8.2") {
 		t.Errorf("7.0 -> 8.2: exit %d: %s", r.code, r.stderr)
 	}
-	if env := render.ParseEnv(read(t, filepath.Join(out, ".env"))); env["MONGODB_VERSION"] != "7.0.28-ubi8" {
+	if env := envOf(t, read(t, filepath.Join(out, ".env"))); env["MONGODB_VERSION"] != "7.0.28-ubi8" {
 		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", env["MONGODB_VERSION"])
 	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--out", out)
@@ -285,5 +285,34 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--force", "--out", out)
 	if r.code != 2 || !strings.Contains(r.stderr, "from 8.2 back to 8.0") {
 		t.Errorf("MongoDB downgrade even with --force: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func envOf(t testing.TB, b []byte) map[string]string {
+	t.Helper()
+	m, err := render.ParseEnv(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestBrokenEnvKeepsSecretsSafe: an .env that does not parse stops the run
+// instead of generating new passwords the data was not created with.
+func TestBrokenEnvKeepsSecretsSafe(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	if r := run(t, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	broken := []byte("MONGODB_ROOT_PASSWORD='unterminated\n")
+	if err := os.WriteFile(filepath.Join(out, ".env"), broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "generate", "--yes", "--memory", "16GiB", "--out", out)
+	if r.code == 0 || !strings.Contains(r.stderr, "does not parse, so its secrets cannot be kept") {
+		t.Errorf("broken .env: exit %d: %s", r.code, r.stderr)
+	}
+	if !bytes.Equal(read(t, filepath.Join(out, ".env")), broken) {
+		t.Error("the broken .env was replaced")
 	}
 }

@@ -171,7 +171,7 @@ func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
 	if !bytes.Equal(before, read(t, filepath.Join(out, "compose.yaml"))) {
 		t.Error("declining the diff still changed compose.yaml")
 	}
-	if env := render.ParseEnv(read(t, filepath.Join(out, ".env"))); env["ROOT_URL"] != "https://chat.example.com" {
+	if env := envOf(t, read(t, filepath.Join(out, ".env"))); env["ROOT_URL"] != "https://chat.example.com" {
 		t.Errorf("ROOT_URL = %q", env["ROOT_URL"])
 	}
 }
@@ -202,7 +202,7 @@ func TestWizardIPOnlyWhenInsisted(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	env := render.ParseEnv(read(t, filepath.Join(out, ".env")))
+	env := envOf(t, read(t, filepath.Join(out, ".env")))
 	if env["ROOT_URL"] != "http://203.0.113.7" {
 		t.Errorf("ROOT_URL = %q, want plain http on the address", env["ROOT_URL"])
 	}
@@ -221,7 +221,7 @@ func TestAllowIPFlag(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("IPv6 with --allow-ip: %s", r.stderr)
 	}
-	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))["ROOT_URL"]; got != "http://[2001:db8::7]" {
+	if got := envOf(t, read(t, filepath.Join(out, ".env")))["ROOT_URL"]; got != "http://[2001:db8::7]" {
 		t.Errorf("ROOT_URL = %q", got)
 	}
 }
@@ -244,7 +244,7 @@ func TestWizardAlertEmail(t *testing.T) {
 	if len(script.Errors) != 2 {
 		t.Errorf("validation errors shown: %q", script.Errors)
 	}
-	if got := render.ParseEnv(read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "hunter2" {
+	if got := envOf(t, read(t, filepath.Join(out, ".env")))[render.EnvSMTPPassword]; got != "hunter2" {
 		t.Errorf("SMTP_PASSWORD = %q", got)
 	}
 	if _, err := os.Stat(filepath.Join(out, render.AlertmanagerFile)); err != nil {

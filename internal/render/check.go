@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -29,11 +28,9 @@ func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
 	}
 	env := map[string]string{}
 	if ef, ok := files.Get(EnvFile); ok {
-		// compose's own .env parser, as `docker compose` reads the file;
-		// nothing from this process's environment leaks in.
-		parsed, err := dotenv.UnmarshalBytesWithLookup(ef.Content, func(string) (string, bool) { return "", false })
+		parsed, err := ParseEnv(ef.Content)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvFile, err)
+			return nil, err
 		}
 		env = parsed
 	}

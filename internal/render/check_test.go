@@ -30,7 +30,7 @@ func TestComposeShape(t *testing.T) {
 		t.Run(pr.name, func(t *testing.T) {
 			files := generate(t, pr)
 			p := load(t, files)
-			env := render.ParseEnv(mustGet(t, files, render.EnvFile).Content)
+			env := envOf(t, mustGet(t, files, render.EnvFile).Content)
 
 			var apps, members []string
 			for _, name := range p.ServiceNames() {
@@ -143,4 +143,13 @@ func TestInvariantsCatchBreakage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func envOf(t testing.TB, b []byte) map[string]string {
+	t.Helper()
+	m, err := render.ParseEnv(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -102,7 +102,7 @@ func TestHostileInput(t *testing.T) {
 				return
 			}
 			files := generateAnswers(t, a)
-			env := render.ParseEnv(mustGet(t, files, render.EnvFile).Content)
+			env := envOf(t, mustGet(t, files, render.EnvFile).Content)
 			project := load(t, files)
 			switch h.field {
 			case "domain":
@@ -194,7 +194,7 @@ func FuzzAnswers(f *testing.F) {
 			return
 		}
 		files := generateAnswers(t, a)
-		env := render.ParseEnv(mustGetTB(t, files, render.EnvFile).Content)
+		env := envOf(t, mustGetTB(t, files, render.EnvFile).Content)
 		p, err := render.LoadCompose(context.Background(), files)
 		if err != nil {
 			t.Fatal(err)

@@ -33,7 +33,7 @@ func runInit(t *testing.T, a spec.Answers, stateFile string) simRun {
 	if err := os.WriteFile(script, mustGet(t, files, render.MongoInitFile).Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := render.ParseEnv(mustGet(t, files, render.EnvFile).Content)
+	env := envOf(t, mustGet(t, files, render.EnvFile).Content)
 	cmd := exec.Command("node", filepath.Join("testdata", "mongosh-sim.js"), script, stateFile)
 	cmd.Env = append(os.Environ(),
 		"MONGODB_ROOT_PASSWORD="+env[render.EnvMongoRootPassword],

@@ -1,15 +1,20 @@
 package render
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/big"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
 )
 
 // Secrets are generated once per deployment and then kept byte for byte.
@@ -111,41 +116,44 @@ func (s Secrets) IsPlaceholder() bool {
 	return strings.HasPrefix(s.MongoRootPassword, "EXAMPLE-ONLY-")
 }
 
-// SecretsFrom reads the secrets of an existing deployment from its .env and
-// keyfile contents (either may be nil).
-func SecretsFrom(env, keyfile []byte) Secrets {
-	m := ParseEnv(env)
+// SecretsFrom takes the secrets of an existing deployment from its parsed
+// .env and its keyfile content (either may be empty).
+func SecretsFrom(env map[string]string, keyfile []byte) Secrets {
 	return Secrets{
-		MongoRootPassword:       m[EnvMongoRootPassword],
-		MongoRocketChatPassword: m[EnvMongoRocketChatPassword],
-		MongoExporterPassword:   m[EnvMongoExporterPassword],
-		GrafanaAdminPassword:    m[EnvGrafanaAdminPassword],
+		MongoRootPassword:       env[EnvMongoRootPassword],
+		MongoRocketChatPassword: env[EnvMongoRocketChatPassword],
+		MongoExporterPassword:   env[EnvMongoExporterPassword],
+		GrafanaAdminPassword:    env[EnvGrafanaAdminPassword],
 		MongoKeyfile:            strings.TrimSpace(string(keyfile)),
 	}
 }
 
-// ParseEnv reads KEY=VALUE lines as rcgen writes them (no quoting needed:
-// every value rcgen writes is validated to be plain).
-func ParseEnv(b []byte) map[string]string {
-	m := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '\'' && v[len(v)-1] == '\'' || v[0] == '"' && v[len(v)-1] == '"') {
-			v = v[1 : len(v)-1]
-		}
-		m[strings.TrimSpace(k)] = v
+// ParseEnv reads a .env file with compose's own parser, the way `docker
+// compose` reads it; nothing from this process's environment leaks in.
+func ParseEnv(b []byte) (map[string]string, error) {
+	m, err := dotenv.UnmarshalBytesWithLookup(b, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvFile, err)
 	}
-	return m
+	return m, nil
+}
+
+// ReadEnv parses dir's .env; a missing file is an empty one. A file that
+// does not parse is an error, never "no secrets": a re-run must not invent
+// new passwords because the old ones could not be read.
+func ReadEnv(dir string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, EnvFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the existing %s: %w", EnvFile, err)
+	}
+	m, err := ParseEnv(b)
+	if err != nil {
+		return nil, fmt.Errorf("the existing %s does not parse, so its secrets cannot be kept (fix it by hand): %w", filepath.Join(dir, EnvFile), err)
+	}
+	return m, nil
 }
 
 // envFile writes .env: versions, the public address, the licence and secrets.

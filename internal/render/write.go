@@ -23,9 +23,9 @@ const BackupDir = "rcgen-backups"
 // ReadExistingSecrets returns the secrets of a deployment already in dir, so
 // a re-run keeps them. A missing directory or file yields empty secrets.
 func ReadExistingSecrets(dir string) (Secrets, error) {
-	env, err := os.ReadFile(filepath.Join(dir, EnvFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Secrets{}, fmt.Errorf("reading the existing %s: %w", EnvFile, err)
+	env, err := ReadEnv(dir)
+	if err != nil {
+		return Secrets{}, err
 	}
 	key, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(MongoKeyfile)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
