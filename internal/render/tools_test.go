@@ -19,7 +19,7 @@ import (
 // them, laid out as the containers see them: promtool, caddy, yamllint,
 // and node for the mongosh script.
 func TestRealTools(t *testing.T) {
-	needTools(t)
+	toolcheck.Need(t)
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			d, err := toolcheck.Write(context.Background(), t.TempDir(), generate(t, p))
@@ -36,7 +36,7 @@ func TestRealTools(t *testing.T) {
 // TestWrongMountFails moves a mount target and checks the tool run on the
 // container's view then fails: the checks see what the container sees.
 func TestWrongMountFails(t *testing.T) {
-	needTools(t)
+	toolcheck.Need(t)
 	files := slices.Clone(generate(t, profiles[0]))
 	for i, f := range files {
 		if f.Path == render.ComposeFile {
@@ -55,7 +55,7 @@ func TestWrongMountFails(t *testing.T) {
 // TestAlertRules runs promtool's rule unit tests (testdata/rules-tests.yml)
 // against the rules rcgen renders for the medium profile.
 func TestAlertRules(t *testing.T) {
-	needTools(t)
+	toolcheck.Need(t)
 	dir := t.TempDir()
 	if err := render.Write(dir, generate(t, profiles[1])); err != nil {
 		t.Fatal(err)
@@ -74,24 +74,11 @@ func TestAlertRules(t *testing.T) {
 	}
 }
 
-// needTools fails under CI=true, and skips loudly elsewhere, when a real
-// validator is missing.
-func needTools(t *testing.T) {
-	t.Helper()
-	if m := toolcheck.Missing(); len(m) > 0 {
-		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPED: " + msg)
-	}
-}
-
 // TestDashboardQueriesParse feeds every PromQL expression of the dashboard
 // to the real PromQL parser, as recording rules checked by promtool, and
 // checks every panel uses the provisioned datasource.
 func TestDashboardQueriesParse(t *testing.T) {
-	needTools(t)
+	toolcheck.Need(t)
 	dashboards, err := render.Dashboards()
 	if err != nil {
 		t.Fatal(err)

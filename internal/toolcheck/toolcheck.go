@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -266,4 +267,17 @@ func Missing() []string {
 		m = append(m, ImageCaddy()+" (make tools builds it)")
 	}
 	return m
+}
+
+// Need stops a test when a real validator is missing: a failure under
+// CI=true, a loud skip on a developer's machine.
+func Need(tb testing.TB) {
+	tb.Helper()
+	if m := Missing(); len(m) > 0 {
+		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
 }
