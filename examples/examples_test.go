@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/rcgen/rcgen/internal/cli"
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/golden"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/render/rendertest"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
-	"github.com/rcgen/rcgen/internal/toolcheck"
 )
 
 var update = flag.Bool("update", false, "regenerate the examples in place (make examples)")
@@ -36,33 +38,14 @@ var examples = []struct{ name, look string }{
 }
 
 // files lists a directory's files, relative and slash-separated, skipping
-// rcgen's backups.
+// rcgen's backups and this package's Go files.
 func files(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
-	m := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if rel == render.BackupDir {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		m[rel] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return golden.Read(t, dir, skip)
+}
+
+func skip(rel string, d fs.DirEntry) bool {
+	return rel == deploy.BackupDir || strings.HasSuffix(rel, "_test.go")
 }
 
 func rcgen(t *testing.T, args ...string) string {
@@ -96,12 +79,16 @@ func TestExamples(t *testing.T) {
 			// Start from the inputs: the answers file and what it names.
 			work := filepath.Join(t.TempDir(), ex.name)
 			inputs := map[string]bool{spec.FileName: true}
-			f, err := spec.ParseFile(spec.FileName, bytes.NewReader(committed[spec.FileName]))
+			layer, err := spec.ParseFile(spec.FileName, committed[spec.FileName], "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.LicenseFile != nil {
-				inputs[*f.LicenseFile] = true
+			a, _, err := spec.Resolve(layer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.LicenseFile != "" {
+				inputs[a.LicenseFile] = true
 			}
 			for p := range inputs {
 				if err := os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755); err != nil {
@@ -120,30 +107,13 @@ func TestExamples(t *testing.T) {
 			if err := json.Unmarshal([]byte(rcgen(t, "plan", "--json", "--config", filepath.Join(work, spec.FileName))), &plan); err != nil {
 				t.Fatal(err)
 			}
-			rows = append(rows, row(ex.name, ex.look, f, plan.Plan))
+			rows = append(rows, row(ex.name, ex.look, a, plan.Plan))
 
-			if *update {
-				for p := range committed {
-					if _, ok := got[p]; !ok {
-						os.Remove(filepath.Join(ex.name, filepath.FromSlash(p)))
-					}
-				}
-				for p, c := range got {
-					path := filepath.Join(ex.name, filepath.FromSlash(p))
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, c, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			} else {
-				compare(t, ex.name, committed, got)
-			}
+			golden.Tree(t, ex.name, got, *update, "make examples", skip)
 
-			toolcheck.Need(t)
+			rendertest.Need(t)
 			rendered := toFiles(got)
-			d, err := toolcheck.Write(context.Background(), t.TempDir(), rendered)
+			d, err := rendertest.Write(context.Background(), t.TempDir(), rendered)
 			if err != nil {
 				t.Fatalf("compose-go rejects examples/%s: %v", ex.name, err)
 			}
@@ -177,27 +147,7 @@ func toFiles(m map[string][]byte) render.Files {
 	return fs
 }
 
-func compare(t *testing.T, name string, committed, got map[string][]byte) {
-	t.Helper()
-	for p, c := range got {
-		old, ok := committed[p]
-		switch {
-		case !ok:
-			t.Errorf("examples/%s/%s is missing: run make examples", name, p)
-		case !bytes.Equal(old, c):
-			t.Errorf("examples/%s/%s is stale: run make examples and review the diff", name, p)
-		}
-	}
-	for p := range committed {
-		if _, ok := got[p]; !ok {
-			t.Errorf("examples/%s/%s is no longer generated: run make examples", name, p)
-		}
-	}
-}
-
-func row(name, look string, f spec.File, p sizing.Plan) string {
-	a := spec.Default()
-	f.Apply(&a)
+func row(name, look string, a spec.Answers, p sizing.Plan) string {
 	licence := "no"
 	if a.LicenseFile != "" {
 		licence = "yes (placeholder)"

@@ -4,266 +4,231 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
 	"github.com/spf13/pflag"
 
-	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// answerOptions turns flags, an answers file and an existing deployment into
-// one set of answers. Layers, each overriding the one before: defaults, the
-// deployment's own rcgen.yaml, --config, then the flags actually given.
-type answerOptions struct {
-	// Answers is the result of resolve.
-	Answers spec.Answers
-	// flagValues holds what the answer flags were set to.
-	flagValues spec.Answers
-	NoMonitor  bool
-	Config     string
-	// Force accepts a host below the absolute minimum (and, for generate,
-	// an output directory that holds files rcgen did not write).
-	Force bool
+// answerFlags binds a command's answer flags to one spec.Answers and knows
+// the answer key of each flag: a flag named like its key (domain, allow-ip
+// for allow_ip) needs no more than its one binding line.
+type answerFlags struct {
+	fs     *pflag.FlagSet
+	v      spec.Answers
+	keyOf  map[string]string // flag -> answer key
+	flagOf map[string]string // answer key -> flag
+	// negated flags set their answer to false when given (no-monitoring).
+	negated map[string]bool
 
-	flags  *pflag.FlagSet
-	stdin  io.Reader
-	getenv func(string) string
-	// smtpPasswordFile holds the SMTP password (--smtp-password-file);
-	// smtpPassword is one the wizard was given.
-	smtpPasswordFile, smtpPassword string
-	// licensePath, certPath and keyPath are the files to read, resolved
-	// against the layer that named them.
-	licensePath, certPath, keyPath string
-	// existingProject is the project of the deployment being re-generated.
-	existingProject string
-	// settled names the answers (by flag) that a file or a flag gave, which
-	// the wizard does not ask again.
-	settled map[string]bool
-	// fromExisting names the answers the deployment's own rcgen.yaml gave:
-	// the wizard asks them again, with those values as defaults.
-	fromExisting map[string]bool
+	config           string
+	smtpPasswordFile string
+	force            bool
+	// invalid holds the flags whose value did not parse: reported with
+	// every other problem at once, not one at a time by the flag parser.
+	invalid     []error
+	invalidFlag map[string]bool
 }
 
-func newAnswerOptions() answerOptions {
-	return answerOptions{Answers: spec.Default(), flagValues: spec.Default()}
+func newAnswerFlags(fs *pflag.FlagSet) *answerFlags {
+	return &answerFlags{fs: fs, v: spec.Default(), keyOf: map[string]string{}, flagOf: map[string]string{}, negated: map[string]bool{}, invalidFlag: map[string]bool{}}
 }
 
-// answerFlags maps each answer flag to the field it sets.
-var answerFlags = map[string]func(dst, src *spec.Answers){
-	"project":                    func(d, s *spec.Answers) { d.Project = s.Project },
-	"domain":                     func(d, s *spec.Answers) { d.Domain = s.Domain },
-	"allow-ip":                   func(d, s *spec.Answers) { d.AllowIP = s.AllowIP },
-	"email":                      func(d, s *spec.Answers) { d.Email = s.Email },
-	"rocketchat-version":         func(d, s *spec.Answers) { d.RocketChatVersion = s.RocketChatVersion },
-	"cpus":                       func(d, s *spec.Answers) { d.CPUs = s.CPUs },
-	"memory":                     func(d, s *spec.Answers) { d.Memory = s.Memory },
-	"users":                      func(d, s *spec.Answers) { d.Users = s.Users },
-	"mongodb-members":            func(d, s *spec.Answers) { d.MongoDBMembers = s.MongoDBMembers },
-	"processes":                  func(d, s *spec.Answers) { d.Processes = s.Processes },
-	"allow-unlicensed-instances": func(d, s *spec.Answers) { d.AllowUnlicensedInstances = s.AllowUnlicensedInstances },
-	"proxy":                      func(d, s *spec.Answers) { d.Proxy = s.Proxy },
-	"metrics-retention":          func(d, s *spec.Answers) { d.MetricsRetention = s.MetricsRetention },
-	"metrics-retention-size":     func(d, s *spec.Answers) { d.MetricsRetentionSize = s.MetricsRetentionSize },
-	"smtp-host":                  func(d, s *spec.Answers) { d.SMTPHost = s.SMTPHost },
-	"smtp-from":                  func(d, s *spec.Answers) { d.SMTPFrom = s.SMTPFrom },
-	"smtp-user":                  func(d, s *spec.Answers) { d.SMTPUser = s.SMTPUser },
-	"alert-email":                func(d, s *spec.Answers) { d.AlertEmail = s.AlertEmail },
-}
+// keyFor is the answer key a flag stands for by name.
+func keyFor(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 
-// bindSizing registers the flags that change the plan.
-func (o *answerOptions) bindSizing(f *pflag.FlagSet) {
-	o.flags = f
-	a := &o.flagValues
-	f.StringVar(&o.Config, "config", "", "answers file to start from (rcgen.yaml; - reads standard input); flags override it")
-	f.StringVar(&a.CPUs, "cpus", "", "cores of the target host, instead of detecting this one (e.g. 8)")
-	f.StringVar(&a.Memory, "memory", "", "memory of the target host, instead of detecting this one (e.g. 16GiB, 16384MiB)")
-	f.StringVar(&a.LicenseFile, "license-file", "", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")
-	f.IntVar(&a.Users, "users", 0, "expected concurrent users (sizes the app processes and checks Rocket.Chat's hardware table)")
-	f.IntVar(&a.MongoDBMembers, "mongodb-members", a.MongoDBMembers, "MongoDB replica set members: 1 or 3")
-	f.IntVar(&a.Processes, "processes", 0, "app processes, overriding the computed count")
-	f.BoolVar(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", false, "allow --processes above 1 without a licence (instances will not share real-time events)")
-	f.StringVar(&a.Proxy, "proxy", a.Proxy, "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
-	f.BoolVar(&o.NoMonitor, "no-monitoring", false, "leave out Prometheus, Grafana and the exporters")
-}
-
-// bindDeployment registers the flags only generate has.
-func (o *answerOptions) bindDeployment(f *pflag.FlagSet) {
-	a := &o.flagValues
-	f.StringVar(&a.Domain, "domain", a.Domain, "public host name users type (localhost: plain http, no certificate)")
-	f.BoolVar(&a.AllowIP, "allow-ip", false, "accept an IP address as --domain (plain http: no certificate can name it)")
-	f.StringVar(&a.Email, "email", "", "Let's Encrypt account email (required for a public domain)")
-	f.StringVar(&a.RocketChatVersion, "rocketchat-version", a.RocketChatVersion, "exact Rocket.Chat release to deploy")
-	f.StringVar(&a.Project, "project", a.Project, "Compose project name; it prefixes every volume, so it never changes once data exists")
-	f.StringVar(&a.TLSCert, "tls-cert", "", "your own certificate (PEM, full chain) instead of an automatic one")
-	f.StringVar(&a.TLSKey, "tls-key", "", "the key of --tls-cert (PEM, unencrypted)")
-	f.StringVar(&a.MetricsRetention, "metrics-retention", a.MetricsRetention, "how long Prometheus keeps metrics (e.g. 15d, 8w)")
-	f.StringVar(&a.MetricsRetentionSize, "metrics-retention-size", a.MetricsRetentionSize, "the most disk Prometheus uses for metrics (e.g. 10GB)")
-	f.StringVar(&a.AlertEmail, "alert-email", "", "email alerts to this address (with --smtp-host and --smtp-from); otherwise alerts show in Grafana only")
-	f.StringVar(&a.SMTPHost, "smtp-host", "", "mail server for alert emails, host:port (e.g. smtp.example.com:587)")
-	f.StringVar(&a.SMTPFrom, "smtp-from", "", "sender address of alert emails")
-	f.StringVar(&a.SMTPUser, "smtp-user", "", "SMTP login; the password comes from --smtp-password-file or RCGEN_SMTP_PASSWORD")
-	f.StringVar(&o.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (kept in .env)")
-}
-
-// readAnswersFile applies an answers file; a relative licence path in it is
-// taken relative to the file's directory. It returns the keys it settled.
-func (o *answerOptions) readAnswersFile(name string, r io.Reader, dir string) (map[string]bool, error) {
-	f, err := spec.ParseFile(name, r)
-	if err != nil {
-		return nil, err
+func (b *answerFlags) register(flag, key string) {
+	if !spec.IsKey(key) {
+		panic("cli: flag --" + flag + " names no answer " + key)
 	}
-	f.Apply(&o.Answers)
-	resolveIn := func(dst *string, p *string) {
-		if p != nil && *p != "" {
-			*dst = *p
-			if !filepath.IsAbs(*dst) {
-				*dst = filepath.Join(dir, *dst)
-			}
-		}
-	}
-	resolveIn(&o.licensePath, f.LicenseFile)
-	resolveIn(&o.certPath, f.TLSCert)
-	resolveIn(&o.keyPath, f.TLSKey)
-	return f.Settled(), nil
+	b.keyOf[flag], b.flagOf[key] = key, flag
 }
 
-// resolve layers the answers and validates them (see layer and finish).
-func (o *answerOptions) resolve(out string) error {
-	if err := o.layer(out); err != nil {
-		return err
-	}
-	return o.finish(out)
+func (b *answerFlags) str(p *string, flag, usage string) {
+	b.fs.StringVar(p, flag, *p, usage)
+	b.register(flag, keyFor(flag))
 }
 
-// layer builds the answers from defaults, the deployment's rcgen.yaml,
-// --config and the flags given, recording which answers were settled.
-func (o *answerOptions) layer(out string) error {
-	o.Answers = spec.Default()
-	o.settled, o.fromExisting = map[string]bool{}, map[string]bool{}
-	if out != "" {
-		path := filepath.Join(out, spec.FileName)
-		if fh, err := os.Open(path); err == nil {
-			keys, err := o.readAnswersFile(path, fh, out)
-			fh.Close()
-			if err != nil {
-				return usage(fmt.Errorf("the deployment's answers file: %w", err))
-			}
-			o.fromExisting = keys
-			o.existingProject = o.Answers.Project
-		}
-	}
-	if o.Config != "" {
-		var r io.Reader = o.stdin
-		name, dir := "standard input", "."
-		if o.Config != "-" {
-			fh, err := os.Open(o.Config)
-			if err != nil {
-				return usage(&spec.FieldError{Field: "config", Msg: fmt.Sprintf("cannot read %s: %v", o.Config, errors.Unwrap(err))})
-			}
-			defer fh.Close()
-			r, name, dir = fh, o.Config, filepath.Dir(o.Config)
-		}
-		if r == nil {
-			r = os.Stdin
-		}
-		keys, err := o.readAnswersFile(name, r, dir)
-		if err != nil {
-			return usage(err)
-		}
-		for k := range keys {
-			o.settled[k] = true
-		}
-	}
-	if o.flags != nil {
-		for name, copyField := range answerFlags {
-			if o.flags.Changed(name) {
-				copyField(&o.Answers, &o.flagValues)
-				o.settled[name] = true
-			}
-		}
-		if o.flags.Changed("no-monitoring") {
-			o.Answers.Monitoring = !o.NoMonitor
-			o.settled["monitoring"] = true
-		}
-		if o.flags.Changed("license-file") {
-			o.licensePath = o.flagValues.LicenseFile
-			o.settled["license-file"] = true
-		}
-		if o.flags.Changed("tls-cert") {
-			o.certPath = o.flagValues.TLSCert
-			o.settled["tls-cert"] = true
-		}
-		if o.flags.Changed("tls-key") {
-			o.keyPath = o.flagValues.TLSKey
-			o.settled["tls-key"] = true
-		}
+func (b *answerFlags) integer(p *int, flag, usage string) {
+	b.fs.IntVar(p, flag, *p, usage)
+	b.register(flag, keyFor(flag))
+}
+
+func (b *answerFlags) boolean(p *bool, flag, usage string) {
+	b.fs.BoolVar(p, flag, *p, usage)
+	b.register(flag, keyFor(flag))
+}
+
+func (b *answerFlags) value(v pflag.Value, flag, usage string) {
+	b.fs.Var(deferred{v, flag, b}, flag, usage)
+	b.register(flag, keyFor(flag))
+}
+
+// deferred is a typed flag value whose parse error is collected, so a bad
+// size is reported together with every other invalid answer.
+type deferred struct {
+	pflag.Value
+	flag string
+	b    *answerFlags
+}
+
+func (d deferred) Set(s string) error {
+	if err := d.Value.Set(s); err != nil {
+		d.b.invalid = append(d.b.invalid, usage(fmt.Errorf("--%s: %w", d.flag, err)))
+		d.b.invalidFlag[d.flag] = true
 	}
 	return nil
 }
 
-// finish reads the licence, then validates every answer and reports all
-// problems at once as a usage error. out is the deployment directory being
-// written ("" for plan).
-func (o *answerOptions) finish(out string) error {
-	var errs []error
-	a := &o.Answers
-	if o.licensePath != "" {
-		b, err := os.ReadFile(o.licensePath)
-		switch {
-		case err != nil:
-			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("cannot read %s: %v", o.licensePath, errors.Unwrap(err))})
-		case spec.NormalizeLicense(string(b)) == "":
-			errs = append(errs, &spec.FieldError{Field: "license-file", Msg: fmt.Sprintf("%s is empty: use the licence file Rocket.Chat Cloud gave you", o.licensePath)})
-		default:
-			a.License = spec.NormalizeLicense(string(b))
+// negatedBool is a --no-X flag setting the answer X to false.
+type negatedBool struct{ p *bool }
+
+func (n negatedBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*n.p = !v
+	return nil
+}
+func (n negatedBool) String() string { return strconv.FormatBool(!*n.p) }
+func (n negatedBool) Type() string   { return "bool" }
+func (n negatedBool) IsBoolFlag() bool {
+	return true
+}
+
+func (b *answerFlags) negate(p *bool, flag, key, usage string) {
+	f := b.fs.VarPF(negatedBool{p}, flag, "", usage)
+	f.NoOptDefVal = "true"
+	f.DefValue = "false"
+	b.register(flag, key)
+	b.negated[flag] = true
+}
+
+// bindSizing registers the flags that change the plan (plan and generate).
+func (b *answerFlags) bindSizing() {
+	a, f := &b.v, b.fs
+	f.StringVar(&b.config, "config", "", "answers file to start from (rcgen.yaml; - reads standard input); flags override it")
+	b.value(&a.CPUs, "cpus", "cores of the target host, instead of detecting this one (e.g. 8)")
+	b.value(&a.Memory, "memory", "memory of the target host, instead of detecting this one (e.g. 16GiB, 16384MiB)")
+	b.str(&a.LicenseFile, "license-file", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")
+	b.integer(&a.Users, "users", "expected concurrent users (sizes the app processes and checks Rocket.Chat's hardware table)")
+	b.integer(&a.MongoDBMembers, "mongodb-members", "MongoDB replica set members: 1 or 3")
+	b.integer(&a.Processes, "processes", "app processes, overriding the computed count")
+	b.boolean(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", "allow --processes above 1 without a licence (instances will not share real-time events)")
+	b.str(&a.Proxy, "proxy", "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
+	b.negate(&a.Monitoring, "no-monitoring", spec.KeyMonitoring, "leave out Prometheus, Grafana and the exporters")
+}
+
+// bindDeployment registers the flags only generate has.
+func (b *answerFlags) bindDeployment() {
+	a, f := &b.v, b.fs
+	b.str(&a.Domain, "domain", "public host name users type (localhost: plain http, no certificate)")
+	b.boolean(&a.AllowIP, "allow-ip", "accept an IP address as --domain (plain http: no certificate can name it)")
+	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")
+	b.str(&a.RocketChatVersion, "rocketchat-version", "exact Rocket.Chat release to deploy")
+	b.str(&a.Project, "project", "Compose project name; it prefixes every volume, so it never changes once data exists")
+	b.str(&a.TLSCert, "tls-cert", "your own certificate (PEM, full chain) instead of an automatic one")
+	b.str(&a.TLSKey, "tls-key", "the key of --tls-cert (PEM, unencrypted)")
+	b.str(&a.MetricsRetention, "metrics-retention", "how long Prometheus keeps metrics (e.g. 15d, 8w)")
+	b.str(&a.MetricsRetentionSize, "metrics-retention-size", "the most disk Prometheus uses for metrics (e.g. 10GB)")
+	b.str(&a.AlertEmail, "alert-email", "email alerts to this address (with --smtp-host and --smtp-from); otherwise alerts show in Grafana only")
+	b.str(&a.SMTPHost, "smtp-host", "mail server for alert emails, host:port (e.g. smtp.example.com:587)")
+	b.str(&a.SMTPFrom, "smtp-from", "sender address of alert emails")
+	b.str(&a.SMTPUser, "smtp-user", "SMTP login; the password comes from --smtp-password-file or RCGEN_SMTP_PASSWORD")
+	f.StringVar(&b.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (kept in .env)")
+	b.flagOf[spec.KeySMTPPassword] = "smtp-password-file"
+}
+
+// flagLayer is the answers the flags actually given settle (a flag whose
+// value did not parse settles nothing; its error is in invalid).
+func (b *answerFlags) flagLayer() spec.Layer {
+	l := spec.Layer{Kind: spec.FromFlag}
+	b.fs.Visit(func(f *pflag.Flag) {
+		if key, ok := b.keyOf[f.Name]; ok && !b.invalidFlag[f.Name] {
+			l.Set(key, b.v)
 		}
-		a.LicenseFile = o.licensePath
-		if out != "" {
-			if rel, err := relTo(out, o.licensePath); err == nil {
-				a.LicenseFile = rel
+	})
+	return l
+}
+
+// configLayer reads --config (a file, or - for standard input).
+func (b *answerFlags) configLayer(stdin io.Reader) (*spec.Layer, error) {
+	if b.config == "" {
+		return nil, nil
+	}
+	var data []byte
+	name, dir := "standard input", "."
+	if b.config == "-" {
+		if stdin == nil {
+			return nil, errors.New("--config -: no standard input to read")
+		}
+		var err error
+		if data, err = io.ReadAll(io.LimitReader(stdin, spec.MaxUserFile+1)); err != nil {
+			return nil, fmt.Errorf("--config: reading standard input: %w", err)
+		}
+		if len(data) > spec.MaxUserFile {
+			return nil, fmt.Errorf("--config: standard input holds more than %s, which no answers file does", spec.FormatBytes(spec.MaxUserFile))
+		}
+	} else {
+		var err error
+		if data, err = spec.ReadUserFile(b.config); err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		name, dir = b.config, filepath.Dir(b.config)
+	}
+	l, err := spec.ParseFile(name, data, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// givenLayers are the layers this run gives: --config, then the flags.
+func (b *answerFlags) givenLayers(stdin io.Reader) ([]spec.Layer, error) {
+	var ls []spec.Layer
+	cfg, err := b.configLayer(stdin)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		ls = append(ls, *cfg)
+	}
+	return append(ls, b.flagLayer()), nil
+}
+
+// checkGiven checks, before anything is asked, the form of every answer
+// this run's layers give and the files they name, all at once, and words
+// each problem the way its answer was given.
+func (b *answerFlags) checkGiven(layers []spec.Layer) error {
+	a, origins, err := spec.Resolve(layers...)
+	if err != nil {
+		return usage(err)
+	}
+	errs := append([]error{}, b.invalid...)
+	for _, key := range spec.Keys() {
+		if origins.Settled(key) {
+			if err := a.CheckKey(key); err != nil {
+				errs = append(errs, err)
 			}
 		}
-	} else if out != "" {
-		// No licence named anywhere: keep the one the deployment runs with.
-		env, err := render.ReadEnv(out)
-		if err != nil {
-			return err
-		}
-		a.License = env["ROCKETCHAT_LICENSE"]
 	}
-	errs = append(errs, o.readCertificate(out)...)
-	errs = append(errs, o.readSMTPPassword(out)...)
-	if err := a.Validate(); err != nil {
+	if err := spec.LoadMaterial(&a); err != nil {
 		errs = append(errs, err)
 	}
-	if o.existingProject != "" && a.Project != o.existingProject {
-		errs = append(errs, &spec.FieldError{Field: "project", Msg: fmt.Sprintf("this deployment's project is %q, and renaming it would orphan its volumes (the data): keep %q, or generate into a new directory", o.existingProject, o.existingProject)})
-	}
-	return usage(errors.Join(errs...))
+	return presenter{flags: b, origins: origins}.explain(errors.Join(errs...))
 }
 
-// relTo returns path relative to dir, both taken from the current directory.
-func relTo(dir, path string) (string, error) {
-	ad, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	ap, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Rel(ad, ap)
-}
-
-// host detects this machine, or takes --cpus and --memory instead.
-func (o *answerOptions) host(env Env) (sizing.Host, error) {
-	a := o.Answers
+// host detects this machine, or takes the cores and memory given instead.
+func host(env Env, a spec.Answers) (sizing.Host, error) {
 	var h sizing.Host
-	if a.CPUs == "" || a.Memory == "" {
+	if a.CPUs.IsZero() || a.Memory.IsZero() {
 		if env.Detect == nil {
 			return h, errors.New("no host detector: give --cpus and --memory")
 		}
@@ -273,97 +238,98 @@ func (o *answerOptions) host(env Env) (sizing.Host, error) {
 		}
 		h = d
 	}
-	if a.CPUs != "" {
-		v, _ := spec.ParseCPUs(a.CPUs)
-		h.CPUs, h.CPUSource, h.CPUReadings = v, "--cpus", []sizing.Reading{{Source: "--cpus", Value: v}}
-	}
-	if a.Memory != "" {
-		v, _ := spec.ParseMemory(a.Memory)
-		h.Memory, h.MemorySource, h.MemoryReadings = v, "--memory", []sizing.Reading{{Source: "--memory", Value: float64(v)}}
-	}
-	return h, nil
+	return h.Override(a.CPUs.Value(), a.Memory.Bytes()), nil
 }
 
-// plan detects the host and computes the plan; refusals are usage errors.
-func (o *answerOptions) plan(env Env) (sizing.Plan, error) {
-	h, err := o.host(env)
-	if err != nil {
-		return sizing.Plan{}, err
-	}
-	a := o.Answers
-	in := render.Inputs(a)
-	in.Force = o.Force
-	p, err := sizing.Compute(h, in)
-	if err != nil {
-		return sizing.Plan{}, usage(err)
-	}
-	if v, err := spec.ParseVersion(a.RocketChatVersion); err == nil && v.Untested() {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))
-	}
-	return p, nil
+// presenter words the errors of lower layers, which carry answer keys, the
+// way the person gave each answer: as its flag, its line in an answers
+// file, or its wizard question.
+type presenter struct {
+	flags   *answerFlags
+	origins spec.Origins
+	// questions names the wizard's question for an answer key.
+	questions map[string]string
 }
 
-// readCertificate loads --tls-cert and --tls-key, recording their paths
-// relative to the deployment directory.
-func (o *answerOptions) readCertificate(out string) []error {
-	a := &o.Answers
-	a.TLSCert, a.TLSKey, a.TLSCertPEM, a.TLSKeyPEM = "", "", "", ""
-	if o.certPath == "" && o.keyPath == "" {
+// explain rewrites err (possibly joined) for the person; it keeps the
+// usage class of the errors it wraps.
+func (p presenter) explain(err error) error {
+	if err == nil {
 		return nil
 	}
-	if o.certPath == "" || o.keyPath == "" {
-		return []error{&spec.FieldError{Field: "tls-cert", Msg: "give both --tls-cert and --tls-key"}}
+	var parts []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	} else {
+		parts = []error{err}
 	}
-	var errs []error
-	read := func(field, path string, dst, rec *string) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, &spec.FieldError{Field: field, Msg: fmt.Sprintf("cannot read %s: %v", path, errors.Unwrap(err))})
-			return
+	var out []error
+	for _, e := range parts {
+		out = append(out, p.one(e))
+	}
+	return errors.Join(out...)
+}
+
+func (p presenter) one(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return p.explain(errors.Join(j.Unwrap()...))
+	}
+	var ts *sizing.ErrTooSmall
+	if errors.As(err, &ts) && ts.Forcible {
+		return usage(fmt.Errorf("%w; give --force to try anyway", err))
+	}
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	o := p.origins[fe.Key]
+	switch o.Kind {
+	case spec.FromConfig, spec.FromDeployment:
+		// In a file, answers are named by their keys.
+		return usage(fmt.Errorf("%s: line %d: %s: %s", o.Name, o.Line, fe.Key, fe.Text(keyWord)))
+	case spec.FromWizard:
+		if q := p.questions[fe.Key]; q != "" {
+			return usage(fmt.Errorf("%s (%s): %s", q, fe.Key, fe.Text(p.flagWord)))
 		}
-		*dst, *rec = string(b), path
-		if out != "" {
-			if rel, err := relTo(out, path); err == nil {
-				*rec = rel
+	}
+	if flag := p.flagWord(fe.Key); flag != fe.Key {
+		return usage(fmt.Errorf("%s: %s", flag, fe.Text(p.flagWord)))
+	}
+	return usage(fmt.Errorf("%s: %s", fe.Key, fe.Text(keyWord)))
+}
+
+func keyWord(key string) string { return key }
+
+// flagWord names an answer by its flag, when the command has one.
+func (p presenter) flagWord(key string) string {
+	if p.flags != nil {
+		if flag, ok := p.flags.flagOf[key]; ok {
+			return "--" + flag
+		}
+	}
+	return key
+}
+
+// rerunCommand spells out the flags that reproduce a's answers (those
+// differing from the defaults), shell-quoted, so the operator can change
+// one and keep the rest.
+func (b *answerFlags) rerunCommand(a spec.Answers) string {
+	args := []string{"rcgen", "generate", "--out", ".", "--force"}
+	def := spec.Default()
+	for _, key := range spec.Keys() {
+		flag, ok := b.flagOf[key]
+		v := a.Get(key)
+		if !ok || reflect.DeepEqual(v, def.Get(key)) {
+			continue
+		}
+		switch x := v.(type) {
+		case bool:
+			if b.negated[flag] == !x {
+				args = append(args, "--"+flag)
 			}
+		default:
+			args = append(args, "--"+flag, fmt.Sprint(x))
 		}
 	}
-	read("tls-cert", o.certPath, &a.TLSCertPEM, &a.TLSCert)
-	read("tls-key", o.keyPath, &a.TLSKeyPEM, &a.TLSKey)
-	return errs
-}
-
-// readSMTPPassword takes the SMTP password from --smtp-password-file, else
-// RCGEN_SMTP_PASSWORD, else the deployment's .env (so re-runs keep it).
-func (o *answerOptions) readSMTPPassword(out string) []error {
-	a := &o.Answers
-	switch {
-	case o.smtpPassword != "":
-		a.SMTPPassword = o.smtpPassword
-	case o.smtpPasswordFile != "":
-		b, err := os.ReadFile(o.smtpPasswordFile)
-		if err != nil {
-			return []error{&spec.FieldError{Field: "smtp-password-file", Msg: fmt.Sprintf("cannot read %s: %v", o.smtpPasswordFile, errors.Unwrap(err))}}
-		}
-		a.SMTPPassword = strings.TrimRight(string(b), "\r\n")
-	case o.getenvOr("RCGEN_SMTP_PASSWORD") != "":
-		a.SMTPPassword = o.getenvOr("RCGEN_SMTP_PASSWORD")
-	case out != "":
-		env, err := render.ReadEnv(out)
-		if err != nil {
-			return []error{err}
-		}
-		a.SMTPPassword = env[render.EnvSMTPPassword]
-	}
-	if !a.Alerting() {
-		a.SMTPPassword = ""
-	}
-	return nil
-}
-
-func (o *answerOptions) getenvOr(key string) string {
-	if o.getenv == nil {
-		return ""
-	}
-	return o.getenv(key)
+	return shellquote.Join(args...)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/generate"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -18,8 +21,8 @@ import (
 
 // GenerateOptions holds every flag of `rcgen generate` and its dependencies.
 type GenerateOptions struct {
-	answerOptions
-	Env Env
+	Env   Env
+	flags *answerFlags
 
 	Out string
 	Yes bool
@@ -31,15 +34,23 @@ type GenerateOptions struct {
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
-	// Generate renders and checks the deployment in memory.
-	Generate func(context.Context, spec.Answers, sizing.Plan, render.Secrets, string) (render.Files, error)
+	// Render renders and checks the deployment in memory (nil: render.Generate).
+	Render func(context.Context, render.Input) (render.Files, error)
+
+	// given are the layers of this run (--config, flags), checked before
+	// any question; smtpPassword is the one given by file or environment.
+	given        []spec.Layer
+	smtpPassword string
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
-	o := &GenerateOptions{answerOptions: newAnswerOptions(), Env: env, Secrets: render.DefaultSecrets, Generate: render.Generate}
-	if env.Secrets != nil {
-		o.Secrets = env.Secrets
-	}
+	cmd, _ := newGenerateCommand(env)
+	return cmd
+}
+
+// newGenerateCommand returns the command and its options (tests set hooks).
+func newGenerateCommand(env Env) (*cobra.Command, *GenerateOptions) {
+	o := &GenerateOptions{Env: env, Secrets: env.Secrets}
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Write a Rocket.Chat deployment into a directory",
@@ -54,176 +65,207 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
   rcgen generate --domain chat.example.com --email admin@example.com --out /srv/rocketchat
   rcgen generate --cpus 4 --memory 8GiB --dry-run`,
 		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Check()
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
+	o.flags = newAnswerFlags(f)
 	f.StringVarP(&o.Out, "out", "o", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
-	o.bindDeployment(f)
-	o.bindSizing(f)
+	o.flags.flagOf["out"] = "out"
+	o.flags.bindDeployment()
+	o.flags.bindSizing()
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	f.BoolVar(&o.Force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
+	f.BoolVar(&o.flags.force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
 	_ = f.MarkHidden("example-secrets")
 	registerCompletions(cmd)
 	_ = cmd.MarkFlagDirname("out")
-	return cmd
+	return cmd, o
+}
+
+// Check reads and checks everything this run was given (flags, --config and
+// the files they name) before any question is asked, reporting every
+// problem at once.
+func (o *GenerateOptions) Check() error {
+	given, err := o.flags.givenLayers(o.Env.IO.In)
+	if err != nil {
+		return usage(err)
+	}
+	o.given = given
+	errs := []error{o.flags.checkGiven(given)}
+	switch {
+	case o.flags.smtpPasswordFile != "":
+		b, err := spec.ReadUserFile(o.flags.smtpPasswordFile)
+		if err != nil {
+			errs = append(errs, usage(fmt.Errorf("--smtp-password-file: %w", err)))
+		}
+		o.smtpPassword = strings.TrimRight(string(b), "\r\n")
+	case o.Env.Getenv != nil:
+		o.smtpPassword = o.Env.Getenv("RCGEN_SMTP_PASSWORD")
+	}
+	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
+		errs = append(errs, usage(errors.New("--out: is empty: give the directory to write the deployment into")))
+	}
+	return errors.Join(errs...)
 }
 
 // Run generates the deployment: settle the answers (asking on a terminal),
 // plan, render and check in memory, then show and apply the changes.
 func (o *GenerateOptions) Run(ctx context.Context) error {
-	o.stdin, o.getenv = o.Env.IO.In, o.Env.Getenv
-	w, state, plan, err := o.settle()
+	req, plan, w, err := o.settle()
 	if err != nil {
 		return err
 	}
-	secrets, err := o.secrets()
+	if o.ExampleSecrets {
+		fmt.Fprintln(o.Env.IO.ErrOut, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
+	}
+	res, err := generate.Run(ctx, req, plan)
+	if errors.Is(err, generate.ErrExampleDeployment) {
+		return usage(fmt.Errorf("--out: %s: %w", o.Out, err))
+	}
 	if err != nil {
 		return err
-	}
-	files, err := o.Generate(ctx, o.Answers, plan, secrets, version())
-	if err != nil {
-		return fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
 	}
 	for _, msg := range plan.Warnings {
 		fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
 	}
-	written, err := o.write(w, state == render.DirRcgen || state == render.DirNotEmpty, files)
+	written, err := o.write(w, req.Deployment, res)
 	if err != nil || !written {
 		return err
 	}
-	o.summarize(plan)
+	o.summarize(req.Answers, plan)
 	return nil
 }
 
-// settle layers the answers, asks what is missing on a terminal, validates
-// them, and returns the plan the person confirmed.
-func (o *GenerateOptions) settle() (*wizard, render.DirState, sizing.Plan, error) {
+// settle opens the deployment, layers the answers, asks what is missing on
+// a terminal, validates them, and returns the request and the plan the
+// person confirmed.
+func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, error) {
+	var req generate.Request
+	fail := func(err error) (generate.Request, sizing.Plan, *wizard, error) { return req, sizing.Plan{}, nil, err }
 	var w *wizard
-	if o.interactive() {
-		w = &wizard{o: o, p: o.Env.Prompter()}
+	if canPrompt(o.Env, o.Yes, o.NoInput) {
+		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force}
 		// Show the host first: what rcgen sizes for, and where each figure
 		// came from.
-		if err := o.layer(""); err != nil {
-			return nil, 0, sizing.Plan{}, err
-		}
-		if h, err := o.host(o.Env); err == nil {
-			fmt.Fprintf(o.Env.IO.ErrOut, "This host: %s.\n", h)
-		}
-		if o.flags == nil || !o.flags.Changed("out") {
-			if err := w.askOut(); err != nil {
-				return nil, 0, sizing.Plan{}, err
+		if a, _, err := spec.Resolve(o.given...); err == nil {
+			if h, err := host(o.Env, a); err == nil {
+				fmt.Fprintf(o.Env.IO.ErrOut, "This host: %s.\n", h)
 			}
 		}
+		if !o.flags.fs.Changed("out") {
+			out, err := w.askOut(o.Out)
+			if err != nil {
+				return fail(err)
+			}
+			o.Out = out
+		}
 	}
-	fail := func(err error) (*wizard, render.DirState, sizing.Plan, error) { return nil, 0, sizing.Plan{}, err }
-	if strings.TrimSpace(o.Out) == "" {
-		return fail(usage(&spec.FieldError{Field: "out", Msg: "is empty: give the directory to write the deployment into"}))
-	}
-	state, err := render.Inspect(o.Out)
+	d, err := deploy.Open(o.Out)
 	if err != nil {
-		return fail(usage(&spec.FieldError{Field: "out", Msg: err.Error()}))
+		return fail(usage(fmt.Errorf("--out: %w", err)))
 	}
-	if state == render.DirNotEmpty && !o.Force {
+	if d.State == deploy.NotEmpty && !o.flags.force {
 		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
 	}
-	if err := o.layer(o.Out); err != nil {
-		return fail(err)
+	var layers []spec.Layer
+	if d.Answers != nil {
+		layers = append(layers, *d.Answers)
+	}
+	a, origins, err := spec.Resolve(append(layers, o.given...)...)
+	if err != nil {
+		return fail(usage(err))
+	}
+	if o.smtpPassword != "" {
+		a.SMTPPassword = o.smtpPassword
+		origins[spec.KeySMTPPassword] = spec.Origin{Kind: spec.FromFlag}
 	}
 	if w != nil {
+		w.a, w.origins = &a, origins
 		if err := w.askMissing(); err != nil {
 			return fail(err)
 		}
 	}
-	plan, err := o.checkedPlan()
-	if err != nil {
-		return fail(err)
-	}
-	for w != nil && len(w.asked) > 0 {
-		ok, err := w.confirm(plan)
+	for {
+		req, plan, err := o.plan(a, origins, d, w)
+		if err != nil {
+			return fail(err)
+		}
+		if w == nil || len(w.asked) == 0 {
+			return req, plan, w, nil
+		}
+		ok, err := w.confirm(plan, o.Out)
 		if err != nil {
 			return fail(err)
 		}
 		if ok {
-			break
-		}
-		if plan, err = o.checkedPlan(); err != nil {
-			return fail(err)
+			return req, plan, w, nil
 		}
 	}
-	return w, state, plan, nil
 }
 
-// checkedPlan validates the answers, refuses upgrades that would strand
-// the deployment's data, and computes the plan.
-func (o *GenerateOptions) checkedPlan() (sizing.Plan, error) {
-	if err := o.finish(o.Out); err != nil {
-		return sizing.Plan{}, err
+// plan validates the answers and computes the plan; every problem is
+// worded the way its answer was given.
+func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.Deployment, w *wizard) (generate.Request, sizing.Plan, error) {
+	p := presenter{flags: o.flags, origins: origins}
+	if w != nil {
+		p.questions = w.labels()
 	}
-	note, err := o.checkUpgrade()
+	var errs []error
+	if err := spec.LoadMaterial(&a); err != nil {
+		errs = append(errs, err)
+	}
+	generate.Complete(&a, d)
+	if err := a.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return generate.Request{}, sizing.Plan{}, p.explain(errors.Join(errs...))
+	}
+	h, err := host(o.Env, a)
 	if err != nil {
-		return sizing.Plan{}, err
+		return generate.Request{}, sizing.Plan{}, err
 	}
-	plan, err := o.plan(o.Env)
+	req := generate.Request{
+		Answers: a, Host: h, Deployment: d, Force: o.flags.force,
+		NewSecrets: o.Secrets, ExampleSecrets: o.ExampleSecrets,
+		RcgenVersion: version(), Rerun: o.flags.rerunCommand, Render: o.Render,
+	}
+	plan, err := generate.Plan(req)
 	if err != nil {
-		return sizing.Plan{}, err
+		return req, plan, p.explain(err)
 	}
-	if note != "" {
-		plan.Warnings = append(plan.Warnings, note)
-	}
-	return plan, nil
-}
-
-// secrets draws new secrets and keeps every one the deployment already has.
-func (o *GenerateOptions) secrets() (render.Secrets, error) {
-	newSecrets := o.Secrets
-	if o.ExampleSecrets {
-		newSecrets = render.PlaceholderSecrets
-		fmt.Fprintln(o.Env.IO.ErrOut, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
-	}
-	secrets, err := newSecrets()
-	if err != nil {
-		return render.Secrets{}, err
-	}
-	old, err := render.ReadExistingSecrets(o.Out)
-	if err != nil {
-		return render.Secrets{}, err
-	}
-	if old.IsPlaceholder() && !o.ExampleSecrets {
-		return render.Secrets{}, usage(fmt.Errorf("--out: %s is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory", o.Out))
-	}
-	return secrets.Keep(old), nil
+	return req, plan, nil
 }
 
 // write shows what changes (the whole tree on a new dry run, a diff on an
 // existing deployment), asks on a terminal, and applies it. It reports
 // whether anything was written.
-func (o *GenerateOptions) write(w *wizard, existing bool, files render.Files) (bool, error) {
+func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.Result) (bool, error) {
 	stderr := o.Env.IO.ErrOut
-	changes, err := render.Changes(o.Out, files)
-	if err != nil {
-		return false, err
-	}
-	pending := render.Pending(changes)
+	existing := d.State == deploy.Rcgen || d.State == deploy.NotEmpty
+	pending := res.Pending()
 	if existing && len(pending) == 0 {
 		fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
 		return false, nil
 	}
 	if o.DryRun {
 		if !existing {
-			return false, printFiles(o.Env.IO.Out, files)
+			return false, printFiles(o.Env.IO.Out, res.Files)
 		}
-		_, err := io.WriteString(o.Env.IO.Out, render.UnifiedDiff(pending))
+		_, err := io.WriteString(o.Env.IO.Out, deploy.UnifiedDiff(pending))
 		return false, err
 	}
 	if existing {
-		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, render.UnifiedDiff(pending))
+		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 		if w != nil {
-			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+render.BackupDir+"/; secrets never change.", true)
+			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+deploy.BackupDir+"/; secrets never change.", true)
 			if err != nil {
 				return false, err
 			}
@@ -236,44 +278,38 @@ func (o *GenerateOptions) write(w *wizard, existing bool, files render.Files) (b
 	if o.Env.Now != nil {
 		now = o.Env.Now
 	}
-	backup, err := render.Apply(o.Out, changes, now())
+	backup, err := d.Apply(res.Changes, now())
 	if err != nil {
 		return false, err
 	}
 	if backup != "" {
 		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", backup)
 	}
-	fmt.Fprintf(stderr, "Wrote %d files to %s.\n", len(pending), o.Out)
+	fmt.Fprintf(stderr, "Wrote %s to %s.\n", plural(len(pending), "file", "files"), o.Out)
 	return true, nil
 }
 
 // summarize tells what was planned and what to do next.
-func (o *GenerateOptions) summarize(plan sizing.Plan) {
-	stderr, a := o.Env.IO.ErrOut, o.Answers
+func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
+	stderr := o.Env.IO.ErrOut
 	fmt.Fprintf(stderr, "Plan for %s: %s of %s, MongoDB %s of %s (details in %s).\n", plan.Host,
 		plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
 		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
-	if a.Proxy == spec.ProxyNone {
+	if !plan.Has(sizing.Caddy) {
 		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	}
 	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")
-	if a.Monitoring {
+	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
-		if a.Proxy == spec.ProxyNone {
+		if !plan.Has(sizing.Caddy) {
 			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
 		}
 		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
 	}
-}
-
-// interactive reports whether rcgen may ask questions: a terminal on both
-// ends, and neither --yes, --no-input nor RCGEN_NO_INPUT.
-func (o *GenerateOptions) interactive() bool {
-	return o.Env.IO.Interactive && o.Env.Prompter != nil && !o.Yes && !o.NoInput && !noInputEnv(o.Env)
 }
 
 // printFiles shows a dry run of a new deployment: every file, secrets masked.
@@ -281,7 +317,7 @@ func printFiles(w io.Writer, files render.Files) error {
 	var b bytes.Buffer
 	for _, f := range files {
 		fmt.Fprintf(&b, "==> %s (mode %04o) <==\n", f.Path, f.Mode)
-		b.Write(render.MaskSecrets(f.Path, f.Content))
+		b.Write(deploy.Mask(f.Path, f.Content))
 		b.WriteString("\n")
 	}
 	_, err := w.Write(b.Bytes())
@@ -293,28 +329,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// checkUpgrade refuses version changes that would strand the deployment's
-// data: a Rocket.Chat downgrade, or a MongoDB jump of more than one version
-// (or back). --force lets a Rocket.Chat downgrade through, for an operator
-// who restored an older backup.
-func (o *GenerateOptions) checkUpgrade() (string, error) {
-	env, err := render.ReadEnv(o.Out)
-	if err != nil {
-		return "", err
-	}
-	v, err := spec.ParseVersion(o.Answers.RocketChatVersion)
-	if err != nil {
-		return "", nil
-	}
-	oldRC := env["ROCKETCHAT_VERSION"]
-	if o.Force {
-		oldRC = ""
-	}
-	note, err := spec.CheckUpgrade(oldRC, o.Answers.RocketChatVersion, env["MONGODB_VERSION"], spec.MongoDBImageTag(v))
-	if err != nil {
-		return "", usage(&spec.FieldError{Field: "rocketchat-version", Msg: err.Error()})
-	}
-	return note, nil
 }

@@ -99,25 +99,27 @@ func TestFailedCheckWritesNothing(t *testing.T) {
 		Detect: func() (sizing.Host, error) { return sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, nil },
 	}
 	dir := filepath.Join(t.TempDir(), "deploy")
-	o := &GenerateOptions{answerOptions: newAnswerOptions(), Env: env, Out: dir, Secrets: render.DefaultSecrets,
-		Generate: func(ctx context.Context, a spec.Answers, p sizing.Plan, s render.Secrets, v string) (render.Files, error) {
-			d, err := render.Derive(a, p, v)
-			if err != nil {
-				return nil, err
+	cmd, o := newGenerateCommand(env)
+	o.Render = func(ctx context.Context, in render.Input) (render.Files, error) {
+		d, err := render.Derive(in)
+		if err != nil {
+			return nil, err
+		}
+		files, err := render.Render(d, in.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		for i := range files {
+			if files[i].Path == render.ComposeFile {
+				// A service publishing MongoDB to the world must be caught.
+				files[i].Content = bytes.Replace(files[i].Content, []byte("    networks: [internal]\n"), []byte("    ports: [\"27017:27017\"]\n    networks: [internal]\n"), 1)
 			}
-			files, err := render.Render(d, s)
-			if err != nil {
-				return nil, err
-			}
-			for i := range files {
-				if files[i].Path == render.ComposeFile {
-					// A service publishing MongoDB to the world must be caught.
-					files[i].Content = bytes.Replace(files[i].Content, []byte("    networks: [internal]\n"), []byte("    ports: [\"27017:27017\"]\n    networks: [internal]\n"), 1)
-				}
-			}
-			return files, render.Check(ctx, files)
-		}}
-	err := o.Run(context.Background())
+		}
+		return files, render.Check(ctx, files)
+	}
+	cmd.SetArgs([]string{"--out", dir})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "nothing was written") || !strings.Contains(err.Error(), "publishes port 27017") {
 		t.Fatalf("Run() = %v, want a validation error naming the port", err)
 	}
@@ -131,7 +133,7 @@ func TestPlanCommand(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"cores   8", "--cpus", "app processes", "no Enterprise licence", "with a licence this host could run 7", "total of all limits"} {
+	for _, want := range []string{"cores   8", "given", "app processes", "no Enterprise licence", "with a licence this host could run 7", "total of all limits"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan table lacks %q:\n%s", want, r.stdout)
 		}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,15 +11,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/generate"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // PlanOptions holds the flags of `rcgen plan`.
 type PlanOptions struct {
-	answerOptions
-	Env  Env
-	JSON bool
+	Env   Env
+	JSON  bool
+	flags *answerFlags
+	given []spec.Layer
 }
 
 // PlanJSONVersion is the version of the `rcgen plan --json` object. It only
@@ -36,7 +39,7 @@ type planJSON struct {
 }
 
 func newPlanCmd(env Env) *cobra.Command {
-	o := &PlanOptions{answerOptions: newAnswerOptions(), Env: env}
+	o := &PlanOptions{Env: env}
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show the detected host and the sizing plan, with a reason for every number",
@@ -47,13 +50,22 @@ number, or as JSON with --json. Nothing is written.`,
   rcgen plan --cpus 8 --memory 16GiB --license-file rocketchat.license --users 800
   rcgen plan --json | jq .plan.processes`,
 		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			given, err := o.flags.givenLayers(o.Env.IO.In)
+			if err != nil {
+				return usage(err)
+			}
+			o.given = given
+			return o.flags.checkGiven(given)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()
-	o.bindSizing(f)
-	f.BoolVar(&o.Force, "force", false, "plan for a host below the absolute minimum")
+	o.flags = newAnswerFlags(f)
+	o.flags.bindSizing()
+	f.BoolVar(&o.flags.force, "force", false, "plan for a host below the absolute minimum")
 	f.BoolVar(&o.JSON, "json", false, "print the plan as JSON (a stable, versioned object) for scripts")
 	registerCompletions(cmd)
 	return cmd
@@ -61,13 +73,29 @@ number, or as JSON with --json. Nothing is written.`,
 
 // Run prints the plan.
 func (o *PlanOptions) Run(context.Context) error {
-	o.stdin = o.Env.IO.In
-	if err := o.resolve(""); err != nil {
+	a, origins, err := spec.Resolve(o.given...)
+	if err != nil {
+		return usage(err)
+	}
+	explain := presenter{flags: o.flags, origins: origins}.explain
+	var errs []error
+	if err := spec.LoadMaterial(&a); err != nil {
+		errs = append(errs, err)
+	}
+	generate.Complete(&a, nil)
+	if err := a.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := explain(errors.Join(errs...)); err != nil {
 		return err
 	}
-	p, err := o.plan(o.Env)
+	h, err := host(o.Env, a)
 	if err != nil {
 		return err
+	}
+	p, err := generate.Plan(generate.Request{Answers: a, Host: h, Force: o.flags.force})
+	if err != nil {
+		return explain(err)
 	}
 	if o.JSON {
 		if p.Warnings == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/render"
 )
 
@@ -79,7 +80,7 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf(".env mode = %v, want 0600", fi.Mode().Perm())
 	}
-	backups, _ := filepath.Glob(filepath.Join(out, render.BackupDir, "*", "compose.yaml"))
+	backups, _ := filepath.Glob(filepath.Join(out, deploy.BackupDir, "*", "compose.yaml"))
 	if len(backups) == 0 {
 		t.Error("no backup of the replaced compose.yaml")
 	}
@@ -115,7 +116,7 @@ func TestRerunRefusals(t *testing.T) {
 	if r := run(t, "generate", "--yes", "--force", "--out", foreign); r.code != 0 {
 		t.Errorf("--force into a foreign directory: %s", r.stderr)
 	}
-	if backups, _ := filepath.Glob(filepath.Join(foreign, render.BackupDir, "*", "compose.yaml")); len(backups) != 1 {
+	if backups, _ := filepath.Glob(filepath.Join(foreign, deploy.BackupDir, "*", "compose.yaml")); len(backups) != 1 {
 		t.Error("--force replaced the foreign compose.yaml without keeping it")
 	}
 }
@@ -138,7 +139,7 @@ func TestDryRunShowsTheDiffAndWritesNothing(t *testing.T) {
 	if !bytes.Equal(before, read(t, filepath.Join(out, "compose.yaml"))) {
 		t.Error("--dry-run changed compose.yaml")
 	}
-	if _, err := os.Stat(filepath.Join(out, render.BackupDir)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, deploy.BackupDir)); err == nil {
 		t.Error("--dry-run made a backup")
 	}
 	// Applying it removes rcgen's own Caddyfile, keeping a copy.
@@ -185,7 +186,7 @@ func TestConfigFile(t *testing.T) {
 
 	for _, c := range []struct{ file, want string }{
 		{"version: 1\ncolour: blue\n", "line 2: unknown key colour"},
-		{"version: 1\nmongodb_members: three\n", "line 2: cannot unmarshal !!str `three` into int"},
+		{"version: 1\nmongodb_members: three\n", "line 2: mongodb_members: \"three\" is not a whole number"},
 		{"version: 2\n", "version 2 is not supported"},
 		{"domain: chat.example.com\n", "version 0 is not supported"},
 		{"", "is empty"},

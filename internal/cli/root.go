@@ -100,8 +100,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
 	var ue *usageError
 	var fe *spec.FieldError
+	var ts *sizing.ErrTooSmall
 	switch {
-	case errors.As(err, &ue), errors.As(err, &fe):
+	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &ts):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
@@ -145,10 +146,13 @@ validated before anything is written.`,
 		if len(args) > 0 {
 			return usage(fmt.Errorf("unknown command %q (see rcgen --help)", args[0]))
 		}
-		if !env.IO.Interactive || noInputEnv(env) || env.Prompter == nil {
+		if !canPrompt(env, false, false) {
 			return cmd.Help()
 		}
 		gen.SetContext(cmd.Context())
+		if err := gen.PreRunE(gen, nil); err != nil {
+			return err
+		}
 		return gen.RunE(gen, nil)
 	}
 	root.Args = cobra.ArbitraryArgs
@@ -162,6 +166,13 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// Interactive is true when stdin and stdout are both terminals.
 	Interactive bool
+}
+
+// canPrompt is the one place that decides whether rcgen may ask: both ends
+// are terminals, a prompter exists, and neither --yes, --no-input nor
+// RCGEN_NO_INPUT forbids it.
+func canPrompt(env Env, yes, noInput bool) bool {
+	return env.IO.Interactive && env.Prompter != nil && !yes && !noInput && !noInputEnv(env)
 }
 
 // noInputEnv reports whether RCGEN_NO_INPUT forbids prompting.

@@ -3,13 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/prompt"
-	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -18,54 +18,89 @@ import (
 var errCancelled = errors.New("cancelled: nothing was written")
 
 // wizard asks, on a terminal, the answers that flags and answers files did
-// not settle. Every question uses the validators the flags use.
+// not settle. It edits the resolved answers directly and records each
+// answer it asked as coming from the wizard; every question checks its
+// answer with the answer's own validator (spec.Answers.CheckKey), the one
+// its flag and its answers-file line use.
 type wizard struct {
-	o     *GenerateOptions
-	p     prompt.Prompter
-	asked []question
+	p       prompt.Prompter
+	stderr  io.Writer
+	force   bool
+	a       *spec.Answers
+	origins spec.Origins
+	asked   []question
 }
 
 type question struct {
-	key   string // the flag it stands for
+	key   string // the answer it sets (tls: the proxy and certificate answers)
 	label string // how "change an answer" lists it
 	ask   func(w *wizard) error
+	// after names the questions whose answer decides whether this one
+	// applies or what it offers: changing one of them asks this again.
+	after []string
+	// settledBy are the answers that, given by this run, make this
+	// question unnecessary.
+	settledBy []string
 }
+
+const keyTLS = "tls" // the HTTPS question: proxy and certificate together
 
 // questions returns the questions in the order they are asked (a function,
 // since the questions refer back to the list).
 func questions() []question {
 	return []question{
-		{"domain", "public domain", (*wizard).askDomain},
-		{"tls", "HTTPS", (*wizard).askTLS},
-		{"email", "Let's Encrypt email", (*wizard).askEmail},
-		{"license-file", "Enterprise licence", (*wizard).askLicense},
-		{"users", "expected concurrent users", (*wizard).askUsers},
-		{"mongodb-members", "MongoDB members", (*wizard).askMembers},
-		{"monitoring", "monitoring", (*wizard).askMonitoring},
-		{"alert-email", "alert emails", (*wizard).askAlerts},
+		{key: spec.KeyDomain, label: "public domain", ask: (*wizard).askDomain},
+		{key: keyTLS, label: "HTTPS", ask: (*wizard).askTLS, after: []string{spec.KeyDomain}, settledBy: []string{spec.KeyProxy, spec.KeyTLSCert}},
+		{key: spec.KeyEmail, label: "Let's Encrypt email", ask: (*wizard).askEmail, after: []string{spec.KeyDomain, keyTLS}},
+		{key: spec.KeyLicenseFile, label: "Enterprise licence", ask: (*wizard).askLicense},
+		{key: spec.KeyUsers, label: "expected concurrent users", ask: (*wizard).askUsers},
+		{key: spec.KeyMembers, label: "MongoDB members", ask: (*wizard).askMembers},
+		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
+		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
 	}
 }
 
-func (w *wizard) settled(key string) bool { return w.o.settled[key] }
+// labels maps answer keys to the question that asked them, for errors.
+func (w *wizard) labels() map[string]string {
+	m := map[string]string{}
+	for _, q := range w.asked {
+		m[q.key] = q.label
+	}
+	return m
+}
+
+// settled reports whether this run's flags or --config answer q, so the
+// wizard never asks it (answers the wizard itself gave do not count).
+func (w *wizard) settled(q question) bool {
+	for _, k := range append([]string{q.key}, q.settledBy...) {
+		if o := w.origins[k].Kind; o == spec.FromFlag || o == spec.FromConfig {
+			return true
+		}
+	}
+	return false
+}
 
 // askMissing asks every question not settled by a flag or --config, in order.
 func (w *wizard) askMissing() error {
 	for _, q := range questions() {
-		if w.settled(q.key) || q.key == "tls" && (w.settled("proxy") || w.settled("tls-cert")) {
+		if w.settled(q) {
 			continue
 		}
-		before := len(w.asked)
 		if err := q.ask(w); err != nil {
 			return err
-		}
-		if len(w.asked) == before {
-			continue // nothing to ask for these answers
 		}
 	}
 	return nil
 }
 
-func (w *wizard) record(key string) {
+// record notes that key was asked, and that its answer now comes from the
+// wizard.
+func (w *wizard) record(key string, keys ...string) {
+	for _, k := range append([]string{key}, keys...) {
+		if spec.IsKey(k) || k == spec.KeySMTPPassword {
+			w.origins[k] = spec.Origin{Kind: spec.FromWizard}
+		}
+	}
 	for _, q := range w.asked {
 		if q.key == key {
 			return
@@ -78,9 +113,22 @@ func (w *wizard) record(key string) {
 	}
 }
 
+// check returns the validator of a text answer: set puts the candidate
+// into a copy of the answers, and the answer's own check runs on it.
+func (w *wizard) check(key string, set func(a *spec.Answers, s string)) func(string) error {
+	return func(s string) error {
+		c := *w.a
+		set(&c, s)
+		var fe *spec.FieldError
+		if err := c.CheckKey(key); errors.As(err, &fe) {
+			return errors.New(fe.Text(keyWord))
+		}
+		return nil
+	}
+}
+
 func (w *wizard) askDomain() error {
-	a := &w.o.Answers
-	w.record("domain")
+	a := w.a
 	for {
 		v, err := w.p.Input("Public domain name users will type:",
 			"The host name of this server in DNS, e.g. chat.example.com, without https:// or a path. "+
@@ -90,11 +138,12 @@ func (w *wizard) askDomain() error {
 				if _, err := netip.ParseAddr(s); err == nil {
 					return nil // asked below: an address only if the person insists
 				}
-				return spec.ValidateDomain(s)
+				return w.check(spec.KeyDomain, func(c *spec.Answers, s string) { c.Domain, c.AllowIP = s, false })(s)
 			})
 		if err != nil {
 			return err
 		}
+		w.record(spec.KeyDomain, spec.KeyAllowIP)
 		a.Domain, a.AllowIP = v, false
 		if _, err := netip.ParseAddr(v); err != nil {
 			return nil
@@ -107,6 +156,10 @@ func (w *wizard) askDomain() error {
 		}
 		if insist {
 			a.AllowIP = true
+			if err := w.check(spec.KeyDomain, func(*spec.Answers, string) {})(v); err != nil {
+				fmt.Fprintln(w.stderr, "X", err)
+				continue
+			}
 			return nil
 		}
 	}
@@ -119,13 +172,12 @@ const (
 )
 
 func (w *wizard) askTLS() error {
-	a := &w.o.Answers
+	a := w.a
 	if spec.TLSModeFor(a.Domain) == spec.TLSNone {
-		a.Proxy = spec.ProxyCaddy
-		w.o.certPath, w.o.keyPath = "", ""
+		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyCaddy, "", ""
 		return nil // localhost: plain http, nothing to choose
 	}
-	w.record("tls")
+	w.record(keyTLS, spec.KeyProxy, spec.KeyTLSCert, spec.KeyTLSKey)
 	auto := tlsAuto + " from Let's Encrypt (Caddy renews it)"
 	if spec.TLSModeFor(a.Domain) == spec.TLSInternal {
 		auto = tlsAuto + " from Caddy's own CA (a local name Let's Encrypt cannot reach)"
@@ -134,7 +186,7 @@ func (w *wizard) askTLS() error {
 	switch {
 	case a.Proxy == spec.ProxyNone:
 		def = tlsNone
-	case w.o.certPath != "":
+	case a.TLSCert != "":
 		def = tlsOwn
 	}
 	v, err := w.p.Select("How should HTTPS work?",
@@ -145,59 +197,59 @@ func (w *wizard) askTLS() error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case v == tlsNone:
-		a.Proxy = spec.ProxyNone
-		w.o.certPath, w.o.keyPath = "", ""
-	case v == tlsOwn:
+	switch v {
+	case tlsNone:
+		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyNone, "", ""
+	case tlsOwn:
 		a.Proxy = spec.ProxyCaddy
 		return w.askCertificate()
 	default:
-		a.Proxy = spec.ProxyCaddy
-		w.o.certPath, w.o.keyPath = "", ""
+		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyCaddy, "", ""
 	}
 	return nil
 }
 
 func (w *wizard) askCertificate() error {
-	a := &w.o.Answers
+	a := w.a
 	var certPEM []byte
-	cert, err := w.p.Input("Certificate file (PEM, full chain):", "The certificate for "+a.Domain+", with its intermediates.", w.o.certPath,
+	cert, err := w.p.Input("Certificate file (PEM, full chain):", "The certificate for "+a.Domain+", with its intermediates.", a.TLSCert,
 		func(path string) error {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
-			}
+			b, err := spec.ReadUserFile(path)
 			certPEM = b
-			return nil
+			return err
 		})
 	if err != nil {
 		return err
 	}
-	key, err := w.p.Input("Key file (PEM, unencrypted):", "The private key of that certificate.", w.o.keyPath,
+	key, err := w.p.Input("Key file (PEM, unencrypted):", "The private key of that certificate.", a.TLSKey,
 		func(path string) error {
-			b, err := os.ReadFile(path)
+			b, err := spec.ReadUserFile(path)
 			if err != nil {
-				return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+				return err
 			}
 			return spec.ValidateCertificate(certPEM, b, a.Domain)
 		})
 	if err != nil {
 		return err
 	}
-	w.o.certPath, w.o.keyPath = cert, key
+	a.TLSCert, a.TLSKey = cert, key
 	return nil
 }
 
 func (w *wizard) askEmail() error {
-	a := &w.o.Answers
-	if a.Proxy != spec.ProxyCaddy || w.o.certPath != "" || spec.TLSModeFor(a.Domain) != spec.TLSACME {
+	a := w.a
+	if a.Proxy != spec.ProxyCaddy || a.TLSCert != "" || spec.TLSModeFor(a.Domain) != spec.TLSACME {
 		return nil
 	}
-	w.record("email")
+	w.record(spec.KeyEmail)
 	v, err := w.p.Input("Email for Let's Encrypt:",
 		"Let's Encrypt registers the certificate's account with it and warns there before a certificate expires.",
-		a.Email, func(s string) error { return spec.ValidateEmail(s, a.Domain) })
+		a.Email, func(s string) error {
+			if s == "" {
+				return spec.ValidateEmail(s, a.Domain) // required here
+			}
+			return w.check(spec.KeyEmail, func(c *spec.Answers, s string) { c.Email = s })(s)
+		})
 	if err != nil {
 		return err
 	}
@@ -206,65 +258,66 @@ func (w *wizard) askEmail() error {
 }
 
 func (w *wizard) askLicense() error {
-	w.record("license-file")
+	a := w.a
+	w.record(spec.KeyLicenseFile)
 	has, err := w.p.Confirm("Do you have a Rocket.Chat Enterprise licence?",
 		"Rocket.Chat shares real-time events between app processes only with an Enterprise licence, "+
 			"so without one rcgen runs a single app process. With one, it runs one per core but one, as memory allows. "+
 			"Starter and Pro licences do not include this.",
-		w.o.licensePath != "")
+		a.LicenseFile != "")
 	if err != nil {
 		return err
 	}
 	if !has {
-		w.o.licensePath = ""
+		a.LicenseFile, a.License = "", ""
 		return nil
 	}
-	v, err := w.p.Input("Licence file:", "The file Rocket.Chat Cloud gave you; rcgen stores its content in .env.", w.o.licensePath,
+	v, err := w.p.Input("Licence file:", "The file Rocket.Chat Cloud gave you; rcgen stores its content in .env.", a.LicenseFile,
 		func(path string) error {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
-			}
-			l := spec.NormalizeLicense(string(b))
-			if l == "" {
-				return fmt.Errorf("%s is empty", path)
-			}
-			return spec.ValidateLicense(l)
+			_, err := spec.ReadLicense(path)
+			return err
 		})
 	if err != nil {
 		return err
 	}
-	w.o.licensePath = v
+	a.LicenseFile = v
 	return nil
 }
 
 func (w *wizard) askUsers() error {
-	a := &w.o.Answers
-	w.record("users")
+	a := w.a
+	w.record(spec.KeyUsers)
 	def := ""
 	if a.Users > 0 {
 		def = strconv.Itoa(a.Users)
 	}
 	v, err := w.p.Input("Expected concurrent users (empty if unsure):",
 		fmt.Sprintf("People online at the same time, not accounts. rcgen plans about %d per app process and checks Rocket.Chat's published hardware table.", sizing.UsersPerProcess),
-		def, validateUsers)
+		def, func(s string) error {
+			n, err := parseUsers(s)
+			if err != nil {
+				return err
+			}
+			return w.check(spec.KeyUsers, func(c *spec.Answers, _ string) { c.Users = n })(s)
+		})
 	if err != nil {
 		return err
 	}
-	a.Users, _ = strconv.Atoi(strings.TrimSpace(v))
+	a.Users, _ = parseUsers(v)
 	return nil
 }
 
-func validateUsers(s string) error {
+// parseUsers reads the users answer as typed: empty means not given.
+func parseUsers(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil
+		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > spec.MaxUsers {
-		return fmt.Errorf("%q is not a number of users: give a whole number from 1 to %d, or leave it empty", s, spec.MaxUsers)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number of users: give a whole number from 1 to %d, or leave it empty", s, spec.MaxUsers)
 	}
-	return nil
+	return n, nil
 }
 
 const (
@@ -273,8 +326,8 @@ const (
 )
 
 func (w *wizard) askMembers() error {
-	a := &w.o.Answers
-	w.record("mongodb-members")
+	a := w.a
+	w.record(spec.KeyMembers)
 	def := members1
 	if a.MongoDBMembers == 3 {
 		def = members3
@@ -294,8 +347,8 @@ func (w *wizard) askMembers() error {
 }
 
 func (w *wizard) askMonitoring() error {
-	a := &w.o.Answers
-	w.record("monitoring")
+	a := w.a
+	w.record(spec.KeyMonitoring)
 	v, err := w.p.Confirm("Run monitoring (Prometheus, Grafana and exporters)?",
 		"Dashboards for the app processes, MongoDB and the host, served under /grafana. About 1GiB of memory.", a.Monitoring)
 	if err != nil {
@@ -307,19 +360,14 @@ func (w *wizard) askMonitoring() error {
 
 // askAlerts asks where alerts go; empty means they only show in Grafana.
 func (w *wizard) askAlerts() error {
-	a := &w.o.Answers
+	a := w.a
 	if !a.Monitoring {
 		return nil
 	}
-	w.record("alert-email")
+	w.record(spec.KeyAlertEmail, spec.KeySMTPHost, spec.KeySMTPFrom, spec.KeySMTPUser)
 	to, err := w.p.Input("Email alerts to (empty: alerts show in Grafana only):",
 		"Alertmanager emails firing alerts (an app process down, MongoDB down, disk nearly full...) through your mail server.",
-		a.AlertEmail, func(s string) error {
-			if s == "" {
-				return nil
-			}
-			return (spec.Answers{AlertEmail: s, SMTPHost: "x.example:25", SMTPFrom: "x@example.com", Monitoring: true}).ValidateField("alert-email")
-		})
+		a.AlertEmail, w.check(spec.KeyAlertEmail, func(c *spec.Answers, s string) { c.AlertEmail = s }))
 	if err != nil {
 		return err
 	}
@@ -328,19 +376,24 @@ func (w *wizard) askAlerts() error {
 		a.SMTPHost, a.SMTPFrom, a.SMTPUser, a.SMTPPassword = "", "", "", ""
 		return nil
 	}
-	if a.SMTPHost, err = w.p.Input("Mail server (host:port):", "Port 587 for STARTTLS is the usual one.", a.SMTPHost, func(s string) error {
-		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: s, SMTPFrom: "x@example.com", Monitoring: true}).ValidateField("smtp-host")
-	}); err != nil {
+	required := func(key string, set func(c *spec.Answers, s string)) func(string) error {
+		return func(s string) error {
+			if s == "" {
+				return errors.New("is required to email alerts")
+			}
+			return w.check(key, set)(s)
+		}
+	}
+	if a.SMTPHost, err = w.p.Input("Mail server (host:port):", "Port 587 for STARTTLS is the usual one.", a.SMTPHost,
+		required(spec.KeySMTPHost, func(c *spec.Answers, s string) { c.SMTPHost = s })); err != nil {
 		return err
 	}
-	if a.SMTPFrom, err = w.p.Input("Sender address:", "", a.SMTPFrom, func(s string) error {
-		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: "x.example:25", SMTPFrom: s, Monitoring: true}).ValidateField("smtp-from")
-	}); err != nil {
+	if a.SMTPFrom, err = w.p.Input("Sender address:", "", a.SMTPFrom,
+		required(spec.KeySMTPFrom, func(c *spec.Answers, s string) { c.SMTPFrom = s })); err != nil {
 		return err
 	}
-	if a.SMTPUser, err = w.p.Input("SMTP login (empty if the server needs none):", "", a.SMTPUser, func(s string) error {
-		return (spec.Answers{AlertEmail: "x@example.com", SMTPHost: "x.example:25", SMTPFrom: "x@example.com", SMTPUser: s, Monitoring: true}).ValidateField("smtp-user")
-	}); err != nil {
+	if a.SMTPUser, err = w.p.Input("SMTP login (empty if the server needs none):", "", a.SMTPUser,
+		w.check(spec.KeySMTPUser, func(c *spec.Answers, s string) { c.SMTPUser = s })); err != nil {
 		return err
 	}
 	if a.SMTPUser != "" {
@@ -349,7 +402,13 @@ func (w *wizard) askAlerts() error {
 			return err
 		}
 		if pw != "" {
-			w.o.smtpPassword = pw
+			c := *a
+			c.SMTPPassword = pw
+			if err := c.CheckKey(spec.KeySMTPPassword); err != nil {
+				return usage(err)
+			}
+			a.SMTPPassword = pw
+			w.record(spec.KeyAlertEmail, spec.KeySMTPPassword)
 		}
 	}
 	return nil
@@ -357,27 +416,22 @@ func (w *wizard) askAlerts() error {
 
 // askOut asks for the output directory; a directory of someone else's
 // files is refused here, like with --out.
-func (w *wizard) askOut() error {
-	v, err := w.p.Input("Directory to write the deployment into:",
-		"A new or empty directory, or an rcgen deployment to update (its secrets are kept).", w.o.Out,
+func (w *wizard) askOut(def string) (string, error) {
+	return w.p.Input("Directory to write the deployment into:",
+		"A new or empty directory, or an rcgen deployment to update (its secrets are kept).", def,
 		func(dir string) error {
 			if strings.TrimSpace(dir) == "" {
 				return errors.New("give a directory")
 			}
-			st, err := render.Inspect(dir)
+			st, err := deploy.Inspect(dir)
 			if err != nil {
 				return err
 			}
-			if st == render.DirNotEmpty && !w.o.Force {
+			if st == deploy.NotEmpty && !w.force {
 				return fmt.Errorf("%s holds files rcgen did not write: choose another directory", dir)
 			}
 			return nil
 		})
-	if err != nil {
-		return err
-	}
-	w.o.Out = v
-	return nil
 }
 
 const (
@@ -388,14 +442,13 @@ const (
 
 // confirm shows the plan and asks to write it, change an answer, or cancel.
 // It returns true to write, false to re-plan after a changed answer.
-func (w *wizard) confirm(p sizing.Plan) (bool, error) {
-	stderr := w.o.Env.IO.ErrOut
-	fmt.Fprintln(stderr)
-	if err := WritePlanTable(stderr, p); err != nil {
+func (w *wizard) confirm(p sizing.Plan, out string) (bool, error) {
+	fmt.Fprintln(w.stderr)
+	if err := WritePlanTable(w.stderr, p); err != nil {
 		return false, err
 	}
-	fmt.Fprintln(stderr)
-	v, err := w.p.Select(fmt.Sprintf("Write the deployment to %s?", w.o.Out), "", []string{confirmWrite, confirmChange, confirmCancel}, confirmWrite)
+	fmt.Fprintln(w.stderr)
+	v, err := w.p.Select(fmt.Sprintf("Write the deployment to %s?", out), "", []string{confirmWrite, confirmChange, confirmCancel}, confirmWrite)
 	if err != nil {
 		return false, err
 	}
@@ -415,20 +468,30 @@ func (w *wizard) confirm(p sizing.Plan) (bool, error) {
 	}
 	for _, q := range w.asked {
 		if q.label == which {
-			if err := q.ask(w); err != nil {
-				return false, err
-			}
-			// A new domain or HTTPS choice may change what else applies.
-			if q.key == "domain" || q.key == "tls" {
-				for _, follow := range questions()[1:3] {
-					if follow.key != q.key && !w.settled(follow.key) {
-						if err := follow.ask(w); err != nil {
-							return false, err
-						}
-					}
-				}
-			}
+			return false, w.reask(q)
 		}
 	}
 	return false, nil
+}
+
+// reask asks q again, then every question that follows from its answer
+// (a new domain may change how HTTPS works and whether an email is needed).
+func (w *wizard) reask(q question) error {
+	if err := q.ask(w); err != nil {
+		return err
+	}
+	changed := map[string]bool{q.key: true}
+	for _, f := range questions() {
+		follows := false
+		for _, k := range f.after {
+			follows = follows || changed[k]
+		}
+		if follows && !w.settled(f) {
+			if err := f.ask(w); err != nil {
+				return err
+			}
+			changed[f.key] = true
+		}
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ func BenchmarkGenerate(b *testing.B) {
 			s := fixedSecrets(b)
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := render.Generate(context.Background(), a, plan, s, "bench"); err != nil {
+				if _, err := render.Generate(context.Background(), render.Input{Answers: a, Plan: plan, Secrets: s, RcgenVersion: "bench"}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
 
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// checkDir is where the checks pretend the deployment lives; compose-go
+// CheckDir is where the checks pretend the deployment lives; compose-go
 // resolves relative bind mounts against it.
-const checkDir = "/rcgen-check"
+const CheckDir = "/rcgen-check"
 
 // LoadCompose loads the rendered compose file with compose-go, the loader
 // `docker compose` uses: schema, interpolation against the rendered .env,
@@ -35,8 +36,8 @@ func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
 		env = parsed
 	}
 	details := types.ConfigDetails{
-		WorkingDir:  checkDir,
-		ConfigFiles: []types.ConfigFile{{Filename: path.Join(checkDir, ComposeFile), Content: cf.Content}},
+		WorkingDir:  CheckDir,
+		ConfigFiles: []types.ConfigFile{{Filename: path.Join(CheckDir, ComposeFile), Content: cf.Content}},
 		Environment: env,
 	}
 	p, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
@@ -135,7 +136,7 @@ func Invariants(p *types.Project, files Files) []error {
 			if owner, ok := hostPaths[v.Source]; ok && owner == name && v.ReadOnly {
 				continue
 			}
-			rel, ok := strings.CutPrefix(v.Source, checkDir+"/")
+			rel, ok := strings.CutPrefix(v.Source, CheckDir+"/")
 			if !ok {
 				bad(name, "mounts %s from outside the deployment directory", v.Source)
 				continue
@@ -161,20 +162,22 @@ func generated(files Files, rel string) bool {
 	return false
 }
 
-// checkImage requires an explicit version tag: not missing, not latest, and
-// with a digit in it.
+// checkImage requires a reference docker accepts (distribution/reference,
+// the parser docker uses) pinned to a digest or to an explicit version tag:
+// not missing, not latest, and with a digit in it.
 func checkImage(image string) error {
-	ref := image
-	if i := strings.LastIndex(ref, "@"); i >= 0 {
-		return nil // pinned by digest
+	ref, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return fmt.Errorf("image %s is not an image reference: %v", image, err)
 	}
-	slash := strings.LastIndex(ref, "/")
-	colon := strings.LastIndex(ref, ":")
-	if colon <= slash {
+	if _, ok := ref.(reference.Digested); ok {
+		return nil
+	}
+	tagged, ok := ref.(reference.Tagged)
+	if !ok {
 		return fmt.Errorf("image %s has no tag: pin an explicit version", image)
 	}
-	tag := ref[colon+1:]
-	if tag == "latest" || !strings.ContainsAny(tag, "0123456789") {
+	if tag := tagged.Tag(); tag == "latest" || !strings.ContainsAny(tag, "0123456789") {
 		return fmt.Errorf("image %s is not pinned to a version (tag %q)", image, tag)
 	}
 	return nil

@@ -50,6 +50,50 @@ type Member struct {
 	Primary bool
 }
 
+// ScrapeJob is one job of prometheus.yml.
+type ScrapeJob struct {
+	Name    string
+	Path    string // metrics_path when not Prometheus's default
+	Targets []ScrapeTarget
+}
+
+// ScrapeTarget is one address Prometheus scrapes, with its instance label.
+type ScrapeTarget struct{ Address, Instance string }
+
+// scrapeEndpoints maps each service Prometheus can scrape to its job, the
+// address on the compose network and the instance label.
+var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
+	sizing.MongoDBExporter: {"mongodb", "mongodb-exporter:9216", "mongodb"},
+	sizing.NATSExporter:    {"nats", "nats-exporter:7777", "nats"},
+	sizing.NodeExporter:    {"node", "node-exporter:9100", "host"},
+	sizing.Caddy:           {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
+	sizing.Grafana:         {"grafana", "grafana:3000", "grafana"},
+	sizing.Alertmanager:    {"alertmanager", "alertmanager:9093", "alertmanager"},
+	sizing.Prometheus:      {"prometheus", "localhost:9090", "prometheus"},
+}
+
+// scrapeJobs lays out the plan's scrape targets as prometheus.yml jobs, in
+// the plan's order; the app processes share one job.
+func scrapeJobs(p sizing.Plan) ([]ScrapeJob, error) {
+	var jobs []ScrapeJob
+	for _, t := range p.ScrapeTargets {
+		if strings.HasPrefix(t, "rocketchat-") {
+			if len(jobs) == 0 || jobs[len(jobs)-1].Name != "rocketchat" {
+				jobs = append(jobs, ScrapeJob{Name: "rocketchat", Path: "/metrics"})
+			}
+			j := &jobs[len(jobs)-1]
+			j.Targets = append(j.Targets, ScrapeTarget{fmt.Sprintf("%s:%d", t, MetricsPort), t})
+			continue
+		}
+		e, ok := scrapeEndpoints[t]
+		if !ok {
+			return nil, fmt.Errorf("the plan scrapes %s, and render knows no metrics endpoint for it", t)
+		}
+		jobs = append(jobs, ScrapeJob{Name: e.job, Targets: []ScrapeTarget{{e.addr, e.instance}}})
+	}
+	return jobs, nil
+}
+
 // Data is everything the templates lay out. Logic lives here, not in them.
 type Data struct {
 	Answers   spec.Answers
@@ -57,8 +101,8 @@ type Data struct {
 	Version   spec.Version
 	PublicURL string
 	TLSMode   string
-	Proxy     bool
-	NATS      bool
+	// ScrapeJobs are prometheus.yml's jobs, from the plan's scrape targets.
+	ScrapeJobs []ScrapeJob
 
 	Apps         []App
 	AppMemory    string // compose memory limit, e.g. "1536m"
@@ -85,9 +129,30 @@ type Data struct {
 	RcgenVersion   string
 }
 
+// Has reports whether the plan runs service: templates ask this, never
+// the answers, so the set of services is decided once, by the plan.
+func (d *Data) Has(service string) bool { return d.Plan.Has(service) }
+
+// Input is what a deployment is rendered from.
+type Input struct {
+	Answers spec.Answers
+	Plan    sizing.Plan
+	Secrets Secrets
+	// RcgenVersion goes into every file's header.
+	RcgenVersion string
+	// Rerun is the command that regenerates the deployment in place, as
+	// the README shows it (already shell-quoted).
+	Rerun string
+}
+
 // Derive computes the template data from validated answers and a plan.
-func Derive(a spec.Answers, p sizing.Plan, rcgenVersion string) (*Data, error) {
+func Derive(in Input) (*Data, error) {
+	a, p := in.Answers, in.Plan
 	v, err := spec.ParseVersion(a.RocketChatVersion)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := scrapeJobs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +162,7 @@ func Derive(a spec.Answers, p sizing.Plan, rcgenVersion string) (*Data, error) {
 		Version:      v,
 		PublicURL:    a.PublicURL(),
 		TLSMode:      a.TLSMode(),
-		Proxy:        a.Proxy == spec.ProxyCaddy,
-		NATS:         p.Processes > 1,
+		ScrapeJobs:   jobs,
 		AppMemory:    composeBytes(p.AppMemory),
 		AppHeapMiB:   p.AppHeapMiB,
 		HealthPath:   spec.HealthPath(v),
@@ -119,19 +183,20 @@ func Derive(a spec.Answers, p sizing.Plan, rcgenVersion string) (*Data, error) {
 		Retention:      a.MetricsRetention,
 		RetentionSize:  a.MetricsRetentionSize,
 		HeapAlertBytes: strconv.FormatInt(p.AppHeapMiB*spec.MiB*9/10, 10),
-		RcgenVersion:   rcgenVersion,
+		RcgenVersion:   in.RcgenVersion,
+		Rerun:          in.Rerun,
+		Placeholder:    in.Secrets.Placeholder,
 	}
 	for i := 1; i <= p.Processes; i++ {
-		d.Apps = append(d.Apps, App{Name: fmt.Sprintf("rocketchat-%d", i), HostPort: AppPort + i - 1})
+		d.Apps = append(d.Apps, App{Name: sizing.AppName(i), HostPort: AppPort + i - 1})
 	}
 	var hosts []string
 	for i := 1; i <= p.MongoDBMembers; i++ {
-		name := fmt.Sprintf("mongodb-%d", i)
+		name := sizing.MemberName(i)
 		d.Members = append(d.Members, Member{Name: name, Volume: name + "-data", Primary: i == 1})
 		hosts = append(hosts, fmt.Sprintf("%s:27017", name))
 	}
 	d.MongoHosts = strings.Join(hosts, ",")
-	d.Rerun = rerunCommand(a)
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
 	}
@@ -150,51 +215,4 @@ func (d *Data) MongoImageRepo() string {
 // composeBytes writes a size the way compose reads it, in whole MiB.
 func composeBytes(b int64) string {
 	return strconv.FormatInt(b/spec.MiB, 10) + "m"
-}
-
-// rerunCommand spells out the flags that reproduce these answers, so the
-// operator can change one and keep the rest.
-func rerunCommand(a spec.Answers) string {
-	def := spec.Default()
-	args := []string{"rcgen generate --out . --force"}
-	add := func(flag, v, dflt string) {
-		if v != dflt {
-			args = append(args, "--"+flag+" "+v)
-		}
-	}
-	add("project", a.Project, def.Project)
-	add("domain", a.Domain, def.Domain)
-	if a.AllowIP {
-		args = append(args, "--allow-ip")
-	}
-	add("email", a.Email, "")
-	add("rocketchat-version", a.RocketChatVersion, def.RocketChatVersion)
-	add("mongodb-members", strconv.Itoa(a.MongoDBMembers), strconv.Itoa(def.MongoDBMembers))
-	if a.Processes > 0 {
-		add("processes", strconv.Itoa(a.Processes), "")
-	}
-	if a.Users > 0 {
-		add("users", strconv.Itoa(a.Users), "")
-	}
-	if a.Licensed() {
-		args = append(args, "--license-file FILE")
-	}
-	if a.AllowUnlicensedInstances {
-		args = append(args, "--allow-unlicensed-instances")
-	}
-	add("proxy", a.Proxy, def.Proxy)
-	if !a.Monitoring {
-		args = append(args, "--no-monitoring")
-	}
-	add("tls-cert", a.TLSCert, "")
-	add("tls-key", a.TLSKey, "")
-	add("metrics-retention", a.MetricsRetention, def.MetricsRetention)
-	add("metrics-retention-size", a.MetricsRetentionSize, def.MetricsRetentionSize)
-	add("alert-email", a.AlertEmail, "")
-	add("smtp-host", a.SMTPHost, "")
-	add("smtp-from", a.SMTPFrom, "")
-	add("smtp-user", a.SMTPUser, "")
-	add("cpus", a.CPUs, "")
-	add("memory", a.Memory, "")
-	return strings.Join(args, " ")
 }

@@ -11,14 +11,15 @@ import (
 )
 
 // funcs is sprig without the functions that read the environment, plus
-// rcgen's quoting helpers and constants.
+// rcgen's compose quoting and constants. sprig's toJson quotes strings for
+// JavaScript and for YAML that compose does not interpolate (JSON string
+// escaping is valid YAML); sprig's quote is Go escaping, not YAML, so yq
+// stays rcgen's own.
 func funcs() template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
 	f["yq"] = YAMLQuote
-	f["jsonq"] = jsonQuote
-	f["yamlq"] = jsonQuote // YAML that compose does not read: no $ escaping
 	f["formatBytes"] = spec.FormatBytes
 	consts := map[string]any{
 		"rocketChatImage":  spec.RocketChatImage,
@@ -44,10 +45,6 @@ func funcs() template.FuncMap {
 // as exactly s: JSON string escaping is valid YAML, and every $ is doubled so
 // compose's interpolation leaves it alone.
 func YAMLQuote(s string) string {
-	return jsonQuote(strings.ReplaceAll(s, "$", "$$"))
-}
-
-func jsonQuote(s string) string {
-	b, _ := json.Marshal(s)
+	b, _ := json.Marshal(strings.ReplaceAll(s, "$", "$$"))
 	return string(b)
 }

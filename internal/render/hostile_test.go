@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	gen "github.com/rcgen/rcgen/internal/generate"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -14,7 +15,7 @@ import (
 
 // hostile is one value a person (or a script with a bug) might give.
 type hostile struct {
-	field string // the flag name that must be named when it is refused
+	field string // the answer key that must be named when it is refused
 	value string
 }
 
@@ -38,7 +39,7 @@ func hostileValues() []hostile {
 		"admin@example.com", `a"b@example.com`, "admin@example.com\nx", "${EMAIL}@example.com", "admin@localhost",
 		"Admin <admin@example.com>", "admin@@example.com", "admin@exam ple.com", "admin@example.com#x", "adm'in@example.com",
 	)
-	add("rocketchat-version",
+	add("rocketchat_version",
 		"", "latest", "8.7.1", "8.7.1\n", "v8.7.1", "8.7", "8.7.1-rc.1", "${VERSION}", "9.0.0", "999.0.0", "8.7.1; rm -rf /",
 	)
 	add("project",
@@ -48,8 +49,8 @@ func hostileValues() []hostile {
 	add("cpus", "8", "8\n", "-2", "0", "NaN", "1e9", "0.5", "８")
 	add("processes", "-1", "0", "1", "257")
 	add("users", "-1", "0", "1000001", "250")
-	add("mongodb-members", "0", "2", "3", "-3")
-	add("license-file",
+	add("mongodb_members", "0", "2", "3", "-3")
+	add("license_file",
 		"ABC123", "line1\nline2", "has space", `quote"d`, "dollar$VAR", "back`tick", "ünïcode", "tab\tbed", strings.Repeat("A", 70000),
 	)
 	return h
@@ -72,32 +73,35 @@ func TestHostileInput(t *testing.T) {
 				a.Domain = h.value
 			case "email":
 				a.Email = h.value
-			case "rocketchat-version":
+			case "rocketchat_version":
 				a.RocketChatVersion = h.value
 			case "project":
 				a.Project = h.value
-			case "license-file":
+			case "license_file":
 				a.License = h.value
-			case "memory":
-				a.Memory = h.value
-			case "cpus":
-				a.CPUs = h.value
-			case "processes", "users", "mongodb-members":
+			case "memory", "cpus":
+				// Typed answers refuse a bad value when it is set (at its
+				// flag or its line of the answers file).
+				v := map[string]interface{ Set(string) error }{"memory": &a.Memory, "cpus": &a.CPUs}[h.field]
+				if err := v.Set(h.value); err != nil {
+					return
+				}
+			case "processes", "users", "mongodb_members":
 				n, _ := strconv.Atoi(h.value)
 				switch h.field {
 				case "processes":
 					a.Processes, a.License = n, "LIC"
 				case "users":
 					a.Users = n
-				case "mongodb-members":
+				case "mongodb_members":
 					a.MongoDBMembers = n
 				}
 			}
 			err := a.Validate()
 			if err != nil {
 				var fe *spec.FieldError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--"+h.field+":") {
-					t.Fatalf("refused without naming --%s: %v", h.field, err)
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), h.field+":") {
+					t.Fatalf("refused without naming %s: %v", h.field, err)
 				}
 				return
 			}
@@ -113,7 +117,7 @@ func TestHostileInput(t *testing.T) {
 				if env["ACME_EMAIL"] != h.value {
 					t.Errorf("email %q came out as %q", h.value, env["ACME_EMAIL"])
 				}
-			case "rocketchat-version":
+			case "rocketchat_version":
 				if env["ROCKETCHAT_VERSION"] != h.value || !strings.HasSuffix(project.Services["rocketchat-1"].Image, ":"+h.value) {
 					t.Errorf("version %q came out as %q / %q", h.value, env["ROCKETCHAT_VERSION"], project.Services["rocketchat-1"].Image)
 				}
@@ -121,7 +125,7 @@ func TestHostileInput(t *testing.T) {
 				if project.Name != h.value {
 					t.Errorf("project %q came out as %q", h.value, project.Name)
 				}
-			case "license-file":
+			case "license_file":
 				if env["ROCKETCHAT_LICENSE"] != h.value || *project.Services["rocketchat-1"].Environment["ROCKETCHAT_LICENSE"] != h.value {
 					t.Errorf("licence %q did not round-trip", truncate(h.value))
 				}
@@ -136,8 +140,8 @@ func TestHostileInput(t *testing.T) {
 				if !strings.Contains(answers, h.field+": ") || !strings.Contains(answers, h.value) {
 					t.Errorf("%s %q is not in rcgen.yaml:\n%s", h.field, h.value, answers)
 				}
-			case "processes", "mongodb-members":
-				prefix := map[string]string{"processes": "rocketchat-", "mongodb-members": "mongodb-"}[h.field]
+			case "processes", "mongodb_members":
+				prefix := map[string]string{"processes": "rocketchat-", "mongodb_members": "mongodb-"}[h.field]
 				n := 0
 				for name := range project.Services {
 					if rest, ok := strings.CutPrefix(name, prefix); ok {
@@ -163,11 +167,11 @@ func truncate(s string) string {
 
 func generateAnswers(t testing.TB, a spec.Answers) render.Files {
 	t.Helper()
-	plan, err := sizing.Compute(sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, render.Inputs(a))
+	plan, err := sizing.Compute(sizing.Host{CPUs: 4, Memory: 8 * spec.GiB}, gen.Inputs(a, false))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	files, err := render.Generate(context.Background(), a, plan, fixedSecrets(t), "test")
+	files, err := render.Generate(context.Background(), render.Input{Answers: a, Plan: plan, Secrets: fixedSecrets(t), RcgenVersion: "test"})
 	if err != nil {
 		t.Fatalf("valid answers %+v produced files that do not validate: %v", a, err)
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/render/rendertest"
 	"github.com/rcgen/rcgen/internal/spec"
-	"github.com/rcgen/rcgen/internal/toolcheck"
 )
 
 type simRun struct {
@@ -66,7 +66,7 @@ func count(log []string, cmd string) int {
 // with .env; going from 1 to 3 members adds them one reconfiguration at a
 // time.
 func TestMongoInitIsIdempotent(t *testing.T) {
-	toolcheck.Need(t)
+	rendertest.Need(t)
 	state := filepath.Join(t.TempDir(), "state.json")
 	a := spec.Default()
 
@@ -105,7 +105,7 @@ func TestMongoInitIsIdempotent(t *testing.T) {
 }
 
 func TestMongoInitRefusesAnEmptyPassword(t *testing.T) {
-	toolcheck.Need(t)
+	rendertest.Need(t)
 	state := filepath.Join(t.TempDir(), "state.json")
 	a := spec.Default()
 	files := generateAnswers(t, a)

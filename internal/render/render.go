@@ -1,16 +1,19 @@
 // Package render turns the answers and the plan into the files of a
-// deployment, in memory, checks them with the parsers that will read them,
-// and only then writes them.
+// deployment, in memory, and checks them with the parsers that will read
+// them. It never touches the disk: the deploy package writes.
 package render
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
+	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 	"github.com/rcgen/rcgen/templates"
 )
@@ -37,30 +40,28 @@ func (fs Files) Get(path string) (File, bool) {
 	return File{}, false
 }
 
+// tmpl is one templated file and the service it belongs to ("" for files
+// every deployment has): a file exists exactly when the plan runs its
+// service.
 type tmpl struct {
-	src, dst string
-	when     func(*Data) bool
+	src, dst, service string
 }
-
-func always(*Data) bool { return true }
-
-func monitoring(d *Data) bool { return d.Answers.Monitoring }
 
 var tmpls = []tmpl{
-	{"compose/compose.yaml.tmpl", ComposeFile, always},
-	{"docs/README.md.tmpl", ReadmeFile, always},
-	{"caddy/Caddyfile.tmpl", CaddyFile, func(d *Data) bool { return d.Proxy }},
-	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, always},
-	{"prometheus/prometheus.yml.tmpl", PrometheusFile, monitoring},
-	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, monitoring},
-	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, monitoring},
-	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, monitoring},
-	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, func(d *Data) bool { return d.Answers.Monitoring && d.Answers.Alerting() }},
+	{"compose/compose.yaml.tmpl", ComposeFile, ""},
+	{"docs/README.md.tmpl", ReadmeFile, ""},
+	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy},
+	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, ""},
+	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus},
+	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana},
+	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana},
+	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus},
+	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager},
 }
 
-var parsed = template.Must(parseAll())
-
-func parseAll() (*template.Template, error) {
+// parsed holds the templates, parsed on first use (not at start-up, so
+// `rcgen --version` does not pay for them).
+var parsed = sync.OnceValues(func() (*template.Template, error) {
 	root := template.New("rcgen").Funcs(funcs()).Option("missingkey=error")
 	for _, t := range tmpls {
 		b, err := fs.ReadFile(templates.FS, t.src)
@@ -72,24 +73,44 @@ func parseAll() (*template.Template, error) {
 		}
 	}
 	return root, nil
+})
+
+// OwnedPaths lists every file rcgen may generate. One of these on disk that
+// a run does not generate is rcgen's own leftover (say the Caddyfile after
+// switching to proxy none); anything else in a deployment is the user's.
+func OwnedPaths() []string {
+	var ps []string
+	for _, t := range tmpls {
+		ps = append(ps, t.dst)
+	}
+	for _, d := range dashboards {
+		ps = append(ps, d.file)
+	}
+	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile)
+	sort.Strings(ps)
+	return ps
 }
 
 // Render lays out every file of the deployment for d and secrets s. It reads
 // nothing but its arguments and the embedded templates.
 func Render(d *Data, s Secrets) (Files, error) {
+	t, err := parsed()
+	if err != nil {
+		return nil, err
+	}
 	d.Placeholder = s.Placeholder
 	var out Files
-	for _, t := range tmpls {
-		if !t.when(d) {
+	for _, tm := range tmpls {
+		if tm.service != "" && !d.Has(tm.service) {
 			continue
 		}
 		var buf bytes.Buffer
-		if err := parsed.ExecuteTemplate(&buf, t.src, d); err != nil {
-			return nil, fmt.Errorf("rendering %s: %w", t.dst, err)
+		if err := t.ExecuteTemplate(&buf, tm.src, d); err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", tm.dst, err)
 		}
-		out = append(out, File{Path: t.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
+		out = append(out, File{Path: tm.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
 	}
-	if d.Answers.Monitoring {
+	if d.Has(sizing.Grafana) {
 		dash, err := Dashboards()
 		if err != nil {
 			return nil, err
@@ -109,6 +130,23 @@ func Render(d *Data, s Secrets) (Files, error) {
 	)
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// Generate renders a deployment in memory and checks it. It returns the
+// files only when every check passed; nothing touches the disk.
+func Generate(ctx context.Context, in Input) (Files, error) {
+	d, err := Derive(in)
+	if err != nil {
+		return nil, err
+	}
+	files, err := Render(d, in.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(ctx, files); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 // tidy drops trailing spaces and runs of blank lines that template actions

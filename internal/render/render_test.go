@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	gen "github.com/rcgen/rcgen/internal/generate"
+	"github.com/rcgen/rcgen/internal/golden"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -19,18 +22,21 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // profile is one host and set of answers with a golden deployment.
 type profile struct {
-	name    string
+	name string
+	// example names the example in examples/ that shows the same answers;
+	// such a profile has no golden tree of its own.
+	example string
 	host    sizing.Host
 	answers func(*spec.Answers)
 }
 
 func host(cpus float64, mem int64) sizing.Host {
-	return sizing.Host{CPUs: cpus, CPUSource: "--cpus", Memory: mem, MemorySource: "--memory"}
+	return sizing.Host{}.Override(cpus, mem)
 }
 
 var profiles = []profile{
-	{"small-2c-4g-unlicensed", host(2, 4*spec.GiB), func(a *spec.Answers) {}},
-	{"medium-8c-16g-licensed-3members", host(8, 16*spec.GiB), func(a *spec.Answers) {
+	{"small-2c-4g-unlicensed", "small", host(2, 4*spec.GiB), func(a *spec.Answers) {}},
+	{"medium-8c-16g-licensed-3members", "", host(8, 16*spec.GiB), func(a *spec.Answers) {
 		a.License = "TEST-LICENCE-NOT-REAL"
 		a.MongoDBMembers = 3
 		a.Domain = "chat.example.com"
@@ -39,20 +45,20 @@ var profiles = []profile{
 		a.SMTPUser, a.SMTPPassword = "alerts", "p#ss w$rd"
 		a.MetricsRetention, a.MetricsRetentionSize = "30d", "20GB"
 	}},
-	{"large-32c-128g-licensed", host(32, 128*spec.GiB), func(a *spec.Answers) {
+	{"large-32c-128g-licensed", "", host(32, 128*spec.GiB), func(a *spec.Answers) {
 		a.License = "TEST-LICENCE-NOT-REAL"
 		a.Domain = "chat.example.com"
 		a.Email = "admin@example.com"
 	}},
-	{"proxy-none-4c-8g", host(4, 8*spec.GiB), func(a *spec.Answers) {
+	{"proxy-none-4c-8g", "behind-proxy", host(4, 8*spec.GiB), func(a *spec.Answers) {
 		a.Proxy = spec.ProxyNone
 		a.Domain = "chat.example.com"
 	}},
-	{"internal-tls-no-monitoring", host(4, 8*spec.GiB), func(a *spec.Answers) {
+	{"internal-tls-no-monitoring", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
 		a.Domain = "chat.home.arpa"
 		a.Monitoring = false
 	}},
-	{"own-certificate-4c-8g", host(4, 8*spec.GiB), func(a *spec.Answers) {
+	{"own-certificate-4c-8g", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
 		a.Domain = "chat.example.com"
 		a.TLSCert, a.TLSKey = "../certs/chat.example.com.crt", "../certs/chat.example.com.key"
 		a.TLSCertPEM, a.TLSKeyPEM = testCert, testKey
@@ -87,77 +93,62 @@ func generate(t testing.TB, p profile) render.Files {
 	if err := a.Validate(); err != nil {
 		t.Fatalf("answers: %v", err)
 	}
-	plan, err := sizing.Compute(p.host, render.Inputs(a))
+	plan, err := sizing.Compute(p.host, gen.Inputs(a, false))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	files, err := render.Generate(context.Background(), a, plan, fixedSecrets(t), "test")
+	files, err := render.Generate(context.Background(), render.Input{Answers: a, Plan: plan, Secrets: fixedSecrets(t), RcgenVersion: "test", Rerun: "rcgen generate --out . --force"})
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
 	return files
 }
 
+// isDashboard reports whether rel is one of the constant dashboards, kept
+// once under testdata/golden/dashboards rather than in every tree.
+func isDashboard(rel string, _ fs.DirEntry) bool {
+	return strings.HasPrefix(rel, "grafana/dashboards/")
+}
+
+func asMap(files render.Files) map[string][]byte {
+	m := map[string][]byte{}
+	for _, f := range files {
+		m[f.Path] = f.Content
+	}
+	return m
+}
+
 // TestGolden compares every generated file with testdata/golden/<profile>.
-// Run `go test ./internal/render -update` after an intended change and
-// review the diff.
+// Profiles an example already shows (examples/) have no golden tree: the
+// examples test compares those. Run `make golden` after an intended
+// change and review the diff.
 func TestGolden(t *testing.T) {
 	for _, p := range profiles {
+		if p.example != "" {
+			continue
+		}
 		t.Run(p.name, func(t *testing.T) {
-			files := generate(t, p)
-			dir := filepath.Join("testdata", "golden", p.name)
-			if *update {
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				if err := render.Write(dir, files); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want := map[string]bool{}
-			err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return err
-				}
-				rel, _ := filepath.Rel(dir, path)
-				want[filepath.ToSlash(rel)] = true
-				return nil
-			})
-			if err != nil {
-				t.Fatalf("reading golden files (run go test ./internal/render -update): %v", err)
-			}
-			for _, f := range files {
-				golden, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
-				if err != nil {
-					t.Errorf("%s: no golden file (run go test ./internal/render -update): %v", f.Path, err)
-					continue
-				}
-				delete(want, f.Path)
-				if !bytes.Equal(golden, f.Content) {
-					t.Errorf("%s differs from its golden file (run go test ./internal/render -update and review the diff):\n%s", f.Path, firstDiff(string(golden), string(f.Content)))
+			got := asMap(generate(t, p))
+			for path := range got {
+				if isDashboard(path, nil) {
+					delete(got, path)
 				}
 			}
-			for path := range want {
-				t.Errorf("%s: golden file no longer generated", path)
-			}
+			golden.Tree(t, filepath.Join("testdata", "golden", p.name), got, *update, "make golden", isDashboard)
 		})
 	}
 }
 
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y {
-			return "line " + strconv.Itoa(i+1) + ":\n- " + x + "\n+ " + y
-		}
+// TestGoldenDashboards keeps one golden copy of the dashboards, which do
+// not depend on the answers.
+func TestGoldenDashboards(t *testing.T) {
+	dash, err := render.Dashboards()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ""
+	got := map[string][]byte{}
+	for _, f := range dash {
+		got[path.Base(f.Path)] = f.Content
+	}
+	golden.Tree(t, filepath.Join("testdata", "golden", "dashboards"), got, *update, "make golden", nil)
 }

@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/big"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // Secrets are generated once per deployment and then kept byte for byte.
@@ -51,7 +50,20 @@ const (
 	EnvGrafanaAdminPassword    = "GRAFANA_ADMIN_PASSWORD"
 	// EnvSMTPPassword is given by the operator, not generated.
 	EnvSMTPPassword = "SMTP_PASSWORD"
+	// EnvLicense holds the Enterprise licence.
+	EnvLicense = "ROCKETCHAT_LICENSE"
+	// EnvRocketChatVersion and EnvMongoDBVersion are the image tags the
+	// deployment runs.
+	EnvRocketChatVersion = "ROCKETCHAT_VERSION"
+	EnvMongoDBVersion    = "MONGODB_VERSION"
 )
+
+// SecretEnvKeys are the .env keys whose values are never printed.
+var SecretEnvKeys = map[string]bool{
+	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true,
+	EnvMongoExporterPassword: true, EnvGrafanaAdminPassword: true,
+	EnvLicense: true, EnvSMTPPassword: true,
+}
 
 // passwordAlphabet needs no escaping in a MongoDB URL, a shell, YAML or .env.
 const passwordAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -138,24 +150,6 @@ func ParseEnv(b []byte) (map[string]string, error) {
 	return m, nil
 }
 
-// ReadEnv parses dir's .env; a missing file is an empty one. A file that
-// does not parse is an error, never "no secrets": a re-run must not invent
-// new passwords because the old ones could not be read.
-func ReadEnv(dir string) (map[string]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, EnvFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the existing %s: %w", EnvFile, err)
-	}
-	m, err := ParseEnv(b)
-	if err != nil {
-		return nil, fmt.Errorf("the existing %s does not parse, so its secrets cannot be kept (fix it by hand): %w", filepath.Join(dir, EnvFile), err)
-	}
-	return m, nil
-}
-
 // envFile writes .env: versions, the public address, the licence and secrets.
 func envFile(d *Data, s Secrets) []byte {
 	var b bytes.Buffer
@@ -167,8 +161,8 @@ func envFile(d *Data, s Secrets) []byte {
 	b.WriteString("# Secrets are created once and kept on every re-run of rcgen: never change them\n")
 	b.WriteString("# here, MongoDB keeps the passwords it was created with.\n\n")
 	vars := map[string]string{
-		"ROCKETCHAT_VERSION":       d.Answers.RocketChatVersion,
-		"MONGODB_VERSION":          d.MongoImageTag(),
+		EnvRocketChatVersion:       d.Answers.RocketChatVersion,
+		EnvMongoDBVersion:          d.MongoImageTag(),
 		"DOMAIN":                   d.Answers.Domain,
 		"ROOT_URL":                 d.PublicURL,
 		EnvMongoRootPassword:       s.MongoRootPassword,
@@ -178,11 +172,11 @@ func envFile(d *Data, s Secrets) []byte {
 		EnvMongoExporterPassword: s.MongoExporterPassword,
 		EnvGrafanaAdminPassword:  s.GrafanaAdminPassword,
 	}
-	if d.TLSMode == "acme" && d.Proxy {
+	if d.TLSMode == spec.TLSACME && d.Has(sizing.Caddy) {
 		vars["ACME_EMAIL"] = d.Answers.Email
 	}
 	if d.Answers.Licensed() {
-		vars["ROCKETCHAT_LICENSE"] = d.Answers.License
+		vars[EnvLicense] = d.Answers.License
 	}
 	if d.Answers.Alerting() && d.Answers.SMTPPassword != "" {
 		// Single quotes: compose reads the value literally ($ and # included).

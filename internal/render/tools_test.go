@@ -3,7 +3,6 @@ package render_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/rcgen/rcgen/internal/toolcheck"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,16 +12,17 @@ import (
 	"testing"
 
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/render/rendertest"
 )
 
 // TestRealTools checks every profile's files with the programs that read
 // them, laid out as the containers see them: promtool, caddy, yamllint,
 // and node for the mongosh script.
 func TestRealTools(t *testing.T) {
-	toolcheck.Need(t)
+	rendertest.Need(t)
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
-			d, err := toolcheck.Write(context.Background(), t.TempDir(), generate(t, p))
+			d, err := rendertest.Write(context.Background(), t.TempDir(), generate(t, p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,14 +36,14 @@ func TestRealTools(t *testing.T) {
 // TestWrongMountFails moves a mount target and checks the tool run on the
 // container's view then fails: the checks see what the container sees.
 func TestWrongMountFails(t *testing.T) {
-	toolcheck.Need(t)
+	rendertest.Need(t)
 	files := slices.Clone(generate(t, profiles[0]))
 	for i, f := range files {
 		if f.Path == render.ComposeFile {
 			files[i].Content = []byte(strings.Replace(string(f.Content), ":/etc/caddy/Caddyfile:ro", ":/etc/caddy/Caddyfile.txt:ro", 1))
 		}
 	}
-	d, err := toolcheck.Write(context.Background(), t.TempDir(), files)
+	d, err := rendertest.Write(context.Background(), t.TempDir(), files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +55,12 @@ func TestWrongMountFails(t *testing.T) {
 // TestAlertRules runs promtool's rule unit tests (testdata/rules-tests.yml)
 // against the rules rcgen renders for the medium profile.
 func TestAlertRules(t *testing.T) {
-	toolcheck.Need(t)
-	dir := t.TempDir()
-	if err := render.Write(dir, generate(t, profiles[1])); err != nil {
+	rendertest.Need(t)
+	d, err := rendertest.Write(context.Background(), t.TempDir(), generate(t, profiles[1]))
+	if err != nil {
 		t.Fatal(err)
 	}
+	dir := d.Dir
 	tests, err := os.ReadFile(filepath.Join("testdata", "rules-tests.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestAlertRules(t *testing.T) {
 // to the real PromQL parser, as recording rules checked by promtool, and
 // checks every panel uses the provisioned datasource.
 func TestDashboardQueriesParse(t *testing.T) {
-	toolcheck.Need(t)
+	rendertest.Need(t)
 	dashboards, err := render.Dashboards()
 	if err != nil {
 		t.Fatal(err)

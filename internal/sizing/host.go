@@ -41,6 +41,21 @@ func (h Host) String() string {
 	return fmt.Sprintf("%s cores (%s), %s memory (%s)", FormatCores(h.CPUs), h.CPUSource, spec.FormatBytes(h.Memory), h.MemorySource)
 }
 
+// Given is the source of a figure given in the answers rather than detected.
+const Given = "given"
+
+// Override replaces the detected cores and memory by the ones given (0
+// keeps the detected figure).
+func (h Host) Override(cpus float64, memory int64) Host {
+	if cpus > 0 {
+		h.CPUs, h.CPUSource, h.CPUReadings = cpus, Given, []Reading{{Source: Given, Value: cpus}}
+	}
+	if memory > 0 {
+		h.Memory, h.MemorySource, h.MemoryReadings = memory, Given, []Reading{{Source: Given, Value: float64(memory)}}
+	}
+	return h
+}
+
 // FormatCores prints a core count without a needless fraction.
 func FormatCores(c float64) string { return strconv.FormatFloat(c, 'f', -1, 64) }
 
@@ -88,7 +103,7 @@ func (d *Detector) Detect() (Host, error) {
 		cpuAdd(src, q)
 	}
 	if h.CPUSource == "" {
-		return Host{}, fmt.Errorf("could not count the CPUs under %s: give --cpus to describe the host", d.Root)
+		return Host{}, fmt.Errorf("could not count the CPUs under %s: give the host's cores instead of detecting them", d.Root)
 	}
 
 	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil && vm.Total > 0 {
@@ -98,7 +113,7 @@ func (d *Detector) Detect() (Host, error) {
 		memAdd(src, l)
 	}
 	if h.MemorySource == "" {
-		return Host{}, fmt.Errorf("could not read the memory size under %s: give --memory to describe the host", d.Root)
+		return Host{}, fmt.Errorf("could not read the memory size under %s: give the host's memory instead of detecting it", d.Root)
 	}
 	return h, nil
 }

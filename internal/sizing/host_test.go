@@ -121,8 +121,8 @@ func TestDetect(t *testing.T) {
 }
 
 func TestDetectEmptyRootFails(t *testing.T) {
-	if _, err := (&Detector{Root: t.TempDir()}).Detect(); err == nil || !strings.Contains(err.Error(), "--cpus") {
-		t.Errorf("Detect() on an empty root = %v, want an error pointing at --cpus", err)
+	if _, err := (&Detector{Root: t.TempDir()}).Detect(); err == nil || !strings.Contains(err.Error(), "give the host's cores") {
+		t.Errorf("Detect() on an empty root = %v, want an error asking for the host's cores", err)
 	}
 }
 

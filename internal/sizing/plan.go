@@ -59,7 +59,12 @@ type Plan struct {
 	MongoDBCPUReason   string  `json:"mongodb_cpus_reason"`
 
 	// Services holds the fixed budgets (proxy, NATS, monitoring, one-shots).
+	// With the app processes and the MongoDB members they are the set of
+	// services the deployment runs: templates, files and checks follow it.
 	Services []Budget `json:"services"`
+	// ScrapeTargets are the services Prometheus scrapes (empty without
+	// monitoring); its memory budget counts them.
+	ScrapeTargets []string `json:"scrape_targets"`
 
 	Warnings []string `json:"warnings"`
 }
@@ -136,37 +141,93 @@ func (p Plan) Budget(service string) int64 {
 	return 0
 }
 
+// Service names: the plan decides which of them exist.
+const (
+	Caddy           = "caddy"
+	MongoDBPrepare  = "mongodb-prepare"
+	MongoDBInit     = "mongodb-init"
+	NATS            = "nats"
+	Prometheus      = "prometheus"
+	Grafana         = "grafana"
+	MongoDBExporter = "mongodb-exporter"
+	NodeExporter    = "node-exporter"
+	NATSExporter    = "nats-exporter"
+	Alertmanager    = "alertmanager"
+)
+
+// AppName and MemberName name the i-th app process and MongoDB member (from 1).
+func AppName(i int) string    { return fmt.Sprintf("rocketchat-%d", i) }
+func MemberName(i int) string { return fmt.Sprintf("mongodb-%d", i) }
+
+// Has reports whether the deployment runs service.
+func (p Plan) Has(service string) bool {
+	for i := 1; i <= p.Processes; i++ {
+		if service == AppName(i) {
+			return true
+		}
+	}
+	for i := 1; i <= p.MongoDBMembers; i++ {
+		if service == MemberName(i) {
+			return true
+		}
+	}
+	for _, s := range p.Services {
+		if s.Service == service {
+			return true
+		}
+	}
+	return false
+}
+
+// scrapeTargets lists what Prometheus scrapes for these inputs.
+func scrapeTargets(in Inputs, processes int) []string {
+	if !in.Monitoring {
+		return nil
+	}
+	var t []string
+	for i := 1; i <= processes; i++ {
+		t = append(t, AppName(i))
+	}
+	t = append(t, MongoDBExporter)
+	if processes > 1 {
+		t = append(t, NATSExporter)
+	}
+	t = append(t, NodeExporter)
+	if in.Proxy {
+		t = append(t, Caddy)
+	}
+	t = append(t, Grafana)
+	if in.Alerting {
+		t = append(t, Alertmanager)
+	}
+	return append(t, Prometheus)
+}
+
 func fixedBudgets(in Inputs, processes int) []Budget {
 	var b []Budget
 	add := func(name string, mem int64, oneShot bool, reason string) {
 		b = append(b, Budget{name, mem, reason, oneShot})
 	}
 	if in.Proxy {
-		add("caddy", 128*spec.MiB, false, "TLS and proxying for all app processes; Caddy idles near 50MiB")
+		add(Caddy, 128*spec.MiB, false, "TLS and proxying for all app processes; Caddy idles near 50MiB")
 	}
-	add("mongodb-prepare", 32*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, then exits")
-	add("mongodb-init", 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
+	add(MongoDBPrepare, 32*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, then exits")
+	add(MongoDBInit, 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
 	if processes > 1 {
-		add("nats", 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")
+		add(NATS, 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")
 	}
 	if in.Monitoring {
-		targets := processes + 5
-		if processes > 1 {
-			targets++
-		}
-		if in.Alerting {
-			targets++
-		}
+		targets := len(scrapeTargets(in, processes))
 		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
-		add("prometheus", prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
-		add("grafana", 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
-		add("mongodb-exporter", 128*spec.MiB, false, "MongoDB metrics for Prometheus")
-		add("node-exporter", 64*spec.MiB, false, "host metrics for Prometheus")
+		add(Prometheus, prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
+		add(Grafana, 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
+		add(MongoDBExporter, 128*spec.MiB, false, "MongoDB metrics for Prometheus")
+		add(NodeExporter, 64*spec.MiB, false, "host metrics for Prometheus")
 		if processes > 1 {
-			add("nats-exporter", 64*spec.MiB, false, "NATS metrics for Prometheus")
+			add(NATSExporter, 64*spec.MiB, false, "NATS metrics for Prometheus")
 		}
 		if in.Alerting {
-			add("alertmanager", 64*spec.MiB, false, "emails alerts; Alertmanager idles near 20MiB")
+			add(Alertmanager, 64*spec.MiB, false, "emails alerts; Alertmanager idles near 20MiB")
 		}
 	}
 	return b
@@ -190,7 +251,7 @@ func clamp(v, lo, hi int64) int64 { return max(lo, min(hi, v)) }
 type ErrTooSmall struct {
 	Host Host
 	Need int64
-	// Forcible is true when --force would accept the host.
+	// Forcible is true when forcing would accept the host.
 	Forcible bool
 	Hint     string
 }
@@ -200,9 +261,6 @@ func (e *ErrTooSmall) Error() string {
 		spec.FormatBytes(e.Host.Memory), e.Host.MemorySource, spec.FormatBytes(e.Need))
 	if e.Hint != "" {
 		msg += ": " + e.Hint
-	}
-	if e.Forcible {
-		msg += "; give --force to try anyway"
 	}
 	return msg
 }
@@ -217,7 +275,7 @@ func Compute(h Host, in Inputs) (Plan, error) {
 
 	if float64(h.Memory) < float64(minHostMemory)*tolerance && !in.Force {
 		return Plan{}, &ErrTooSmall{Host: h, Need: minHostMemory, Forcible: true,
-			Hint: "use a host with 2GiB or more (4GiB is Rocket.Chat's published minimum), or give --memory if detection is wrong"}
+			Hint: "use a host with 2GiB or more (4GiB is Rocket.Chat's published minimum), or give the host's memory if detection is wrong"}
 	}
 	p.Reserve = clamp(roundUp(h.Memory/10, step), 256*spec.MiB, 2*spec.GiB)
 	p.ReserveReason = "left to the OS, Docker and the page cache: 10% of memory, at least 256MiB, at most 2GiB"
@@ -240,7 +298,7 @@ func Compute(h Host, in Inputs) (Plan, error) {
 	switch {
 	case in.Processes > 0:
 		p.Processes = in.Processes
-		p.ProcessesReason = "set by --processes"
+		p.ProcessesReason = "as given"
 	case in.Licensed:
 		p.Processes = p.LicensedProcesses
 		p.ProcessesReason = licensedReason(h, coreCap, memFit)
@@ -258,13 +316,14 @@ func Compute(h Host, in Inputs) (Plan, error) {
 	}
 
 	p.Services = fixedBudgets(in, p.Processes)
+	p.ScrapeTargets = scrapeTargets(in, p.Processes)
 	appBudget, mongoPer, err := split(h, in, usable, p.Processes)
 	if err != nil {
 		return Plan{}, err
 	}
 	if in.Processes > 0 && int64(in.Processes)*appFloor > appBudget {
-		return Plan{}, fmt.Errorf("--processes: %d app processes need at least %s, and this host has %s left for them: give at most %d, or a bigger --memory",
-			in.Processes, spec.FormatBytes(int64(in.Processes)*appFloor), spec.FormatBytes(appBudget), max(1, appBudget/appFloor))
+		return Plan{}, &spec.FieldError{Key: spec.KeyProcesses, Msg: fmt.Sprintf("%d app processes need at least %s, and this host has %s left for them: give at most %d, or more memory",
+			in.Processes, spec.FormatBytes(int64(in.Processes)*appFloor), spec.FormatBytes(appBudget), max(1, appBudget/appFloor))}
 	}
 	p.MongoDBMemory = mongoPer
 	p.AppMemory = min(maxAppMemory, roundDown(appBudget/int64(p.Processes), step))
@@ -307,9 +366,9 @@ func split(h Host, in Inputs, usable int64, n int) (appBudget, mongoPer int64, e
 	}
 	if mongoPer < mongoFloor {
 		need := h.Memory - avail + appFloor + mongoFloor*members
-		hint := "use a bigger host, or give --memory if detection is wrong"
+		hint := "use a bigger host, or give the host's memory if detection is wrong"
 		if in.Monitoring {
-			hint = "use a bigger host, or --no-monitoring, or give --memory if detection is wrong"
+			hint = "use a bigger host, or turn monitoring off, or give the host's memory if detection is wrong"
 		}
 		return 0, 0, &ErrTooSmall{Host: h, Need: roundUp(need, step), Hint: hint}
 	}
@@ -327,7 +386,7 @@ func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
 	var w []string
 	coreCap := max(1, int(math.Floor(h.CPUs))-1)
 	if float64(h.Memory) < float64(minHostMemory)*tolerance {
-		w = append(w, fmt.Sprintf("%s is below the %s rcgen needs to run at all; forced with --force, expect out-of-memory kills", spec.FormatBytes(h.Memory), spec.FormatBytes(minHostMemory)))
+		w = append(w, fmt.Sprintf("%s is below the %s rcgen needs to run at all; forced, expect out-of-memory kills", spec.FormatBytes(h.Memory), spec.FormatBytes(minHostMemory)))
 	}
 	t := tierFor(in.Users)
 	if needCPU := t.appCPU + t.mongoCPU; h.CPUs < needCPU {
@@ -339,7 +398,7 @@ func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
 			t.label, spec.FormatBytes(t.appMem), spec.FormatBytes(t.mongoMem), spec.FormatBytes(needMem), spec.FormatBytes(h.Memory)))
 	}
 	if in.Users > 0 && t.recommended != "" && in.MongoDBMembers < 3 {
-		w = append(w, fmt.Sprintf("for %s Rocket.Chat recommends %s (--mongodb-members 3)", t.label, t.recommended))
+		w = append(w, fmt.Sprintf("for %s Rocket.Chat recommends %s", t.label, t.recommended))
 	}
 	if in.Processes > coreCap {
 		w = append(w, fmt.Sprintf("%d app processes on %s cores: each Node.js process wants a core of its own, so more than %d (cores - 1) compete for CPU", in.Processes, FormatCores(h.CPUs), coreCap))

@@ -25,6 +25,7 @@ var licensed = with(func(in *Inputs) { in.Licensed = true })
 // expect is the plan a profile must get; MiB figures are the limits.
 type expect struct {
 	refused    string // substring of the refusal, if refused
+	forcible   bool   // the refusal says forcing would accept the host
 	processes  int
 	licensedN  int
 	appMiB     int64
@@ -47,10 +48,10 @@ func TestHostProfiles(t *testing.T) {
 	}{
 		{"1 core / 1GiB is refused", machine{cpus: 1, memKiB: gibKiB(1)}, defaults,
 			expect{refused: "needs at least 2GiB: use a host with 2GiB or more"},
-			expect{refused: "give --force to try anyway"}},
+			expect{refused: "needs at least 2GiB", forcible: true}},
 		{"1 core / 2GiB: monitoring does not fit", machine{cpus: 1, memKiB: gibKiB(2)}, defaults,
-			expect{refused: "or --no-monitoring"},
-			expect{refused: "or --no-monitoring"}},
+			expect{refused: "or turn monitoring off"},
+			expect{refused: "or turn monitoring off"}},
 		{"1 core / 2GiB without monitoring", machine{cpus: 1, memKiB: gibKiB(2)}, with(func(in *Inputs) { in.Monitoring = false }),
 			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25, warnings: []string{"fewer cores than", "less memory than"}},
 			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25}},
@@ -106,6 +107,10 @@ func TestHostProfiles(t *testing.T) {
 					if err == nil || !strings.Contains(err.Error(), want.refused) {
 						t.Fatalf("err = %v, want a refusal containing %q", err, want.refused)
 					}
+					var ts *ErrTooSmall
+					if want.forcible && (!errors.As(err, &ts) || !ts.Forcible) {
+						t.Errorf("err = %v, want one that forcing would accept", err)
+					}
 					return
 				}
 				if err != nil {
@@ -142,7 +147,7 @@ func TestForceAcceptsATinyHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("with --force: %v", err)
 	}
-	if !strings.Contains(strings.Join(p.Warnings, "\n"), "forced with --force") {
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "forced, expect out-of-memory kills") {
 		t.Errorf("forced plan does not say so: %q", p.Warnings)
 	}
 	var small *ErrTooSmall
@@ -160,7 +165,7 @@ func TestUsers(t *testing.T) {
 	if p.Processes != 3 || !strings.Contains(p.ProcessesReason, "800 expected concurrent users need 3") {
 		t.Errorf("800 users licensed: %d processes (%s), want 3", p.Processes, p.ProcessesReason)
 	}
-	if !strings.Contains(strings.Join(p.Warnings, "\n"), "--mongodb-members 3") {
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "recommends 3 MongoDB members") {
 		t.Errorf("800 users on one member: no advice to run 3 members: %q", p.Warnings)
 	}
 	p, _ = Compute(big, with(func(in *Inputs) { in.Users = 800 }))
@@ -186,8 +191,9 @@ func TestProcessesOverride(t *testing.T) {
 		t.Errorf("processes = %d, warnings %q: want 3 and a licence warning", p.Processes, p.Warnings)
 	}
 	_, err = Compute(h(4, 8*spec.GiB), with(func(in *Inputs) { in.Licensed = true; in.Processes = 64 }))
-	if err == nil || !strings.HasPrefix(err.Error(), "--processes: 64 app processes need at least") {
-		t.Errorf("64 processes on 8GiB: err = %v, want an error naming --processes", err)
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) || fe.Key != spec.KeyProcesses || !strings.HasPrefix(fe.Msg, "64 app processes need at least") {
+		t.Errorf("64 processes on 8GiB: err = %v, want an error of the processes answer", err)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	units "github.com/docker/go-units"
+	"go.yaml.in/yaml/v3"
 )
 
 // Byte sizes used throughout rcgen.
@@ -22,51 +25,38 @@ const MaxMemory = 64 * TiB
 // MaxCPUs is the largest core count rcgen accepts.
 const MaxCPUs = 4096
 
-var sizeUnits = map[string]int64{
-	"":    GiB, // a bare number means GiB: "16" is 16 GiB
-	"b":   1,
-	"k":   KiB,
-	"kb":  KiB,
-	"kib": KiB,
-	"m":   MiB,
-	"mb":  MiB,
-	"mib": MiB,
-	"g":   GiB,
-	"gb":  GiB,
-	"gib": GiB,
-	"t":   TiB,
-	"tb":  TiB,
-	"tib": TiB,
-}
-
 // ParseMemory reads a memory size such as "16GiB", "16G", "16384MiB",
-// "0.5TiB" or "16" (GiB). Units are binary: a "GB" is read as GiB, because
-// that is what `free -g` and every cloud console mean by it.
+// "0.5TiB" or "16" (GiB). Units are binary (docker's own parser, the one
+// `docker run --memory` uses): a "GB" is read as GiB, because that is what
+// `free -g` and every cloud console mean by it.
 func ParseMemory(s string) (int64, error) {
 	if err := plainValue(s); err != nil {
 		return 0, err
 	}
-	t := s
-	if t == "" {
+	if s == "" {
 		return 0, fmt.Errorf("is empty: give a size such as 16GiB or 4096MiB")
 	}
-	if strings.HasPrefix(t, "-") {
+	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("%q is negative: give the host's memory, e.g. 16GiB", s)
 	}
-	i := 0
-	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
-		i++
+	notSize := fmt.Errorf("%q is not a size: use a number with a unit such as 16GiB, 16G or 16384MiB", s)
+	// Plain decimal numbers only: docker's parser would also take 1e3G.
+	if num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ "); num == "" || strings.Trim(num, "0123456789.") != "" {
+		return 0, notSize
 	}
-	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
-	mult, ok := sizeUnits[unit]
-	if num == "" || !ok {
-		return 0, fmt.Errorf("%q is not a size: use a number with a unit such as 16GiB, 16G or 16384MiB", s)
+	var bytes float64
+	if v, err := strconv.ParseFloat(s, 64); err == nil && strings.Trim(s, "0123456789.") == "" {
+		bytes = v * float64(GiB) // a bare number means GiB: "16" is 16 GiB
+	} else {
+		b, err := units.RAMInBytes(s)
+		if err != nil {
+			return 0, notSize
+		}
+		bytes = float64(b)
 	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not a size: use a number with a unit such as 16GiB, 16G or 16384MiB", s)
+	if math.IsNaN(bytes) || math.IsInf(bytes, 0) {
+		return 0, notSize
 	}
-	bytes := v * float64(mult)
 	if bytes < float64(256*MiB) {
 		return 0, fmt.Errorf("%q is too small: a Rocket.Chat host needs gigabytes, e.g. 4GiB", s)
 	}
@@ -100,8 +90,7 @@ func ParseCPUs(s string) (float64, error) {
 	if err := plainValue(s); err != nil {
 		return 0, err
 	}
-	t := s
-	v, err := strconv.ParseFloat(t, 64)
+	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not a number of cores: give e.g. 4 or 2.5", s)
 	}
@@ -126,4 +115,99 @@ func plainValue(s string) error {
 		}
 	}
 	return nil
+}
+
+// Size is a host memory answer: the bytes, and the text the person typed,
+// which is what rcgen.yaml keeps. It is a flag value and a YAML scalar, and
+// is validated when set, so a bad size stops a run before any question.
+type Size struct {
+	text  string
+	bytes int64
+}
+
+// Set parses s (pflag.Value).
+func (s *Size) Set(v string) error {
+	b, err := ParseMemory(v)
+	if err != nil {
+		return err
+	}
+	s.text, s.bytes = v, b
+	return nil
+}
+
+// String returns the text as given.
+func (s Size) String() string { return s.text }
+
+// Type names the value in --help (pflag.Value).
+func (*Size) Type() string { return "size" }
+
+// Bytes returns the size; 0 when not given.
+func (s Size) Bytes() int64 { return s.bytes }
+
+// IsZero reports whether no size was given (omitempty).
+func (s Size) IsZero() bool { return s.text == "" }
+
+// UnmarshalYAML reads the size from a scalar.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error { return setScalar(n, s.Set) }
+
+// MarshalYAML writes the text as given.
+func (s Size) MarshalYAML() (any, error) { return s.text, nil }
+
+// Cores is a core count answer, kept as typed, like Size.
+type Cores struct {
+	text  string
+	value float64
+}
+
+// Set parses v (pflag.Value).
+func (c *Cores) Set(v string) error {
+	f, err := ParseCPUs(v)
+	if err != nil {
+		return err
+	}
+	c.text, c.value = v, f
+	return nil
+}
+
+// String returns the text as given.
+func (c Cores) String() string { return c.text }
+
+// Type names the value in --help (pflag.Value).
+func (*Cores) Type() string { return "cores" }
+
+// Value returns the count; 0 when not given.
+func (c Cores) Value() float64 { return c.value }
+
+// IsZero reports whether no count was given (omitempty).
+func (c Cores) IsZero() bool { return c.text == "" }
+
+// UnmarshalYAML reads the count from a scalar.
+func (c *Cores) UnmarshalYAML(n *yaml.Node) error { return setScalar(n, c.Set) }
+
+// MarshalYAML writes the text as given.
+func (c Cores) MarshalYAML() (any, error) { return c.text, nil }
+
+func setScalar(n *yaml.Node, set func(string) error) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("is not a single value: write it as e.g. \"8\" or \"16GiB\"")
+	}
+	return set(n.Value)
+}
+
+// MustSize and MustCores build answers in code (tests, fixtures).
+func MustSize(s string) Size {
+	var v Size
+	if err := v.Set(s); err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// MustCores is MustSize for a core count.
+func MustCores(s string) Cores {
+	var v Cores
+	if err := v.Set(s); err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -1,22 +1,24 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 var (
-	labelRe   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	projectRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	labelRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
+	projectRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`) })
 )
 
 // ValidateProject checks a Compose project name (Compose's own rule: lower
 // case letters, digits, dashes and underscores, starting with a letter or digit).
 func ValidateProject(s string) error {
-	if !projectRe.MatchString(s) {
+	if !projectRe().MatchString(s) {
 		return fmt.Errorf("%q is not a Compose project name: use lower case letters, digits, - and _, starting with a letter or digit (at most 63)", s)
 	}
 	return nil
@@ -51,7 +53,7 @@ func ValidateDomain(s string) error {
 		return fmt.Errorf("%q holds a port, path or user: give only the host name, e.g. chat.example.com", s)
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
-		return fmt.Errorf("%q is an IP address: Let's Encrypt needs a DNS name pointing at this host, e.g. chat.example.com; give --allow-ip to use the address anyway over plain http", s)
+		return fmt.Errorf("%q is an IP address: Let's Encrypt needs a DNS name pointing at this host, e.g. chat.example.com; give {allow_ip} to use the address anyway over plain http", s)
 	}
 	if s == "localhost" {
 		return nil
@@ -64,7 +66,7 @@ func ValidateDomain(s string) error {
 		return fmt.Errorf("%q is not a fully qualified name: give e.g. chat.example.com (or localhost)", s)
 	}
 	for _, l := range labels {
-		if !labelRe.MatchString(l) {
+		if !labelRe().MatchString(l) {
 			return fmt.Errorf("%q is not a valid host name: each dot-separated part is 1-63 of a-z, 0-9 and -, not starting or ending with -", s)
 		}
 	}
@@ -81,10 +83,9 @@ func ValidateDomain(s string) error {
 // ValidateEmail checks the Let's Encrypt account address.
 func ValidateEmail(s, domain string) error {
 	if s == "" {
-		return fmt.Errorf("is required for %s: Let's Encrypt sends certificate expiry warnings there; give e.g. --email admin@%s", domain, domain)
+		return fmt.Errorf("is required for %s: Let's Encrypt sends certificate expiry warnings there; give e.g. admin@%s", domain, domain)
 	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || addr.Name != "" {
+	if validAddress(s) != nil {
 		return fmt.Errorf("%q is not an email address: give a plain address such as admin@example.com", s)
 	}
 	at := strings.LastIndex(s, "@")
@@ -94,6 +95,15 @@ func ValidateEmail(s, domain string) error {
 	}
 	if err := ValidateDomain(host); err != nil || host == "localhost" || TLSModeFor(host) != TLSACME {
 		return fmt.Errorf("%q does not end in a public domain: Let's Encrypt needs an address it can reach", s)
+	}
+	return nil
+}
+
+// validAddress accepts a bare address, no display name.
+func validAddress(s string) error {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return errors.New("not a plain address")
 	}
 	return nil
 }

@@ -66,6 +66,23 @@ func TestParseMemory(t *testing.T) {
 	}
 }
 
+func TestSizeAndCoresKeepTheText(t *testing.T) {
+	var m Size
+	if err := m.Set("16XB"); err == nil {
+		t.Error("16XB accepted as a size")
+	}
+	if err := m.Set("16384MiB"); err != nil || m.Bytes() != 16*GiB || m.String() != "16384MiB" {
+		t.Errorf("Size 16384MiB = %d %q, %v", m.Bytes(), m.String(), err)
+	}
+	var c Cores
+	if err := c.Set("0"); err == nil {
+		t.Error("0 cores accepted")
+	}
+	if err := c.Set("2.50"); err != nil || c.Value() != 2.5 || c.String() != "2.50" {
+		t.Errorf("Cores 2.50 = %v %q, %v", c.Value(), c.String(), err)
+	}
+}
+
 func TestParseCPUs(t *testing.T) {
 	for _, s := range []string{"0", "-1", "x", "", "5000", "Inf"} {
 		if _, err := ParseCPUs(s); err == nil {
@@ -84,21 +101,19 @@ func TestValidateReportsEveryField(t *testing.T) {
 	a.MongoDBMembers = 2
 	a.Processes = -1
 	a.Proxy = "traefik"
-	a.CPUs = "0"
-	a.Memory = "lots"
 	a.Project = "My Project"
 	a.License = "abc\ndef"
 	err := a.Validate()
-	for _, field := range []string{"project", "domain", "rocketchat-version", "mongodb-members", "processes", "proxy", "cpus", "memory", "license-file"} {
+	for _, field := range []string{"project", "domain", "rocketchat_version", "mongodb_members", "processes", "proxy", "license_file"} {
 		found := false
 		for _, e := range unjoin(err) {
 			var fe *FieldError
-			if errors.As(e, &fe) && fe.Field == field {
+			if errors.As(e, &fe) && fe.Key == field {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no error for --%s in:\n%v", field, err)
+			t.Errorf("no error for %s in:\n%v", field, err)
 		}
 	}
 }
@@ -130,4 +145,11 @@ func TestVersions(t *testing.T) {
 			t.Errorf("version %q accepted", bad)
 		}
 	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

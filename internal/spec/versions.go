@@ -2,10 +2,9 @@ package spec
 
 import (
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 // DefaultRocketChatVersion is the Rocket.Chat release rcgen deploys when
@@ -33,29 +32,34 @@ const (
 	newestKnownMajorMinor = 900 // 9.0: newer releases are accepted with a warning
 )
 
-var versionRe = regexp.MustCompile(`^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)
+// Version is a parsed Rocket.Chat release number (semantic versioning).
+type Version struct{ v *semver.Version }
 
-// Version is a parsed Rocket.Chat release number.
-type Version struct{ Major, Minor, Patch int }
-
-// ParseVersion reads "8.1.1".
+// ParseVersion reads an exact release such as "8.1.1": three numbers, no
+// "v" prefix, no pre-release.
 func ParseVersion(s string) (Version, error) {
-	m := versionRe.FindStringSubmatch(s)
-	if m == nil {
+	v, err := semver.StrictNewVersion(s)
+	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
 		return Version{}, fmt.Errorf("%q is not a release number: give an exact release such as %s (not latest, not a v prefix)", s, DefaultRocketChatVersion)
 	}
-	a, _ := strconv.Atoi(m[1])
-	b, _ := strconv.Atoi(m[2])
-	c, _ := strconv.Atoi(m[3])
-	return Version{a, b, c}, nil
+	return Version{v}, nil
 }
 
-func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+func (v Version) String() string { return v.v.String() }
+
+// Major and Minor are the release's first two numbers.
+func (v Version) Major() int { return int(v.v.Major()) }
+
+// Minor is the release's second number.
+func (v Version) Minor() int { return int(v.v.Minor()) }
 
 // AtLeast reports whether v >= major.minor.
 func (v Version) AtLeast(major, minor int) bool {
-	return v.Major > major || v.Major == major && v.Minor >= minor
+	return v.Major() > major || v.Major() == major && v.Minor() >= minor
 }
+
+// Before reports whether v's feature release (major.minor) is older than o's.
+func (v Version) Before(o Version) bool { return !v.AtLeast(o.Major(), o.Minor()) }
 
 // ValidateRocketChatVersion accepts exact releases rcgen can deploy.
 func ValidateRocketChatVersion(s string) error {
@@ -63,17 +67,19 @@ func ValidateRocketChatVersion(s string) error {
 	if err != nil {
 		return err
 	}
-	if v.Major < minRocketChatMajor {
+	if v.Major() < minRocketChatMajor {
 		return fmt.Errorf("%s is older than 7.0, which rcgen does not deploy: upgrade to %s (Rocket.Chat 6.x is out of support)", s, DefaultRocketChatVersion)
 	}
 	return nil
 }
 
 // Untested reports whether v is newer than any release rcgen was checked with.
-func (v Version) Untested() bool { return v.Major*100+v.Minor > newestKnownMajorMinor }
+func (v Version) Untested() bool { return v.Major()*100+v.Minor() > newestKnownMajorMinor }
 
 // MongoDBImage returns the MongoDB image for a Rocket.Chat release, following
-// Rocket.Chat's compatibility table (see ../shared/design/rocketchat.md).
+// the MongoDB versions Rocket.Chat's release notes declare for each release
+// (github.com/RocketChat/Rocket.Chat/releases: "MongoDB" under each
+// release's engine versions).
 func MongoDBImage(rc Version) string {
 	var tag string
 	switch {
@@ -107,42 +113,4 @@ func ReadyPath(rc Version) string {
 		return "/readyz"
 	}
 	return "/health"
-}
-
-// mongoSteps are the MongoDB feature versions in upgrade order: MongoDB
-// moves one step at a time, and never back.
-var mongoSteps = []string{"7.0", "8.0", "8.2"}
-
-func mongoFeature(tag string) string {
-	parts := strings.SplitN(tag, ".", 3)
-	if len(parts) < 2 {
-		return ""
-	}
-	return parts[0] + "." + parts[1]
-}
-
-// CheckUpgrade compares the versions a deployment runs (from its .env) with
-// the ones a re-run would write. Rocket.Chat cannot migrate its database
-// down, and MongoDB opens data files only one feature version up, so both
-// are refused; one MongoDB step up returns the command to finish it.
-func CheckUpgrade(oldRC, newRC, oldMongoTag, newMongoTag string) (note string, err error) {
-	if o, e1 := ParseVersion(oldRC); e1 == nil {
-		if n, e2 := ParseVersion(newRC); e2 == nil && (n.Major < o.Major || n.Major == o.Major && n.Minor < o.Minor) {
-			return "", fmt.Errorf("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (restore a backup to go back)", newRC, oldRC, oldRC)
-		}
-	}
-	from, to := mongoFeature(oldMongoTag), mongoFeature(newMongoTag)
-	if from == "" || from == to {
-		return "", nil
-	}
-	fi, ti := slices.Index(mongoSteps, from), slices.Index(mongoSteps, to)
-	switch {
-	case fi < 0 || ti < 0:
-		return "", nil
-	case ti < fi:
-		return "", fmt.Errorf("it would move MongoDB from %s back to %s, which cannot open the newer data files: choose a Rocket.Chat release that runs on MongoDB %s", from, to, from)
-	case ti > fi+1:
-		return "", fmt.Errorf("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, mongoSteps[fi+1], mongoSteps[fi+1])
-	}
-	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"$MONGODB_INITDB_ROOT_PASSWORD\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", from, to, to, to), nil
 }

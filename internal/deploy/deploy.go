@@ -1,0 +1,145 @@
+// Package deploy owns the deployment directory: it inspects it and loads
+// what a re-run must keep (answers, .env, keyfile) once, compares a rendered
+// deployment with it, shows the differences with secrets masked, applies
+// them atomically with backups, and guards against changes that would
+// strand the data (an upgrade MongoDB cannot open, a renamed project).
+// No other package reads or writes a deployment.
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// BackupDir is the folder inside a deployment that keeps the versions of
+// files rcgen replaced or removed, one subfolder per run.
+const BackupDir = "rcgen-backups"
+
+// maxOwnFile bounds the deployment's own files rcgen reads back.
+const maxOwnFile = 4 << 20
+
+// State says what is in an output directory before rcgen writes to it.
+type State int
+
+// Directory states.
+const (
+	Missing  State = iota
+	Empty          // exists, holds nothing
+	Rcgen          // an rcgen deployment: it holds rcgen.yaml
+	NotEmpty       // holds files rcgen did not write
+)
+
+// Deployment is a deployment directory as rcgen found it, loaded once.
+type Deployment struct {
+	Dir   string
+	State State
+	// Answers is the deployment's own rcgen.yaml as a layer; nil when it has none.
+	Answers *spec.Layer
+	// Env is its parsed .env (empty when it has none).
+	Env map[string]string
+	// Keyfile is the MongoDB keyfile's content (nil when it has none).
+	Keyfile []byte
+}
+
+// Inspect tells what dir holds, without loading it.
+func Inspect(dir string) (State, error) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Missing, nil
+	case err != nil:
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return 0, fmt.Errorf("%s is a file, not a directory: give a directory to write the deployment into", dir)
+		}
+		return 0, fmt.Errorf("reading %s: %w", dir, err)
+	case len(entries) == 0:
+		return Empty, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, spec.FileName)); err == nil {
+		return Rcgen, nil
+	}
+	return NotEmpty, nil
+}
+
+// Open inspects dir and loads what a re-run keeps: its answers, its .env
+// (parsed by compose's own parser) and its MongoDB keyfile. A .env that
+// does not parse is an error, never "no secrets": a re-run must not invent
+// new passwords because the old ones could not be read.
+func Open(dir string) (*Deployment, error) {
+	st, err := Inspect(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deployment{Dir: dir, State: st, Env: map[string]string{}}
+	if st == Missing || st == Empty {
+		return d, nil
+	}
+	if b, err := d.read(spec.FileName); err != nil {
+		return nil, err
+	} else if b != nil {
+		l, err := spec.ParseFile(filepath.Join(dir, spec.FileName), b, dir)
+		if err != nil {
+			return nil, fmt.Errorf("the deployment's answers file: %w", err)
+		}
+		l.Kind = spec.FromDeployment
+		d.Answers = &l
+	}
+	b, err := d.read(render.EnvFile)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		env, err := render.ParseEnv(b)
+		if err != nil {
+			return nil, fmt.Errorf("the existing %s does not parse, so its secrets cannot be kept (fix it by hand): %w", filepath.Join(dir, render.EnvFile), err)
+		}
+		d.Env = env
+	}
+	if d.Keyfile, err = d.read(render.MongoKeyfile); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// read returns the content of a file of the deployment, or nil when it
+// does not exist.
+func (d *Deployment) read(rel string) ([]byte, error) {
+	f, err := os.Open(filepath.Join(d.Dir, filepath.FromSlash(rel)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the existing %s: %w", rel, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxOwnFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the existing %s: %w", rel, err)
+	}
+	if len(b) > maxOwnFile {
+		return nil, fmt.Errorf("the existing %s is larger than any file rcgen writes: check it by hand", rel)
+	}
+	return b, nil
+}
+
+// Exists reports whether the directory already holds a deployment of rcgen's.
+func (d *Deployment) Exists() bool { return d.State == Rcgen }
+
+// Secrets returns the secrets the deployment already has (empty ones when new).
+func (d *Deployment) Secrets() render.Secrets {
+	return render.SecretsFrom(d.Env, []byte(strings.TrimSpace(string(d.Keyfile))))
+}
+
+// License is the licence the deployment runs with.
+func (d *Deployment) License() string { return d.Env[render.EnvLicense] }
+
+// SMTPPassword is the SMTP password the deployment's .env holds.
+func (d *Deployment) SMTPPassword() string { return d.Env[render.EnvSMTPPassword] }

@@ -1,0 +1,194 @@
+// Package generate is rcgen's use case, in the manner of helm's pkg/action:
+// a request (validated answers, the host, the existing deployment) in, a
+// result (the plan, the files, the changes to the directory) out. It asks
+// nothing and prints nothing: the cli does that around it. Later commands
+// (upgrade, backup, doctor) and targets sit beside it and share it.
+package generate
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// Request is everything one generation needs.
+type Request struct {
+	// Answers are validated, with their material (licence, certificate)
+	// loaded: see Complete.
+	Answers spec.Answers
+	// Host is the machine sized for: detected, or the cores and memory given.
+	Host sizing.Host
+	// Deployment is the directory as it was found (new, empty or an
+	// existing deployment); nil for a plan alone.
+	Deployment *deploy.Deployment
+	// Force accepts a host below the minimum and a Rocket.Chat downgrade.
+	Force bool
+	// NewSecrets draws the secrets a new deployment gets.
+	NewSecrets func() (render.Secrets, error)
+	// ExampleSecrets uses public placeholder secrets (documentation only).
+	ExampleSecrets bool
+	// RcgenVersion goes into the files' headers.
+	RcgenVersion string
+	// Rerun spells the command that regenerates the answers as recorded
+	// (see render.Input); nil leaves it out.
+	Rerun func(spec.Answers) string
+	// Render renders and checks in memory; nil means render.Generate.
+	Render func(context.Context, render.Input) (render.Files, error)
+}
+
+// Result is what a generation produces; nothing is written yet.
+type Result struct {
+	Plan    sizing.Plan
+	Files   render.Files
+	Changes []deploy.Change
+}
+
+// Pending returns the changes that do something.
+func (r *Result) Pending() []deploy.Change { return deploy.Pending(r.Changes) }
+
+// Inputs returns the sizing inputs the answers give.
+func Inputs(a spec.Answers, force bool) sizing.Inputs {
+	return sizing.Inputs{
+		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
+		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy, Alerting: a.Monitoring && a.Alerting(),
+		Force: force,
+	}
+}
+
+// Complete fills in what the answers leave to the existing deployment: the
+// licence it runs with when no licence file is named, and its SMTP password
+// when none was given. It reads nothing but d.
+func Complete(a *spec.Answers, d *deploy.Deployment) {
+	if d != nil {
+		if a.LicenseFile == "" && a.License == "" {
+			a.License = d.License()
+		}
+		if a.SMTPPassword == "" {
+			a.SMTPPassword = d.SMTPPassword()
+		}
+	}
+	if !a.Alerting() {
+		a.SMTPPassword = ""
+	}
+}
+
+// Plan sizes the deployment and runs the guards about the existing one:
+// a renamed project, a downgrade or a MongoDB jump is an error; one MongoDB
+// step up becomes a warning that says how to finish it.
+func Plan(req Request) (sizing.Plan, error) {
+	a := req.Answers
+	if d := req.Deployment; d != nil {
+		if err := d.CheckProject(a.Project); err != nil {
+			return sizing.Plan{}, err
+		}
+	}
+	var note string
+	if d := req.Deployment; d != nil {
+		var err error
+		if note, err = d.CheckUpgrade(a.RocketChatVersion, req.Force); err != nil {
+			return sizing.Plan{}, err
+		}
+	}
+	p, err := sizing.Compute(req.Host, Inputs(a, req.Force))
+	if err != nil {
+		return sizing.Plan{}, err
+	}
+	if v, err := spec.ParseVersion(a.RocketChatVersion); err == nil && v.Untested() {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))
+	}
+	if note != "" {
+		p.Warnings = append(p.Warnings, note)
+	}
+	return p, nil
+}
+
+// ErrExampleDeployment is returned for a real run over one of rcgen's
+// documentation examples, whose secrets are public.
+var ErrExampleDeployment = fmt.Errorf("it is one of rcgen's documentation examples, with public placeholder secrets: generate a real deployment into a new directory")
+
+// Secrets draws new secrets and keeps every one the deployment already has.
+func Secrets(req Request) (render.Secrets, error) {
+	draw := req.NewSecrets
+	if req.ExampleSecrets {
+		draw = render.PlaceholderSecrets
+	}
+	if draw == nil {
+		draw = render.DefaultSecrets
+	}
+	s, err := draw()
+	if err != nil {
+		return render.Secrets{}, err
+	}
+	var old render.Secrets
+	if req.Deployment != nil {
+		old = req.Deployment.Secrets()
+	}
+	if old.IsPlaceholder() && !req.ExampleSecrets {
+		return render.Secrets{}, ErrExampleDeployment
+	}
+	return s.Keep(old), nil
+}
+
+// Run plans, renders and checks the deployment in memory, and compares it
+// with the directory. Nothing is written: apply Result.Changes with
+// Deployment.Apply.
+func Run(ctx context.Context, req Request, plan sizing.Plan) (*Result, error) {
+	secrets, err := Secrets(req)
+	if err != nil {
+		return nil, err
+	}
+	a := req.Answers
+	if req.Deployment != nil {
+		a = recorded(a, req.Deployment.Dir)
+	}
+	renderFn := req.Render
+	if renderFn == nil {
+		renderFn = render.Generate
+	}
+	in := render.Input{Answers: a, Plan: plan, Secrets: secrets, RcgenVersion: req.RcgenVersion}
+	if req.Rerun != nil {
+		in.Rerun = req.Rerun(a)
+	}
+	files, err := renderFn(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("the generated deployment did not validate, so nothing was written: %w", err)
+	}
+	r := &Result{Plan: plan, Files: files}
+	if req.Deployment != nil {
+		if r.Changes, err = req.Deployment.Changes(files); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// recorded returns a with the paths of the files it names relative to the
+// deployment directory, as rcgen.yaml records them.
+func recorded(a spec.Answers, dir string) spec.Answers {
+	for _, p := range []*string{&a.LicenseFile, &a.TLSCert, &a.TLSKey} {
+		if *p != "" {
+			if rel, err := relTo(dir, *p); err == nil {
+				*p = rel
+			}
+		}
+	}
+	return a
+}
+
+// relTo returns path relative to dir, both taken from the current directory.
+func relTo(dir, path string) (string, error) {
+	ad, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	ap, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(ad, ap)
+}

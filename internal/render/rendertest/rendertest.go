@@ -1,0 +1,289 @@
+// Package rendertest runs the real programs that read rcgen's files
+// (promtool, caddy, yamllint, node) on a rendered deployment, laid out as the
+// containers see it: each file at the path its service mounts it on.
+package rendertest
+
+import (
+	"context"
+	"fmt"
+	"go/build"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// Tool names and the Debian packages that provide them.
+var Packages = map[string]string{
+	"promtool": "prometheus",
+	"amtool":   "prometheus-alertmanager",
+	"caddy":    "caddy",
+	"yamllint": "yamllint",
+	"node":     "nodejs",
+}
+
+// Deployment is a rendered deployment written to a directory, with its
+// compose project loaded.
+type Deployment struct {
+	Dir     string
+	Files   render.Files
+	Project *types.Project
+}
+
+// Write puts files in dir and loads the compose project.
+func Write(ctx context.Context, dir string, files render.Files) (*Deployment, error) {
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, f.Content, f.Mode); err != nil {
+			return nil, err
+		}
+	}
+	p, err := render.LoadCompose(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	return &Deployment{Dir: dir, Files: files, Project: p}, nil
+}
+
+// ContainerView lays out what service sees: under a new directory root,
+// every bind mount's target holds a copy of its source. It returns root and
+// a function that rewrites container paths in a config file to paths under
+// root, so a tool on this machine opens what the container would open. A
+// mount whose source rcgen did not write yields an error.
+func (d *Deployment) ContainerView(service string) (string, func(string) string, error) {
+	s, ok := d.Project.Services[service]
+	if !ok {
+		return "", nil, fmt.Errorf("no service %s", service)
+	}
+	root, err := os.MkdirTemp("", "rcgen-view-"+service+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	var targets []string
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeBind {
+			continue
+		}
+		rel, ok := strings.CutPrefix(v.Source, render.CheckDir+"/")
+		if !ok {
+			continue // a host path such as node-exporter's /
+		}
+		src := filepath.Join(d.Dir, filepath.FromSlash(rel))
+		if err := copyTree(src, filepath.Join(root, v.Target)); err != nil {
+			return "", nil, fmt.Errorf("service %s mounts ./%s on %s: %w", service, rel, v.Target, err)
+		}
+		targets = append(targets, v.Target)
+	}
+	// Longest first, so /etc/prometheus/rules wins over /etc/prometheus.
+	sort.Slice(targets, func(i, j int) bool { return len(targets[i]) > len(targets[j]) })
+	rewrite := func(cfg string) string {
+		for _, t := range targets {
+			cfg = replacePath(cfg, t, filepath.Join(root, t))
+		}
+		return cfg
+	}
+	return root, rewrite, nil
+}
+
+// replacePath replaces the container path old with new where it appears as
+// a whole path (followed by a separator, quote, space or end of line).
+func replacePath(s, old, new string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(old)
+		whole := end == len(s) || strings.ContainsRune("/\"' \n\t", rune(s[end]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString(new)
+		} else {
+			b.WriteString(old)
+		}
+		s = s[end:]
+	}
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if de.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+func run(name string, env []string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	if env != nil {
+		cmd.Env = env
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// configView lays out service's view (see ContainerView) and rewrites the
+// config file it reads at target so its paths point into the view. It
+// returns the view's root and the config file's path on this machine.
+func (d *Deployment) configView(service, target string) (string, string, error) {
+	root, rewrite, err := d.ContainerView(service)
+	if err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(root, filepath.FromSlash(target))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		os.RemoveAll(root)
+		return "", "", fmt.Errorf("%s does not see %s: %w", service, target, err)
+	}
+	if err := os.WriteFile(path, []byte(rewrite(string(b))), 0o644); err != nil {
+		os.RemoveAll(root)
+		return "", "", err
+	}
+	return root, path, nil
+}
+
+// Promtool runs `promtool check config` on prometheus.yml as the prometheus
+// container sees it, which also checks every rule file it names.
+func (d *Deployment) Promtool() error {
+	if _, ok := d.Files.Get(render.PrometheusFile); !ok {
+		return nil
+	}
+	root, cfgPath, err := d.configView("prometheus", "/etc/prometheus/prometheus.yml")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	return run("promtool", nil, "check", "config", cfgPath)
+}
+
+// Amtool runs `amtool check-config` on alertmanager.yml as the
+// alertmanager container sees it.
+func (d *Deployment) Amtool() error {
+	if _, ok := d.Files.Get(render.AlertmanagerFile); !ok {
+		return nil
+	}
+	root, path, err := d.configView("alertmanager", "/etc/alertmanager/alertmanager.yml")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	return run("amtool", nil, "check-config", path)
+}
+
+// ImageCaddy is the Caddy binary at the image's exact version, built by
+// scripts/install-test-tools into GOPATH/bin as caddy-vX.Y.Z.
+func ImageCaddy() string {
+	tag := strings.TrimSuffix(spec.CaddyImage[strings.Index(spec.CaddyImage, ":")+1:], "-alpine")
+	return filepath.Join(build.Default.GOPATH, "bin", "caddy-v"+strings.TrimPrefix(tag, "v"))
+}
+
+// Caddy runs `caddy validate` on the Caddyfile as the caddy container sees
+// it, with the environment compose gives the container.
+func (d *Deployment) Caddy() error {
+	if _, ok := d.Files.Get(render.CaddyFile); !ok {
+		return nil
+	}
+	root, path, err := d.configView("caddy", "/etc/caddy/Caddyfile")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	env := []string{"HOME=" + root, "XDG_DATA_HOME=" + root, "XDG_CONFIG_HOME=" + root}
+	for k, v := range d.Project.Services["caddy"].Environment {
+		if v != nil {
+			env = append(env, k+"="+*v)
+		}
+	}
+	// Debian's caddy, then the image's exact version.
+	for _, bin := range []string{"caddy", ImageCaddy()} {
+		if err := run(bin, env, "validate", "--adapter", "caddyfile", "--config", path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Yamllint lints every YAML file of the deployment with config.
+func (d *Deployment) Yamllint(config string) error {
+	args := []string{"-s", "-f", "parsable", "-c", config}
+	for _, f := range d.Files {
+		if strings.HasSuffix(f.Path, ".yaml") || strings.HasSuffix(f.Path, ".yml") {
+			args = append(args, filepath.Join(d.Dir, filepath.FromSlash(f.Path)))
+		}
+	}
+	return run("yamllint", nil, args...)
+}
+
+// NodeCheck checks the MongoDB init script parses as JavaScript with node,
+// the engine mongosh runs on.
+func (d *Deployment) NodeCheck() error {
+	return run("node", nil, "--check", filepath.Join(d.Dir, filepath.FromSlash(render.MongoInitFile)))
+}
+
+// All runs every check, returning the first tool's error per check.
+func (d *Deployment) All(yamllintConfig string) []error {
+	var errs []error
+	for _, check := range []func() error{d.Promtool, d.Amtool, d.Caddy, func() error { return d.Yamllint(yamllintConfig) }, d.NodeCheck} {
+		if err := check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// Missing lists the tools that are not installed.
+func Missing() []string {
+	var m []string
+	for _, tool := range []string{"promtool", "amtool", "caddy", "yamllint", "node"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
+		}
+	}
+	if _, err := os.Stat(ImageCaddy()); err != nil {
+		m = append(m, ImageCaddy()+" (make tools builds it)")
+	}
+	return m
+}
+
+// Need stops a test when a real validator is missing: a failure under
+// CI=true, a loud skip on a developer's machine.
+func Need(tb testing.TB) {
+	tb.Helper()
+	if m := Missing(); len(m) > 0 {
+		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
+}

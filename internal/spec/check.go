@@ -1,0 +1,224 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+// FieldError is one invalid answer: its key and what to do. The cli words
+// the key as the flag, the answers-file line or the question it came from.
+// Msg may name other answers as {key}; Text spells them for the reader.
+type FieldError struct {
+	Key string // the rcgen.yaml key, e.g. "domain"
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Text(func(k string) string { return k }) }
+
+// Text returns Msg with every {key} it mentions spelled by name(key): a
+// flag for a person using flags, the key for one editing rcgen.yaml.
+func (e *FieldError) Text(name func(key string) string) string {
+	return refRe().ReplaceAllStringFunc(e.Msg, func(m string) string {
+		key := m[1 : len(m)-1]
+		if !IsKey(key) {
+			return m
+		}
+		return name(key)
+	})
+}
+
+var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z_]+\}`) })
+
+// fieldErr wraps err as the error of key, or returns nil.
+func fieldErr(key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &FieldError{Key: key, Msg: err.Error()}
+}
+
+// CheckKey checks the form of one answer, in the context of the others:
+// the check its flag, its line of an answers file and its wizard question
+// all run. Requirements between answers (an email for a public domain, a
+// licence for several processes) are Validate's.
+func (a Answers) CheckKey(key string) error {
+	return fieldErr(key, a.check(key))
+}
+
+func (a Answers) check(key string) error {
+	switch key {
+	case KeyProject:
+		return ValidateProject(a.Project)
+	case KeyDomain:
+		if ip, err := netip.ParseAddr(a.Domain); err == nil && a.AllowIP {
+			if ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() {
+				return fmt.Errorf("%q is not an address users can reach: give this host's address", a.Domain)
+			}
+			return nil
+		}
+		return ValidateDomain(a.Domain)
+	case KeyEmail:
+		if a.Email == "" {
+			return nil
+		}
+		return ValidateEmail(a.Email, a.Domain)
+	case KeyVersion:
+		return ValidateRocketChatVersion(a.RocketChatVersion)
+	case KeyMembers:
+		if a.MongoDBMembers != 1 && a.MongoDBMembers != 3 {
+			return fmt.Errorf("%d is not supported: use 1 (one member) or 3 (a replica set that survives a crashed member)", a.MongoDBMembers)
+		}
+	case KeyProcesses:
+		switch {
+		case a.Processes < 0:
+			return fmt.Errorf("%d is negative: give a count from 1 to %d, or leave it out to let rcgen size it", a.Processes, MaxProcesses)
+		case a.Processes > MaxProcesses:
+			return fmt.Errorf("%d is more than %d: past about 1,000 concurrent users Rocket.Chat advises microservices on Kubernetes", a.Processes, MaxProcesses)
+		}
+	case KeyUsers:
+		if a.Users < 0 || a.Users > MaxUsers {
+			return fmt.Errorf("%d is not a number of concurrent users rcgen sizes for: give 1 to %d, or leave it out", a.Users, MaxUsers)
+		}
+	case KeyLicenseFile:
+		return ValidateLicense(a.License)
+	case KeyProxy:
+		if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
+			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy)
+		}
+	case "metrics_retention":
+		return ValidatePromDuration(a.MetricsRetention)
+	case "metrics_retention_size":
+		return ValidatePromSize(a.MetricsRetentionSize)
+	case KeySMTPHost:
+		if a.SMTPHost == "" {
+			return nil
+		}
+		host, port, err := net.SplitHostPort(a.SMTPHost)
+		p, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || p < 1 || p > 65535 || host == "" || ValidateDomain(host) != nil && net.ParseIP(host) == nil {
+			return fmt.Errorf("%q is not host:port: give e.g. smtp.example.com:587", a.SMTPHost)
+		}
+	case KeySMTPFrom:
+		if a.SMTPFrom != "" {
+			return plainAddress(a.SMTPFrom)
+		}
+	case KeyAlertEmail:
+		if a.AlertEmail != "" {
+			return plainAddress(a.AlertEmail)
+		}
+	case KeySMTPUser:
+		if strings.ContainsAny(a.SMTPUser, "\"'$`\\ \t\n") {
+			return fmt.Errorf("%q has quotes, spaces or $ in it", a.SMTPUser)
+		}
+	case KeySMTPPassword:
+		for _, r := range a.SMTPPassword {
+			if r < ' ' || r == '\'' || r == 0x7f {
+				return errors.New("the SMTP password holds a newline, a control character or ': rcgen cannot store it safely in .env")
+			}
+		}
+	}
+	// allow_ip, allow_unlicensed_instances, monitoring, tls_*, cpus and
+	// memory are checked by their type, or together in Validate.
+	return nil
+}
+
+// Validate checks every answer and the requirements between them, and
+// reports all problems at once, each naming its key. It never stops at the
+// first error.
+func (a Answers) Validate() error {
+	var errs []error
+	add := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fieldErr(key, err))
+		}
+	}
+	for _, key := range append(Keys(), KeySMTPPassword) {
+		if err := a.CheckKey(key); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.Email == "" && a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
+		add(KeyEmail, ValidateEmail(a.Email, a.Domain))
+	}
+	if a.Processes > 1 && a.Processes <= MaxProcesses && !a.Licensed() && !a.AllowUnlicensedInstances {
+		add(KeyProcesses, fmt.Errorf("%d app processes need an Enterprise licence (without one, instances do not share real-time events): give {license_file}, or {allow_unlicensed_instances} if you know the risk", a.Processes))
+	}
+	switch {
+	case a.TLSCert == "" && a.TLSKey == "":
+	case a.TLSCert == "" || a.TLSKey == "":
+		add(KeyTLSCert, errors.New("give both the certificate and its key (PEM files)"))
+	case a.Proxy != ProxyCaddy:
+		add(KeyTLSCert, errors.New("own certificate files need rcgen's proxy: drop {proxy} none, or terminate TLS in your own proxy"))
+	case a.Domain == DefaultDomain:
+		add(KeyTLSCert, errors.New("a certificate needs a real {domain}, not localhost"))
+	case a.TLSCertPEM != "" || a.TLSKeyPEM != "":
+		add(KeyTLSCert, ValidateCertificate([]byte(a.TLSCertPEM), []byte(a.TLSKeyPEM), a.Domain))
+	}
+	errs = append(errs, a.requireSMTP()...)
+	return errors.Join(errs...)
+}
+
+// requireSMTP checks that alert emails have everything they need.
+func (a Answers) requireSMTP() []error {
+	if !a.Alerting() && a.SMTPFrom == "" && a.SMTPUser == "" && a.SMTPPassword == "" {
+		return nil
+	}
+	var errs []error
+	add := func(key, msg string) { errs = append(errs, &FieldError{Key: key, Msg: msg}) }
+	if !a.Monitoring {
+		add(KeyAlertEmail, "alerts need {monitoring}: turn it on, or drop the SMTP settings")
+	}
+	if a.SMTPHost == "" {
+		add(KeySMTPHost, "is required to email alerts: give the mail server as host:port, e.g. smtp.example.com:587")
+	}
+	if a.AlertEmail == "" {
+		add(KeyAlertEmail, "is required to email alerts: give the address that receives them")
+	}
+	if a.SMTPFrom == "" {
+		add(KeySMTPFrom, "is required to email alerts: give the sender address, e.g. alerts@example.com")
+	}
+	if a.SMTPPassword != "" && a.SMTPUser == "" {
+		add(KeySMTPUser, "is required with an SMTP password")
+	}
+	return errs
+}
+
+// ValidatePromDuration checks a Prometheus retention time such as 15d or 1y
+// with Prometheus's own duration parser.
+func ValidatePromDuration(s string) error {
+	d, err := model.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a Prometheus duration: give e.g. 15d, 8w or 1y (each unit once, largest first)", s)
+	}
+	return nil
+}
+
+// ValidatePromSize checks a Prometheus retention size such as 10GB with the
+// parser Prometheus reads --storage.tsdb.retention.size with
+// (alecthomas/units, base 2).
+func ValidatePromSize(s string) error {
+	b, err := units.ParseBase2Bytes(s)
+	if err != nil || b <= 0 || strings.HasPrefix(s, "+") {
+		return fmt.Errorf("%q is not a Prometheus size: give e.g. 10GB or 500MB (units B, KB, MB, GB, TB, PB)", s)
+	}
+	if int64(b) > MaxMemory*1024 {
+		return fmt.Errorf("%q is more disk than any host has: give e.g. 10GB", s)
+	}
+	return nil
+}
+
+func plainAddress(s string) error {
+	if err := validAddress(s); err != nil || strings.ContainsAny(s, "\"'$`\\ ") {
+		return fmt.Errorf("%q is not a plain email address such as ops@example.com", s)
+	}
+	return nil
+}
