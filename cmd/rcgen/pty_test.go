@@ -49,6 +49,9 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
 
 func startTerminal(t *testing.T, dir string, args ...string) *terminal {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping the pseudo-terminal test in -short mode (make check); make test runs it")
+	}
 	bin, err := buildRcgen()
 	if err != nil {
 		t.Fatalf("building rcgen: %v", err)
@@ -214,6 +217,25 @@ func TestWizardOnATerminal(t *testing.T) {
 	}
 }
 
+// TestBadFlagsStopBeforeAnyQuestion: on a terminal, every invalid flag is
+// reported at once, and nothing is asked first.
+func TestBadFlagsStopBeforeAnyQuestion(t *testing.T) {
+	dir := t.TempDir()
+	term := startTerminal(t, dir, "generate", "--memory", "16XB", "--domain", "https://chat.example.com", "--metrics-retention", "1d1d1d")
+	if code := term.wait(); code != 2 {
+		t.Fatalf("exit %d, want 2; the terminal shows:\n%s", code, term.screen())
+	}
+	screen := term.screen()
+	for _, want := range []string{`--memory: "16XB" is not a size`, `--domain: "https://chat.example.com" is a URL`, `--metrics-retention: "1d1d1d" is not a Prometheus duration`} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the terminal lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "?") || strings.Contains(screen, "This host") {
+		t.Errorf("rcgen asked or showed something before refusing the flags:\n%s", screen)
+	}
+}
+
 func TestWizardEscCancels(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4")
@@ -243,6 +265,9 @@ func TestWizardCtrlCCancels(t *testing.T) {
 // TestNoTerminalNeverPrompts runs the real binary with no terminal and a
 // public domain but no email: it must fail at once, naming the flag.
 func TestNoTerminalNeverPrompts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the binary end-to-end test in -short mode (make check); make test runs it")
+	}
 	bin, err := buildRcgen()
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,9 @@ type GenerateOptions struct {
 	// any question; smtpPassword is the one given by file or environment.
 	given        []spec.Layer
 	smtpPassword string
+	// early holds what Check found when rcgen will not ask: reported with
+	// the requirements between answers, all at once.
+	early error
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
@@ -91,12 +94,26 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 
 // Check reads and checks everything this run was given (flags, --config and
 // the files they name) before any question is asked, reporting every
-// problem at once.
+// problem at once. Without a terminal nothing will be asked, so the
+// problems wait for the requirements between answers and are reported
+// with them (Run).
 func (o *GenerateOptions) Check() error {
+	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
+		return usage(errors.New("--out: is empty: give the directory to write the deployment into"))
+	}
 	given, err := o.flags.givenLayers(o.Env.IO.In)
 	if err != nil {
 		return usage(err)
 	}
+	err = o.check(given)
+	if canPrompt(o.Env, o.Yes, o.NoInput) {
+		return err
+	}
+	o.early = err
+	return nil
+}
+
+func (o *GenerateOptions) check(given []spec.Layer) error {
 	o.given = given
 	errs := []error{o.flags.checkGiven(given)}
 	switch {
@@ -109,9 +126,6 @@ func (o *GenerateOptions) Check() error {
 	case o.Env.Getenv != nil:
 		o.smtpPassword = o.Env.Getenv("RCGEN_SMTP_PASSWORD")
 	}
-	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
-		errs = append(errs, usage(errors.New("--out: is empty: give the directory to write the deployment into")))
-	}
 	return errors.Join(errs...)
 }
 
@@ -120,7 +134,7 @@ func (o *GenerateOptions) Check() error {
 func (o *GenerateOptions) Run(ctx context.Context) error {
 	req, plan, w, err := o.settle()
 	if err != nil {
-		return err
+		return uniqueJoin(o.early, err)
 	}
 	if o.ExampleSecrets {
 		fmt.Fprintln(o.Env.IO.ErrOut, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
@@ -225,8 +239,8 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	if err := a.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if len(errs) > 0 {
-		return generate.Request{}, sizing.Plan{}, p.explain(errors.Join(errs...))
+	if len(errs) > 0 || o.early != nil {
+		return generate.Request{}, sizing.Plan{}, uniqueJoin(o.early, p.explain(errors.Join(errs...)))
 	}
 	h, err := host(o.Env, a)
 	if err != nil {
@@ -322,6 +336,33 @@ func printFiles(w io.Writer, files render.Files) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// uniqueJoin joins errors, flattening joined ones and dropping repeats
+// (an answer checked before the questions and again with the others).
+func uniqueJoin(errs ...error) error {
+	var out []error
+	seen := map[string]bool{}
+	var add func(error)
+	add = func(err error) {
+		if err == nil {
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				add(e)
+			}
+			return
+		}
+		if !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	for _, e := range errs {
+		add(e)
+	}
+	return errors.Join(out...)
 }
 
 func plural(n int, one, many string) string {

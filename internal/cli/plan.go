@@ -22,6 +22,7 @@ type PlanOptions struct {
 	JSON  bool
 	flags *answerFlags
 	given []spec.Layer
+	early error
 }
 
 // PlanJSONVersion is the version of the `rcgen plan --json` object. It only
@@ -56,7 +57,10 @@ number, or as JSON with --json. Nothing is written.`,
 				return usage(err)
 			}
 			o.given = given
-			return o.flags.checkGiven(given)
+			// plan never asks: these wait for the requirements between
+			// answers and are reported with them.
+			o.early = o.flags.checkGiven(given)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Run(cmd.Context())
@@ -86,7 +90,7 @@ func (o *PlanOptions) Run(context.Context) error {
 	if err := a.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := explain(errors.Join(errs...)); err != nil {
+	if err := uniqueJoin(o.early, explain(errors.Join(errs...))); err != nil {
 		return err
 	}
 	h, err := host(o.Env, a)

@@ -175,7 +175,7 @@ func (a Answers) requireSMTP() []error {
 	var errs []error
 	add := func(key, msg string) { errs = append(errs, &FieldError{Key: key, Msg: msg}) }
 	if !a.Monitoring {
-		add(KeyAlertEmail, "alerts need {monitoring}: turn it on, or drop the SMTP settings")
+		add(KeyAlertEmail, "alerts need monitoring: turn it back on, or drop the SMTP settings")
 	}
 	if a.SMTPHost == "" {
 		add(KeySMTPHost, "is required to email alerts: give the mail server as host:port, e.g. smtp.example.com:587")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // MaxUserFile bounds every file a person names (licence, certificate, key,
@@ -16,7 +17,9 @@ const MaxUserFile = 1 << 20
 // a directory, a FIFO or a device that would block) of at most MaxUserFile
 // bytes. Symbolic links are followed, as a person expects.
 func ReadUserFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+	// refused as not regular. Regular files read as usual.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

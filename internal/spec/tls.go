@@ -13,7 +13,7 @@ import (
 // are valid today.
 func ValidateCertificate(certPEM, keyPEM []byte, domain string) error {
 	if len(certPEM) == 0 || len(keyPEM) == 0 {
-		return fmt.Errorf("give both --tls-cert and --tls-key (PEM files)")
+		return fmt.Errorf("give both the certificate and its key (PEM files)")
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {

@@ -276,9 +276,13 @@ func Missing() []string {
 }
 
 // Need stops a test when a real validator is missing: a failure under
-// CI=true, a loud skip on a developer's machine.
+// CI=true, a loud skip on a developer's machine. -short skips the real
+// tools on purpose (make check).
 func Need(tb testing.TB) {
 	tb.Helper()
+	if testing.Short() {
+		tb.Skip("skipping the real-tool checks in -short mode (make check); make test runs them")
+	}
 	if m := Missing(); len(m) > 0 {
 		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
 		if os.Getenv("CI") == "true" {

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/kballard/go-shellquote"
+)
+
+// TestErrorsSpeakTheWayTheAnswerWasGiven: the same invalid answer is named
+// as the flag when given by flag, and as the file, line and key when given
+// in an answers file; an answer from the deployment's own rcgen.yaml names
+// that file.
+func TestErrorsSpeakTheWayTheAnswerWasGiven(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "answers.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\nmetrics_retention: 1d1d1d\nprocesses: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "generate", "--config", cfg, "--out", filepath.Join(dir, "a"))
+	for _, want := range []string{cfg + `: line 2: metrics_retention: "1d1d1d" is not a Prometheus duration`, cfg + ": line 3: processes: 3 app processes need an Enterprise licence", "give license_file, or allow_unlicensed_instances"} {
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "--") {
+		t.Errorf("an answers-file user is told about flags:\n%s", r.stderr)
+	}
+
+	r = run(t, "generate", "--metrics-retention", "1d1d1d", "--processes", "3", "--out", filepath.Join(dir, "b"))
+	for _, want := range []string{`--metrics-retention: "1d1d1d" is not a Prometheus duration`, "--processes: 3 app processes need an Enterprise licence", "give --license-file, or --allow-unlicensed-instances"} {
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+		}
+	}
+
+	// A deployment whose own rcgen.yaml was edited by hand.
+	out := filepath.Join(dir, "deploy")
+	if r := run(t, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	answers := filepath.Join(out, "rcgen.yaml")
+	b := read(t, answers)
+	if err := os.WriteFile(answers, []byte(strings.Replace(string(b), `proxy: "caddy"`, `proxy: "traefik"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "generate", "--yes", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, answers+": line ") || !strings.Contains(r.stderr, `proxy: "traefik" is not a proxy`) {
+		t.Errorf("hand-edited rcgen.yaml: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRerunCommandIsShellQuoted: the README's re-run command, pasted into a
+// shell, gives back exactly the recorded answers, whatever the paths hold.
+func TestRerunCommandIsShellQuoted(t *testing.T) {
+	_, o := newGenerateCommand(Env{})
+	a := o.flags.v
+	a.Domain = "chat.example.com"
+	a.TLSCert, a.TLSKey = "my certs/$(touch pwned).pem", "key's file.pem"
+	a.Monitoring = false
+	cmd := o.flags.rerunCommand(a)
+	words, err := shellquote.Split(cmd)
+	if err != nil {
+		t.Fatalf("%s does not parse as a shell command: %v", cmd, err)
+	}
+	want := []string{"rcgen", "generate", "--out", ".", "--force", "--domain", "chat.example.com", "--tls-cert", "my certs/$(touch pwned).pem", "--tls-key", "key's file.pem", "--no-monitoring"}
+	if strings.Join(words, "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("re-run command %s\nsplits into %q\nwant %q", cmd, words, want)
+	}
+}
+
+// TestNamedFilesMustBeRegularAndSmall: a licence named as a directory, a
+// FIFO (which would block a plain read) or a huge file is refused at its
+// flag, before anything else happens.
+func TestNamedFilesMustBeRegularAndSmall(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{dir, "is not a regular file"},
+		{fifo, "is not a regular file"},
+		{huge, "is larger than 1MiB"},
+	} {
+		r := run(t, "generate", "--license-file", c.path, "--out", filepath.Join(dir, "out"))
+		if r.code != 2 || !strings.Contains(r.stderr, "--license-file: "+c.path+" "+c.want) {
+			t.Errorf("--license-file %s: exit %d, stderr %q; want %q", c.path, r.code, r.stderr, c.want)
+		}
+	}
+	r := run(t, "generate", "--smtp-password-file", fifo, "--out", filepath.Join(dir, "out"))
+	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-password-file: "+fifo+" is not a regular file") {
+		t.Errorf("--smtp-password-file FIFO: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
