@@ -5,7 +5,7 @@ BINARY  := rcgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION)
 
-.PHONY: all build install test unit tools lint fmt bench golden fuzz examples verify
+.PHONY: all build install test check unit tools lint fmt bench golden fuzz examples verify
 
 FUZZTIME ?= 15s
 
@@ -25,6 +25,11 @@ tools:
 ## test: the whole suite, set-up included: install the real validators, lint,
 ## run every test, check the examples are current, fuzz briefly, build. CI runs it.
 test: tools lint unit verify fuzz build
+
+## check: the quick loop while working: gofmt, go vet, and go test -short
+## (skips the pseudo-terminal and real-tool tests; well under a minute)
+check: lint
+	$(GO) test -short -count=1 $(PKG)
 
 ## unit: go test alone (tests whose tool is missing skip loudly, or fail under CI=true)
 unit:
@@ -55,5 +60,6 @@ fmt:
 golden:
 	$(GO) test ./internal/render -update
 
+## bench: every benchmark, start-up time of `rcgen --version` included
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKG)

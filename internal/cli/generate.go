@@ -231,16 +231,8 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	if w != nil {
 		p.questions = w.labels()
 	}
-	var errs []error
-	if err := spec.LoadMaterial(&a); err != nil {
-		errs = append(errs, err)
-	}
-	generate.Complete(&a, d)
-	if err := a.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 || o.early != nil {
-		return generate.Request{}, sizing.Plan{}, uniqueJoin(o.early, p.explain(errors.Join(errs...)))
+	if err := uniqueJoin(o.early, p.explain(generate.Prepare(&a, d))); err != nil {
+		return generate.Request{}, sizing.Plan{}, err
 	}
 	h, err := host(o.Env, a)
 	if err != nil {

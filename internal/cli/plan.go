@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,15 +81,7 @@ func (o *PlanOptions) Run(context.Context) error {
 		return usage(err)
 	}
 	explain := presenter{flags: o.flags, origins: origins}.explain
-	var errs []error
-	if err := spec.LoadMaterial(&a); err != nil {
-		errs = append(errs, err)
-	}
-	generate.Complete(&a, nil)
-	if err := a.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := uniqueJoin(o.early, explain(errors.Join(errs...))); err != nil {
+	if err := uniqueJoin(o.early, explain(generate.Prepare(&a, nil))); err != nil {
 		return err
 	}
 	h, err := host(o.Env, a)

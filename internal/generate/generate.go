@@ -7,6 +7,7 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -58,6 +59,21 @@ func Inputs(a spec.Answers, force bool) sizing.Inputs {
 		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy, Alerting: a.Monitoring && a.Alerting(),
 		Force: force,
 	}
+}
+
+// Prepare reads the files the answers name, completes them from the
+// deployment (Complete) and validates them: every problem, keyed by its
+// answer, at once. a is then ready for a Request.
+func Prepare(a *spec.Answers, d *deploy.Deployment) error {
+	var errs []error
+	if err := spec.LoadMaterial(a); err != nil {
+		errs = append(errs, err)
+	}
+	Complete(a, d)
+	if err := a.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Complete fills in what the answers leave to the existing deployment: the
