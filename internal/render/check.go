@@ -12,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 
+	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
@@ -83,7 +84,7 @@ var scratchImages = map[string]bool{
 
 // hostPaths are the host directories a service may mount that rcgen does
 // not generate (node-exporter reads the host's root file system read-only).
-var hostPaths = map[string]string{"/": "node-exporter"}
+var hostPaths = map[string]string{"/": sizing.NodeExporter}
 
 // Invariants checks the rules every rcgen deployment keeps.
 func Invariants(p *types.Project, files Files) []error {
@@ -125,7 +126,7 @@ func Invariants(p *types.Project, files Files) []error {
 		}
 		for _, port := range s.Ports {
 			public := port.HostIP == "" || port.HostIP == "0.0.0.0" || port.HostIP == "::"
-			if public && name != "caddy" {
+			if public && name != sizing.Caddy {
 				bad(name, "publishes port %s on every interface; only the proxy may (use 127.0.0.1)", port.Published)
 			}
 		}

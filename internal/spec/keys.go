@@ -62,6 +62,3 @@ func (a *Answers) value(key string) reflect.Value {
 
 // Get returns the value of the answer key.
 func (a Answers) Get(key string) any { return a.value(key).Interface() }
-
-// Copy sets the answer key of a to its value in src.
-func (a *Answers) Copy(key string, src Answers) { a.value(key).Set(src.value(key)) }
