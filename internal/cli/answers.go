@@ -6,12 +6,14 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kballard/go-shellquote"
 	"github.com/spf13/pflag"
 
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -29,7 +31,7 @@ type answerFlags struct {
 
 	config           string
 	smtpPasswordFile string
-	force            bool
+	force            forceSet
 	// invalid holds the flags whose value did not parse: reported with
 	// every other problem at once, not one at a time by the flag parser.
 	invalid     []error
@@ -84,6 +86,64 @@ func (d deferred) Set(s string) error {
 		d.b.invalidFlag[d.flag] = true
 	}
 	return nil
+}
+
+// forceSet is --force: bare, it accepts what --force always has (a
+// directory holding other files, a host below the minimum, a Rocket.Chat
+// downgrade); --force=NAME[,NAME] accepts exactly the named refusals, such
+// as a failed host check (cpu, architecture) or a lowered MongoDB
+// featureCompatibilityVersion (mongodb-fcv), so nothing is overridden
+// without being named.
+type forceSet map[string]bool
+
+// Names --force accepts.
+const (
+	forceDirectory = "directory"
+	forceMemory    = "memory"
+	forceDowngrade = "downgrade"
+)
+
+var forceNames = []string{forceDirectory, forceMemory, forceDowngrade, deploy.KeyFCVLowered, "cpu", "architecture"}
+
+func (f *forceSet) Set(s string) error {
+	if *f == nil {
+		*f = forceSet{}
+	}
+	switch s {
+	case "true":
+		(*f)[forceDirectory], (*f)[forceMemory], (*f)[forceDowngrade] = true, true, true
+		return nil
+	case "false":
+		*f = forceSet{}
+		return nil
+	}
+	for _, n := range strings.Split(s, ",") {
+		if !slices.Contains(forceNames, n) {
+			return fmt.Errorf("%q is nothing --force can accept: name one of %s", n, strings.Join(forceNames, ", "))
+		}
+		(*f)[n] = true
+	}
+	return nil
+}
+
+func (f forceSet) String() string {
+	var ns []string
+	for _, n := range forceNames {
+		if f[n] {
+			ns = append(ns, n)
+		}
+	}
+	return strings.Join(ns, ",")
+}
+
+func (forceSet) Type() string { return "names" }
+
+// Has reports whether name was forced.
+func (f forceSet) Has(name string) bool { return f[name] }
+
+func (b *answerFlags) bindForce(usage string) {
+	fl := b.fs.VarPF(&b.force, "force", "", usage)
+	fl.NoOptDefVal = "true"
 }
 
 // negatedBool is a --no-X flag setting the answer X to false.
@@ -281,6 +341,11 @@ func (p presenter) one(err error) error {
 	var fe *spec.FieldError
 	if !errors.As(err, &fe) {
 		return err
+	}
+	if fe.Override != "" {
+		c := *fe
+		c.Msg += fmt.Sprintf("; to go ahead, give --force=%s", fe.Override)
+		fe = &c
 	}
 	o := p.origins[fe.Key]
 	switch o.Kind {

@@ -84,7 +84,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	f.BoolVar(&o.flags.force, "force", false, "write into a directory that holds files rcgen did not write, and accept a host below the minimum")
+	o.flags.bindForce("write into a directory that holds files rcgen did not write, accept a host below the minimum or a Rocket.Chat downgrade; --force=NAME[,NAME] accepts only what it names: " + strings.Join(forceNames, ", "))
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
 	_ = f.MarkHidden("example-secrets")
 	registerCompletions(cmd)
@@ -165,7 +165,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	fail := func(err error) (generate.Request, sizing.Plan, *wizard, error) { return req, sizing.Plan{}, nil, err }
 	var w *wizard
 	if canPrompt(o.Env, o.Yes, o.NoInput) {
-		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force}
+		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory)}
 		// Show the host first: what rcgen sizes for, and where each figure
 		// came from.
 		if a, _, err := spec.Resolve(o.given...); err == nil {
@@ -185,7 +185,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if err != nil {
 		return fail(usage(fmt.Errorf("--out: %w", err)))
 	}
-	if d.State == deploy.NotEmpty && !o.flags.force {
+	if d.State == deploy.NotEmpty && !o.flags.force.Has(forceDirectory) {
 		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
 	}
 	var layers []spec.Layer
@@ -239,7 +239,8 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 		return generate.Request{}, sizing.Plan{}, err
 	}
 	req := generate.Request{
-		Answers: a, Host: h, Deployment: d, Force: o.flags.force,
+		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory),
+		Upgrade:    deploy.Upgrade{AllowDowngrade: o.flags.force.Has(forceDowngrade), MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
 		NewSecrets: o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: version(), Rerun: o.flags.rerunCommand, Render: o.Render,
 	}

@@ -68,7 +68,7 @@ number, or as JSON with --json. Nothing is written.`,
 	f := cmd.Flags()
 	o.flags = newAnswerFlags(f)
 	o.flags.bindSizing()
-	f.BoolVar(&o.flags.force, "force", false, "plan for a host below the absolute minimum")
+	o.flags.bindForce("plan for a host below the absolute minimum")
 	f.BoolVar(&o.JSON, "json", false, "print the plan as JSON (a stable, versioned object) for scripts")
 	registerCompletions(cmd)
 	return cmd
@@ -88,7 +88,7 @@ func (o *PlanOptions) Run(context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := generate.Plan(generate.Request{Answers: a, Host: h, Force: o.flags.force})
+	p, err := generate.Plan(generate.Request{Answers: a, Host: h, Force: o.flags.force.Has(forceMemory)})
 	if err != nil {
 		return explain(err)
 	}

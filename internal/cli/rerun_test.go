@@ -256,36 +256,51 @@ func TestAlertEmailAnswers(t *testing.T) {
 }
 
 // TestUpgradesThatWouldStrandData: MongoDB moves one version at a time and
-// Rocket.Chat never goes back, so rcgen refuses re-runs that would.
+// Rocket.Chat never goes back, so rcgen refuses re-runs that would; MongoDB
+// moves one feature version at a time, and back (8.2 to 8.0, where
+// Rocket.Chat 8.2+ runs) only once the operator names the lowered
+// featureCompatibilityVersion.
 func TestUpgradesThatWouldStrandData(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "deploy")
+	mongo := func() string { return envOf(t, read(t, filepath.Join(out, ".env")))["MONGODB_VERSION"] }
 	if r := run(t, "generate", "--yes", "--rocketchat-version", "7.10.0", "--out", out); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	r := run(t, "generate", "--yes", "--rocketchat-version", "8.7.1", "--out", out)
+	r := run(t, "generate", "--yes", "--rocketchat-version", "8.0.0", "--out", out)
 	if r.code != 2 || !strings.Contains(r.stderr, "--rocketchat-version: it would move MongoDB from 7.0 straight to 8.2") {
 		t.Errorf("7.0 -> 8.2: exit %d: %s", r.code, r.stderr)
 	}
-	if env := envOf(t, read(t, filepath.Join(out, ".env"))); env["MONGODB_VERSION"] != "7.0.28-ubi8" {
-		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", env["MONGODB_VERSION"])
+	if got := mongo(); got != "7.0.28-ubi8" {
+		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", got)
 	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--out", out)
 	if r.code != 0 || !strings.Contains(r.stderr, "MongoDB moves from 7.0 to 8.0") || !strings.Contains(r.stderr, "setFeatureCompatibilityVersion") {
 		t.Errorf("7.0 -> 8.0: exit %d: %s", r.code, r.stderr)
 	}
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.7.1", "--out", out); r.code != 0 {
-		t.Errorf("8.0 -> 8.2: %s", r.stderr)
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out); r.code != 0 || mongo() != "8.0.32-ubi9" {
+		t.Errorf("8.8.1 stays on MongoDB 8.0 (%s): %s", mongo(), r.stderr)
 	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, "8.1.0 is older than the 8.7.1 this deployment runs") {
+	if r.code != 2 || !strings.Contains(r.stderr, "8.1.0 is older than the 8.8.1 this deployment runs") {
 		t.Errorf("downgrade: exit %d: %s", r.code, r.stderr)
 	}
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--force", "--out", out); r.code != 0 {
-		t.Errorf("forced downgrade (after restoring a backup): %s", r.stderr)
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--force", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9" {
+		t.Errorf("forced downgrade (after restoring a backup) to 8.1, which declares MongoDB 8.2 (%s): %s", mongo(), r.stderr)
 	}
-	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--force", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, "from 8.2 back to 8.0") {
-		t.Errorf("MongoDB downgrade even with --force: exit %d: %s", r.code, r.stderr)
+	// An 8.2 deployment moving to a release that declares 8.0.
+	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--force", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "featureCompatibilityVersion is lowered") || !strings.Contains(r.stderr, "--force=mongodb-fcv") {
+		t.Errorf("8.2 -> 8.0 without naming the lowered FCV: exit %d: %s", r.code, r.stderr)
+	}
+	if got := mongo(); got != "8.2.12-ubi9" {
+		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", got)
+	}
+	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--force=mongodb-fcv", "--out", out)
+	if r.code != 0 || mongo() != "8.0.32-ubi9" || !strings.Contains(r.stderr, "MongoDB moves back from 8.2 to 8.0") {
+		t.Errorf("8.2 -> 8.0 with the FCV lowered: exit %d (%s): %s", r.code, mongo(), r.stderr)
+	}
+	if r := run(t, "generate", "--yes", "--force=colour", "--out", out); r.code != 2 || !strings.Contains(r.stderr, `"colour" is nothing --force can accept`) {
+		t.Errorf("--force=colour: exit %d: %s", r.code, r.stderr)
 	}
 }
 

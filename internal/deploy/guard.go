@@ -3,32 +3,42 @@ package deploy
 import (
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // mongoSteps are the MongoDB feature versions in upgrade order: MongoDB
-// moves one step at a time, and never back.
+// moves one step at a time, and never back without lowering its
+// featureCompatibilityVersion first.
 var mongoSteps = []string{"7.0", "8.0", "8.2"}
 
-func mongoFeature(tag string) string {
-	parts := strings.SplitN(tag, ".", 3)
-	if len(parts) < 2 {
-		return ""
-	}
-	return parts[0] + "." + parts[1]
+// Upgrade says what the guard allows.
+type Upgrade struct {
+	// AllowDowngrade lets a Rocket.Chat downgrade through (after restoring
+	// an older backup).
+	AllowDowngrade bool
+	// MongoDBFCVLowered confirms that MongoDB's featureCompatibilityVersion
+	// was set to the older series, so its binaries may step back (8.2 to 8.0).
+	MongoDBFCVLowered bool
+}
+
+// KeyFCVLowered names the confirmation of a lowered featureCompatibilityVersion.
+const KeyFCVLowered = "mongodb-fcv"
+
+// fcvCommand is what an operator runs to set featureCompatibilityVersion.
+func fcvCommand(series string) string {
+	return fmt.Sprintf("docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"$MONGODB_ROOT_PASSWORD\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", series)
 }
 
 // CheckUpgrade compares the versions the deployment runs (from its .env)
 // with a Rocket.Chat release a re-run would deploy. Rocket.Chat cannot
-// migrate its database down, and MongoDB opens data files only one feature
-// version up, so both are refused (allowDowngrade lets a Rocket.Chat
-// downgrade through, for an operator who restored an older backup); one
-// MongoDB step up returns the command that finishes it. Errors carry the
-// rocketchat_version key.
-func (d *Deployment) CheckUpgrade(rocketChatVersion string, allowDowngrade bool) (note string, err error) {
+// migrate its database down; MongoDB opens data files only one feature
+// version up, and one back only once featureCompatibilityVersion is
+// lowered. A step up returns the command that finishes it. Errors carry
+// the rocketchat_version key.
+func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note string, err error) {
 	n, err := spec.ParseVersion(rocketChatVersion)
 	if err != nil {
 		return "", nil // reported by the answer's own check
@@ -37,10 +47,14 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, allowDowngrade bool)
 		return "", &spec.FieldError{Key: spec.KeyVersion, Msg: fmt.Sprintf(format, a...)}
 	}
 	oldRC := d.Env[render.EnvRocketChatVersion]
-	if o, err := spec.ParseVersion(oldRC); err == nil && !allowDowngrade && n.Before(o) {
+	if o, err := spec.ParseVersion(oldRC); err == nil && !u.AllowDowngrade && n.Before(o) {
 		return bad("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (restore a backup to go back)", rocketChatVersion, oldRC, oldRC)
 	}
-	from, to := mongoFeature(d.Env[render.EnvMongoDBVersion]), mongoFeature(spec.MongoDBImageTag(n))
+	target, err := catalog.MongoDBFor(rocketChatVersion)
+	if err != nil {
+		return "", nil
+	}
+	from, to := catalog.FeatureOf(d.Env[render.EnvMongoDBVersion]), target.Series
 	if from == "" || from == to {
 		return "", nil
 	}
@@ -48,12 +62,20 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, allowDowngrade bool)
 	switch {
 	case fi < 0 || ti < 0:
 		return "", nil
+	case ti == fi-1 && u.MongoDBFCVLowered:
+		return fmt.Sprintf("MongoDB moves back from %s to %s, as its featureCompatibilityVersion was lowered to %s first", from, to, to), nil
+	case ti == fi-1:
+		old, _ := catalog.Series(from)
+		return "", &spec.FieldError{Key: spec.KeyVersion, Override: KeyFCVLowered, Msg: fmt.Sprintf(
+			"Rocket.Chat %s runs on MongoDB %s, and this deployment runs %s (end of life %s). MongoDB can step back one version only after its featureCompatibilityVersion is lowered: "+
+				"1) back up the data; 2) with the stack running, %s; 3) run rcgen again confirming it (%s), then docker compose up -d",
+			rocketChatVersion, to, from, old.EndOfLife, fcvCommand(to), KeyFCVLowered)}
 	case ti < fi:
 		return bad("it would move MongoDB from %s back to %s, which cannot open the newer data files: choose a Rocket.Chat release that runs on MongoDB %s", from, to, from)
 	case ti > fi+1:
 		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, mongoSteps[fi+1], mongoSteps[fi+1])
 	}
-	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"$MONGODB_INITDB_ROOT_PASSWORD\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", from, to, to, to), nil
+	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: %s", from, to, to, fcvCommand(to)), nil
 }
 
 // CheckProject refuses to rename the Compose project of a deployment: the

@@ -27,8 +27,10 @@ type Request struct {
 	// Deployment is the directory as it was found (new, empty or an
 	// existing deployment); nil for a plan alone.
 	Deployment *deploy.Deployment
-	// Force accepts a host below the minimum and a Rocket.Chat downgrade.
+	// Force accepts a host below the minimum.
 	Force bool
+	// Upgrade is what the upgrade guard lets through.
+	Upgrade deploy.Upgrade
 	// NewSecrets draws the secrets a new deployment gets.
 	NewSecrets func() (render.Secrets, error)
 	// ExampleSecrets uses public placeholder secrets (documentation only).
@@ -106,7 +108,7 @@ func Plan(req Request) (sizing.Plan, error) {
 	var note string
 	if d := req.Deployment; d != nil {
 		var err error
-		if note, err = d.CheckUpgrade(a.RocketChatVersion, req.Force); err != nil {
+		if note, err = d.CheckUpgrade(a.RocketChatVersion, req.Upgrade); err != nil {
 			return sizing.Plan{}, err
 		}
 	}

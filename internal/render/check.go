@@ -12,8 +12,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/sizing"
-	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // CheckDir is where the checks pretend the deployment lives; compose-go
@@ -78,8 +78,8 @@ func oneShots(p *types.Project) map[string]bool {
 // scratchImages are images built FROM scratch: nothing inside can run a
 // health check, so Prometheus watches them (their "up" series) instead.
 var scratchImages = map[string]bool{
-	spec.MongoDBExporterImage: true,
-	spec.NATSExporterImage:    true,
+	catalog.MongoDBExporterImage: true,
+	catalog.NATSExporterImage:    true,
 }
 
 // hostPaths are the host directories a service may mount that rcgen does

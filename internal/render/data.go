@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -103,6 +104,8 @@ type Data struct {
 	TLSMode   string
 	// ScrapeJobs are prometheus.yml's jobs, from the plan's scrape targets.
 	ScrapeJobs []ScrapeJob
+	// Mongo is the MongoDB series the release runs on (catalog).
+	Mongo catalog.MongoDBSeries
 
 	Apps         []App
 	AppMemory    string // compose memory limit, e.g. "1536m"
@@ -152,6 +155,10 @@ func Derive(in Input) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	mongo, err := catalog.MongoDBFor(a.RocketChatVersion)
+	if err != nil {
+		return nil, err
+	}
 	jobs, err := scrapeJobs(p)
 	if err != nil {
 		return nil, err
@@ -163,21 +170,22 @@ func Derive(in Input) (*Data, error) {
 		PublicURL:    a.PublicURL(),
 		TLSMode:      a.TLSMode(),
 		ScrapeJobs:   jobs,
+		Mongo:        mongo,
 		AppMemory:    composeBytes(p.AppMemory),
 		AppHeapMiB:   p.AppHeapMiB,
-		HealthPath:   spec.HealthPath(v),
-		ReadyPath:    spec.ReadyPath(v),
+		HealthPath:   catalog.HealthPath(a.RocketChatVersion),
+		ReadyPath:    catalog.ReadyPath(a.RocketChatVersion),
 		MongoMemory:  composeBytes(p.MongoDBMemory),
 		MongoCacheGB: strconv.FormatFloat(p.MongoDBCacheGB, 'f', 2, 64),
 		Images: map[string]string{
-			sizing.Caddy:           spec.CaddyImage,
-			sizing.NATS:            spec.NATSImage,
-			sizing.NATSExporter:    spec.NATSExporterImage,
-			sizing.MongoDBExporter: spec.MongoDBExporterImage,
-			sizing.Prometheus:      spec.PrometheusImage,
-			sizing.Grafana:         spec.GrafanaImage,
-			sizing.NodeExporter:    spec.NodeExporterImage,
-			sizing.Alertmanager:    spec.AlertmanagerImage,
+			sizing.Caddy:           catalog.CaddyImage,
+			sizing.NATS:            catalog.NATSImage,
+			sizing.NATSExporter:    catalog.NATSExporterImage,
+			sizing.MongoDBExporter: catalog.MongoDBExporterImage,
+			sizing.Prometheus:      catalog.PrometheusImage,
+			sizing.Grafana:         catalog.GrafanaImage,
+			sizing.NodeExporter:    catalog.NodeExporterImage,
+			sizing.Alertmanager:    catalog.AlertmanagerImage,
 		},
 		Budgets:        map[string]string{},
 		Retention:      a.MetricsRetention,
@@ -204,13 +212,13 @@ func Derive(in Input) (*Data, error) {
 }
 
 // MongoImageTag is the MongoDB image tag written to .env.
-func (d *Data) MongoImageTag() string { return spec.MongoDBImageTag(d.Version) }
+func (d *Data) MongoImageTag() string { return d.Mongo.Tag }
 
 // MongoImageRepo is the MongoDB image without its tag.
-func (d *Data) MongoImageRepo() string {
-	img := spec.MongoDBImage(d.Version)
-	return img[:strings.LastIndex(img, ":")]
-}
+func (d *Data) MongoImageRepo() string { return catalog.MongoDBImageRepo }
+
+// GlibcTunables is the environment every mongod runs with (catalog.KernelRule).
+func (d *Data) GlibcTunables() string { return catalog.GlibcTunables }
 
 // composeBytes writes a size the way compose reads it, in whole MiB.
 func composeBytes(b int64) string {

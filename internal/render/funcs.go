@@ -7,6 +7,7 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
@@ -22,7 +23,7 @@ func funcs() template.FuncMap {
 	f["yq"] = YAMLQuote
 	f["formatBytes"] = spec.FormatBytes
 	consts := map[string]any{
-		"rocketChatImage":  spec.RocketChatImage,
+		"rocketChatImage":  catalog.RocketChatImage,
 		"appPort":          AppPort,
 		"metricsPort":      MetricsPort,
 		"replicaSet":       ReplicaSet,

@@ -211,7 +211,7 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	if in.Proxy {
 		add(Caddy, 128*spec.MiB, false, "TLS and proxying for all app processes; Caddy idles near 50MiB")
 	}
-	add(MongoDBPrepare, 32*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, then exits")
+	add(MongoDBPrepare, 512*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, and on the first start the root user (a mongod and mongosh of its own), then exits")
 	add(MongoDBInit, 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
 	if processes > 1 {
 		add(NATS, 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")

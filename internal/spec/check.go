@@ -20,6 +20,9 @@ import (
 type FieldError struct {
 	Key string // the rcgen.yaml key, e.g. "domain"
 	Msg string
+	// Override names what the person may confirm to go ahead anyway (the
+	// cli words it as --force=NAME); "" when nothing overrides the refusal.
+	Override string
 }
 
 func (e *FieldError) Error() string { return e.Key + ": " + e.Text(func(k string) string { return k }) }

@@ -119,27 +119,6 @@ func TestValidateReportsEveryField(t *testing.T) {
 }
 
 func TestVersions(t *testing.T) {
-	for v, want := range map[string]string{
-		"8.7.1":  "mongodb/mongodb-community-server:8.2.3-ubi8",
-		"7.13.0": "mongodb/mongodb-community-server:8.0.15-ubi8",
-		"7.10.5": "mongodb/mongodb-community-server:7.0.28-ubi8",
-	} {
-		pv, err := ParseVersion(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := MongoDBImage(pv); got != want {
-			t.Errorf("MongoDBImage(%s) = %s, want %s", v, got, want)
-		}
-	}
-	old, _ := ParseVersion("7.10.0")
-	if HealthPath(old) != "/health" || ReadyPath(old) != "/health" {
-		t.Error("before 7.11 the app only has /health")
-	}
-	cur, _ := ParseVersion(DefaultRocketChatVersion)
-	if HealthPath(cur) != "/livez" || ReadyPath(cur) != "/readyz" {
-		t.Error("since 7.11 the app has /livez and /readyz")
-	}
 	for _, bad := range []string{"latest", "v8.7.1", "8.7", "8.7.1-rc.1", "08.7.1", "6.13.0", "8.7.1\n"} {
 		if ValidateRocketChatVersion(bad) == nil {
 			t.Errorf("version %q accepted", bad)

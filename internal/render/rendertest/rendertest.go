@@ -17,8 +17,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
-	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // Tool names and the Debian packages that provide them.
@@ -203,7 +203,7 @@ func (d *Deployment) Amtool() error {
 // ImageCaddy is the Caddy binary at the image's exact version, built by
 // scripts/install-test-tools into GOPATH/bin as caddy-vX.Y.Z.
 func ImageCaddy() string {
-	tag := strings.TrimSuffix(spec.CaddyImage[strings.Index(spec.CaddyImage, ":")+1:], "-alpine")
+	tag := strings.TrimSuffix(catalog.CaddyImage[strings.Index(catalog.CaddyImage, ":")+1:], "-alpine")
 	return filepath.Join(build.Default.GOPATH, "bin", "caddy-v"+strings.TrimPrefix(tag, "v"))
 }
 

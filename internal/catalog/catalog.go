@@ -1,0 +1,210 @@
+// Package catalog is rcgen's release catalog, compiled in: every
+// Rocket.Chat release line rcgen deploys with the MongoDB series its release
+// notes declare, its Node.js version, release date, end of support and LTS
+// flag; the MongoDB series with their pinned image tags and end of life;
+// and every other image rcgen pins. Each row carries its source. Nothing
+// here reads the clock: callers pass today's date.
+package catalog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Release is one Rocket.Chat release line (major.minor).
+type Release struct {
+	Line string `json:"line"` // "8.7"
+	// Latest is the newest patch of the line rcgen pins (an image exists).
+	Latest string `json:"latest"`
+	// Released is the date of the line's first release (x.y.0).
+	Released Date `json:"released"`
+	// EndOfSupport is the last day Rocket.Chat supports the line: six months
+	// after its release, twelve for an LTS line.
+	EndOfSupport Date `json:"end_of_support"`
+	LTS          bool `json:"lts"`
+	// MongoDB lists the MongoDB feature versions the release notes declare.
+	MongoDB []string `json:"mongodb"`
+	Node    string   `json:"node"`
+	// Source is where the row's facts come from.
+	Source string `json:"source"`
+}
+
+// Date is a calendar day, printed as 2006-01-02.
+type Date struct{ time.Time }
+
+func day(s string) Date {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic("catalog: bad date " + s)
+	}
+	return Date{t}
+}
+
+func (d Date) String() string { return d.Format(time.DateOnly) }
+
+// MarshalText writes the date as 2006-01-02.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Support says where a release line stands on a day.
+type Support int
+
+// Support states.
+const (
+	Supported   Support = iota
+	EndingSoon          // within 30 days of its end of support
+	Unsupported         // past its end of support
+)
+
+// EndingSoonDays is how early rcgen warns before a line's end of support.
+const EndingSoonDays = 30
+
+func (s Support) String() string {
+	return [...]string{"supported", "ending soon", "unsupported"}[s]
+}
+
+// SupportOn says whether r is supported on day now.
+func (r Release) SupportOn(now time.Time) Support {
+	end := r.EndOfSupport.Time
+	switch {
+	case now.After(end.AddDate(0, 0, 1)):
+		return Unsupported
+	case !now.Before(end.AddDate(0, 0, -EndingSoonDays)):
+		return EndingSoon
+	}
+	return Supported
+}
+
+// SupportNote is a warning about r's support on day now, or "".
+func (r Release) SupportNote(now time.Time) string {
+	after := "the push gateway, the marketplace and the official mobile and desktop apps stop working with it"
+	switch r.SupportOn(now) {
+	case Unsupported:
+		return fmt.Sprintf("Rocket.Chat %s has been out of support since %s: %s; upgrade to %s", r.Line, r.EndOfSupport, after, Default().Latest)
+	case EndingSoon:
+		return fmt.Sprintf("Rocket.Chat %s leaves support on %s, after which %s; plan the upgrade to %s", r.Line, r.EndOfSupport, after, Default().Latest)
+	}
+	return ""
+}
+
+// Releases returns the release lines, oldest first.
+func Releases() []Release { return slices.Clone(releases) }
+
+// Lookup returns the release line of version (e.g. 8.7 for 8.7.1).
+func Lookup(version string) (Release, bool) {
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return Release{}, false
+	}
+	line := fmt.Sprintf("%d.%d", v.Major(), v.Minor())
+	for _, r := range releases {
+		if r.Line == line {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
+
+// Default is the release line rcgen deploys when none is given.
+func Default() Release {
+	r, ok := Lookup(DefaultRocketChatVersion)
+	if !ok {
+		panic("catalog: the default release is not in the catalog")
+	}
+	return r
+}
+
+// LatestLTS returns the newest LTS line released by day now.
+func LatestLTS(now time.Time) (Release, bool) {
+	for i := len(releases) - 1; i >= 0; i-- {
+		if r := releases[i]; r.LTS && !r.Released.After(now) {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
+
+// Newest returns the newest line in the catalog.
+func Newest() Release { return releases[len(releases)-1] }
+
+// MongoDBSeries is one MongoDB feature version rcgen can run.
+type MongoDBSeries struct {
+	Series string `json:"series"` // "8.0"
+	// Tag is the pinned mongodb/mongodb-community-server tag.
+	Tag string `json:"tag"`
+	// EndOfLife is MongoDB's end of life for the series.
+	EndOfLife Date   `json:"end_of_life"`
+	Source    string `json:"source"`
+}
+
+// MongoDBImageRepo is the MongoDB image rcgen runs.
+const MongoDBImageRepo = "mongodb/mongodb-community-server"
+
+// MongoDBFor returns the MongoDB series rcgen pairs with a Rocket.Chat
+// release: the newest series its release notes declare that rcgen pins.
+func MongoDBFor(version string) (MongoDBSeries, error) {
+	r, ok := Lookup(version)
+	if !ok {
+		// A release newer than the catalog: assume its newest known line's pairing.
+		n := Newest()
+		if v, err := semver.NewVersion(version); err != nil || v.LessThan(semver.MustParse(n.Latest)) {
+			return MongoDBSeries{}, fmt.Errorf("Rocket.Chat %s is not in rcgen's catalog", version)
+		}
+		r = n
+	}
+	for i := len(r.MongoDB) - 1; i >= 0; i-- {
+		if s, ok := Series(r.MongoDB[i]); ok {
+			return s, nil
+		}
+	}
+	return MongoDBSeries{}, fmt.Errorf("rcgen pins no MongoDB series Rocket.Chat %s declares (%s)", version, strings.Join(r.MongoDB, ", "))
+}
+
+// Series returns the MongoDB series row.
+func Series(series string) (MongoDBSeries, bool) {
+	for _, s := range mongoSeries {
+		if s.Series == series {
+			return s, true
+		}
+	}
+	return MongoDBSeries{}, false
+}
+
+// AllMongoDB returns the MongoDB series rcgen pins, oldest first.
+func AllMongoDB() []MongoDBSeries { return slices.Clone(mongoSeries) }
+
+// FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.17-ubi9").
+func FeatureOf(tag string) string {
+	parts := strings.SplitN(tag, ".", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// HealthPath is the app's liveness endpoint: /livez since 7.11, /health before.
+func HealthPath(version string) string {
+	if atLeast(version, 7, 11) {
+		return "/livez"
+	}
+	return "/health"
+}
+
+// ReadyPath is the app's readiness endpoint: /readyz since 7.11, /health before.
+func ReadyPath(version string) string {
+	if atLeast(version, 7, 11) {
+		return "/readyz"
+	}
+	return "/health"
+}
+
+func atLeast(version string, major, minor uint64) bool {
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return false
+	}
+	return v.Major() > major || v.Major() == major && v.Minor() >= minor
+}

@@ -1,0 +1,49 @@
+package catalog
+
+// Images rcgen pins, never "latest". Each tag's source is beside it; run
+// `docker compose pull` on a new tag before bumping one here, and
+// regenerate the examples.
+const (
+	// RocketChatImage is published for linux/amd64 only; the tag is the
+	// release (catalog.Releases), written to .env as ROCKETCHAT_VERSION.
+	RocketChatImage = "registry.rocket.chat/rocketchat/rocket.chat"
+	// CaddyImage: Docker Hub official image; 2.11.7 is the newest Caddy
+	// release the Go module proxy serves (github.com/caddyserver/caddy/v2).
+	CaddyImage = "caddy:2.11.7-alpine"
+	// NATSImage: Docker Hub official image (nats-server v2.12.x).
+	NATSImage = "nats:2.12.14-alpine"
+	// NATSExporterImage: the version Rocket.Chat's own compose stack pins
+	// (RocketChat/rocketchat-compose compose.monitoring.yml).
+	NATSExporterImage = "natsio/prometheus-nats-exporter:0.17.3"
+	// MongoDBExporterImage: percona/mongodb_exporter releases on GitHub.
+	MongoDBExporterImage = "percona/mongodb_exporter:0.47.1"
+	// PrometheusImage: Prometheus 3.13 (github.com/prometheus/prometheus releases).
+	PrometheusImage = "prom/prometheus:v3.13.1"
+	// GrafanaImage: grafana/grafana OSS release.
+	GrafanaImage = "grafana/grafana:12.4.2"
+	// NodeExporterImage: prometheus/node_exporter releases.
+	NodeExporterImage = "prom/node-exporter:v1.12.1"
+	// AlertmanagerImage: prometheus/alertmanager releases.
+	AlertmanagerImage = "prom/alertmanager:v0.28.1"
+)
+
+// Image is one pinned image, for `rcgen versions`.
+type Image struct {
+	Service string `json:"service"`
+	Image   string `json:"image"`
+}
+
+// PinnedImages lists every image rcgen pins besides Rocket.Chat and MongoDB
+// (whose tags follow the release).
+func PinnedImages() []Image {
+	return []Image{
+		{"caddy", CaddyImage},
+		{"nats", NATSImage},
+		{"nats-exporter", NATSExporterImage},
+		{"mongodb-exporter", MongoDBExporterImage},
+		{"prometheus", PrometheusImage},
+		{"grafana", GrafanaImage},
+		{"node-exporter", NodeExporterImage},
+		{"alertmanager", AlertmanagerImage},
+	}
+}

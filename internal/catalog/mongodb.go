@@ -1,0 +1,97 @@
+package catalog
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// mongoSeries are the MongoDB series rcgen pins, in upgrade order: MongoDB
+// moves one feature version at a time (setting featureCompatibilityVersion
+// between steps). Tags are ubi9 variants: their glibc (RHEL 9's 2.34, with
+// rseq registration backported) honours GLIBC_TUNABLES=glibc.pthread.rseq=1,
+// which keeps MongoDB 8's tcmalloc off the rseq path that kernels 6.19 to
+// 7.0.13 break (see KernelRule); ubi8's glibc 2.28 cannot.
+var mongoSeries = []MongoDBSeries{
+	{Series: "7.0", Tag: "7.0.28-ubi8", EndOfLife: day("2027-08-31"),
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (7.0: August 2027); tag pinned by rcgen since 7.x support; 7.0 does not use tcmalloc's rseq per-CPU caches"},
+	{Series: "8.0", Tag: "8.0.32-ubi9", EndOfLife: day("2029-10-31"),
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.0: October 2029); 8.0.32 is the newest 8.0 patch seen published as an image (ubi9 on quay.io, ubi9-slim on Docker Hub); the 8.0 changelog lists later server patches without images seen"},
+	{Series: "8.2", Tag: "8.2.12-ubi9", EndOfLife: day("2026-07-31"),
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.2 is a Rapid Release: end of life 2026-07-31); 8.2.12-ubi9 seen pinned in public compose files; kept only for Rocket.Chat 8.0-8.1, which declare 8.2"},
+}
+
+// Kernel is a rule about Linux kernels that break MongoDB.
+type Kernel struct {
+	// From and Before bound the affected kernels: From <= k < Before.
+	From, Before [3]int
+	Problem      string
+	Remedy       string
+	Source       string
+}
+
+// KernelRule: MongoDB 8's tcmalloc uses restartable sequences for its
+// per-CPU caches, and kernels 6.19 through 7.0.13 break it (malloc may
+// return the same pointer twice); mongod 8.0.30+ refuses to start there
+// while the per-CPU caches are on, older 8.x crash. With glibc registering
+// rseq (GLIBC_TUNABLES=glibc.pthread.rseq=1, glibc's default) tcmalloc
+// falls back to per-thread caches and runs. rcgen's stack sets it on every
+// mongod, and bypasses the image's Python entrypoint, which refuses every
+// kernel from 6.19 on (KERNEL_VERSION_CUTOFF, no upper bound).
+var KernelRule = Kernel{
+	From:    [3]int{6, 19, 0},
+	Before:  [3]int{7, 0, 14},
+	Problem: "MongoDB 8 crashes (or refuses to start) on kernels 6.19 to 7.0.13",
+	Remedy:  "rcgen's stack runs mongod with GLIBC_TUNABLES=glibc.pthread.rseq=1, which avoids the crash at some allocator speed; upgrade to kernel 7.0.14 or later when your distribution ships it",
+	Source: "MongoDB 8.0 release notes, \"MongoDB Is Incompatible with Linux Kernel 6.19 Through 7.0.13\" (https://www.mongodb.com/docs/manual/release-notes/8.0/); " +
+		"mongodb/mongo src/mongo/db/startup_check_rseq.cpp (SERVER-121912, SERVER-125742); glibc manual, POSIX Thread Tunables (glibc.pthread.rseq); " +
+		"google/tcmalloc#292",
+}
+
+var kernelRe = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// ParseKernel reads the version of a kernel release string such as
+// "7.0.0-15-generic" or "6.8.12-4-pve".
+func ParseKernel(release string) ([3]int, error) {
+	m := kernelRe.FindStringSubmatch(release)
+	if m == nil {
+		return [3]int{}, fmt.Errorf("%q is not a kernel release", release)
+	}
+	var v [3]int
+	for i := range 3 {
+		if m[i+1] != "" {
+			v[i], _ = strconv.Atoi(m[i+1])
+		}
+	}
+	return v, nil
+}
+
+// Affects reports whether the kernel release is in the rule's range.
+func (k Kernel) Affects(release string) (bool, error) {
+	v, err := ParseKernel(release)
+	if err != nil {
+		return false, err
+	}
+	return !less(v, k.From) && less(v, k.Before), nil
+}
+
+func less(a, b [3]int) bool {
+	for i := range 3 {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// GlibcTunables is what every mongod runs with (see KernelRule).
+const GlibcTunables = "glibc.pthread.rseq=1"
+
+// Docker minimums for the compose file rcgen writes (see research in the
+// issue note; kept here so doctor and the README agree).
+const (
+	MinDockerEngine    = "25.0.0"
+	MinDockerEngineWhy = "health checks' start_interval needs Docker Engine 25"
+	MinCompose         = "2.24.0"
+	MinComposeWhy      = "rcgen's compose file needs Compose 2.24 or newer"
+)
