@@ -87,11 +87,14 @@ func less(a, b [3]int) bool {
 // GlibcTunables is what every mongod runs with (see KernelRule).
 const GlibcTunables = "glibc.pthread.rseq=1"
 
-// Docker minimums for the compose file rcgen writes (see research in the
-// issue note; kept here so doctor and the README agree).
+// Docker minimums for the compose file rcgen writes. The top-level name:
+// needs Compose 2.3.0, and before 2.14.2 a health-checked dependency that
+// exits makes `up` hang instead of failing (docker/compose release notes);
+// Compose's Docker client refuses daemons older than API 1.40 (Engine
+// 19.03), and 20.10 is the oldest Engine still maintained by distributions.
 const (
-	MinDockerEngine    = "25.0.0"
-	MinDockerEngineWhy = "health checks' start_interval needs Docker Engine 25"
-	MinCompose         = "2.24.0"
-	MinComposeWhy      = "rcgen's compose file needs Compose 2.24 or newer"
+	MinDockerEngine    = "20.10.0"
+	MinDockerEngineWhy = "Docker Compose v2 needs Engine API 1.40 or newer, and 20.10 is the oldest Engine still patched"
+	MinCompose         = "2.15.0"
+	MinComposeWhy      = "compose.yaml's top-level name needs 2.3, and before 2.14.2 a failed one-shot (mongodb-init) hangs docker compose up"
 )

@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/generate"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -139,6 +141,9 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	if o.ExampleSecrets {
 		fmt.Fprintln(o.Env.IO.ErrOut, "Warning: --example-secrets: the secrets are public placeholders; never start this deployment.")
 	}
+	if err := o.checkHost(req.Host); err != nil {
+		return err
+	}
 	res, err := generate.Run(ctx, req, plan)
 	if errors.Is(err, generate.ErrExampleDeployment) {
 		return usage(fmt.Errorf("--out: %s: %w", o.Out, err))
@@ -149,6 +154,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	for _, msg := range plan.Warnings {
 		fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
 	}
+	supportNote(o.Env, req.Answers.RocketChatVersion)
 	written, err := o.write(w, req.Deployment, res)
 	if err != nil || !written {
 		return err
@@ -317,6 +323,43 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		}
 		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
 	}
+}
+
+// supportNote warns when the release is within 30 days of its end of
+// support, or past it. It goes to stderr, not into the plan: the files
+// must not depend on the day they are written.
+func supportNote(env Env, version string) {
+	r, ok := catalog.Lookup(version)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	if env.Now != nil {
+		now = env.Now()
+	}
+	if note := r.SupportNote(now); note != "" {
+		fmt.Fprintln(env.IO.ErrOut, "Warning:", note)
+	}
+}
+
+// checkHost runs doctor's checks of the machine itself (CPU features,
+// architecture, kernel) when rcgen sizes the machine it runs on, not when
+// --cpus and --memory describe another. A failure stops the run, unless
+// --force names it; warnings are shown.
+func (o *GenerateOptions) checkHost(h sizing.Host) error {
+	if o.Env.System == nil || h.CPUSource == sizing.Given && h.MemorySource == sizing.Given {
+		return nil
+	}
+	var errs []error
+	for _, r := range doctor.Host(o.Env.System()) {
+		switch {
+		case r.Status == doctor.Fail && !o.flags.force.Has(r.Name):
+			errs = append(errs, usage(fmt.Errorf("this host: %s: %s; %s (give --force=%s to generate anyway, e.g. for another host)", r.Name, r.Found, r.Do, r.Name)))
+		case r.Status != doctor.OK:
+			fmt.Fprintf(o.Env.IO.ErrOut, "Warning: this host: %s: %s; %s\n", r.Name, r.Found, r.Do)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // printFiles shows a dry run of a new deployment: every file, secrets masked.

@@ -92,6 +92,7 @@ func (o *PlanOptions) Run(context.Context) error {
 	if err != nil {
 		return explain(err)
 	}
+	supportNote(o.Env, a.RocketChatVersion)
 	if o.JSON {
 		if p.Warnings == nil {
 			p.Warnings = []string{}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -68,6 +69,9 @@ type Env struct {
 	Now func() time.Time
 	// Prompter asks questions on the terminal; nil means never ask.
 	Prompter func() prompt.Prompter
+	// System is what doctor (and generate's host checks) read; nil means
+	// generate skips the host checks and doctor reads this machine.
+	System func() doctor.System
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -78,6 +82,7 @@ func Main() int {
 		Detect:   func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
 		Getenv:   os.Getenv,
 		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stdout, os.Stderr) },
+		System:   doctor.This,
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }
@@ -95,6 +100,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 		return ExitInterrupted
 	case errors.Is(err, errCancelled):
 		fmt.Fprintln(env.IO.ErrOut, "Cancelled: nothing was written.")
+		return ExitError
+	case errors.Is(err, errChecksFailed):
+		fmt.Fprintln(env.IO.ErrOut, "Doctor:", err)
 		return ExitError
 	}
 	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
@@ -140,7 +148,7 @@ validated before anything is written.`,
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
 	gen := newGenerateCmd(env)
-	root.AddCommand(gen, newPlanCmd(env))
+	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env))
 	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

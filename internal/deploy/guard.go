@@ -29,7 +29,9 @@ const KeyFCVLowered = "mongodb-fcv"
 
 // fcvCommand is what an operator runs to set featureCompatibilityVersion.
 func fcvCommand(series string) string {
-	return fmt.Sprintf("docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"$MONGODB_ROOT_PASSWORD\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", series)
+	// MONGODB_INITDB_ROOT_PASSWORD is where deployments of rcgen before
+	// the catalog kept it in mongodb-1.
+	return fmt.Sprintf("docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", series)
 }
 
 // CheckUpgrade compares the versions the deployment runs (from its .env)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -52,7 +53,10 @@ func checkCPU(sys System) Result {
 	r := Result{Name: "cpu", Host: true}
 	info := sys.cpuinfo()
 	model := info["model name"]
-	switch sys.Arch {
+	if model == "" {
+		model = info["Model"]
+	}
+	switch sys.arch() {
 	case "amd64":
 		flags := strings.Fields(info["flags"])
 		if len(flags) == 0 {
@@ -75,17 +79,25 @@ func checkCPU(sys System) Result {
 		}
 		r.Found = "ARMv8.2-A features (atomics, dcpop)"
 	default:
-		r.Status, r.Found, r.Do = Fail, sys.Arch+" CPU", "the images rcgen pins are built for amd64 (and some for arm64) only"
+		r.Status, r.Found, r.Do = Fail, sys.arch()+" CPU", "the images rcgen pins are built for amd64 (and some for arm64) only"
 	}
 	return r
 }
 
-// checkArch: Rocket.Chat publishes linux/amd64 images only.
+// checkArch: every image rcgen pins is built for linux/amd64. Rocket.Chat
+// documented amd64 only; since late 2025 its release workflow also builds
+// arm64 (RocketChat/Rocket.Chat, merged 2025-10-31), which rcgen has not
+// seen for registry.rocket.chat: a warning on arm64, a failure elsewhere.
 func checkArch(sys System) Result {
-	r := Result{Name: "architecture", Host: true, Found: sys.Arch}
-	if sys.Arch != "amd64" {
+	r := Result{Name: "architecture", Host: true, Found: "linux/" + sys.arch()}
+	switch sys.arch() {
+	case "amd64":
+	case "arm64":
+		r.Status = Warn
+		r.Do = fmt.Sprintf("rcgen's stack is tested for amd64; check that %s has an arm64 image for your release (docker manifest inspect)", catalog.RocketChatImage)
+	default:
 		r.Status = Fail
-		r.Do = fmt.Sprintf("Rocket.Chat's image %s is published for linux/amd64 only: run it on an x86-64 host", catalog.RocketChatImage)
+		r.Do = "the images rcgen pins are built for amd64 (and some for arm64) only: use an x86-64 host"
 	}
 	return r
 }
@@ -224,13 +236,17 @@ func checkDocker(ctx context.Context, sys System) []Result {
 		engine.Do = "start it (systemctl start docker), and run rcgen as root or as a member of the docker group"
 	default:
 		engine.Found = "Docker Engine " + v.Server.Version
-		if older(v.Server.Version, catalog.MinDockerEngine) {
+		if older(strings.SplitN(v.Server.Version, "-", 2)[0], catalog.MinDockerEngine) {
 			engine.Status = Fail
 			engine.Do = fmt.Sprintf("upgrade to Docker Engine %s or newer: %s", catalog.MinDockerEngine, catalog.MinDockerEngineWhy)
 		}
 	}
 	out, err = sys.Docker(ctx, "compose", "version", "--short")
+	// "2.40.3", "v2.40.3-desktop.1" or "2.40.3+ds1-0ubuntu1~24.04.1".
 	ver := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	if i := strings.IndexAny(ver, "-+"); i >= 0 {
+		ver = ver[:i]
+	}
 	switch {
 	case err != nil || ver == "":
 		compose.Status, compose.Found = Fail, "the Docker Compose plugin is missing"
@@ -268,7 +284,7 @@ func checkPorts(sys System, t Target) []Result {
 	if sys.Listen == nil || len(t.Ports) == 0 {
 		return nil
 	}
-	var busy, free []string
+	var busy, free, unchecked []string
 	for _, p := range t.Ports {
 		network := p.Protocol
 		if network == "" {
@@ -279,6 +295,10 @@ func checkPorts(sys System, t Target) []Result {
 			continue // a UDP port in use shows on TCP 443 too; listening on UDP proves little
 		}
 		l, err := sys.Listen(network, p.addr())
+		if errors.Is(err, syscall.EACCES) {
+			unchecked = append(unchecked, name) // a port below 1024, and rcgen is not root
+			continue
+		}
 		if err != nil {
 			busy = append(busy, fmt.Sprintf("%s (%v)", name, unwrapOp(err)))
 			continue
@@ -287,6 +307,11 @@ func checkPorts(sys System, t Target) []Result {
 		free = append(free, name)
 	}
 	r := Result{Name: "ports", Found: "free: " + strings.Join(free, ", ")}
+	if len(unchecked) > 0 {
+		r.Status = Warn
+		r.Found = strings.TrimPrefix(r.Found+"; not checked without root: "+strings.Join(unchecked, ", "), "free: ; ")
+		r.Do = "run rcgen doctor as root to check them"
+	}
 	if len(busy) > 0 {
 		r.Found = "in use: " + strings.Join(busy, ", ")
 		if t.Exists {

@@ -21,7 +21,8 @@ type System struct {
 	// Root holds proc/cpuinfo, proc/meminfo, proc/sys/kernel/osrelease and
 	// etc/os-release: "/" on a real host.
 	Root string
-	// Arch is the Go architecture name (amd64, arm64).
+	// Arch is the Go architecture name (amd64, arm64); "" reads it from
+	// Root's /proc/cpuinfo (for a fixture or a mounted system).
 	Arch string
 	// Docker runs the docker command line and returns its standard output.
 	Docker func(ctx context.Context, args ...string) ([]byte, error)
@@ -98,6 +99,21 @@ func (s System) cpuinfo() map[string]string {
 		}
 	}
 	return m
+}
+
+// arch returns Arch, or the architecture /proc/cpuinfo describes.
+func (s System) arch() string {
+	if s.Arch != "" {
+		return s.Arch
+	}
+	info := s.cpuinfo()
+	switch {
+	case info["flags"] != "":
+		return "amd64"
+	case info["CPU architecture"] == "8" || info["Features"] != "":
+		return "arm64"
+	}
+	return runtime.GOARCH
 }
 
 // osName is PRETTY_NAME of /etc/os-release, or "".

@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/doctor"
+	"github.com/rcgen/rcgen/internal/generate"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// DoctorJSONVersion is the version of the `rcgen doctor --json` object.
+const DoctorJSONVersion = 1
+
+// errChecksFailed makes doctor exit 1 after printing its report.
+var errChecksFailed = errors.New("some checks failed")
+
+type doctorOptions struct {
+	Env    Env
+	Out    string
+	Domain string
+	JSON   bool
+	Root   string
+}
+
+func newDoctorCmd(env Env) *cobra.Command {
+	o := &doctorOptions{Env: env}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this host (and a deployment) for what would stop Rocket.Chat from starting",
+		Long: `Check the host rcgen runs on: CPU features MongoDB needs (AVX, ARMv8.2-A),
+the architecture, the kernel (6.19 to 7.0.13 break MongoDB 8), memory, swap
+and disk, Docker Engine and Compose versions, the ports the stack publishes,
+and for a public domain whether its DNS points here. In a deployment
+directory (--out, or the current directory when it holds rcgen.yaml) also:
+the files rcgen owns, the modes of the secrets, and the release's support.
+
+Each check prints "ok|warn|fail name: what was found; what to do". Exit 1 when
+any check fails.`,
+		Example: `  rcgen doctor
+  rcgen doctor --out /srv/rocketchat
+  rcgen doctor --domain chat.example.com --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Out, "out", "o", "", "deployment directory to check as well (default: the current directory when it holds rcgen.yaml)")
+	f.StringVar(&o.Domain, "domain", "", "public domain to check in DNS (default: the deployment's)")
+	f.BoolVar(&o.JSON, "json", false, "print the checks as JSON for scripts")
+	f.StringVar(&o.Root, "root", "/", "read host facts (/proc, /etc/os-release) under this directory")
+	_ = f.MarkHidden("root")
+	return cmd
+}
+
+// Run prints every check and fails when one failed.
+func (o *doctorOptions) Run(ctx context.Context) error {
+	sys := doctor.This()
+	if o.Env.System != nil {
+		sys = o.Env.System()
+	}
+	if o.Root != "" && o.Root != "/" {
+		sys.Root, sys.Arch = o.Root, "" // a fixture or a mounted system: its own architecture
+	}
+	now := time.Now()
+	if o.Env.Now != nil {
+		now = o.Env.Now()
+	}
+	results := doctor.Host(sys)
+	target, extra := o.target(ctx, sys, now)
+	results = append(results, doctor.Environment(ctx, sys, target)...)
+	results = append(results, extra...)
+	if o.JSON {
+		enc := json.NewEncoder(o.Env.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Version int             `json:"version"`
+			Status  doctor.Status   `json:"status"`
+			Checks  []doctor.Result `json:"checks"`
+		}{DoctorJSONVersion, doctor.Worst(results), results}); err != nil {
+			return err
+		}
+	} else if err := doctor.Print(o.Env.IO.Out, results); err != nil {
+		return err
+	}
+	if failed := doctor.Failed(results); len(failed) > 0 {
+		return fmt.Errorf("%w: %s", errChecksFailed, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// target works out what the stack will publish and where it lives: from
+// the deployment's own answers when there is one, else from the defaults
+// (and --domain), planned for this host and rendered in memory.
+func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.Time) (doctor.Target, []doctor.Result) {
+	dir := o.Out
+	if dir == "" {
+		if _, err := os.Stat(spec.FileName); err == nil {
+			dir = "."
+		}
+	}
+	t := doctor.Target{Dir: dir}
+	if dir == "" {
+		t.Dir = "."
+	}
+	var extra []doctor.Result
+	var d *deploy.Deployment
+	var layers []spec.Layer
+	if dir != "" {
+		var err error
+		d, err = deploy.Open(dir)
+		if err != nil {
+			return t, []doctor.Result{{Name: "deployment", Status: doctor.Fail, Found: err.Error(), Do: "fix it, or give another --out"}}
+		}
+		t.Exists = d.Exists()
+		if d.Answers != nil {
+			layers = append(layers, *d.Answers)
+		}
+	}
+	if o.Domain != "" {
+		var a spec.Answers
+		a.Domain = o.Domain
+		layers = append(layers, spec.LayerOf(spec.FromFlag, a, spec.KeyDomain))
+	}
+	a, _, err := spec.Resolve(layers...)
+	plan := func() (*generate.Result, error) {
+		if err != nil {
+			return nil, err
+		}
+		if a.Email == "" && a.TLSMode() == spec.TLSACME {
+			a.Email = "doctor@" + a.Domain // planning needs one; doctor only reads the ports
+		}
+		if err := generate.Prepare(&a, d); err != nil {
+			return nil, err
+		}
+		var h sizing.Host
+		if a.CPUs.IsZero() || a.Memory.IsZero() {
+			// The host generate sizes: the same detector, unless --root
+			// points at another system.
+			detect := o.Env.Detect
+			if o.Root != "" && o.Root != "/" || detect == nil {
+				detect = (&sizing.Detector{Root: sys.Root}).Detect
+			}
+			if h, err = detect(); err != nil {
+				return nil, err
+			}
+		}
+		_, gen := newGenerateCommand(o.Env)
+		req := generate.Request{Answers: a, Host: h.Override(a.CPUs.Value(), a.Memory.Bytes()), Deployment: d, Force: true,
+			Upgrade:      deploy.Upgrade{AllowDowngrade: true, MongoDBFCVLowered: true},
+			RcgenVersion: version(), Rerun: gen.flags.rerunCommand}
+		p, err := generate.Plan(req)
+		if err != nil {
+			return nil, err
+		}
+		return generate.Run(ctx, req, p)
+	}
+	res, perr := plan()
+	t.Domain = a.Domain
+	t.PublicDNS = a.Proxy == spec.ProxyCaddy && a.TLSMode() == spec.TLSACME
+	if perr != nil {
+		extra = append(extra, doctor.Result{Name: "plan", Status: doctor.Warn, Found: "could not plan the stack: " + perr.Error(), Do: "rcgen plan shows why; ports were not checked"})
+		return t, extra
+	}
+	if p, err := render.LoadCompose(ctx, res.Files); err == nil {
+		for _, s := range p.Services {
+			for _, port := range s.Ports {
+				n := 0
+				fmt.Sscan(port.Published, &n)
+				t.Ports = append(t.Ports, doctor.Port{HostIP: port.HostIP, Port: n, Protocol: port.Protocol})
+			}
+		}
+	}
+	sortPorts(t.Ports)
+	if d != nil && d.Exists() {
+		extra = append(extra, doctor.Deployment(d, res.Pending(), a.RocketChatVersion, now)...)
+	}
+	t.Dir, _ = filepath.Abs(t.Dir)
+	return t, extra
+}
+
+func sortPorts(ps []doctor.Port) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && (ps[j].Port < ps[j-1].Port || ps[j].Port == ps[j-1].Port && ps[j].Protocol < ps[j-1].Protocol); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rcgen/rcgen/internal/doctor"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+func runOn(t *testing.T, host string, now time.Time, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := Env{
+		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Detect: func() (sizing.Host, error) {
+			return sizing.Host{CPUs: 4, CPUSource: "test", Memory: 8 * spec.GiB, MemorySource: "test"}, nil
+		},
+		Getenv: func(string) string { return "" },
+		Now:    func() time.Time { return now },
+		System: func() doctor.System {
+			return doctor.System{Root: filepath.Join("..", "doctor", "testdata", "hosts", host)}
+		},
+	}
+	code := Run(context.Background(), env, args)
+	return result{code, out.String(), errOut.String()}
+}
+
+// TestGenerateChecksThisHost: sizing the machine it runs on, generate
+// refuses a CPU MongoDB cannot run on, unless --force names the check;
+// sizing another host (--cpus and --memory) it checks nothing of this one.
+func TestGenerateChecksThisHost(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	out := filepath.Join(t.TempDir(), "d")
+	r := runOn(t, "atom-c2538", now, "generate", "--yes", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "this host: cpu: Intel(R) Atom(TM) CPU  C2538  @ 2.40GHz has no AVX") || !strings.Contains(r.stderr, "--force=cpu") {
+		t.Errorf("no AVX: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused host still got a deployment")
+	}
+	if r := runOn(t, "atom-c2538", now, "generate", "--yes", "--force=cpu", "--out", out); r.code != 0 {
+		t.Errorf("--force=cpu: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runOn(t, "atom-c2538", now, "generate", "--yes", "--cpus", "8", "--memory", "16GiB", "--out", filepath.Join(t.TempDir(), "e")); r.code != 0 {
+		t.Errorf("another host's figures: exit %d: %s", r.code, r.stderr)
+	}
+	r = runOn(t, "ubuntu-2604", now, "generate", "--yes", "--out", filepath.Join(t.TempDir(), "f"))
+	if r.code != 0 || !strings.Contains(r.stderr, "Warning: this host: kernel: 7.0.0-15-generic") {
+		t.Errorf("an affected kernel: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestSupportWarnings: plan and re-runs warn near and past a release's
+// end of support, on the day given (the files do not change with the day).
+func TestSupportWarnings(t *testing.T) {
+	soon := time.Date(2027, 2, 10, 0, 0, 0, 0, time.UTC) // 8.8 ends 2027-02-28
+	r := runOn(t, "kernel-7.0.14", soon, "plan", "--cpus", "4", "--memory", "8GiB")
+	if r.code != 0 || !strings.Contains(r.stderr, "Rocket.Chat 8.8 leaves support on 2027-02-28") {
+		t.Errorf("plan near the end of support: exit %d: %s", r.code, r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "d")
+	if r := runOn(t, "kernel-7.0.14", soon, "generate", "--yes", "--out", out, "--example-secrets"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	before := read(t, filepath.Join(out, "README.md"))
+	r = runOn(t, "kernel-7.0.14", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), "generate", "--yes", "--out", out, "--example-secrets")
+	if r.code != 0 || !strings.Contains(r.stderr, "out of support since 2027-02-28") || !strings.Contains(r.stderr, "Nothing to change") {
+		t.Errorf("re-run past the end of support: exit %d: %s", r.code, r.stderr)
+	}
+	if !bytes.Equal(before, read(t, filepath.Join(out, "README.md"))) {
+		t.Error("the README changed with the day")
+	}
+}
+
+func TestVersionsCommand(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	r := runOn(t, "kernel-7.0.14", now, "versions")
+	for _, want := range []string{"8.8.1 (default)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "The newest LTS line is 8.9", "prom/prometheus:v3.13.1"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("versions lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runOn(t, "kernel-7.0.14", now, "versions", "--json")
+	var v struct {
+		Version  int    `json:"version"`
+		Default  string `json:"default"`
+		Releases []struct {
+			Line, Latest, Support, Source string
+			MongoDB                       []string
+			MongoDBImage                  string `json:"mongodb_image"`
+			Default                       bool
+		} `json:"releases"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	defaults := 0
+	for _, rel := range v.Releases {
+		if rel.Default {
+			defaults++
+		}
+		if rel.Source == "" || len(rel.MongoDB) == 0 || rel.MongoDBImage == "" {
+			t.Errorf("%s lacks its source, MongoDB or image", rel.Line)
+		}
+		if rel.Line == "7.0" && rel.Support != "unsupported" {
+			t.Errorf("7.0 on 2026-11-25: %s", rel.Support)
+		}
+	}
+	if v.Version != 1 || v.Default != spec.DefaultRocketChatVersion || defaults != 1 {
+		t.Errorf("versions --json: version %d, default %s, %d rows marked default", v.Version, v.Default, defaults)
+	}
+}
+
+// TestDoctorChecksTheDeployment: files edited by hand, secrets readable by
+// others and the release's support, in the deployment directory.
+func TestDoctorChecksTheDeployment(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	out := filepath.Join(t.TempDir(), "d")
+	if r := runOn(t, "kernel-7.0.14", now, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := runOn(t, "kernel-7.0.14", now, "doctor", "--out", out)
+	for _, want := range []string{"ok   files: every file rcgen owns is as rcgen writes it", "ok   secrets: readable by their owner only", "ok   release: Rocket.Chat 8.8.1, supported to 2027-02-28", "ok   kernel: 7.0.14-200.fc44.x86_64"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("a fresh deployment: doctor lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	compose := filepath.Join(out, "compose.yaml")
+	if err := os.WriteFile(compose, append(read(t, compose), "# edited\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(out, ".env"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runOn(t, "kernel-7.0.14", now, "doctor", "--out", out)
+	if r.code != 1 || !strings.Contains(r.stdout, "warn files: differ from what rcgen writes for these answers: compose.yaml") ||
+		!strings.Contains(r.stdout, "fail secrets: readable by others: .env (0644)") || !strings.Contains(r.stderr, "some checks failed: secrets") {
+		t.Errorf("an edited deployment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

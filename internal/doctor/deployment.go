@@ -1,0 +1,73 @@
+package doctor
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rcgen/rcgen/internal/catalog"
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/render"
+)
+
+// Deployment runs the checks of an existing deployment: the files rcgen
+// owns as rcgen would write them (pending are the changes a re-run would
+// make), the modes of its secrets, and the support status of its release.
+func Deployment(d *deploy.Deployment, pending []deploy.Change, version string, now time.Time) []Result {
+	return []Result{checkFiles(d, pending), checkModes(d), checkSupport(version, now)}
+}
+
+func checkFiles(d *deploy.Deployment, pending []deploy.Change) Result {
+	r := Result{Name: "files", Found: "every file rcgen owns is as rcgen writes it"}
+	if len(pending) == 0 {
+		return r
+	}
+	var names []string
+	for _, c := range pending {
+		names = append(names, c.Path)
+	}
+	r.Status = Warn
+	r.Found = "differ from what rcgen writes for these answers: " + strings.Join(names, ", ")
+	r.Do = fmt.Sprintf("edited by hand, or a re-run would change them: rcgen generate --out %s --dry-run shows the diff (hand edits are overwritten)", d.Dir)
+	return r
+}
+
+// checkModes: the secrets must be readable by their owner only.
+func checkModes(d *deploy.Deployment) Result {
+	r := Result{Name: "secrets", Found: "readable by their owner only"}
+	var open []string
+	for _, rel := range []string{render.EnvFile, render.MongoKeyfile, render.TLSKeyFile} {
+		fi, err := os.Stat(filepath.Join(d.Dir, filepath.FromSlash(rel)))
+		if err != nil {
+			continue
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			open = append(open, fmt.Sprintf("%s (%04o)", rel, fi.Mode().Perm()))
+		}
+	}
+	if len(open) > 0 {
+		r.Status, r.Found = Fail, "readable by others: "+strings.Join(open, ", ")
+		r.Do = "chmod 600 them (a re-run of rcgen generate does it too)"
+	}
+	return r
+}
+
+func checkSupport(version string, now time.Time) Result {
+	r := Result{Name: "release"}
+	rel, ok := catalog.Lookup(version)
+	if !ok {
+		r.Status, r.Found = Warn, fmt.Sprintf("Rocket.Chat %s is not in rcgen's catalog", version)
+		r.Do = "rcgen versions lists the releases it knows"
+		return r
+	}
+	r.Found = fmt.Sprintf("Rocket.Chat %s, supported to %s", version, rel.EndOfSupport)
+	switch rel.SupportOn(now) {
+	case catalog.EndingSoon:
+		r.Status, r.Do = Warn, rel.SupportNote(now)
+	case catalog.Unsupported:
+		r.Status, r.Do = Fail, rel.SupportNote(now)
+	}
+	return r
+}
