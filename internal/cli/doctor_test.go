@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,26 +10,18 @@ import (
 	"time"
 
 	"github.com/rcgen/rcgen/internal/doctor"
-	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
+// runOn runs rcgen on a host fixture of the doctor package, on day now.
 func runOn(t *testing.T, host string, now time.Time, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	env := Env{
-		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Detect: func() (sizing.Host, error) {
-			return sizing.Host{CPUs: 4, CPUSource: "test", Memory: 8 * spec.GiB, MemorySource: "test"}, nil
-		},
-		Getenv: func(string) string { return "" },
-		Now:    func() time.Time { return now },
-		System: func() doctor.System {
+	return runEnv(func(env *Env) {
+		env.Now = func() time.Time { return now }
+		env.System = func() doctor.System {
 			return doctor.System{Root: filepath.Join("..", "doctor", "testdata", "hosts", host)}
-		},
-	}
-	code := Run(context.Background(), env, args)
-	return result{code, out.String(), errOut.String()}
+		}
+	}, args...)
 }
 
 // TestGenerateChecksThisHost: sizing the machine it runs on, generate

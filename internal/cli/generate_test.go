@@ -22,6 +22,12 @@ type result struct {
 
 func run(t *testing.T, args ...string) result {
 	t.Helper()
+	return runEnv(func(*Env) {}, args...)
+}
+
+// runEnv runs rcgen on a 4-core 8GiB test host with no terminal; edit
+// changes the environment first.
+func runEnv(edit func(*Env), args ...string) result {
 	var out, errOut bytes.Buffer
 	env := Env{
 		IO: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
@@ -30,6 +36,7 @@ func run(t *testing.T, args ...string) result {
 		},
 		Getenv: func(string) string { return "" },
 	}
+	edit(&env)
 	code := Run(context.Background(), env, args)
 	return result{code, out.String(), errOut.String()}
 }
