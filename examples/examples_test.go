@@ -98,7 +98,7 @@ func TestExamples(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rcgen(t, "generate", "--yes", "--example-secrets", "--out", work)
+			rcgen(t, "generate", "--yes", "--example-secrets", "--new-mongodb-secrets", "--out", work)
 			got := files(t, work)
 
 			var plan struct {

@@ -89,8 +89,8 @@ func (d deferred) Set(s string) error {
 }
 
 // forceSet is --force: bare, it accepts what --force always has (a
-// directory holding other files, a host below the minimum, a Rocket.Chat
-// downgrade); --force=NAME[,NAME] accepts exactly the named refusals, such
+// directory holding other files, a host below the minimum);
+// --force=NAME[,NAME] accepts exactly the named refusals, such
 // as a failed host check (cpu, architecture) or a lowered MongoDB
 // featureCompatibilityVersion (mongodb-fcv), so nothing is overridden
 // without being named.
@@ -100,10 +100,9 @@ type forceSet map[string]bool
 const (
 	forceDirectory = "directory"
 	forceMemory    = "memory"
-	forceDowngrade = "downgrade"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, forceDowngrade, deploy.KeyFCVLowered, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyFCVLowered, "cpu", "architecture"}
 
 func (f *forceSet) Set(s string) error {
 	if *f == nil {
@@ -111,7 +110,7 @@ func (f *forceSet) Set(s string) error {
 	}
 	switch s {
 	case "true":
-		(*f)[forceDirectory], (*f)[forceMemory], (*f)[forceDowngrade] = true, true, true
+		(*f)[forceDirectory], (*f)[forceMemory] = true, true
 		return nil
 	case "false":
 		*f = forceSet{}
@@ -379,7 +378,7 @@ func (p presenter) flagWord(key string) string {
 // differing from the defaults), shell-quoted, so the operator can change
 // one and keep the rest.
 func (b *answerFlags) rerunCommand(a spec.Answers) string {
-	args := []string{"rcgen", "generate", "--out", ".", "--force"}
+	args := []string{"rcgen", "generate", "--out", "."}
 	def := spec.Default()
 	for _, key := range spec.Keys() {
 		flag, ok := b.flagOf[key]

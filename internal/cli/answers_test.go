@@ -66,7 +66,7 @@ func TestRerunCommandIsShellQuoted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s does not parse as a shell command: %v", cmd, err)
 	}
-	want := []string{"rcgen", "generate", "--out", ".", "--force", "--domain", "chat.example.com", "--tls-cert", "my certs/$(touch pwned).pem", "--tls-key", "key's file.pem", "--no-monitoring"}
+	want := []string{"rcgen", "generate", "--out", ".", "--domain", "chat.example.com", "--tls-cert", "my certs/$(touch pwned).pem", "--tls-key", "key's file.pem", "--no-monitoring"}
 	if strings.Join(words, "\x00") != strings.Join(want, "\x00") {
 		t.Errorf("re-run command %s\nsplits into %q\nwant %q", cmd, words, want)
 	}

@@ -159,7 +159,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		}
 		_, gen := newGenerateCommand(o.Env)
 		req := generate.Request{Answers: a, Host: h.Override(a.CPUs.Value(), a.Memory.Bytes()), Deployment: d, Force: true,
-			Upgrade:      deploy.Upgrade{AllowDowngrade: true, MongoDBFCVLowered: true},
+			Upgrade:      deploy.Upgrade{MongoDBFCVLowered: true},
 			RcgenVersion: version(), Rerun: gen.flags.rerunCommand}
 		p, err := generate.Plan(req)
 		if err != nil {

@@ -31,6 +31,9 @@ type GenerateOptions struct {
 	// ExampleSecrets swaps the random secrets for public placeholders, so
 	// the examples in rcgen's documentation are deterministic.
 	ExampleSecrets bool
+	// NewMongoDBSecrets allows new MongoDB secrets for a deployment that
+	// lost its own (only right when its data is gone too).
+	NewMongoDBSecrets bool
 	NoInput        bool
 	DryRun         bool
 
@@ -46,6 +49,8 @@ type GenerateOptions struct {
 	// early holds what Check found when rcgen will not ask: reported with
 	// the requirements between answers, all at once.
 	early error
+	// unlock releases the deployment's lock (set once it is taken).
+	unlock func()
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
@@ -86,7 +91,8 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	o.flags.bindForce("write into a directory that holds files rcgen did not write, accept a host below the minimum or a Rocket.Chat downgrade; --force=NAME[,NAME] accepts only what it names: " + strings.Join(forceNames, ", "))
+	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: " + strings.Join(forceNames, ", "))
+	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
 	_ = f.MarkHidden("example-secrets")
 	registerCompletions(cmd)
@@ -134,6 +140,11 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 // Run generates the deployment: settle the answers (asking on a terminal),
 // plan, render and check in memory, then show and apply the changes.
 func (o *GenerateOptions) Run(ctx context.Context) error {
+	defer func() {
+		if o.unlock != nil {
+			o.unlock()
+		}
+	}()
 	req, plan, w, err := o.settle()
 	if err != nil {
 		return uniqueJoin(o.early, err)
@@ -145,6 +156,10 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	res, err := generate.Run(ctx, req, plan)
+	var lost *generate.LostSecretsError
+	if errors.As(err, &lost) {
+		return usage(fmt.Errorf("%w: --new-mongodb-secrets", err))
+	}
 	if errors.Is(err, generate.ErrExampleDeployment) {
 		return usage(fmt.Errorf("--out: %s: %w", o.Out, err))
 	}
@@ -187,11 +202,23 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 			o.Out = out
 		}
 	}
+	if o.Out == "-" {
+		return fail(usage(errors.New("--out: - is not a directory: give the directory to write the deployment into")))
+	}
+	// One run at a time on a deployment, from the first read to the last write.
+	unlock, err := deploy.Lock(o.Out)
+	if err != nil {
+		return fail(err)
+	}
+	o.unlock = unlock
 	d, err := deploy.Open(o.Out)
 	if err != nil {
 		return fail(usage(fmt.Errorf("--out: %w", err)))
 	}
-	if d.State == deploy.NotEmpty && !o.flags.force.Has(forceDirectory) {
+	if d.Recovered {
+		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %s is missing: its answers were recovered from .env and compose.yaml (domain, email, release, project, members, proxy, monitoring); check them in the diff.\n", filepath.Join(o.Out, spec.FileName))
+	}
+	if d.State == deploy.NotEmpty && !d.Recovered && !o.flags.force.Has(forceDirectory) {
 		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
 	}
 	var layers []spec.Layer
@@ -246,7 +273,8 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory),
-		Upgrade:    deploy.Upgrade{AllowDowngrade: o.flags.force.Has(forceDowngrade), MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
+		Upgrade:    deploy.Upgrade{MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
+		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets: o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: version(), Rerun: o.flags.rerunCommand, Render: o.Render,
 	}
@@ -265,6 +293,15 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 	existing := d.State == deploy.Rcgen || d.State == deploy.NotEmpty
 	pending := res.Pending()
 	if existing && len(pending) == 0 {
+		if !o.DryRun {
+			// Nothing to write, but a secret made readable by others is
+			// put back to 0600 on every run.
+			applied, err := d.Apply(res.Changes, time.Time{})
+			if err != nil {
+				return false, err
+			}
+			o.reportModes(applied)
+		}
 		fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
 		return false, nil
 	}
@@ -291,15 +328,22 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 	if o.Env.Now != nil {
 		now = o.Env.Now
 	}
-	backup, err := d.Apply(res.Changes, now())
+	applied, err := d.Apply(res.Changes, now())
 	if err != nil {
 		return false, err
 	}
-	if backup != "" {
-		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", backup)
+	if applied.Backup != "" {
+		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", applied.Backup)
 	}
+	o.reportModes(applied)
 	fmt.Fprintf(stderr, "Wrote %s to %s.\n", plural(len(pending), "file", "files"), o.Out)
 	return true, nil
+}
+
+func (o *GenerateOptions) reportModes(a deploy.Applied) {
+	if len(a.Modes) > 0 {
+		fmt.Fprintf(o.Env.IO.ErrOut, "Restored the mode of %s: secrets are readable by their owner only.\n", strings.Join(a.Modes, ", "))
+	}
 }
 
 // summarize tells what was planned and what to do next.

@@ -98,8 +98,21 @@ func TestRerunRefusals(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	r := run(t, "generate", "--yes", "--project", "other", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, `--project: this deployment's project is "rocketchat"`) {
+	if r.code != 2 || !strings.Contains(r.stderr, `--project: this deployment's volumes belong to project "rocketchat"`) {
 		t.Errorf("project rename: exit %d: %s", r.code, r.stderr)
+	}
+	// Editing rcgen.yaml does not rename the data's project either: the
+	// guard trusts compose.yaml's name, which the volumes carry.
+	answers := filepath.Join(out, "rcgen.yaml")
+	if err := os.WriteFile(answers, []byte(strings.Replace(string(read(t, answers)), `project: "rocketchat"`, `project: "renamed"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "generate", "--yes", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, `rcgen.yaml: line 5: project: this deployment's volumes belong to project "rocketchat"`) {
+		t.Errorf("project edited in rcgen.yaml: exit %d: %s", r.code, r.stderr)
+	}
+	if err := os.WriteFile(answers, []byte(strings.Replace(string(read(t, answers)), `project: "renamed"`, `project: "rocketchat"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	foreign := t.TempDir()
@@ -284,10 +297,16 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "8.1.0 is older than the 8.8.1 this deployment runs") {
 		t.Errorf("downgrade: exit %d: %s", r.code, r.stderr)
 	}
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--force", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9" {
-		t.Errorf("forced downgrade (after restoring a backup) to 8.1, which declares MongoDB 8.2 (%s): %s", mongo(), r.stderr)
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--force", "--out", out); r.code != 2 || !strings.Contains(r.stderr, "cannot migrate its database back") {
+		t.Errorf("a downgrade is never forced: exit %d: %s", r.code, r.stderr)
 	}
-	// An 8.2 deployment moving to a release that declares 8.0.
+
+	// A deployment on Rocket.Chat 8.1 (MongoDB 8.2) moving to a release
+	// that declares MongoDB 8.0.
+	out = filepath.Join(t.TempDir(), "deploy82")
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9" {
+		t.Fatalf("8.1 runs on MongoDB 8.2 (%s): %s", mongo(), r.stderr)
+	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--force", "--out", out)
 	if r.code != 2 || !strings.Contains(r.stderr, "featureCompatibilityVersion is lowered") || !strings.Contains(r.stderr, "--force=mongodb-fcv") {
 		t.Errorf("8.2 -> 8.0 without naming the lowered FCV: exit %d: %s", r.code, r.stderr)

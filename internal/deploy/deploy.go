@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/rcgen/rcgen/internal/render"
@@ -43,8 +44,14 @@ type Deployment struct {
 	State State
 	// Answers is the deployment's own rcgen.yaml as a layer; nil when it has none.
 	Answers *spec.Layer
-	// Env is its parsed .env (empty when it has none).
-	Env map[string]string
+	// Env is its parsed .env (empty when it has none); EnvRaw the file.
+	Env    map[string]string
+	EnvRaw []byte
+	// Compose is what its compose.yaml says (zero when it has none).
+	Compose Compose
+	// Recovered is set when rcgen.yaml was missing and Answers were
+	// rebuilt from .env and compose.yaml.
+	Recovered bool
 	// Keyfile is the MongoDB keyfile's content (nil when it has none).
 	Keyfile []byte
 }
@@ -92,6 +99,13 @@ func Open(dir string) (*Deployment, error) {
 		l.Kind = spec.FromDeployment
 		d.Answers = &l
 	}
+	// The secrets must be the deployment's own files: a symbolic link to
+	// some other file would be read as secrets, and overwritten.
+	for _, rel := range []string{render.EnvFile, render.MongoKeyfile} {
+		if target, err := os.Readlink(filepath.Join(dir, filepath.FromSlash(rel))); err == nil {
+			return nil, fmt.Errorf("the existing %s is a symbolic link (to %s): rcgen keeps a deployment's secrets in its own files only; replace the link with the file itself (a copy may be in %s/)", rel, target, BackupDir)
+		}
+	}
 	b, err := d.read(render.EnvFile)
 	if err != nil {
 		return nil, err
@@ -101,10 +115,29 @@ func Open(dir string) (*Deployment, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the existing %s does not parse, so its secrets cannot be kept (fix it by hand): %w", filepath.Join(dir, render.EnvFile), err)
 		}
-		d.Env = env
+		d.Env, d.EnvRaw = env, b
 	}
 	if d.Keyfile, err = d.read(render.MongoKeyfile); err != nil {
 		return nil, err
+	}
+	if d.Keyfile != nil {
+		if err := checkKeyfile(d.Keyfile); err != nil {
+			return nil, fmt.Errorf("the existing %s %v: mongod would refuse it; restore it from %s/ (the members need the keyfile they were started with)", render.MongoKeyfile, err, BackupDir)
+		}
+	}
+	if b, err := d.read(render.ComposeFile); err != nil {
+		return nil, err
+	} else if b != nil {
+		c, err := parseCompose(b)
+		if err != nil && st == Rcgen {
+			return nil, fmt.Errorf("the existing %s does not parse: %w", render.ComposeFile, err)
+		}
+		d.Compose = c // someone else's compose.yaml that does not parse says nothing
+	}
+	if d.Answers == nil && d.State != Empty {
+		if l := d.recoverAnswers(); l != nil {
+			d.Answers, d.Recovered = l, true
+		}
 	}
 	return d, nil
 }
@@ -133,6 +166,12 @@ func (d *Deployment) read(rel string) ([]byte, error) {
 // Exists reports whether the directory already holds a deployment of rcgen's.
 func (d *Deployment) Exists() bool { return d.State == Rcgen }
 
+// HasData reports whether the directory holds a deployment whose MongoDB
+// may have data: rcgen.yaml, a keyfile, or a compose.yaml with members.
+func (d *Deployment) HasData() bool {
+	return d.State == Rcgen || d.Keyfile != nil || d.Compose.Members() > 0
+}
+
 // Secrets returns the secrets the deployment already has (empty ones when new).
 func (d *Deployment) Secrets() render.Secrets {
 	return render.SecretsFrom(d.Env, []byte(strings.TrimSpace(string(d.Keyfile))))
@@ -143,3 +182,11 @@ func (d *Deployment) License() string { return d.Env[render.EnvLicense] }
 
 // SMTPPassword is the SMTP password the deployment's .env holds.
 func (d *Deployment) SMTPPassword() string { return d.Env[render.EnvSMTPPassword] }
+
+// EnvBackups lists the copies of .env in rcgen-backups/, newest first.
+func (d *Deployment) EnvBackups() []string {
+	found, _ := filepath.Glob(filepath.Join(d.Dir, BackupDir, "*", render.EnvFile))
+	slices.Sort(found)
+	slices.Reverse(found)
+	return found
+}

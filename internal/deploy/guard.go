@@ -16,9 +16,6 @@ var mongoSteps = []string{"7.0", "8.0", "8.2"}
 
 // Upgrade says what the guard allows.
 type Upgrade struct {
-	// AllowDowngrade lets a Rocket.Chat downgrade through (after restoring
-	// an older backup).
-	AllowDowngrade bool
 	// MongoDBFCVLowered confirms that MongoDB's featureCompatibilityVersion
 	// was set to the older series, so its binaries may step back (8.2 to 8.0).
 	MongoDBFCVLowered bool
@@ -39,7 +36,7 @@ func fcvCommand(series string) string {
 // migrate its database down; MongoDB opens data files only one feature
 // version up, and one back only once featureCompatibilityVersion is
 // lowered. A step up returns the command that finishes it. Errors carry
-// the rocketchat_version key.
+// the rocketchat_version key. A Rocket.Chat downgrade is never allowed.
 func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note string, err error) {
 	n, err := spec.ParseVersion(rocketChatVersion)
 	if err != nil {
@@ -49,8 +46,9 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note str
 		return "", &spec.FieldError{Key: spec.KeyVersion, Msg: fmt.Sprintf(format, a...)}
 	}
 	oldRC := d.Env[render.EnvRocketChatVersion]
-	if o, err := spec.ParseVersion(oldRC); err == nil && !u.AllowDowngrade && n.Before(o) {
-		return bad("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (restore a backup to go back)", rocketChatVersion, oldRC, oldRC)
+	// Never overridable: Rocket.Chat's migrations are one-way.
+	if o, err := spec.ParseVersion(oldRC); err == nil && n.Before(o) {
+		return bad("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (to go back, restore a backup into a new deployment)", rocketChatVersion, oldRC, oldRC)
 	}
 	target, err := catalog.MongoDBFor(rocketChatVersion)
 	if err != nil {
@@ -81,14 +79,34 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note str
 }
 
 // CheckProject refuses to rename the Compose project of a deployment: the
-// project prefixes every volume, so a new name would orphan the data.
+// project prefixes every volume, so a new name would orphan the data. It
+// trusts what the data uses (compose.yaml's name) before the answers file,
+// which is only a record of the answers.
 func (d *Deployment) CheckProject(project string) error {
-	if d.Answers == nil {
+	old := d.Compose.Name
+	if old == "" && d.Answers != nil {
+		a, _, err := spec.Resolve(*d.Answers)
+		if err != nil {
+			return nil
+		}
+		old = a.Project
+	}
+	if old == "" || old == project {
 		return nil
 	}
-	old, _, err := spec.Resolve(*d.Answers)
-	if err != nil || old.Project == project {
+	return &spec.FieldError{Key: spec.KeyProject, Msg: fmt.Sprintf("this deployment's volumes belong to project %q (compose.yaml's name), and renaming it would orphan them (the data): keep %q, or generate into a new directory", old, old)}
+}
+
+// CheckMembers refuses fewer MongoDB members than the deployment runs: the
+// members left keep the removed ones as voters, never reach a majority, and
+// no primary is elected, so the app never starts.
+func (d *Deployment) CheckMembers(members int) error {
+	have := d.Compose.Members()
+	if have <= members {
 		return nil
 	}
-	return &spec.FieldError{Key: spec.KeyProject, Msg: fmt.Sprintf("this deployment's project is %q, and renaming it would orphan its volumes (the data): keep %q, or generate into a new directory", old.Project, old.Project)}
+	return &spec.FieldError{Key: spec.KeyMembers, Msg: fmt.Sprintf(
+		"this deployment runs %d MongoDB members, and dropping to %d would leave a set that keeps the removed members as voters and never elects a primary: "+
+			"remove them from the replica set first (with the stack running: docker compose exec mongodb-1 mongosh -u root -p \"$MONGODB_ROOT_PASSWORD\" --authenticationDatabase admin --eval 'rs.remove(\"mongodb-%d:27017\")' for each member above %d, on the primary), "+
+			"then re-run with %d members and docker compose up -d --remove-orphans", have, members, have, members, members)}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/render"
@@ -31,6 +32,9 @@ type Request struct {
 	Force bool
 	// Upgrade is what the upgrade guard lets through.
 	Upgrade deploy.Upgrade
+	// NewMongoDBSecrets lets a deployment that lost its MongoDB secrets get
+	// new ones (its data must be gone too).
+	NewMongoDBSecrets bool
 	// NewSecrets draws the secrets a new deployment gets.
 	NewSecrets func() (render.Secrets, error)
 	// ExampleSecrets uses public placeholder secrets (documentation only).
@@ -101,7 +105,7 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 func Plan(req Request) (sizing.Plan, error) {
 	a := req.Answers
 	if d := req.Deployment; d != nil {
-		if err := d.CheckProject(a.Project); err != nil {
+		if err := errors.Join(d.CheckProject(a.Project), d.CheckMembers(a.MongoDBMembers)); err != nil {
 			return sizing.Plan{}, err
 		}
 	}
@@ -149,7 +153,31 @@ func Secrets(req Request) (render.Secrets, error) {
 	if old.IsPlaceholder() && !req.ExampleSecrets {
 		return render.Secrets{}, ErrExampleDeployment
 	}
+	if d := req.Deployment; d != nil && d.HasData() && !req.NewMongoDBSecrets {
+		if missing := old.MissingMongoDB(); len(missing) > 0 {
+			return render.Secrets{}, &LostSecretsError{Dir: d.Dir, Missing: missing, Backups: d.EnvBackups()}
+		}
+	}
 	return s.Keep(old), nil
+}
+
+// LostSecretsError: an existing deployment lost MongoDB secrets its data
+// was created with; new ones would lock the app and mongodb-init out.
+type LostSecretsError struct {
+	Dir     string
+	Missing []string
+	// Backups are the copies of .env rcgen kept, newest first.
+	Backups []string
+}
+
+func (e *LostSecretsError) Error() string {
+	where := "no copy is in " + deploy.BackupDir + "/"
+	if len(e.Backups) > 0 {
+		where = "the newest copy rcgen kept is " + e.Backups[0]
+	}
+	return fmt.Sprintf("%s holds a deployment, but its %s lacks %s, and MongoDB keeps the passwords (and keyfile) its data was created with: new ones would lock the app out. "+
+		"Restore them (%s), or, only if the MongoDB volumes are gone too (a fresh start), ask for new MongoDB secrets",
+		e.Dir, render.EnvFile+" or keyfile", strings.Join(e.Missing, ", "), where)
 }
 
 // Run plans, renders and checks the deployment in memory, and compares it
@@ -169,6 +197,9 @@ func Run(ctx context.Context, req Request, plan sizing.Plan) (*Result, error) {
 		renderFn = render.Generate
 	}
 	in := render.Input{Answers: a, Plan: plan, Secrets: secrets, RcgenVersion: req.RcgenVersion}
+	if req.Deployment != nil {
+		in.KeepEnv = req.Deployment.UserEnvLines()
+	}
 	if req.Rerun != nil {
 		in.Rerun = req.Rerun(a)
 	}

@@ -123,6 +123,8 @@ type Data struct {
 
 	// Rerun is the rcgen command that regenerates this deployment in place.
 	Rerun string
+	// KeepEnv are the operator's .env lines, kept (see Input).
+	KeepEnv []string
 	// Placeholder is set for documentation examples with public secrets.
 	Placeholder bool
 
@@ -146,6 +148,9 @@ type Input struct {
 	// Rerun is the command that regenerates the deployment in place, as
 	// the README shows it (already shell-quoted).
 	Rerun string
+	// KeepEnv are the operator's own lines of the deployment's .env (keys
+	// rcgen does not own), kept in the new .env as they were.
+	KeepEnv []string
 }
 
 // Derive computes the template data from validated answers and a plan.
@@ -193,6 +198,7 @@ func Derive(in Input) (*Data, error) {
 		HeapAlertBytes: strconv.FormatInt(p.AppHeapMiB*spec.MiB*9/10, 10),
 		RcgenVersion:   in.RcgenVersion,
 		Rerun:          in.Rerun,
+		KeepEnv:        in.KeepEnv,
 		Placeholder:    in.Secrets.Placeholder,
 	}
 	for i := 1; i <= p.Processes; i++ {

@@ -163,8 +163,8 @@ func envFile(d *Data, s Secrets) []byte {
 	vars := map[string]string{
 		EnvRocketChatVersion:       d.Answers.RocketChatVersion,
 		EnvMongoDBVersion:          d.MongoImageTag(),
-		"DOMAIN":                   d.Answers.Domain,
-		"ROOT_URL":                 d.PublicURL,
+		EnvDomain:                  d.Answers.Domain,
+		EnvRootURL:                 d.PublicURL,
 		EnvMongoRootPassword:       s.MongoRootPassword,
 		EnvMongoRocketChatPassword: s.MongoRocketChatPassword,
 		// Kept even with monitoring off, so turning it back on later finds
@@ -173,7 +173,7 @@ func envFile(d *Data, s Secrets) []byte {
 		EnvGrafanaAdminPassword:  s.GrafanaAdminPassword,
 	}
 	if d.TLSMode == spec.TLSACME && d.Has(sizing.Caddy) {
-		vars["ACME_EMAIL"] = d.Answers.Email
+		vars[EnvACMEEmail] = d.Answers.Email
 	}
 	if d.Answers.Licensed() {
 		vars[EnvLicense] = d.Answers.License
@@ -190,5 +190,43 @@ func envFile(d *Data, s Secrets) []byte {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s\n", k, vars[k])
 	}
+	if len(d.KeepEnv) > 0 {
+		b.WriteString("\n# Yours, kept as they were: rcgen does not own these lines.\n")
+		for _, l := range d.KeepEnv {
+			b.WriteString(l + "\n")
+		}
+	}
 	return b.Bytes()
+}
+
+// EnvDomain, EnvRootURL and EnvACMEEmail are the public address in .env.
+const (
+	EnvDomain    = "DOMAIN"
+	EnvRootURL   = "ROOT_URL"
+	EnvACMEEmail = "ACME_EMAIL"
+)
+
+// OwnedEnvKeys are every .env key rcgen writes; any other line of a
+// deployment's .env is the operator's, and is kept.
+var OwnedEnvKeys = map[string]bool{
+	EnvRocketChatVersion: true, EnvMongoDBVersion: true, EnvDomain: true, EnvRootURL: true, EnvACMEEmail: true,
+	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true, EnvMongoExporterPassword: true,
+	EnvGrafanaAdminPassword: true, EnvLicense: true, EnvSMTPPassword: true,
+}
+
+// MissingMongoDB names the MongoDB secrets s lacks: the passwords in .env
+// and the keyfile.
+func (s Secrets) MissingMongoDB() []string {
+	var m []string
+	for _, x := range []struct{ name, v string }{
+		{EnvMongoRootPassword, s.MongoRootPassword},
+		{EnvMongoRocketChatPassword, s.MongoRocketChatPassword},
+		{EnvMongoExporterPassword, s.MongoExporterPassword},
+		{MongoKeyfile, s.MongoKeyfile},
+	} {
+		if x.v == "" {
+			m = append(m, x.name)
+		}
+	}
+	return m
 }

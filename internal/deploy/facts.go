@@ -1,0 +1,125 @@
+package deploy
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// Compose is what the deployment's compose.yaml says about its data: the
+// project name (which prefixes every volume) and its services.
+type Compose struct {
+	Name     string
+	Services []string
+}
+
+// Members counts the MongoDB members (mongodb-N services).
+func (c Compose) Members() int {
+	n := 0
+	for _, s := range c.Services {
+		if memberRe.MatchString(s) {
+			n++
+		}
+	}
+	return n
+}
+
+var memberRe = regexp.MustCompile(`^mongodb-[0-9]+$`)
+
+func parseCompose(b []byte) (Compose, error) {
+	var doc struct {
+		Name     string         `yaml:"name"`
+		Services map[string]any `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Compose{}, err
+	}
+	c := Compose{Name: doc.Name}
+	for s := range doc.Services {
+		c.Services = append(c.Services, s)
+	}
+	slices.Sort(c.Services)
+	return c, nil
+}
+
+// UserEnvLines returns the lines of the deployment's .env that rcgen does
+// not own (a variable a compose.override.yaml reads, say), as they are.
+func (d *Deployment) UserEnvLines() []string {
+	var keep []string
+	for _, line := range strings.Split(string(d.EnvRaw), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		kv, err := render.ParseEnv([]byte(line))
+		if err != nil || len(kv) != 1 {
+			continue
+		}
+		for k := range kv {
+			if !render.OwnedEnvKeys[k] {
+				keep = append(keep, line)
+			}
+		}
+	}
+	return keep
+}
+
+// recoverAnswers rebuilds the answers of a deployment that lost its
+// rcgen.yaml from what it still holds: .env's public address, email and
+// release, and compose.yaml's project, members, proxy and monitoring.
+func (d *Deployment) recoverAnswers() *spec.Layer {
+	domain := d.Env[render.EnvDomain]
+	if domain == "" || d.Compose.Name == "" {
+		return nil
+	}
+	var a spec.Answers
+	keys := []string{spec.KeyProject, spec.KeyDomain}
+	a.Project, a.Domain = d.Compose.Name, domain
+	if _, err := netip.ParseAddr(domain); err == nil {
+		a.AllowIP = true
+		keys = append(keys, spec.KeyAllowIP)
+	}
+	if v := d.Env[render.EnvRocketChatVersion]; v != "" {
+		a.RocketChatVersion = v
+		keys = append(keys, spec.KeyVersion)
+	}
+	if e := d.Env[render.EnvACMEEmail]; e != "" {
+		a.Email = e
+		keys = append(keys, spec.KeyEmail)
+	}
+	if n := d.Compose.Members(); n > 0 {
+		a.MongoDBMembers = n
+		keys = append(keys, spec.KeyMembers)
+	}
+	a.Proxy = spec.ProxyNone
+	if slices.Contains(d.Compose.Services, "caddy") {
+		a.Proxy = spec.ProxyCaddy
+	}
+	a.Monitoring = slices.Contains(d.Compose.Services, "prometheus")
+	keys = append(keys, spec.KeyProxy, spec.KeyMonitoring)
+	l := spec.LayerOf(spec.FromDeployment, a, keys...)
+	l.Name = fmt.Sprintf("%s's .env and compose.yaml (its %s is missing)", d.Dir, spec.FileName)
+	return &l
+}
+
+// checkKeyfile: mongod accepts a keyfile of 6 to 1024 base64 characters
+// (whitespace aside); a keyfile rcgen would keep must be one.
+func checkKeyfile(b []byte) error {
+	k := strings.Join(strings.Fields(string(b)), "")
+	if len(k) < 6 || len(k) > 1024 {
+		return fmt.Errorf("holds %d characters, and mongod needs 6 to 1024", len(k))
+	}
+	for _, r := range k {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=') {
+			return fmt.Errorf("holds %q, and mongod accepts only base64 characters", r)
+		}
+	}
+	return nil
+}
