@@ -34,8 +34,8 @@ type GenerateOptions struct {
 	// NewMongoDBSecrets allows new MongoDB secrets for a deployment that
 	// lost its own (only right when its data is gone too).
 	NewMongoDBSecrets bool
-	NoInput        bool
-	DryRun         bool
+	NoInput           bool
+	DryRun            bool
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
@@ -273,9 +273,9 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory),
-		Upgrade:    deploy.Upgrade{MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
+		Upgrade:           deploy.Upgrade{MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
-		NewSecrets: o.Secrets, ExampleSecrets: o.ExampleSecrets,
+		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: version(), Rerun: o.flags.rerunCommand, Render: o.Render,
 	}
 	plan, err := generate.Plan(req)
