@@ -51,7 +51,7 @@ any check fails.`,
 		Example: `  rcgen doctor
   rcgen doctor --out /srv/rocketchat
   rcgen doctor --domain chat.example.com --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Run(cmd.Context())
 		},

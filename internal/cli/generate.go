@@ -74,7 +74,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 		Example: `  rcgen generate --yes
   rcgen generate --domain chat.example.com --email admin@example.com --out /srv/rocketchat
   rcgen generate --cpus 4 --memory 8GiB --dry-run`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			return o.Check()
 		},
@@ -185,6 +185,9 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	var req generate.Request
 	fail := func(err error) (generate.Request, sizing.Plan, *wizard, error) { return req, sizing.Plan{}, nil, err }
 	var w *wizard
+	if why := whyNoQuestions(o.Env, o.Yes, o.NoInput); why != "" {
+		fmt.Fprintln(o.Env.IO.ErrOut, "Note:", why)
+	}
 	if canPrompt(o.Env, o.Yes, o.NoInput) {
 		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory)}
 		// Show the host first: what rcgen sizes for, and where each figure
@@ -234,7 +237,10 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		origins[spec.KeySMTPPassword] = spec.Origin{Kind: spec.FromFlag}
 	}
 	if w != nil {
-		w.a, w.origins = &a, origins
+		w.a, w.origins, w.smtpKept = &a, origins, d.SMTPPassword()
+		if d.Exists() || d.Recovered {
+			fmt.Fprintf(o.Env.IO.ErrOut, "Existing deployment found in %s: its answers are the defaults; Enter keeps each one.\n", o.Out)
+		}
 		if err := w.askMissing(); err != nil {
 			return fail(err)
 		}
@@ -357,6 +363,8 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	}
 	if !plan.Has(sizing.Caddy) {
 		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
+	} else if a.LoopbackOnly() {
+		fmt.Fprintln(stderr, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
 	}
 	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")

@@ -8,10 +8,13 @@ import (
 
 // SystemIO returns the process's streams.
 func SystemIO() IOStreams {
+	in, out := term.IsTerminal(int(os.Stdin.Fd())), term.IsTerminal(int(os.Stdout.Fd()))
 	return IOStreams{
 		In:          os.Stdin,
 		Out:         os.Stdout,
 		ErrOut:      os.Stderr,
-		Interactive: term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
+		Interactive: in && out,
+		InTerminal:  in,
+		OutTerminal: out,
 	}
 }

@@ -49,7 +49,7 @@ number, or as JSON with --json. Nothing is written.`,
 		Example: `  rcgen plan
   rcgen plan --cpus 8 --memory 16GiB --license-file rocketchat.license --users 800
   rcgen plan --json | jq .plan.processes`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			given, err := o.flags.givenLayers(o.Env.IO.In)
 			if err != nil {

@@ -174,13 +174,40 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// Interactive is true when stdin and stdout are both terminals.
 	Interactive bool
+	// InTerminal and OutTerminal say which of them is.
+	InTerminal, OutTerminal bool
+}
+
+// noArgs refuses positional arguments as a usage error (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usage(fmt.Errorf("%s takes no arguments, and got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath()))
+	}
+	return nil
 }
 
 // canPrompt is the one place that decides whether rcgen may ask: both ends
 // are terminals, a prompter exists, and neither --yes, --no-input nor
 // RCGEN_NO_INPUT forbids it.
 func canPrompt(env Env, yes, noInput bool) bool {
-	return env.IO.Interactive && env.Prompter != nil && !yes && !noInput && !noInputEnv(env)
+	return env.IO.Interactive && env.Prompter != nil && !yes && !noInput && !noInputEnv(env) && !dumbTerminal(env)
+}
+
+// dumbTerminal: TERM=dumb cannot move the cursor, which the questions need.
+func dumbTerminal(env Env) bool { return env.Getenv != nil && env.Getenv("TERM") == "dumb" }
+
+// whyNoQuestions says, when a person at a terminal might expect questions,
+// why none are asked ("" when it is obvious: a script, --yes, --no-input).
+func whyNoQuestions(env Env, yes, noInput bool) string {
+	switch {
+	case yes || noInput || noInputEnv(env) || !env.IO.InTerminal:
+		return ""
+	case !env.IO.OutTerminal:
+		return "standard output is not a terminal (piped or redirected), so rcgen asks nothing: answers not given take their defaults; run it without the pipe to answer questions, or give --yes to say so"
+	case dumbTerminal(env):
+		return "TERM=dumb cannot show the questions, so rcgen asks nothing: answers not given take their defaults"
+	}
+	return ""
 }
 
 // noInputEnv reports whether RCGEN_NO_INPUT forbids prompting.

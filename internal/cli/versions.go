@@ -43,7 +43,7 @@ marking the default and what is past support today; then the MongoDB series
 and every other pinned image. Each row's source is in --json.`,
 		Example: `  rcgen versions
   rcgen versions --json | jq '.releases[] | select(.lts)'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			now := time.Now()
 			if env.Now != nil {

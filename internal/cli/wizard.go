@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -13,6 +15,19 @@ import (
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
+
+// expandHome turns a leading ~ into the home directory, as a shell would:
+// a path typed at a prompt never passes through one.
+func expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p
+	}
+	return filepath.Join(home, strings.TrimPrefix(p, "~"))
+}
 
 // errCancelled is returned when the person declines to write.
 var errCancelled = errors.New("cancelled: nothing was written")
@@ -23,12 +38,14 @@ var errCancelled = errors.New("cancelled: nothing was written")
 // answer with the answer's own validator (spec.Answers.CheckKey), the one
 // its flag and its answers-file line use.
 type wizard struct {
-	p       prompt.Prompter
-	stderr  io.Writer
-	force   bool
-	a       *spec.Answers
-	origins spec.Origins
-	asked   []question
+	p      prompt.Prompter
+	stderr io.Writer
+	force  bool
+	// smtpKept is the SMTP password the deployment already has ("" if none).
+	smtpKept string
+	a        *spec.Answers
+	origins  spec.Origins
+	asked    []question
 }
 
 type question struct {
@@ -211,29 +228,38 @@ func (w *wizard) askTLS() error {
 
 func (w *wizard) askCertificate() error {
 	a := w.a
-	var certPEM []byte
-	cert, err := w.p.Input("Certificate file (PEM, full chain):", "The certificate for "+a.Domain+", with its intermediates.", a.TLSCert,
-		func(path string) error {
-			b, err := spec.ReadUserFile(path)
-			certPEM = b
-			return err
-		})
-	if err != nil {
-		return err
-	}
-	key, err := w.p.Input("Key file (PEM, unencrypted):", "The private key of that certificate.", a.TLSKey,
-		func(path string) error {
-			b, err := spec.ReadUserFile(path)
-			if err != nil {
+	for {
+		var certPEM []byte
+		cert, err := w.p.Input("Certificate file (PEM, full chain):", "The certificate for "+a.Domain+", with its intermediates. ~ is your home directory.", a.TLSCert,
+			func(path string) error {
+				b, err := spec.ReadUserFile(expandHome(path))
+				certPEM = b
 				return err
-			}
-			return spec.ValidateCertificate(certPEM, b, a.Domain)
-		})
-	if err != nil {
-		return err
+			})
+		if err != nil {
+			return err
+		}
+		key, err := w.p.Input("Key file (PEM, unencrypted; empty to go back to the certificate):", "The private key of that certificate.", a.TLSKey,
+			func(path string) error {
+				if path == "" {
+					return nil // back to the certificate question
+				}
+				b, err := spec.ReadUserFile(expandHome(path))
+				if err != nil {
+					return err
+				}
+				return spec.ValidateCertificate(certPEM, b, a.Domain)
+			})
+		if err != nil {
+			return err
+		}
+		if key == "" {
+			a.TLSCert = cert
+			continue
+		}
+		a.TLSCert, a.TLSKey = expandHome(cert), expandHome(key)
+		return nil
 	}
-	a.TLSCert, a.TLSKey = cert, key
-	return nil
 }
 
 func (w *wizard) askEmail() error {
@@ -272,15 +298,15 @@ func (w *wizard) askLicense() error {
 		a.LicenseFile, a.License = "", ""
 		return nil
 	}
-	v, err := w.p.Input("Licence file:", "The file Rocket.Chat Cloud gave you; rcgen stores its content in .env.", a.LicenseFile,
+	v, err := w.p.Input("Licence file:", "The file Rocket.Chat Cloud gave you; rcgen stores its content in .env. ~ is your home directory.", a.LicenseFile,
 		func(path string) error {
-			_, err := spec.ReadLicense(path)
+			_, err := spec.ReadLicense(expandHome(path))
 			return err
 		})
 	if err != nil {
 		return err
 	}
-	a.LicenseFile = v
+	a.LicenseFile = expandHome(v)
 	return nil
 }
 
@@ -396,42 +422,59 @@ func (w *wizard) askAlerts() error {
 		w.check(spec.KeySMTPUser, func(c *spec.Answers, s string) { c.SMTPUser = s })); err != nil {
 		return err
 	}
-	if a.SMTPUser != "" {
-		pw, err := w.p.Password("SMTP password (kept in .env):", "Leave empty to keep the one already in .env.")
+	if a.SMTPUser == "" {
+		a.SMTPPassword = ""
+		return nil
+	}
+	for {
+		help := "The password of that login; it is kept in .env only."
+		if w.smtpKept != "" {
+			help = "Leave empty to keep the one already in .env."
+		}
+		pw, err := w.p.Password("SMTP password (kept in .env):", help)
 		if err != nil {
 			return err
 		}
-		if pw != "" {
-			c := *a
-			c.SMTPPassword = pw
-			if err := c.CheckKey(spec.KeySMTPPassword); err != nil {
-				return usage(err)
-			}
-			a.SMTPPassword = pw
-			w.record(spec.KeyAlertEmail, spec.KeySMTPPassword)
+		if pw == "" && w.smtpKept != "" {
+			return nil
 		}
+		c := *a
+		c.SMTPPassword = pw
+		if pw == "" {
+			fmt.Fprintln(w.stderr, "X The login needs its password, or every alert mail fails.")
+			continue
+		}
+		var fe *spec.FieldError
+		if err := c.CheckKey(spec.KeySMTPPassword); errors.As(err, &fe) {
+			fmt.Fprintln(w.stderr, "X", fe.Msg)
+			continue
+		}
+		a.SMTPPassword = pw
+		w.record(spec.KeyAlertEmail, spec.KeySMTPPassword)
+		return nil
 	}
-	return nil
 }
 
-// askOut asks for the output directory; a directory of someone else's
-// files is refused here, like with --out.
+// askOut asks for the output directory, and checks it at once as --out is
+// checked: someone else's files, or a deployment whose .env, keyfile or
+// answers cannot be read, are refused here, not after every question.
 func (w *wizard) askOut(def string) (string, error) {
-	return w.p.Input("Directory to write the deployment into:",
-		"A new or empty directory, or an rcgen deployment to update (its secrets are kept).", def,
+	v, err := w.p.Input("Directory to write the deployment into:",
+		"A new or empty directory, or an rcgen deployment to update (its secrets are kept). ~ is your home directory.", def,
 		func(dir string) error {
-			if strings.TrimSpace(dir) == "" {
+			if strings.TrimSpace(dir) == "" || dir == "-" {
 				return errors.New("give a directory")
 			}
-			st, err := deploy.Inspect(dir)
+			d, err := deploy.Open(expandHome(dir))
 			if err != nil {
 				return err
 			}
-			if st == deploy.NotEmpty && !w.force {
+			if d.State == deploy.NotEmpty && !d.Recovered && !w.force {
 				return fmt.Errorf("%s holds files rcgen did not write: choose another directory", dir)
 			}
 			return nil
 		})
+	return expandHome(v), err
 }
 
 const (

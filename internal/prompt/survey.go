@@ -6,7 +6,9 @@ import (
 	"os"
 
 	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/core"
 	"github.com/AlecAivazis/survey/v2/terminal"
+	"golang.org/x/sys/unix"
 )
 
 // Survey asks questions on a terminal with github.com/AlecAivazis/survey/v2.
@@ -18,19 +20,33 @@ type Survey struct {
 	errOut io.Writer
 }
 
-// NewSurvey returns a Prompter on the given terminal streams.
+// NewSurvey returns a Prompter on the given terminal streams. NO_COLOR
+// (https://no-color.org) turns its colours off.
 func NewSurvey(in *os.File, out *os.File, errOut io.Writer) *Survey {
+	if os.Getenv("NO_COLOR") != "" {
+		core.DisableColor = true
+	}
 	return &Survey{in: escReader{in}, out: out, errOut: errOut}
 }
 
-// escReader turns a lone Esc key press (an ESC byte that arrives on its own,
-// not as the start of an arrow-key sequence) into Ctrl-C, so Esc cancels
-// like Ctrl-C does.
+// escWait is how long a lone ESC byte waits for the rest of an escape
+// sequence: an arrow key's bytes may arrive in separate reads (a slow
+// link, ssh), and must not cancel.
+const escWait = 60 // milliseconds
+
+// escReader turns a lone Esc key press (an ESC byte with nothing after it
+// within escWait, not the start of an arrow-key sequence) into Ctrl-C, so
+// Esc cancels like Ctrl-C does.
 type escReader struct{ f *os.File }
 
 func (r escReader) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
 	if n == 1 && p[0] == 0x1b {
+		fds := []unix.PollFd{{Fd: int32(r.f.Fd()), Events: unix.POLLIN}}
+		if k, perr := unix.Poll(fds, escWait); perr == nil && k > 0 && len(p) > 1 {
+			m, err := r.f.Read(p[1:])
+			return 1 + m, err
+		}
 		p[0] = 0x03
 	}
 	return n, err

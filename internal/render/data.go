@@ -104,6 +104,9 @@ type Data struct {
 	TLSMode   string
 	// ScrapeJobs are prometheus.yml's jobs, from the plan's scrape targets.
 	ScrapeJobs []ScrapeJob
+	// LoopbackOnly publishes the proxy on 127.0.0.1 only: a localhost
+	// deployment is for this machine.
+	LoopbackOnly bool
 	// Mongo is the MongoDB series the release runs on (catalog).
 	Mongo catalog.MongoDBSeries
 
@@ -175,6 +178,7 @@ func Derive(in Input) (*Data, error) {
 		PublicURL:    a.PublicURL(),
 		TLSMode:      a.TLSMode(),
 		ScrapeJobs:   jobs,
+		LoopbackOnly: a.LoopbackOnly(),
 		Mongo:        mongo,
 		AppMemory:    composeBytes(p.AppMemory),
 		AppHeapMiB:   p.AppHeapMiB,

@@ -6,6 +6,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -119,7 +120,9 @@ func Render(d *Data, s Secrets) (Files, error) {
 	}
 	if d.TLSMode == spec.TLSOwn {
 		out = append(out,
-			File{Path: TLSCertFile, Mode: 0o644, Content: []byte(d.Answers.TLSCertPEM)},
+			// Only the certificates: a PEM bundle may hold the key too, and
+			// this file is world-readable.
+			File{Path: TLSCertFile, Mode: 0o644, Content: certificatesOnly([]byte(d.Answers.TLSCertPEM))},
 			File{Path: TLSKeyFile, Mode: 0o600, Content: []byte(d.Answers.TLSKeyPEM), Secret: true},
 		)
 	}
@@ -147,6 +150,21 @@ func Generate(ctx context.Context, in Input) (Files, error) {
 		return nil, err
 	}
 	return files, nil
+}
+
+// certificatesOnly keeps the CERTIFICATE blocks of a PEM file, in order.
+func certificatesOnly(b []byte) []byte {
+	var out bytes.Buffer
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return out.Bytes()
+		}
+		if block.Type == "CERTIFICATE" {
+			_ = pem.Encode(&out, &pem.Block{Type: block.Type, Bytes: block.Bytes})
+		}
+	}
 }
 
 // tidy drops trailing spaces and runs of blank lines that template actions

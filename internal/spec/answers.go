@@ -150,6 +150,12 @@ func (a Answers) TLSMode() string {
 	return TLSModeFor(a.Domain)
 }
 
+// LoopbackOnly reports whether the deployment is for this machine only
+// (localhost): nothing it publishes may listen beyond the loopback.
+func (a Answers) LoopbackOnly() bool {
+	return a.Domain == DefaultDomain || strings.HasSuffix(a.Domain, ".localhost")
+}
+
 // PublicURL is the URL users type; Rocket.Chat's ROOT_URL must equal it.
 func (a Answers) PublicURL() string {
 	host := a.Domain

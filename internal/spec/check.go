@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
@@ -63,10 +64,7 @@ func (a Answers) check(key string) error {
 		return ValidateProject(a.Project)
 	case KeyDomain:
 		if ip, err := netip.ParseAddr(a.Domain); err == nil && a.AllowIP {
-			if ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() {
-				return fmt.Errorf("%q is not an address users can reach: give this host's address", a.Domain)
-			}
-			return nil
+			return checkAddress(ip, a.Domain)
 		}
 		return ValidateDomain(a.Domain)
 	case KeyEmail:
@@ -92,7 +90,14 @@ func (a Answers) check(key string) error {
 			return fmt.Errorf("%d is not a number of concurrent users rcgen sizes for: give 1 to %d, or leave it out", a.Users, MaxUsers)
 		}
 	case KeyLicenseFile:
+		if err := plainPath(a.LicenseFile); err != nil {
+			return err
+		}
 		return ValidateLicense(a.License)
+	case KeyTLSCert:
+		return plainPath(a.TLSCert)
+	case KeyTLSKey:
+		return plainPath(a.TLSKey)
 	case KeyProxy:
 		if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
 			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy)
@@ -109,6 +114,9 @@ func (a Answers) check(key string) error {
 		p, perr := strconv.Atoi(port)
 		if err != nil || perr != nil || p < 1 || p > 65535 || host == "" || ValidateDomain(host) != nil && net.ParseIP(host) == nil {
 			return fmt.Errorf("%q is not host:port: give e.g. smtp.example.com:587", a.SMTPHost)
+		}
+		if ip := net.ParseIP(host); host == "localhost" || strings.HasSuffix(host, ".localhost") || ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+			return fmt.Errorf("%q is Alertmanager's own container, not this server: give the mail server's name or address (for a relay on this host, its address on the Docker network, e.g. 172.17.0.1)", a.SMTPHost)
 		}
 	case KeySMTPFrom:
 		if a.SMTPFrom != "" {
@@ -192,6 +200,9 @@ func (a Answers) requireSMTP() []error {
 	if a.SMTPPassword != "" && a.SMTPUser == "" {
 		add(KeySMTPUser, "is required with an SMTP password")
 	}
+	if a.SMTPUser != "" && a.SMTPPassword == "" {
+		add(KeySMTPPassword, "is required with an SMTP login, or every alert mail fails: give it in a file, or in RCGEN_SMTP_PASSWORD")
+	}
 	return errs
 }
 
@@ -215,6 +226,36 @@ func ValidatePromSize(s string) error {
 	}
 	if int64(b) > MaxMemory*1024 {
 		return fmt.Errorf("%q is more disk than any host has: give e.g. 10GB", s)
+	}
+	return nil
+}
+
+// checkAddress accepts an IP address as the domain only when users can
+// reach it and write it as ROOT_URL does.
+func checkAddress(ip netip.Addr, s string) error {
+	switch {
+	case ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLinkLocalUnicast():
+		return fmt.Errorf("%q is not an address users can reach: give this host's address", s)
+	case ip.IsLoopback():
+		return fmt.Errorf("%q is this machine only: use localhost for that, or give the address users reach this host at", s)
+	case ip.Is4In6():
+		return fmt.Errorf("%q is an IPv4 address in IPv6 form: give it as %s", s, ip.Unmap())
+	case ip.String() != s:
+		return fmt.Errorf("%q is not written the way browsers write it: give %s, so ROOT_URL matches what users type", s, ip)
+	}
+	return nil
+}
+
+// plainPath refuses a file path that would not survive rcgen.yaml (and the
+// commands rcgen prints) exactly: invalid UTF-8 or control characters.
+func plainPath(p string) error {
+	if !utf8.ValidString(p) {
+		return fmt.Errorf("%q is not valid UTF-8: rename the file, or give a path without those bytes", p)
+	}
+	for _, r := range p {
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("%q holds a control character: rename the file", p)
+		}
 	}
 	return nil
 }
