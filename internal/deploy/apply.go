@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -76,6 +78,11 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 	}
 
 	// Commit: rename each into place; on a failure, put back the ones done.
+	// Ctrl-C or a SIGTERM here would leave the set half renamed, so they
+	// wait until the renames are over (SIGKILL cannot be held off; the
+	// renames take milliseconds).
+	held := holdSignals()
+	defer held()
 	for i, s := range ready {
 		path := filepath.Join(d.Dir, filepath.FromSlash(s.c.Path))
 		err := beforeRename(s.p.Name(), path)
@@ -88,7 +95,11 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 		for _, rest := range ready[i:] {
 			_ = rest.p.Cleanup()
 		}
-		return Applied{}, d.rollback(fmt.Errorf("writing %s: %w", s.c.Path, err), ready[:i], done.Backup)
+		err = d.rollback(fmt.Errorf("writing %s: %w", s.c.Path, err), ready[:i], done.Backup)
+		for j := len(madeDirs) - 1; j >= 0; j-- {
+			_ = os.Remove(madeDirs[j]) // only if empty again
+		}
+		return Applied{}, err
 	}
 	syncDirs(d.Dir, changes)
 
@@ -139,6 +150,26 @@ func (d *Deployment) rollback(cause error, renamed []staged, backup string) erro
 		return fmt.Errorf("%w; the %d files already replaced were put back, so %s is as it was", cause, len(restored), d.Dir)
 	}
 	return fmt.Errorf("%w; nothing in %s was changed", cause, d.Dir)
+}
+
+// holdSignals ignores the signals that end rcgen until the returned func
+// is called, which lets them act again and delivers one that came.
+func holdSignals() func() {
+	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sigs...)
+	return func() {
+		signal.Stop(c)
+		select {
+		case sig := <-c:
+			// A signal came during the renames: act on it now, as it would
+			// have (with no other handler, its default action ends rcgen).
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(sig)
+			}
+		default:
+		}
+	}
 }
 
 // staged is a new file written beside its target, waiting for its rename.

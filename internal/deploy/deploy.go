@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -146,7 +147,7 @@ func Open(dir string) (*Deployment, error) {
 // does not exist.
 func (d *Deployment) read(rel string) ([]byte, error) {
 	f, err := os.Open(filepath.Join(d.Dir, filepath.FromSlash(rel)))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
@@ -26,9 +27,14 @@ const KeyFCVLowered = "mongodb-fcv"
 
 // fcvCommand is what an operator runs to set featureCompatibilityVersion.
 func fcvCommand(series string) string {
-	// MONGODB_INITDB_ROOT_PASSWORD is where deployments of rcgen before
-	// the catalog kept it in mongodb-1.
-	return fmt.Sprintf("docker compose exec mongodb-1 sh -c 'mongosh -u root -p \"${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}\" --authenticationDatabase admin --eval \"db.adminCommand({setFeatureCompatibilityVersion: \\\"%s\\\", confirm: true})\"'", series)
+	return rootShell(fmt.Sprintf(`db.adminCommand({setFeatureCompatibilityVersion: \"%s\", confirm: true})`, series))
+}
+
+// rootShell is the command that runs js (with its double quotes escaped
+// for sh) as MongoDB's root user in mongodb-1. MONGODB_INITDB_ROOT_PASSWORD
+// is where deployments of rcgen before the catalog kept the password.
+func rootShell(js string) string {
+	return fmt.Sprintf(`docker compose exec mongodb-1 sh -c 'mongosh -u root -p "${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}" --authenticationDatabase admin --eval "%s"'`, js)
 }
 
 // CheckUpgrade compares the versions the deployment runs (from its .env)
@@ -105,8 +111,12 @@ func (d *Deployment) CheckMembers(members int) error {
 	if have <= members {
 		return nil
 	}
+	var cmds []string
+	for i := have; i > members; i-- {
+		cmds = append(cmds, rootShell(fmt.Sprintf(`rs.remove(\"mongodb-%d:27017\")`, i)))
+	}
 	return &spec.FieldError{Key: spec.KeyMembers, Msg: fmt.Sprintf(
 		"this deployment runs %d MongoDB members, and dropping to %d would leave a set that keeps the removed members as voters and never elects a primary: "+
-			"remove them from the replica set first (with the stack running: docker compose exec mongodb-1 mongosh -u root -p \"$MONGODB_ROOT_PASSWORD\" --authenticationDatabase admin --eval 'rs.remove(\"mongodb-%d:27017\")' for each member above %d, on the primary), "+
-			"then re-run with %d members and docker compose up -d --remove-orphans", have, members, have, members, members)}
+			"remove them from the replica set first, with the stack running (%s), then re-run and docker compose up -d --remove-orphans",
+		have, members, strings.Join(cmds, "; then "))}
 }

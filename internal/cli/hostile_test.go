@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// hostileCase is one input a person (or a script with a bug, or an
+// attacker) may give rcgen generate. Either it is refused, exit 2, with a
+// message naming the answer (as the flag given) and nothing written, or
+// it is accepted and ends up exactly as given in the files named.
+type hostileCase struct {
+	class string
+	args  []string
+	// refused: the message names this (a flag); "" means accepted.
+	refused string
+	// accepted: each file must contain each string.
+	want map[string][]string
+}
+
+func hostileTable(dir string) []hostileCase {
+	var cs []hostileCase
+	refuse := func(class, flag string, values ...string) {
+		for _, v := range values {
+			cs = append(cs, hostileCase{class: class, args: []string{"--" + flag, v}, refused: "--" + flag + ":"})
+		}
+	}
+	accept := func(class, file, flag string, values ...string) {
+		for _, v := range values {
+			cs = append(cs, hostileCase{class: class, args: []string{"--" + flag, v}, want: map[string][]string{file: {v}}})
+		}
+	}
+	// Domains and addresses users type.
+	refuse("domain", "domain", "", "https://chat.example.com", "chat.example.com/x", "chat.example.com:443", "user@chat.example.com",
+		"Chat.Example.com", "chat_example.com", "-chat.example.com", "chat..example.com", "chat.example.123", "chat", "${DOMAIN}",
+		"chat.example.com\nevil: true", "chat example.com", "192.0.2.10", "[2001:db8::1]", "chаt.example.com", strings.Repeat("a", 64)+".example.com")
+	accept("domain", ".env", "domain", "localhost", "chat.home.arpa")
+	for _, d := range []string{"xn--80ak6aa92e.com", "a.b", "rc.example.org"} {
+		cs = append(cs, hostileCase{class: "domain", args: []string{"--domain", d, "--email", "ops@example.com"}, want: map[string][]string{".env": {"DOMAIN=" + d, "ROOT_URL=https://" + d}}})
+	}
+	for _, ip := range []string{"::", "0.0.0.0", "127.0.0.1", "::1", "fe80::1", "224.0.0.1", "::ffff:192.0.2.1", "2001:db8:0:0::7", "2001:DB8::7"} {
+		cs = append(cs, hostileCase{class: "address", args: []string{"--allow-ip", "--domain", ip}, refused: "--domain:"})
+	}
+	for _, ip := range []string{"192.0.2.10", "2001:db8::7"} {
+		cs = append(cs, hostileCase{class: "address", args: []string{"--allow-ip", "--domain", ip}, want: map[string][]string{".env": {"DOMAIN=" + ip}}})
+	}
+	// Emails, with a public domain.
+	for _, e := range []string{"", "admin", "admin@localhost", "admin@chat", "Admin <admin@example.com>", `a"b@example.com`, "a b@example.com", "admin@example.com\nx", "${EMAIL}@example.com", "admin@@example.com", "admin@192.0.2.1"} {
+		cs = append(cs, hostileCase{class: "email", args: []string{"--domain", "chat.example.com", "--email", e}, refused: "--email:"})
+	}
+	// Releases.
+	refuse("release", "rocketchat-version", "", "latest", "v8.8.1", "8.8", "8.8.1-rc.1", "08.8.1", "6.13.0", "8.8.1\n", "8.8.1; rm -rf /", "${V}", "99999999999.0.0")
+	accept("release", "rcgen.yaml", "rocketchat-version", "8.9.1", "7.13.9")
+	// Project names (they prefix every volume).
+	refuse("project", "project", "", "Rocket Chat", "rocket/chat", "../rc", "-rc", "_rc", strings.Repeat("r", 64), "rc$1", "ROCKETCHAT")
+	accept("project", "compose.yaml", "project", "rc_1-prod", "0rc")
+	// Host sizes: typed values, refused at their flag.
+	refuse("size", "memory", "16XB", "lots", "-4GiB", "0", "1e3GiB", "NaN", "0x10GiB", "100MiB", "65TiB", " 8GiB", "8GiB\n", "∞")
+	refuse("size", "cpus", "0", "-2", "NaN", "Inf", "1e9", "８", "two", "4096.5")
+	accept("size", "README.md", "memory", "8 GiB", "16384MiB")
+	refuse("count", "processes", "-1", "257", "3")
+	refuse("count", "users", "-1", "1000001")
+	refuse("count", "mongodb-members", "0", "2", "-3", "5")
+	// Prometheus retention, by Prometheus's own parsers.
+	refuse("retention", "metrics-retention", "1d1d1d", "15 days", "0d", "15", "-1d", "1h1d", "15D", "1.5d")
+	refuse("retention", "metrics-retention-size", "999999PB", "10", "0GB", "10XB", "-1GB", "ten", "1.5.5GB")
+	accept("retention", "compose.yaml", "metrics-retention", "8w", "1y")
+	accept("retention", "compose.yaml", "metrics-retention-size", "512MiB", "20GB")
+	// Alert mail that would silently fail.
+	alert := []string{"--alert-email", "ops@example.com", "--smtp-from", "rc@example.com"}
+	for _, h := range []string{"localhost:25", "127.0.0.1:25", "[::1]:25", "0.0.0.0:25", "relay.localhost:587", "smtp.example.com", "smtp.example.com:0", "smtp.example.com:99999", ":25"} {
+		cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", h}, alert...), refused: "--smtp-host:"})
+	}
+	cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", "smtp.example.com:587", "--smtp-user", "rc"}, alert...), refused: "--smtp-password-file:"})
+	cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", "smtp.example.com:587", "--smtp-user", "r c"}, alert...), refused: "--smtp-user:"})
+	cs = append(cs, hostileCase{class: "smtp", args: []string{"--alert-email", "ops@example.com"}, refused: "--smtp-host:"})
+	cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", "smtp.example.com:587", "--no-monitoring"}, alert...), refused: "--alert-email:"})
+	// Files a person names: devices, FIFOs, directories, huge files,
+	// missing files; never read whole, never waited on.
+	fifo := filepath.Join(dir, "fifo")
+	huge := filepath.Join(dir, "huge")
+	for _, flag := range []string{"license-file", "smtp-password-file", "tls-cert", "tls-key", "config"} {
+		for _, f := range []string{"/dev/zero", fifo, dir, huge, filepath.Join(dir, "missing")} {
+			args := []string{"--" + flag, f}
+			if flag == "smtp-password-file" {
+				args = append(args, "--smtp-host", "smtp.example.com:587", "--smtp-user", "rc", "--alert-email", "ops@example.com", "--smtp-from", "rc@example.com")
+			}
+			if strings.HasPrefix(flag, "tls-") {
+				args = append(args, "--domain", "chat.example.com")
+			}
+			cs = append(cs, hostileCase{class: "file", args: args, refused: "--" + flag + ":"})
+		}
+	}
+	// Paths that would not survive rcgen.yaml.
+	for _, p := range []string{"lic\x00ence", "lic\nence", "lic\xffence"} {
+		cs = append(cs, hostileCase{class: "path", args: []string{"--license-file", p}, refused: "--license-file:"})
+	}
+	// Output directories.
+	cs = append(cs, hostileCase{class: "out", args: []string{"--out", "-"}, refused: "--out:"})
+	cs = append(cs, hostileCase{class: "out", args: []string{"--out", ""}, refused: "--out:"})
+	cs = append(cs, hostileCase{class: "args", args: []string{"stray"}, refused: "takes no arguments"})
+	return cs
+}
+
+// TestHostileTable runs every case of the table against a fresh directory.
+func TestHostileTable(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "huge"), make([]byte, 3<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := hostileTable(dir)
+	if len(cases) < 120 {
+		t.Fatalf("the hostile table holds %d cases; keep at least 120", len(cases))
+	}
+	counts := map[string]int{}
+	for i, c := range cases {
+		counts[c.class]++
+		t.Run(fmt.Sprintf("%03d-%s", i, c.class), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "d")
+			args := append([]string{"generate", "--yes"}, c.args...)
+			if !contains(c.args, "--out") {
+				args = append(args, "--out", out)
+			}
+			r := run(t, args...)
+			if c.refused != "" {
+				if r.code != 2 || !strings.Contains(r.stderr, c.refused) {
+					t.Errorf("%q: exit %d, want 2 naming %s:\n%s", c.args, r.code, c.refused, r.stderr)
+				}
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("%q: refused, but %s was written", c.args, out)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("%q: exit %d:\n%s", c.args, r.code, r.stderr)
+			}
+			for file, wants := range c.want {
+				b := read(t, filepath.Join(out, file))
+				for _, w := range wants {
+					if !strings.Contains(string(b), w) {
+						t.Errorf("%q: %s lacks %q", c.args, file, w)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("hostile cases by class: %v (%d in all)", counts, len(cases))
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
