@@ -288,3 +288,33 @@ func TestNoTerminalNeverPrompts(t *testing.T) {
 		t.Error("rcgen waited for input without a terminal")
 	}
 }
+
+// TestSplitArrowKeyDoesNotCancel: over a slow link the bytes of an arrow
+// key may arrive apart; the ESC that starts one must not cancel like a
+// lone Esc does. NO_COLOR turns the questions' colours off.
+func TestSplitArrowKeyDoesNotCancel(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	dir := t.TempDir()
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--cpus", "8", "--memory", "16GiB", "--domain", "localhost", "--users", "10", "--no-monitoring")
+	term.answer("Enterprise licence", "n", enter)
+	term.answer("MongoDB replica set")
+	if _, err := term.f.WriteString("\x1b"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(15 * time.Millisecond)
+	term.send("[B", enter) // the rest of arrow-down, then Enter: 3 members
+	term.answer("Write the deployment to deploy?", enter)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
+	}
+	compose, err := os.ReadFile(filepath.Join(dir, "deploy", "compose.yaml"))
+	if err != nil || !strings.Contains(string(compose), "mongodb-3:") {
+		t.Errorf("the split arrow key did not choose 3 members (%v)", err)
+	}
+	term.mu.Lock()
+	raw := term.buf.String()
+	term.mu.Unlock()
+	if regexp.MustCompile(`\x1b\[[0-9;]*3[0-7]m`).MatchString(raw) {
+		t.Error("NO_COLOR is set, and the terminal still got colours")
+	}
+}
