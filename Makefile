@@ -45,9 +45,11 @@ verify: examples
 	@untracked=$$(git ls-files --others --exclude-standard -- examples); \
 	if [ -n "$$untracked" ]; then echo "untracked files in examples/:"; echo "$$untracked"; exit 1; fi
 
-## fuzz: the answers fuzz target for FUZZTIME (crashers land in internal/render/testdata/fuzz; commit them)
+## fuzz: the fuzz targets for FUZZTIME each: answers through render, and
+## answers files through rcgen.yaml (crashers land in testdata/fuzz; commit them)
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzAnswers -fuzztime $(FUZZTIME) ./internal/render
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime $(FUZZTIME) ./internal/render
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswersFile$$' -fuzztime $(FUZZTIME) ./internal/spec
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

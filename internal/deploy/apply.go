@@ -33,6 +33,11 @@ type Applied struct {
 // nothing; a failed rename puts back what was already renamed, and the
 // error says exactly what state the directory is in.
 func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
+	// Ctrl-C or a SIGTERM during the apply would leave temporary files, or
+	// the set half renamed, so they wait until it is over (SIGKILL cannot
+	// be held off; the whole apply takes milliseconds).
+	held := holdSignals()
+	defer held()
 	var done Applied
 	for _, c := range changes {
 		if c.Kind != Modified && c.Kind != Removed {
@@ -78,11 +83,6 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 	}
 
 	// Commit: rename each into place; on a failure, put back the ones done.
-	// Ctrl-C or a SIGTERM here would leave the set half renamed, so they
-	// wait until the renames are over (SIGKILL cannot be held off; the
-	// renames take milliseconds).
-	held := holdSignals()
-	defer held()
 	for i, s := range ready {
 		path := filepath.Join(d.Dir, filepath.FromSlash(s.c.Path))
 		err := beforeRename(s.p.Name(), path)

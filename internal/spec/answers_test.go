@@ -118,3 +118,42 @@ func TestEveryKeyHasItsCheckOrType(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAnswersFile: any bytes given as an answers file are either refused
+// with an error, or read into answers that rcgen.yaml writes back and
+// reads again to the same answers (nothing a file gives is lost or bent).
+func FuzzAnswersFile(f *testing.F) {
+	f.Add([]byte("version: 1\ndomain: chat.example.com\nmemory: 16GiB\ncpus: \"8\"\n"))
+	f.Add([]byte("version: 1\nmongodb_members: three\n"))
+	f.Add([]byte("version: 1\nproject: [a]\n"))
+	f.Add([]byte("version: 1\nlicense_file: \"a\\u0000b\"\n"))
+	f.Add([]byte("{version: 1, users: 99999999999999999999}"))
+	f.Add([]byte("version: 1\n---\nversion: 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := ParseFile("fuzz.yaml", b, "")
+		if err != nil {
+			return
+		}
+		a, _, err := Resolve(l)
+		if err != nil {
+			t.Fatalf("a file that parsed does not resolve: %v", err)
+		}
+		if a.Validate() != nil {
+			return
+		}
+		again, err := ParseFile("rcgen.yaml", Marshal(a, "fuzz"), "")
+		if err != nil {
+			t.Fatalf("rcgen.yaml written from valid answers does not parse: %v\n%s", err, Marshal(a, "fuzz"))
+		}
+		b2, _, err := Resolve(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Monitoring {
+			a.MetricsRetention, a.MetricsRetentionSize = Default().MetricsRetention, Default().MetricsRetentionSize
+		}
+		if b2 != a {
+			t.Errorf("answers changed through rcgen.yaml:\n%+v\n%+v", a, b2)
+		}
+	})
+}
