@@ -185,21 +185,17 @@ func FeatureOf(tag string) string {
 	return parts[0] + "." + parts[1]
 }
 
-// HealthPath is the app's liveness endpoint: /livez since 7.11, /health before.
-func HealthPath(version string) string {
-	if atLeast(version, 7, 11) {
-		return "/livez"
-	}
-	return "/health"
-}
+// HealthPath is the app endpoint that answers 200 whenever the process
+// serves HTTP: /health (apps/meteor/server/routes/health.ts; a deprecated
+// alias since 7.11, kept, with no checks). /livez and /readyz answer 503
+// when the event loop lags over 70ms, the heap is over 85% or a MongoDB
+// ping fails (and /livez does so in 8.x until RocketChat/Rocket.Chat#39070):
+// a container check or a lone upstream's probe on them flaps under load.
+func HealthPath(string) string { return "/health" }
 
-// ReadyPath is the app's readiness endpoint: /readyz since 7.11, /health before.
-func ReadyPath(version string) string {
-	if atLeast(version, 7, 11) {
-		return "/readyz"
-	}
-	return "/health"
-}
+// ReadyPath is the endpoint a proxy probes to pick among several processes:
+// the same "serves HTTP" answer, so load alone never takes a process out.
+func ReadyPath(version string) string { return HealthPath(version) }
 
 func atLeast(version string, major, minor uint64) bool {
 	v, err := semver.NewVersion(version)

@@ -399,7 +399,7 @@ func (w *wizard) askAlerts() error {
 	}
 	a.AlertEmail = to
 	if to == "" {
-		a.SMTPHost, a.SMTPFrom, a.SMTPUser, a.SMTPPassword = "", "", "", ""
+		a.SMTPHost, a.SMTPFrom, a.SMTPUser, a.SMTPPassword, a.AppEmail = "", "", "", "", false
 		return nil
 	}
 	required := func(key string, set func(c *spec.Answers, s string)) func(string) error {
@@ -424,8 +424,33 @@ func (w *wizard) askAlerts() error {
 	}
 	if a.SMTPUser == "" {
 		a.SMTPPassword = ""
+		return w.askAppEmail()
+	}
+	if err := w.askSMTPPassword(); err != nil {
+		return err
+	}
+	return w.askAppEmail()
+}
+
+// askAppEmail offers the mail server to Rocket.Chat itself: without it, a
+// workspace cannot send invitations or password resets.
+func (w *wizard) askAppEmail() error {
+	if o := w.origins[spec.KeyAppEmail].Kind; o == spec.FromFlag || o == spec.FromConfig {
 		return nil
 	}
+	v, err := w.p.Confirm("Send Rocket.Chat's own email (invitations, password resets) through this server too?",
+		"Without a mail server Rocket.Chat cannot invite anyone by email or let a user who forgot a password reset it. "+
+			"rcgen sets it at every start; change it here, not in the admin pages.", true)
+	if err != nil {
+		return err
+	}
+	w.a.AppEmail = v
+	w.record(spec.KeyAlertEmail, spec.KeyAppEmail)
+	return nil
+}
+
+func (w *wizard) askSMTPPassword() error {
+	a := w.a
 	for {
 		help := "The password of that login; it is kept in .env only."
 		if w.smtpKept != "" {

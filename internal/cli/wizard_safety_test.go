@@ -102,6 +102,7 @@ func TestWizardReasksABadSMTPPassword(t *testing.T) {
 		{Question: "SMTP password", Answer: "it's"},
 		{Question: "SMTP password", Answer: ""},
 		{Question: "SMTP password", Answer: "fine$pass"},
+		{Question: "Rocket.Chat's own email", Answer: false},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out)
 	if r.code != 0 {

@@ -236,6 +236,7 @@ func TestWizardAlertEmail(t *testing.T) {
 		{Question: "Sender address", Answer: "rc@example.com"},
 		{Question: "SMTP login", Answer: "rc"},
 		{Question: "SMTP password", Answer: "hunter2"},
+		{Question: "Rocket.Chat's own email", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out, "--domain", "localhost", "--license-file", "", "--users", "5", "--mongodb-members", "1", "--no-monitoring=false")
 	if r.code != 0 {
@@ -249,5 +250,9 @@ func TestWizardAlertEmail(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, render.AlertmanagerFile)); err != nil {
 		t.Error("no Alertmanager configuration written")
+	}
+	compose := string(read(t, filepath.Join(out, "compose.yaml")))
+	if !strings.Contains(compose, `OVERWRITE_SETTING_SMTP_Host: "smtp.example.com"`) || !strings.Contains(string(read(t, filepath.Join(out, "rcgen.yaml"))), "app_email: true") {
+		t.Error("the mail server was not offered to Rocket.Chat itself")
 	}
 }

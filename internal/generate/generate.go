@@ -94,7 +94,7 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 			a.SMTPPassword = d.SMTPPassword()
 		}
 	}
-	if !a.Alerting() {
+	if !a.Mail() {
 		a.SMTPPassword = ""
 	}
 }

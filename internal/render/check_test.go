@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
@@ -78,10 +79,47 @@ func TestComposeShape(t *testing.T) {
 				if d, ok := s.DependsOn["mongodb-init"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
 					t.Errorf("%s does not wait for mongodb-init to complete", name)
 				}
+				// mongodb-init waits for a primary; one dead secondary must
+				// not keep the app from starting.
 				for _, m := range members {
-					if d, ok := s.DependsOn[m]; !ok || d.Condition != types.ServiceConditionHealthy {
-						t.Errorf("%s does not wait for %s to be healthy", name, m)
+					if _, ok := s.DependsOn[m]; ok {
+						t.Errorf("%s waits for member %s itself", name, m)
 					}
+				}
+				// After an upgrade, only the first process runs migrations.
+				if d, ok := s.DependsOn["rocketchat-1"]; name != "rocketchat-1" && (!ok || d.Condition != types.ServiceConditionHealthy) {
+					t.Errorf("%s starts before rocketchat-1 is healthy", name)
+				}
+				if got := e["HTTP_FORWARDED_COUNT"]; got == nil || *got != "1" {
+					t.Errorf("%s: HTTP_FORWARDED_COUNT = %v: behind one proxy every client would have its address", name, got)
+				}
+				if s.Init == nil || !*s.Init {
+					t.Errorf("%s: no init: node as PID 1 ignores SIGTERM", name)
+				}
+				if pr.name == "medium-8c-16g-licensed-3members" {
+					for k, want := range map[string]string{"OVERWRITE_SETTING_SMTP_Host": "smtp.example.com", "OVERWRITE_SETTING_SMTP_Port": "587",
+						"OVERWRITE_SETTING_SMTP_Protocol": "smtp", "OVERWRITE_SETTING_From_Email": "alerts@example.com",
+						"OVERWRITE_SETTING_SMTP_Username": "alerts", "OVERWRITE_SETTING_SMTP_Password": "p#ss w$rd"} {
+						if got := e[k]; got == nil || *got != want {
+							t.Errorf("%s: %s = %v, want %q", name, k, got, want)
+						}
+					}
+				}
+				var uploads bool
+				for _, v := range s.Volumes {
+					uploads = uploads || v.Type == types.VolumeTypeVolume && v.Source == "uploads" && v.Target == "/app/uploads"
+				}
+				if !uploads {
+					t.Errorf("%s does not mount the shared uploads volume", name)
+				}
+			}
+			for _, m := range members {
+				s := p.Services[m]
+				if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) < 30*time.Second {
+					t.Errorf("%s: stop_grace_period %v is shorter than a primary's step-down", m, s.StopGracePeriod)
+				}
+				if s.Environment["HOME"] == nil || s.HealthCheck == nil || s.HealthCheck.Interval == nil || time.Duration(*s.HealthCheck.Interval) < 30*time.Second {
+					t.Errorf("%s: mongosh health check without HOME, or more often than every 30s", m)
 				}
 			}
 			if am, ok := p.Services["alertmanager"]; ok {

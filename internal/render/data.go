@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -107,6 +108,8 @@ type Data struct {
 	// LoopbackOnly publishes the proxy on 127.0.0.1 only: a localhost
 	// deployment is for this machine.
 	LoopbackOnly bool
+	// SMTP is the mail server split for Rocket.Chat's settings.
+	SMTP struct{ Host, Port, Protocol string }
 	// Mongo is the MongoDB series the release runs on (catalog).
 	Mongo catalog.MongoDBSeries
 
@@ -204,6 +207,12 @@ func Derive(in Input) (*Data, error) {
 		Rerun:          in.Rerun,
 		KeepEnv:        in.KeepEnv,
 		Placeholder:    in.Secrets.Placeholder,
+	}
+	if host, port, err := net.SplitHostPort(a.SMTPHost); err == nil {
+		d.SMTP.Host, d.SMTP.Port, d.SMTP.Protocol = host, port, "smtp"
+		if port == "465" {
+			d.SMTP.Protocol = "smtps" // implicit TLS; 587 and 25 use STARTTLS
+		}
 	}
 	for i := 1; i <= p.Processes; i++ {
 		d.Apps = append(d.Apps, App{Name: sizing.AppName(i), HostPort: AppPort + i - 1})

@@ -27,19 +27,20 @@ type simRun struct {
 // runInit runs the generated mongodb-init script with node against a
 // simulated replica set whose state persists in stateFile between runs, as
 // the data volume does between `docker compose up`s.
-func runInit(t *testing.T, a spec.Answers, stateFile string) simRun {
+func runInit(t *testing.T, a spec.Answers, stateFile string, env ...string) simRun {
 	t.Helper()
 	files := generateAnswers(t, a)
 	script := filepath.Join(t.TempDir(), "init.js")
 	if err := os.WriteFile(script, mustGet(t, files, render.MongoInitFile).Content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := envOf(t, mustGet(t, files, render.EnvFile).Content)
+	secrets := envOf(t, mustGet(t, files, render.EnvFile).Content)
+	extraEnv := env
 	cmd := exec.Command("node", filepath.Join("testdata", "mongosh-sim.js"), script, stateFile)
-	cmd.Env = append(os.Environ(),
-		"MONGODB_ROOT_PASSWORD="+env[render.EnvMongoRootPassword],
-		"MONGODB_ROCKETCHAT_PASSWORD="+env[render.EnvMongoRocketChatPassword],
-		"MONGODB_EXPORTER_PASSWORD="+env[render.EnvMongoExporterPassword])
+	cmd.Env = append(append(os.Environ(), extraEnv...),
+		"MONGODB_ROOT_PASSWORD="+secrets[render.EnvMongoRootPassword],
+		"MONGODB_ROCKETCHAT_PASSWORD="+secrets[render.EnvMongoRocketChatPassword],
+		"MONGODB_EXPORTER_PASSWORD="+secrets[render.EnvMongoExporterPassword])
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("node: %v\n%s", err, out)
@@ -101,6 +102,25 @@ func TestMongoInitIsIdempotent(t *testing.T) {
 	if shrunk.ExitCode != 0 || count(shrunk.Log, "replSetReconfig") != 0 || len(shrunk.State.Members) != 3 ||
 		!slices.ContainsFunc(shrunk.Log, func(l string) bool { return strings.Contains(l, "is configured but not in compose.yaml") }) {
 		t.Errorf("3 -> 1 members: %+v", shrunk)
+	}
+}
+
+// TestMongoInitRetriesABusySet: an initiate refused while mongod starts, a
+// reconfiguration whose config version moved meanwhile, and a user write
+// that failed are retried (with a fresh config, and bounded writes), and
+// the run still ends with the set and users right.
+func TestMongoInitRetriesABusySet(t *testing.T) {
+	rendertest.Need(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	a := spec.Default()
+	first := runInit(t, a, state, "SIM_FAIL=replSetInitiate:2,createUser:1")
+	if first.ExitCode != 0 || !first.State.Initiated || count(first.Log, "replSetInitiate") != 3 || len(first.State.Users) != 2 {
+		t.Fatalf("a busy first start: %+v", first)
+	}
+	a.MongoDBMembers = 3
+	grown := runInit(t, a, state, "SIM_FAIL=replSetReconfig:1")
+	if grown.ExitCode != 0 || len(grown.State.Members) != 3 {
+		t.Errorf("growing while the config version moves: %+v", grown)
 	}
 }
 

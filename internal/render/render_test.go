@@ -43,6 +43,7 @@ var profiles = []profile{
 		a.Email = "admin@example.com"
 		a.AlertEmail, a.SMTPHost, a.SMTPFrom = "ops@example.com", "smtp.example.com:587", "alerts@example.com"
 		a.SMTPUser, a.SMTPPassword = "alerts", "p#ss w$rd"
+		a.AppEmail = true
 		a.MetricsRetention, a.MetricsRetentionSize = "30d", "20GB"
 	}},
 	{"large-32c-128g-licensed", "", host(32, 128*spec.GiB), func(a *spec.Answers) {

@@ -178,7 +178,7 @@ func envFile(d *Data, s Secrets) []byte {
 	if d.Answers.Licensed() {
 		vars[EnvLicense] = d.Answers.License
 	}
-	if d.Answers.Alerting() && d.Answers.SMTPPassword != "" {
+	if d.Answers.Mail() && d.Answers.SMTPPassword != "" {
 		// Single quotes: compose reads the value literally ($ and # included).
 		vars[EnvSMTPPassword] = "'" + d.Answers.SMTPPassword + "'"
 	}

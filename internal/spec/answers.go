@@ -76,6 +76,9 @@ type Answers struct {
 	SMTPFrom   string `yaml:"smtp_from,omitempty"`
 	SMTPUser   string `yaml:"smtp_user,omitempty"`
 	AlertEmail string `yaml:"alert_email,omitempty"`
+	// AppEmail sends Rocket.Chat's own email (invitations, password
+	// resets) through the same mail server.
+	AppEmail bool `yaml:"app_email,omitempty"`
 	// CPUs and Memory describe the target host; empty means detect this one.
 	CPUs   Cores `yaml:"cpus,omitempty"`
 	Memory Size  `yaml:"memory,omitempty"`
@@ -112,6 +115,7 @@ const (
 	KeyMemory       = "memory"
 	KeyAllowIP      = "allow_ip"
 	KeySMTPPassword = "smtp_password" // material, not in rcgen.yaml
+	KeyAppEmail     = "app_email"
 )
 
 // Default returns the answers a person gets by giving none.
@@ -132,7 +136,10 @@ func Default() Answers {
 func (a Answers) Licensed() bool { return strings.TrimSpace(a.License) != "" }
 
 // Alerting reports whether alerts are emailed.
-func (a Answers) Alerting() bool { return a.SMTPHost != "" || a.AlertEmail != "" }
+func (a Answers) Alerting() bool { return a.AlertEmail != "" }
+
+// Mail reports whether a mail server is used at all (alerts, Rocket.Chat).
+func (a Answers) Mail() bool { return a.Alerting() || a.AppEmail }
 
 // TLS modes derived from the domain.
 const (

@@ -178,30 +178,31 @@ func (a Answers) Validate() error {
 	return errors.Join(errs...)
 }
 
-// requireSMTP checks that alert emails have everything they need.
+// requireSMTP checks that the mail server has everything it needs, and a
+// use (alerts, Rocket.Chat's own email).
 func (a Answers) requireSMTP() []error {
-	if !a.Alerting() && a.SMTPFrom == "" && a.SMTPUser == "" && a.SMTPPassword == "" {
+	if !a.Mail() && a.SMTPHost == "" && a.SMTPFrom == "" && a.SMTPUser == "" && a.SMTPPassword == "" {
 		return nil
 	}
 	var errs []error
 	add := func(key, msg string) { errs = append(errs, &FieldError{Key: key, Msg: msg}) }
-	if !a.Monitoring {
-		add(KeyAlertEmail, "alerts need monitoring: turn it back on, or drop the SMTP settings")
+	if !a.Mail() {
+		add(KeySMTPHost, "a mail server is given for nothing: give {alert_email} to email alerts, or {app_email} for Rocket.Chat's own email")
 	}
-	if a.SMTPHost == "" {
-		add(KeySMTPHost, "is required to email alerts: give the mail server as host:port, e.g. smtp.example.com:587")
+	if a.Alerting() && !a.Monitoring {
+		add(KeyAlertEmail, "alerts need monitoring: turn it back on, or drop the alert address")
 	}
-	if a.AlertEmail == "" {
-		add(KeyAlertEmail, "is required to email alerts: give the address that receives them")
+	if a.Mail() && a.SMTPHost == "" {
+		add(KeySMTPHost, "is required to send email: give the mail server as host:port, e.g. smtp.example.com:587")
 	}
-	if a.SMTPFrom == "" {
-		add(KeySMTPFrom, "is required to email alerts: give the sender address, e.g. alerts@example.com")
+	if a.Mail() && a.SMTPFrom == "" {
+		add(KeySMTPFrom, "is required to send email: give the sender address, e.g. rocketchat@example.com")
 	}
 	if a.SMTPPassword != "" && a.SMTPUser == "" {
 		add(KeySMTPUser, "is required with an SMTP password")
 	}
 	if a.SMTPUser != "" && a.SMTPPassword == "" {
-		add(KeySMTPPassword, "is required with an SMTP login, or every alert mail fails: give it in a file, or in RCGEN_SMTP_PASSWORD")
+		add(KeySMTPPassword, "is required with an SMTP login, or every mail fails: give it in a file, or in RCGEN_SMTP_PASSWORD")
 	}
 	return errs
 }

@@ -10,6 +10,15 @@ const [script, stateFile] = process.argv.slice(2);
 let state = { initiated: false, members: [], users: {}, version: 0 };
 if (fs.existsSync(stateFile)) state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
 const log = [];
+// SIM_FAIL="command:n,..." makes the first n calls of a command fail as a
+// busy or changing replica set would: replSetInitiate and createUser with
+// a transient error, replSetReconfig after another reconfiguration moved
+// the config version.
+const failures = {};
+for (const f of (process.env.SIM_FAIL || "").split(",").filter(Boolean)) {
+  const [name, n] = f.split(":");
+  failures[name] = Number(n);
+}
 
 class ServerError extends Error {
   constructor(codeName, msg) {
@@ -25,6 +34,17 @@ function database(url) {
   const command = (cmd) => {
     const name = Object.keys(cmd)[0];
     log.push(name);
+    if ((name === "createUser" || name === "updateUser") && !(cmd.writeConcern && cmd.writeConcern.wtimeout > 0)) {
+      throw new Error(name + " without a bounded write concern");
+    }
+    if (failures[name] > 0) {
+      failures[name]--;
+      if (name === "replSetReconfig") {
+        state.version++; // someone else reconfigured: this config is stale now
+        throw new ServerError("NewReplicaSetConfigurationIncompatible", "config version moved");
+      }
+      throw new ServerError("NotWritablePrimary", "not primary yet");
+    }
     switch (name) {
       case "replSetGetStatus":
         if (!state.initiated) throw new ServerError("NotYetInitialized", "no replset config has been received");

@@ -34,6 +34,17 @@ function uri(host, extra) {
     "/admin?authSource=admin&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&" + extra;
 }
 
+// check turns a command's error reply into an exception (whether mongosh
+// throws or returns it), so retry() sees it.
+function check(reply) {
+  if (reply && reply.ok === 0) {
+    const e = new Error(reply.errmsg || "command failed");
+    e.codeName = reply.codeName;
+    throw e;
+  }
+  return reply;
+}
+
 function retry(what, fn) {
   let last;
   for (let i = 0; i < 90; i++) {
@@ -67,7 +78,15 @@ const initiated = retry("reading the replica set status", () => {
 });
 if (!initiated) {
   const members = hosts.map((host, i) => ({ _id: i, host: host, priority: i === 0 ? 2 : 1 }));
-  first.adminCommand({ replSetInitiate: { _id: replicaSet, members: members } });
+  // Retried: mongod may refuse while it finishes starting; a retry after an
+  // initiate that did land finds the set initiated, which is success.
+  retry("initiating replica set " + replicaSet, () => {
+    try {
+      check(first.adminCommand({ replSetInitiate: { _id: replicaSet, members: members } }));
+    } catch (e) {
+      if (e.codeName !== "AlreadyInitialized") throw e;
+    }
+  });
   print("mongodb-init: initiated replica set " + replicaSet + " with " + hosts.join(", "));
 } else {
   print("mongodb-init: replica set " + replicaSet + " already initiated");
@@ -83,13 +102,18 @@ const db0 = retry("waiting for a primary", () => {
 // 3. Add members that the configuration lacks (e.g. after going from 1 to 3).
 //    MongoDB adds one voting member per reconfiguration.
 for (const host of hosts) {
-  const cfg = db0.adminCommand({ replSetGetConfig: 1 }).config;
-  if (cfg.members.some((m) => m.host === host)) continue;
-  const id = Math.max(...cfg.members.map((m) => m._id)) + 1;
-  cfg.members.push({ _id: id, host: host, priority: 1 });
-  cfg.version += 1;
-  retry("adding member " + host, () => db0.adminCommand({ replSetReconfig: cfg }));
-  print("mongodb-init: added member " + host);
+  // Each attempt reads the configuration afresh: its version moves with
+  // every reconfiguration (ours, or an election's), and a stale one is refused.
+  const added = retry("adding member " + host, () => {
+    const cfg = db0.adminCommand({ replSetGetConfig: 1 }).config;
+    if (cfg.members.some((m) => m.host === host)) return false;
+    const id = Math.max(...cfg.members.map((m) => m._id)) + 1;
+    cfg.members.push({ _id: id, host: host, priority: 1 });
+    cfg.version += 1;
+    check(db0.adminCommand({ replSetReconfig: cfg }));
+    return true;
+  });
+  if (added) print("mongodb-init: added member " + host);
 }
 const configured = db0.adminCommand({ replSetGetConfig: 1 }).config.members.map((m) => m.host);
 for (const host of configured) {
@@ -98,14 +122,19 @@ for (const host of configured) {
 
 // 4. Users: create what is missing, bring the rest in line with .env.
 const admin = db0.getSiblingDB("admin");
+// Every write waits for a majority, but never forever: a stuck secondary
+// fails this run (and `up`) with a message instead of blocking it.
+const writeConcern = { w: "majority", wtimeout: 30000 };
 for (const u of users) {
-  const found = admin.runCommand({ usersInfo: { user: u.user, db: "admin" } }).users.length > 0;
-  if (found) {
-    admin.runCommand({ updateUser: u.user, pwd: u.pwd, roles: u.roles });
-    print("mongodb-init: user " + u.user + " up to date");
-  } else {
-    admin.runCommand({ createUser: u.user, pwd: u.pwd, roles: u.roles });
-    print("mongodb-init: created user " + u.user);
-  }
+  const done = retry("writing user " + u.user, () => {
+    const found = admin.runCommand({ usersInfo: { user: u.user, db: "admin" } }).users.length > 0;
+    if (found) {
+      check(admin.runCommand({ updateUser: u.user, pwd: u.pwd, roles: u.roles, writeConcern: writeConcern }));
+      return "up to date";
+    }
+    check(admin.runCommand({ createUser: u.user, pwd: u.pwd, roles: u.roles, writeConcern: writeConcern }));
+    return "created";
+  });
+  print("mongodb-init: user " + u.user + " " + done);
 }
 print("mongodb-init: done");
