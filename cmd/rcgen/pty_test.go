@@ -194,7 +194,7 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("Mail server", "smtp.example.com:587", enter)
 	term.answer("Sender address", "rc@example.com", enter)
 	term.answer("SMTP login", "rc", enter)
-	term.answer("SMTP password", "p4ss", enter) // typed without echo
+	term.answer("SMTP password", "p4ss", enter)   // typed without echo
 	term.answer("Rocket.Chat's own email", enter) // default yes
 	term.answer("Write the deployment to deploy?", enter)
 	if code := term.wait(); code != 0 {
