@@ -3,6 +3,7 @@ package render_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestComposeShape(t *testing.T) {
 				switch {
 				case strings.HasPrefix(name, "rocketchat-"):
 					apps = append(apps, name)
-				case strings.HasPrefix(name, "mongodb-") && name != "mongodb-init" && name != "mongodb-prepare" && name != "mongodb-exporter":
+				case regexp.MustCompile(`^mongodb-[0-9]+$`).MatchString(name):
 					members = append(members, name)
 				}
 			}
@@ -113,7 +114,15 @@ func TestComposeShape(t *testing.T) {
 					t.Errorf("%s does not mount the shared uploads volume", name)
 				}
 			}
-			for _, m := range members {
+			for i, m := range members {
+				// With monitoring, every member has its own exporter,
+				// pointed at it alone.
+				if _, monitored := p.Services["prometheus"]; monitored {
+					x, ok := p.Services[fmt.Sprintf("mongodb-exporter-%d", i+1)]
+					if !ok || x.Environment["MONGODB_URI"] == nil || !strings.Contains(*x.Environment["MONGODB_URI"], "@"+m+":27017/") || slices.Contains(x.Command, "--collect-all") {
+						t.Errorf("%s: no exporter of its own, or one collecting everything", m)
+					}
+				}
 				s := p.Services[m]
 				if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) < 30*time.Second {
 					t.Errorf("%s: stop_grace_period %v is shorter than a primary's step-down", m, s.StopGracePeriod)
@@ -160,7 +169,7 @@ func TestInvariantsCatchBreakage(t *testing.T) {
 		{"latest tag", "image: grafana/grafana:12.4.2", "image: grafana/grafana:latest", "service grafana: image grafana/grafana:latest is not pinned"},
 		{"no restart", "    restart: unless-stopped\n    command:\n      - --config.file", "    command:\n      - --config.file", "service prometheus: has no restart policy"},
 		{"no health check", "      test: [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:9090/-/healthy\"]", "      disable: true", "service prometheus: is long-running but has no health check"},
-		{"public port", "    command: [\"--path.rootfs=/host\"]", "    command: [\"--path.rootfs=/host\"]\n    ports: [\"9100:9100\"]", "service node-exporter: publishes port 9100 on every interface"},
+		{"public port", "    pid: host\n", "    pid: host\n    ports: [\"9100:9100\"]\n", "service node-exporter: publishes port 9100 on every interface"},
 		{"mount not generated", "./prometheus/prometheus.yml:/etc", "./prometheus/rules.yml:/etc", "service prometheus: mounts ./prometheus/rules.yml, which rcgen did not generate"},
 		{"no memory limit", "          memory: 256m\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "          cpus: 1\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "service grafana: has no memory limit"},
 	}

@@ -41,6 +41,10 @@ type panelSpec struct {
 	queries                 [][2]string // expr, legend
 }
 
+// replicaSetOnly are the panels that mean something only for a set of
+// several members.
+var replicaSetOnly = map[string]bool{"Replica set members healthy": true, "Replication lag": true}
+
 // dashboard is one Grafana dashboard rcgen provisions.
 type dashboard struct {
 	file, uid, title string
@@ -50,18 +54,22 @@ type dashboard struct {
 }
 
 // dashboards lists rcgen's dashboards. Metric names are the ones Rocket.Chat
-// (prom-client), Percona's MongoDB exporter (with --collect-all
-// --compatible-mode) and node exporter expose.
+// (prom-client, refreshed every 5s), Percona's MongoDB exporter (its
+// diagnosticdata collector with --compatible-mode, one exporter per member:
+// instance mongodb-N) and node exporter expose. Panels marked replicaSet
+// show only for a set of several members (on one they stay empty forever).
 var dashboards = []dashboard{
 	{"grafana/dashboards/rocketchat.json", "rcgen-rocketchat", "Rocket.Chat overview", true, []panelSpec{
-		{"Users online", "stat", "short", "Users with an open session, as counted by the app.",
-			[][2]string{{`max(rocketchat_users_online{job="rocketchat"})`, "online"}}},
-		{"Users away", "stat", "short", "",
-			[][2]string{{`max(rocketchat_users_away{job="rocketchat"})`, "away"}}},
+		// rocketchat_users_online comes from the statistics snapshot,
+		// refreshed once a day (server/cron/usageReport.ts): not live.
+		{"Users connected", "stat", "short", "Users with a live connection, summed over the processes (a user on two processes counts twice).",
+			[][2]string{{`sum(rocketchat_ddp_connected_users{job="rocketchat"})`, "connected"}}},
+		{"Signed-in sessions", "stat", "short", "Live real-time sessions that are signed in.",
+			[][2]string{{`sum(rocketchat_ddp_sessions_auth{job="rocketchat"})`, "signed in"}}},
 		{"App processes up", "stat", "short", "App processes Prometheus can scrape.",
 			[][2]string{{`sum(up{job="rocketchat"})`, "up"}}},
-		{"MongoDB up", "stat", "short", "",
-			[][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
+		{"MongoDB members up", "stat", "short", "Members answering their exporter.",
+			[][2]string{{`sum(mongodb_up{job="mongodb"})`, "up"}}},
 		{"Messages sent per minute", "timeseries", "short", "",
 			[][2]string{{`sum(rate(rocketchat_message_sent{job="rocketchat"}[5m])) * 60`, "messages/min"}}},
 		{"DDP sessions per process", "timeseries", "short", "Real-time (WebSocket) sessions on each process.",
@@ -80,18 +88,19 @@ var dashboards = []dashboard{
 			[][2]string{{`rate(process_cpu_seconds_total{job="rocketchat", instance=~"$instance"}[5m])`, "{{instance}}"}}},
 	}},
 	{"grafana/dashboards/mongodb.json", "rcgen-mongodb", "MongoDB", false, []panelSpec{
-		{"MongoDB up", "stat", "short", "", [][2]string{{`max(mongodb_up{job="mongodb"})`, "up"}}},
-		{"Replica set members healthy", "stat", "short", "", [][2]string{{`sum(mongodb_rs_members_health{job="mongodb"})`, "healthy"}}},
-		{"Connections", "timeseries", "short", "", [][2]string{{`mongodb_ss_connections{job="mongodb", conn_type="current"}`, "current"}}},
+		{"Members up", "stat", "short", "Members answering their exporter.", [][2]string{{`sum(mongodb_up{job="mongodb"})`, "up"}}},
+		{"Replica set members healthy", "stat", "short", "Members some member sees healthy.",
+			[][2]string{{`count(max by (member_idx) (mongodb_rs_members_health{job="mongodb"}) == 1)`, "healthy"}}},
+		{"Connections", "timeseries", "short", "", [][2]string{{`mongodb_ss_connections{job="mongodb", conn_type="current"}`, "{{instance}}"}}},
 		{"Operations per second", "timeseries", "ops", "",
-			[][2]string{{`sum by (legacy_op_type) (rate(mongodb_ss_opcounters{job="mongodb"}[5m]))`, "{{legacy_op_type}}"}}},
+			[][2]string{{`sum by (instance, legacy_op_type) (rate(mongodb_ss_opcounters{job="mongodb"}[5m]))`, "{{instance}} {{legacy_op_type}}"}}},
 		{"WiredTiger cache", "timeseries", "bytes", "The cache rcgen sized from the container limit, and what it holds.",
 			[][2]string{
-				{`mongodb_ss_wt_cache_bytes_currently_in_the_cache{job="mongodb"}`, "in cache"},
-				{`mongodb_ss_wt_cache_maximum_bytes_configured{job="mongodb"}`, "configured"},
+				{`mongodb_ss_wt_cache_bytes_currently_in_the_cache{job="mongodb"}`, "{{instance}} in cache"},
+				{`mongodb_ss_wt_cache_maximum_bytes_configured{job="mongodb"}`, "{{instance}} configured"},
 			}},
 		{"Replication lag", "timeseries", "s", "Seconds each secondary is behind the primary.",
-			[][2]string{{`mongodb_mongod_replset_member_replication_lag{job="mongodb"}`, "{{name}}"}}},
+			[][2]string{{`max by (name) (mongodb_mongod_replset_member_replication_lag{job="mongodb", state="SECONDARY"})`, "{{name}}"}}},
 	}},
 	{"grafana/dashboards/host.json", "rcgen-host", "Host", false, []panelSpec{
 		{"CPU busy", "timeseries", "percentunit", "",
@@ -104,10 +113,20 @@ var dashboards = []dashboard{
 	}},
 }
 
-// Dashboards returns every dashboard as a generated file.
-func Dashboards() (Files, error) {
+// Dashboards returns every dashboard as a generated file, for a replica
+// set of members.
+func Dashboards(members int) (Files, error) {
 	var out Files
 	for _, d := range dashboards {
+		if members < 2 {
+			var keep []panelSpec
+			for _, p := range d.panels {
+				if !replicaSetOnly[p.title] {
+					keep = append(keep, p)
+				}
+			}
+			d.panels = keep
+		}
 		b, err := d.json()
 		if err != nil {
 			return nil, err

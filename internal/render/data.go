@@ -65,13 +65,12 @@ type ScrapeTarget struct{ Address, Instance string }
 // scrapeEndpoints maps each service Prometheus can scrape to its job, the
 // address on the compose network and the instance label.
 var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
-	sizing.MongoDBExporter: {"mongodb", "mongodb-exporter:9216", "mongodb"},
-	sizing.NATSExporter:    {"nats", "nats-exporter:7777", "nats"},
-	sizing.NodeExporter:    {"node", "node-exporter:9100", "host"},
-	sizing.Caddy:           {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
-	sizing.Grafana:         {"grafana", "grafana:3000", "grafana"},
-	sizing.Alertmanager:    {"alertmanager", "alertmanager:9093", "alertmanager"},
-	sizing.Prometheus:      {"prometheus", "localhost:9090", "prometheus"},
+	sizing.NATSExporter: {"nats", "nats-exporter:7777", "nats"},
+	sizing.NodeExporter: {"node", "node-exporter:9100", "host"},
+	sizing.Caddy:        {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
+	sizing.Grafana:      {"grafana", "grafana:3000", "grafana"},
+	sizing.Alertmanager: {"alertmanager", "alertmanager:9093", "alertmanager"},
+	sizing.Prometheus:   {"prometheus", "localhost:9090", "prometheus"},
 }
 
 // scrapeJobs lays out the plan's scrape targets as prometheus.yml jobs, in
@@ -79,6 +78,14 @@ var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
 func scrapeJobs(p sizing.Plan) ([]ScrapeJob, error) {
 	var jobs []ScrapeJob
 	for _, t := range p.ScrapeTargets {
+		if member, ok := strings.CutPrefix(t, sizing.MongoDBExporter+"-"); ok {
+			if len(jobs) == 0 || jobs[len(jobs)-1].Name != "mongodb" {
+				jobs = append(jobs, ScrapeJob{Name: "mongodb"})
+			}
+			j := &jobs[len(jobs)-1]
+			j.Targets = append(j.Targets, ScrapeTarget{t + ":9216", "mongodb-" + member})
+			continue
+		}
 		if strings.HasPrefix(t, "rocketchat-") {
 			if len(jobs) == 0 || jobs[len(jobs)-1].Name != "rocketchat" {
 				jobs = append(jobs, ScrapeJob{Name: "rocketchat", Path: "/metrics"})
@@ -108,6 +115,8 @@ type Data struct {
 	// LoopbackOnly publishes the proxy on 127.0.0.1 only: a localhost
 	// deployment is for this machine.
 	LoopbackOnly bool
+	// Majority is how many members elect a primary.
+	Majority int
 	// SMTP is the mail server split for Rocket.Chat's settings.
 	SMTP struct{ Host, Port, Protocol string }
 	// Mongo is the MongoDB series the release runs on (catalog).
@@ -224,6 +233,7 @@ func Derive(in Input) (*Data, error) {
 		hosts = append(hosts, fmt.Sprintf("%s:27017", name))
 	}
 	d.MongoHosts = strings.Join(hosts, ",")
+	d.Majority = len(d.Members)/2 + 1
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
 	}

@@ -112,7 +112,7 @@ func Render(d *Data, s Secrets) (Files, error) {
 		out = append(out, File{Path: tm.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
 	}
 	if d.Has(sizing.Grafana) {
-		dash, err := Dashboards()
+		dash, err := Dashboards(d.Plan.MongoDBMembers)
 		if err != nil {
 			return nil, err
 		}

@@ -159,6 +159,10 @@ const (
 func AppName(i int) string    { return fmt.Sprintf("rocketchat-%d", i) }
 func MemberName(i int) string { return fmt.Sprintf("mongodb-%d", i) }
 
+// ExporterName names the MongoDB exporter of the i-th member: one per
+// member, so a dead mongodb-1 does not blind the monitoring of the set.
+func ExporterName(i int) string { return fmt.Sprintf("%s-%d", MongoDBExporter, i) }
+
 // Has reports whether the deployment runs service.
 func (p Plan) Has(service string) bool {
 	for i := 1; i <= p.Processes; i++ {
@@ -188,7 +192,9 @@ func scrapeTargets(in Inputs, processes int) []string {
 	for i := 1; i <= processes; i++ {
 		t = append(t, AppName(i))
 	}
-	t = append(t, MongoDBExporter)
+	for i := 1; i <= in.MongoDBMembers; i++ {
+		t = append(t, ExporterName(i))
+	}
 	if processes > 1 {
 		t = append(t, NATSExporter)
 	}
@@ -221,7 +227,9 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
 		add(Prometheus, prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
 		add(Grafana, 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
-		add(MongoDBExporter, 128*spec.MiB, false, "MongoDB metrics for Prometheus")
+		for i := 1; i <= max(1, in.MongoDBMembers); i++ {
+			add(ExporterName(i), 128*spec.MiB, false, fmt.Sprintf("metrics of %s for Prometheus (one exporter per member)", MemberName(i)))
+		}
 		add(NodeExporter, 64*spec.MiB, false, "host metrics for Prometheus")
 		if processes > 1 {
 			add(NATSExporter, 64*spec.MiB, false, "NATS metrics for Prometheus")

@@ -25,7 +25,6 @@ import (
 var Packages = map[string]string{
 	"promtool": "prometheus",
 	"amtool":   "prometheus-alertmanager",
-	"caddy":    "caddy",
 	"yamllint": "yamllint",
 	"node":     "nodejs",
 }
@@ -224,13 +223,20 @@ func (d *Deployment) Caddy() error {
 			env = append(env, k+"="+*v)
 		}
 	}
-	// Debian's caddy, then the image's exact version.
-	for _, bin := range []string{"caddy", ImageCaddy()} {
-		if err := run(bin, env, "validate", "--adapter", "caddyfile", "--config", path); err != nil {
-			return err
-		}
+	// The image's exact version (Debian's caddy, 2.6, is older than the
+	// directives rcgen uses: health_fails, stream_close_delay, the global
+	// metrics option). A deprecation warning is a failure too: it is logged
+	// on every start.
+	cmd := exec.Command(ImageCaddy(), "adapt", "--adapter", "caddyfile", "--config", path)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("caddy adapt: %v\n%s", err, out)
 	}
-	return nil
+	if strings.Contains(string(out), "deprecated") {
+		return fmt.Errorf("caddy warns about a deprecated directive:\n%s", out)
+	}
+	return run(ImageCaddy(), env, "validate", "--adapter", "caddyfile", "--config", path)
 }
 
 // Yamllint lints every YAML file of the deployment with config.
@@ -264,7 +270,7 @@ func (d *Deployment) All(yamllintConfig string) []error {
 // Missing lists the tools that are not installed.
 func Missing() []string {
 	var m []string
-	for _, tool := range []string{"promtool", "amtool", "caddy", "yamllint", "node"} {
+	for _, tool := range []string{"promtool", "amtool", "yamllint", "node"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
 		}
