@@ -131,7 +131,19 @@ func TestComposeShape(t *testing.T) {
 					t.Errorf("%s: mongosh health check without HOME, or more often than every 30s", m)
 				}
 			}
+			if prom, ok := p.Services["prometheus"]; ok {
+				// Links in alert emails must not point at container names.
+				if !slices.Contains(prom.Command, "--web.external-url=http://127.0.0.1:9090/") || len(prom.Ports) != 1 || prom.Ports[0].HostIP != "127.0.0.1" {
+					t.Errorf("prometheus: no external URL on the loopback: %v %v", prom.Command, prom.Ports)
+				}
+				if ne := p.Services["node-exporter"]; !slices.Contains(ne.Command, "--no-collector.netdev") {
+					t.Errorf("node-exporter reports its container's network as the host's: %v", ne.Command)
+				}
+			}
 			if am, ok := p.Services["alertmanager"]; ok {
+				if !strings.Contains(strings.Join(am.Command, " "), "--web.external-url=http://127.0.0.1:9093/") {
+					t.Errorf("alertmanager: no external URL: %v", am.Command)
+				}
 				// compose's .env parser must hand the container the
 				// password exactly, $ and # included.
 				if got := *am.Environment["SMTP_PASSWORD"]; got != "p#ss w$rd" {
