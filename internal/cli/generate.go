@@ -355,9 +355,9 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 // summarize tells what was planned and what to do next.
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	stderr := o.Env.IO.ErrOut
-	fmt.Fprintf(stderr, "Plan for %s: %s of %s, MongoDB %s of %s (details in %s).\n", plan.Host,
-		plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
-		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), filepath.Join(o.Out, render.ReadmeFile))
+	fmt.Fprintf(stderr, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
+		plan.UsersCapacity, plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
+		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}

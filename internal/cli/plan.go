@@ -115,6 +115,7 @@ func WritePlanTable(w io.Writer, p sizing.Plan) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "PLAN\tVALUE\tWHY")
 	fmt.Fprintf(tw, "OS and Docker reserve\t%s\t%s\n", spec.FormatBytes(p.Reserve), p.ReserveReason)
+	fmt.Fprintf(tw, "serves about\t%d users\t%s\n", p.UsersCapacity, p.UsersCapacityReason)
 	fmt.Fprintf(tw, "app processes\t%d\t%s\n", p.Processes, p.ProcessesReason)
 	fmt.Fprintf(tw, "memory per app process\t%s (heap %dMiB)\t%s\n", spec.FormatBytes(p.AppMemory), p.AppHeapMiB, p.AppReason)
 	fmt.Fprintf(tw, "MongoDB members\t%d\t%s\n", p.MongoDBMembers, membersReason(p.MongoDBMembers))

@@ -58,6 +58,11 @@ type Plan struct {
 	MongoDBCacheReason string  `json:"mongodb_cache_reason"`
 	MongoDBCPUReason   string  `json:"mongodb_cpus_reason"`
 
+	// UsersCapacity is how many concurrent users this plan serves well by
+	// Rocket.Chat's hardware table: its app processes and its database.
+	UsersCapacity       int    `json:"users_capacity"`
+	UsersCapacityReason string `json:"users_capacity_reason"`
+
 	// Services holds the fixed budgets (proxy, NATS, monitoring, one-shots).
 	// With the app processes and the MongoDB members they are the set of
 	// services the deployment runs: templates, files and checks follow it.
@@ -293,46 +298,71 @@ func Compute(h Host, in Inputs) (Plan, error) {
 	if in.Users > 0 {
 		usersNeed = (in.Users + UsersPerProcess - 1) / UsersPerProcess
 	}
-
-	// What a licence would allow: one process per core but one, as many as
-	// memory fits at a comfortable size next to MongoDB.
-	memFit := 1
-	p.LicensedProcesses = 1
-	if licBudget, _, err := split(h, in, usable, coreCap); err == nil {
-		memFit = max(1, int(licBudget/appComfort))
-		p.LicensedProcesses = max(1, min(coreCap, memFit))
+	members := int64(in.MongoDBMembers)
+	tooSmall := func(n int) error {
+		avail := usable - running(fixedBudgets(in, n))
+		need := h.Memory - avail + appFloor + mongoFloor*members
+		hint := "use a bigger host, or give the host's memory if detection is wrong"
+		if in.Monitoring {
+			hint = "use a bigger host, or turn monitoring off, or give the host's memory if detection is wrong"
+		}
+		return &ErrTooSmall{Host: h, Need: roundUp(need, step), Hint: hint}
 	}
 
+	// What a licence would allow: the balance that serves the most users.
+	lic, ok := bestBalance(h, in, usable, coreCap, 0)
+	if !ok {
+		return Plan{}, tooSmall(1)
+	}
+	p.LicensedProcesses = lic.n
+
+	var b balance
 	switch {
 	case in.Processes > 0:
-		p.Processes = in.Processes
+		b, ok = balanceFor(h, in, usable, in.Processes, in.Users)
+		if !ok || int64(in.Processes)*appFloor > b.appBudget {
+			avail := usable - running(fixedBudgets(in, in.Processes)) - members*mongoFloor
+			return Plan{}, &spec.FieldError{Key: spec.KeyProcesses, Msg: fmt.Sprintf("%d app processes need at least %s, and this host has %s left for them: give at most %d, or more memory",
+				in.Processes, spec.FormatBytes(int64(in.Processes)*appFloor), spec.FormatBytes(max(0, avail)), max(1, avail/appFloor))}
+		}
 		p.ProcessesReason = "as given"
 	case in.Licensed:
-		p.Processes = p.LicensedProcesses
-		p.ProcessesReason = licensedReason(h, coreCap, memFit)
-		if usersNeed > 0 && usersNeed < p.Processes {
-			p.Processes = usersNeed
-			p.ProcessesReason = fmt.Sprintf("%d expected concurrent users need %d at about %d users each (the host could run %d)", in.Users, usersNeed, UsersPerProcess, p.LicensedProcesses)
+		b, _ = bestBalance(h, in, usable, coreCap, in.Users)
+		switch {
+		case in.Users > 0 && b.capacity >= in.Users:
+			p.ProcessesReason = fmt.Sprintf("%d expected concurrent users need %d at about %d users each, with MongoDB sized for them by Rocket.Chat's table (the host could run %d)", in.Users, b.n, UsersPerProcess, lic.n)
+		case b.n < coreCap:
+			p.ProcessesReason = fmt.Sprintf("the most users this host serves well: MongoDB sized by Rocket.Chat's table for the load of %d processes leaves room for no more (one per core but one would be %d)", b.n, coreCap)
+		default:
+			p.ProcessesReason = fmt.Sprintf("one per core, leaving one core for MongoDB and the rest (%s cores - 1)", FormatCores(h.CPUs))
 		}
 	default:
-		p.Processes = 1
-		if p.LicensedProcesses > 1 {
-			p.ProcessesReason = fmt.Sprintf("no Enterprise licence: Rocket.Chat shares real-time events between processes only with one; with a licence this host could run %d", p.LicensedProcesses)
+		b, _ = balanceFor(h, in, usable, 1, in.Users)
+		if lic.n > 1 {
+			p.ProcessesReason = fmt.Sprintf("no Enterprise licence: Rocket.Chat shares real-time events between processes only with one; with a licence this host could run %d (about %d users)", lic.n, lic.capacity)
 		} else {
 			p.ProcessesReason = "this host has room for one process"
 		}
 	}
-
+	p.Processes = b.n
 	p.Services = fixedBudgets(in, p.Processes)
 	p.ScrapeTargets = scrapeTargets(in, p.Processes)
-	appBudget, mongoPer, err := split(h, in, usable, p.Processes)
-	if err != nil {
-		return Plan{}, err
+	mongoPer, appBudget := b.mongoPer, b.appBudget
+	p.UsersCapacity = b.capacity
+	carry := "carry"
+	if p.Processes == 1 {
+		carry = "carries"
 	}
-	if in.Processes > 0 && int64(in.Processes)*appFloor > appBudget {
-		return Plan{}, &spec.FieldError{Key: spec.KeyProcesses, Msg: fmt.Sprintf("%d app processes need at least %s, and this host has %s left for them: give at most %d, or more memory",
-			in.Processes, spec.FormatBytes(int64(in.Processes)*appFloor), spec.FormatBytes(appBudget), max(1, appBudget/appFloor))}
+	p.UsersCapacityReason = fmt.Sprintf("the fewer of what %s %s (about %d users each) and what MongoDB serves with %s per member and %s cores by Rocket.Chat's hardware table",
+		plural(p.Processes, "app process", "app processes"), carry, UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(math.Max(0.5, h.CPUs-float64(p.Processes))))
+	if in.Users > 0 {
+		if b.capacity >= in.Users {
+			p.UsersCapacityReason += fmt.Sprintf("; sized for %d expected users, so about %d of headroom", in.Users, b.capacity-in.Users)
+		} else {
+			p.UsersCapacityReason += fmt.Sprintf("; %d expected users are more than this host serves well", in.Users)
+		}
 	}
+
 	p.MongoDBMemory = mongoPer
 	p.AppMemory = min(maxAppMemory, roundDown(appBudget/int64(p.Processes), step))
 	p.AppHeapMiB = p.AppMemory * 3 / 4 / spec.MiB
@@ -344,50 +374,40 @@ func Compute(h Host, in Inputs) (Plan, error) {
 			spec.FormatBytes(appBudget), p.Processes, spec.FormatBytes(maxAppMemory))
 	}
 
-	p.MongoDBReason = fmt.Sprintf("30%% of what is left after the reserve and fixed budgets (up to half when the app processes cannot use more), %s to %s per member", spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
+	tableMem := DBMemoryFor(b.capacity)
+	p.MongoDBReason = fmt.Sprintf("Rocket.Chat's hardware table gives MongoDB %s per member for the %d users this plan serves; it also gets half of what is left after the app's comfortable size, %s to %s per member",
+		spec.FormatBytes(max(tableMem, mongoComfort)), b.capacity, spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
 	if mongoPer < mongoComfort {
 		p.MongoDBReason = fmt.Sprintf("squeezed below the %s rcgen prefers so the app keeps %s", spec.FormatBytes(mongoComfort), spec.FormatBytes(appFloor))
 	}
 	if in.MongoDBMembers > 1 {
-		p.MongoDBReason += fmt.Sprintf("; %d members on one host protect against a crashed mongod, not against a dead host", in.MongoDBMembers)
+		p.MongoDBReason += fmt.Sprintf("; %d members on one host protect against a crashed mongod, not against a dead host, and cost %d times the memory", in.MongoDBMembers, in.MongoDBMembers)
 	}
 	cache := math.Max(0.25, 0.5*float64(p.MongoDBMemory-spec.GiB)/float64(spec.GiB))
 	p.MongoDBCacheGB = math.Floor(cache*20) / 20
 	p.MongoDBCacheReason = "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
-	p.MongoDBCPUs = math.Max(1, h.CPUs-float64(p.Processes))
-	p.MongoDBCPUReason = "the cores the app processes leave; not a hard limit, which would throttle MongoDB under load"
+	p.MongoDBCPUs = math.Max(0.5, h.CPUs-float64(p.Processes))
+	p.MongoDBCPUReason = fmt.Sprintf("the cores the app processes leave (the table asks %s for %d users); a budget, not a hard limit, which would throttle MongoDB under load",
+		FormatCores(math.Ceil(DBCoresFor(b.capacity)*10)/10), b.capacity)
 
 	p.Warnings = warnings(h, in, p, usersNeed)
-	return p, nil
-}
-
-// split divides usable memory between MongoDB and the app for n processes.
-func split(h Host, in Inputs, usable int64, n int) (appBudget, mongoPer int64, err error) {
-	members := int64(in.MongoDBMembers)
-	avail := usable - running(fixedBudgets(in, n))
-	// MongoDB gets 30% of what is left; when the app processes cannot use
-	// the rest (each is capped), it gets what they leave, up to half.
-	share := max(int64(float64(avail)*mongoShare), min(avail/2, avail-int64(n)*maxAppMemory))
-	mongoPer = clamp(roundDown(share/members, step), mongoComfort, maxMongo)
-	if avail-mongoPer*members < appFloor {
-		mongoPer = roundDown((avail-appFloor)/members, step)
-	}
-	if mongoPer < mongoFloor {
-		need := h.Memory - avail + appFloor + mongoFloor*members
-		hint := "use a bigger host, or give the host's memory if detection is wrong"
-		if in.Monitoring {
-			hint = "use a bigger host, or turn monitoring off, or give the host's memory if detection is wrong"
+	if in.MongoDBMembers > 1 {
+		one := in
+		one.MongoDBMembers = 1
+		limit := coreCap
+		if !in.Licensed && in.Processes == 0 {
+			limit = 1
 		}
-		return 0, 0, &ErrTooSmall{Host: h, Need: roundUp(need, step), Hint: hint}
+		if alt, ok := bestBalance(h, one, usable, limit, in.Users); ok && alt.capacity > b.capacity*11/10 {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%d MongoDB members at the size Rocket.Chat's table asks cost %d times the memory: this plan serves about %d concurrent users; with one member it would serve about %d (%s of %s each, MongoDB %s)",
+				in.MongoDBMembers, in.MongoDBMembers, b.capacity, alt.capacity, plural(alt.n, "app process", "app processes"), spec.FormatBytes(min(maxAppMemory, roundDown(alt.appBudget/int64(alt.n), step))), spec.FormatBytes(alt.mongoPer)))
+		}
+		if mongoPer < DBMemoryFor(25) {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("each of the %d MongoDB members gets %s, below the %s Rocket.Chat's table asks even for 25 users: use one member on this host",
+				in.MongoDBMembers, spec.FormatBytes(mongoPer), spec.FormatBytes(DBMemoryFor(25))))
+		}
 	}
-	return avail - mongoPer*members, mongoPer, nil
-}
-
-func licensedReason(h Host, coreCap, memFit int) string {
-	if coreCap <= memFit {
-		return fmt.Sprintf("one per core, leaving one core for MongoDB and the rest (%s cores - 1)", FormatCores(h.CPUs))
-	}
-	return fmt.Sprintf("memory fits %d processes of at least %s each (cores alone would allow %d)", memFit, spec.FormatBytes(appComfort), coreCap)
+	return p, nil
 }
 
 func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
@@ -424,4 +444,11 @@ func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
 		w = append(w, fmt.Sprintf("above about %d concurrent users Rocket.Chat advises its microservices deployment on Kubernetes (the official Helm chart) rather than one host", MicroservicesUsers))
 	}
 	return w
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -56,26 +57,26 @@ func TestHostProfiles(t *testing.T) {
 			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25, warnings: []string{"fewer cores than", "less memory than"}},
 			expect{processes: 1, licensedN: 1, appMiB: 768, mongoMiB: 896, cacheGB: 0.25}},
 		{"2 cores / 4GiB", machine{cpus: 2, memKiB: gibKiB(4)}, defaults,
-			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25, warnings: []string{"fewer cores than Rocket.Chat's published minimum for up to 25"}, noWarnings: []string{"less memory"}},
-			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25}},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1664, cacheGB: 0.3, warnings: []string{"fewer cores than Rocket.Chat's published minimum for up to 25"}, noWarnings: []string{"less memory"}},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1664, cacheGB: 0.3}},
 		{"a 4GB host reporting 3.8GiB is within tolerance", machine{cpus: 2, memKiB: gibKiB(3.8)}, defaults,
-			expect{processes: 1, licensedN: 1, appMiB: 1408, mongoMiB: 1024, cacheGB: 0.25, noWarnings: []string{"less memory"}},
-			expect{processes: 1, licensedN: 1, appMiB: 1408, mongoMiB: 1024, cacheGB: 0.25}},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1408, cacheGB: 0.25, noWarnings: []string{"less memory"}},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1408, cacheGB: 0.25}},
 		{"4 cores / 8GiB", machine{cpus: 4, memKiB: gibKiB(8)}, defaults,
-			expect{processes: 1, licensedN: 3, appMiB: 4096, mongoMiB: 2304, cacheGB: 0.6, noWarnings: []string{"published minimum"}},
-			expect{processes: 3, licensedN: 3, appMiB: 1408, mongoMiB: 1792, cacheGB: 0.35}},
+			expect{processes: 1, licensedN: 2, appMiB: 2112, mongoMiB: 4288, cacheGB: 1.55, noWarnings: []string{"published minimum"}},
+			expect{processes: 2, licensedN: 2, appMiB: 1024, mongoMiB: 4096, cacheGB: 1.5}},
 		{"8 cores / 16GiB", machine{cpus: 8, memKiB: gibKiB(16)}, defaults,
-			expect{processes: 1, licensedN: 7, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8},
-			expect{processes: 7, licensedN: 7, appMiB: 1344, mongoMiB: 4032, cacheGB: 1.45}},
+			expect{processes: 1, licensedN: 5, appMiB: 4096, mongoMiB: 9664, cacheGB: 4.2},
+			expect{processes: 5, licensedN: 5, appMiB: 1152, mongoMiB: 7616, cacheGB: 3.2}},
 		{"16 cores / 64GiB", machine{cpus: 16, memKiB: gibKiB(64)}, defaults,
-			expect{processes: 1, licensedN: 15, appMiB: 4096, mongoMiB: 31232, cacheGB: 14.75},
-			expect{processes: 15, licensedN: 15, appMiB: 2880, mongoMiB: 18624, cacheGB: 8.55}},
+			expect{processes: 1, licensedN: 12, appMiB: 4096, mongoMiB: 58432, cacheGB: 28},
+			expect{processes: 12, licensedN: 12, appMiB: 2560, mongoMiB: 31232, cacheGB: 14.75}},
 		{"64 cores / 256GiB", machine{cpus: 64, memKiB: gibKiB(256)}, defaults,
-			expect{processes: 1, licensedN: 63, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
-			expect{processes: 63, licensedN: 63, appMiB: 3008, mongoMiB: 65536, cacheGB: 31.5}},
+			expect{processes: 1, licensedN: 56, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
+			expect{processes: 56, licensedN: 56, appMiB: 3392, mongoMiB: 65536, cacheGB: 31.5}},
 		{"128 cores / 1TiB", machine{cpus: 128, memKiB: gibKiB(1024)}, defaults,
-			expect{processes: 1, licensedN: 127, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
-			expect{processes: 127, licensedN: 127, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5}},
+			expect{processes: 1, licensedN: 67, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5},
+			expect{processes: 67, licensedN: 67, appMiB: 4096, mongoMiB: 65536, cacheGB: 31.5}},
 		{"2-core / 3GiB cgroup limit on a 64/256 host: the limit wins", machine{cpus: 64, memKiB: gibKiB(256), files: map[string]string{
 			"sys/fs/cgroup/cpu.max": "200000 100000\n", "sys/fs/cgroup/memory.max": "3221225472\n",
 		}}, defaults,
@@ -84,11 +85,11 @@ func TestHostProfiles(t *testing.T) {
 		{"LXC container: meminfo shows the container's 4GiB", machine{cpus: 2, memKiB: 4194304, files: map[string]string{
 			"sys/fs/cgroup/memory.max": "max\n",
 		}}, defaults,
-			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25},
-			expect{processes: 1, licensedN: 1, appMiB: 1664, mongoMiB: 1024, cacheGB: 0.25}},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1664, cacheGB: 0.3},
+			expect{processes: 1, licensedN: 1, appMiB: 1024, mongoMiB: 1664, cacheGB: 0.3}},
 		{"affinity mask of 2 CPUs on an 8/16 host", machine{cpus: 8, memKiB: gibKiB(16), affinity: "0,4"}, defaults,
-			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8},
-			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 6848, cacheGB: 2.8}},
+			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 9664, cacheGB: 4.2},
+			expect{processes: 1, licensedN: 1, appMiB: 4096, mongoMiB: 9664, cacheGB: 4.2}},
 	}
 	for _, c := range cases {
 		host, err := (&Detector{Root: c.m.write(t)}).Detect()
@@ -173,11 +174,14 @@ func TestUsers(t *testing.T) {
 		t.Errorf("800 users unlicensed: %d processes, warnings %q", p.Processes, p.Warnings)
 	}
 	p, _ = Compute(big, with(func(in *Inputs) { in.Licensed = true; in.Users = 4000 }))
-	if p.Processes != 14 || !strings.Contains(strings.Join(p.Warnings, "\n"), "microservices deployment on Kubernetes") {
-		t.Errorf("4000 users: %d processes (want 14), warnings %q (want the microservices advice)", p.Processes, p.Warnings)
+	// 14 processes would leave MongoDB 2 cores, which serve 500 users by the
+	// table: 12 leave it 4, and serve 3,600.
+	if p.Processes != 12 || p.UsersCapacity != 3600 || !strings.Contains(strings.Join(p.Warnings, "\n"), "microservices deployment on Kubernetes") ||
+		!strings.Contains(strings.Join(p.Warnings, "\n"), "need about 14 app processes, and this host fits 12") {
+		t.Errorf("4000 users: %d processes (want 12, serving 3600: %d), warnings %q (want the shortfall and the microservices advice)", p.Processes, p.UsersCapacity, p.Warnings)
 	}
 	p, _ = Compute(h(4, 8*spec.GiB), with(func(in *Inputs) { in.Licensed = true; in.Users = 2000 }))
-	if !strings.Contains(strings.Join(p.Warnings, "\n"), "need about 7 app processes, and this host fits 3") {
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "need about 7 app processes, and this host fits 2") {
 		t.Errorf("2000 users on 4 cores: warnings %q, want the shortfall", p.Warnings)
 	}
 }
@@ -226,48 +230,92 @@ func TestComputeInvariants(t *testing.T) {
 	}
 	mems = append(mems, 3800*spec.MiB, 1900*spec.MiB)
 	points := 0
-	for _, c := range cores {
-		for _, m := range mems {
+	// capacity[key][i][j] is the claimed capacity on cores[i], mems[j].
+	capacity := map[string][][]int{}
+	for i, c := range cores {
+		for j, m := range mems {
 			for _, lic := range []bool{false, true} {
 				for _, members := range []int{1, 3} {
 					for _, mon := range []bool{false, true} {
-						in := Inputs{Licensed: lic, MongoDBMembers: members, Monitoring: mon, Proxy: true}
-						host := h(c, m)
-						p, err := Compute(host, in)
-						points++
-						if err != nil {
-							var small *ErrTooSmall
-							if !errors.As(err, &small) {
-								t.Fatalf("%v %+v: %v", host, in, err)
+						for _, users := range []int{0, 800} {
+							in := Inputs{Licensed: lic, MongoDBMembers: members, Monitoring: mon, Proxy: true, Users: users, Alerting: mon && users > 0}
+							host := h(c, m)
+							p, err := Compute(host, in)
+							points++
+							key := fmt.Sprint(lic, members, mon, users)
+							if capacity[key] == nil {
+								capacity[key] = make([][]int, len(cores))
 							}
-							if m >= 8*spec.GiB {
-								t.Errorf("%v %+v refused: %v", host, in, err)
+							if capacity[key][i] == nil {
+								capacity[key][i] = make([]int, len(mems))
 							}
-							continue
-						}
-						if p.Total() > p.Usable() {
-							t.Errorf("%v %+v: limits %s exceed usable %s", host, in, spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
-						}
-						if limit := max(1, int(c)-1); p.Processes > limit || p.Processes < 1 {
-							t.Errorf("%v %+v: %d processes, limit %d", host, in, p.Processes, limit)
-						}
-						if !lic && p.Processes != 1 {
-							t.Errorf("%v unlicensed: %d processes", host, p.Processes)
-						}
-						if p.AppMemory < appFloor || p.MongoDBMemory < mongoFloor {
-							t.Errorf("%v %+v: app %s, mongo %s below the floors", host, in, spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory))
-						}
-						if p.AppHeapMiB*spec.MiB >= p.AppMemory {
-							t.Errorf("%v: heap %dMiB not below the limit", host, p.AppHeapMiB)
-						}
-						if cache := int64(p.MongoDBCacheGB * float64(spec.GiB)); cache > p.MongoDBMemory/2+spec.GiB/4 {
-							t.Errorf("%v: cache %.2fGB too big for a %s container", host, p.MongoDBCacheGB, spec.FormatBytes(p.MongoDBMemory))
-						}
-						again, _ := Compute(host, in)
-						if again.Total() != p.Total() || again.Processes != p.Processes || again.ProcessesReason != p.ProcessesReason {
-							t.Errorf("%v %+v: not deterministic", host, in)
+							if err != nil {
+								var small *ErrTooSmall
+								if !errors.As(err, &small) {
+									t.Fatalf("%v %+v: %v", host, in, err)
+								}
+								if m >= 8*spec.GiB {
+									t.Errorf("%v %+v refused: %v", host, in, err)
+								}
+								continue
+							}
+							if got, want := runningFixed(in, p.Processes), running(p.Services); got != want {
+								t.Fatalf("%v %+v: runningFixed %d, the budgets sum to %d", host, in, got, want)
+							}
+							if p.Total() > p.Usable() {
+								t.Errorf("%v %+v: limits %s exceed usable %s", host, in, spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
+							}
+							if limit := max(1, int(c)-1); p.Processes > limit || p.Processes < 1 {
+								t.Errorf("%v %+v: %d processes, limit %d", host, in, p.Processes, limit)
+							}
+							if !lic && p.Processes != 1 {
+								t.Errorf("%v unlicensed: %d processes", host, p.Processes)
+							}
+							if p.AppMemory < appFloor || p.MongoDBMemory < mongoFloor {
+								t.Errorf("%v %+v: app %s, mongo %s below the floors", host, in, spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory))
+							}
+							if p.AppHeapMiB*spec.MiB >= p.AppMemory {
+								t.Errorf("%v: heap %dMiB not below the limit", host, p.AppHeapMiB)
+							}
+							if cache := int64(p.MongoDBCacheGB * float64(spec.GiB)); cache > p.MongoDBMemory/2+spec.GiB/4 {
+								t.Errorf("%v: cache %.2fGB too big for a %s container", host, p.MongoDBCacheGB, spec.FormatBytes(p.MongoDBMemory))
+							}
+							again, _ := Compute(host, in)
+							if again.Total() != p.Total() || again.Processes != p.Processes || again.ProcessesReason != p.ProcessesReason {
+								t.Errorf("%v %+v: not deterministic", host, in)
+							}
+							// Balanced by Rocket.Chat's table: the database is sized
+							// for the load the plan claims, on memory and cores,
+							// and the claim is no more than the database serves.
+							belowTable := strings.Contains(strings.Join(p.Warnings, "\n"), "below the")
+							if p.MongoDBMemory < DBMemoryFor(p.UsersCapacity)-step && !belowTable && p.MongoDBMemory >= mongoComfort {
+								t.Errorf("%v %+v: MongoDB %s per member, the table asks %s for the %d users claimed", host, in, spec.FormatBytes(p.MongoDBMemory), spec.FormatBytes(DBMemoryFor(p.UsersCapacity)), p.UsersCapacity)
+							}
+							if p.MongoDBCPUs+0.05 < DBCoresFor(p.UsersCapacity) {
+								t.Errorf("%v %+v: MongoDB's %s cores are fewer than the table's %.1f for %d users", host, in, FormatCores(p.MongoDBCPUs), DBCoresFor(p.UsersCapacity), p.UsersCapacity)
+							}
+							if p.UsersCapacity > DBCapacity(p.MongoDBMemory, p.MongoDBCPUs) || p.UsersCapacity > p.Processes*UsersPerProcess {
+								t.Errorf("%v %+v: claims %d users, beyond its database (%d) or processes", host, in, p.UsersCapacity, DBCapacity(p.MongoDBMemory, p.MongoDBCPUs))
+							}
+							capacity[key][i][j] = p.UsersCapacity
 						}
 					}
+				}
+			}
+		}
+	}
+	// More cores or more memory never serve fewer users.
+	for key, grid := range capacity {
+		for i := range grid {
+			for j := range grid[i] {
+				if grid[i][j] == 0 {
+					continue
+				}
+				if i > 0 && grid[i-1][j] > grid[i][j] {
+					t.Errorf("%s: %s cores serve %d, %s cores %d (%s)", key, FormatCores(cores[i-1]), grid[i-1][j], FormatCores(cores[i]), grid[i][j], spec.FormatBytes(mems[j]))
+				}
+				if j > 0 && grid[i][j-1] > grid[i][j] && mems[j-1] < mems[j] {
+					t.Errorf("%s: %s serve %d, %s %d (%s cores)", key, spec.FormatBytes(mems[j-1]), grid[i][j-1], spec.FormatBytes(mems[j]), grid[i][j], FormatCores(cores[i]))
 				}
 			}
 		}
