@@ -102,7 +102,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyFCVLowered, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyFCVLowered, deploy.KeyOlderRcgen, "cpu", "architecture"}
 
 func (f *forceSet) Set(s string) error {
 	if *f == nil {

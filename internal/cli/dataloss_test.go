@@ -273,3 +273,28 @@ func TestSecondRunWaitsForTheLock(t *testing.T) {
 		t.Error("a locked-out run wrote the deployment")
 	}
 }
+
+// TestNewerRcgenWroteIt: an older rcgen never silently rewrites a
+// deployment a newer one wrote.
+func TestNewerRcgenWroteIt(t *testing.T) {
+	defer func(v string) { Version = v }(Version)
+	Version = "v1.5.0"
+	out := fresh(t)
+	if !strings.Contains(string(read(t, filepath.Join(out, "rcgen.yaml"))), `written_by: "v1.5.0`) {
+		t.Fatal("rcgen.yaml does not record the rcgen that wrote it")
+	}
+	Version = "v1.4.2"
+	before := snapshot(t, out)
+	r := run(t, "generate", "--yes", "--out", out, "--memory", "16GiB")
+	if r.code != 2 || !strings.Contains(r.stderr, "written by rcgen v1.5.0, newer than this rcgen (v1.4.2)") || !strings.Contains(r.stderr, "--force=older-rcgen") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	unchanged(t, out, before)
+	if r := run(t, "generate", "--yes", "--out", out, "--force=older-rcgen"); r.code != 0 {
+		t.Errorf("--force=older-rcgen: exit %d: %s", r.code, r.stderr)
+	}
+	Version = "v1.6.0"
+	if r := run(t, "generate", "--yes", "--out", out); r.code != 0 {
+		t.Errorf("a newer rcgen: exit %d: %s", r.code, r.stderr)
+	}
+}

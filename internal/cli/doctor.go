@@ -160,7 +160,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		_, gen := newGenerateCommand(o.Env)
 		req := generate.Request{Answers: a, Host: h.Override(a.CPUs.Value(), a.Memory.Bytes()), Deployment: d, Force: true,
 			Upgrade:      deploy.Upgrade{MongoDBFCVLowered: true},
-			RcgenVersion: version(), Rerun: gen.flags.rerunCommand}
+			RcgenVersion: fullVersion(), Rerun: gen.flags.rerunCommand}
 		p, err := generate.Plan(req)
 		if err != nil {
 			return nil, err

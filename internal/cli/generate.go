@@ -218,6 +218,9 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if err != nil {
 		return fail(usage(fmt.Errorf("--out: %w", err)))
 	}
+	if err := d.CheckWriter(fullVersion()); err != nil && !o.flags.force.Has(deploy.KeyOlderRcgen) {
+		return fail(usage(fmt.Errorf("%w (or give --force=%s)", err, deploy.KeyOlderRcgen)))
+	}
 	if d.Recovered {
 		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %s is missing: its answers were recovered from .env and compose.yaml (domain, email, release, project, members, proxy, monitoring); check them in the diff.\n", filepath.Join(o.Out, spec.FileName))
 	}
@@ -282,7 +285,7 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 		Upgrade:           deploy.Upgrade{MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
-		RcgenVersion: version(), Rerun: o.flags.rerunCommand, Render: o.Render,
+		RcgenVersion: fullVersion(), Rerun: o.flags.rerunCommand, Render: o.Render,
 	}
 	plan, err := generate.Plan(req)
 	if err != nil {

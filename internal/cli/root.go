@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,11 +21,13 @@ import (
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
-var Version = ""
+// Version and Commit are set at build time (make build, make dist) with
+// -ldflags "-X .../internal/cli.Version=v1.2.3 -X .../internal/cli.Commit=abc1234".
+var Version, Commit = "", ""
 
 // version returns the rcgen version: the ldflags value, else the module
-// version go install recorded, else "dev".
+// version `go install module@version` recorded, else "dev" (a build from a
+// checkout without make, or go test).
 func version() string {
 	if Version != "" {
 		return Version
@@ -33,6 +36,42 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// commit returns the commit rcgen was built from: the ldflags value, else
+// what go build recorded from the checkout (vcs.revision), else "".
+func commit() string {
+	if Commit != "" {
+		return Commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" && dirty {
+			rev += "-dirty"
+		}
+		return rev
+	}
+	return ""
+}
+
+// fullVersion is what --version and every generated file's header show:
+// the version and, when known, the commit.
+func fullVersion() string {
+	if c := commit(); c != "" && !strings.Contains(version(), c) {
+		return version() + " (" + c + ")"
+	}
+	return version()
 }
 
 // Exit codes.
@@ -137,7 +176,7 @@ validated before anything is written.`,
   # Size for another machine, with an Enterprise licence:
   rcgen generate --cpus 8 --memory 16GiB --license-file rocketchat.license \
     --domain chat.example.com --email admin@example.com --mongodb-members 3`,
-		Version:       version(),
+		Version:       fullVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

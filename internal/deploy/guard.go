@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -119,4 +121,32 @@ func (d *Deployment) CheckMembers(members int) error {
 		"this deployment runs %d MongoDB members, and dropping to %d would leave a set that keeps the removed members as voters and never elects a primary: "+
 			"remove them from the replica set first, with the stack running (%s), then re-run and docker compose up -d --remove-orphans",
 		have, members, strings.Join(cmds, "; then "))}
+}
+
+// KeyOlderRcgen names the confirmation that an older rcgen may rewrite a
+// deployment a newer one wrote.
+const KeyOlderRcgen = "older-rcgen"
+
+// NewerWriterError: the deployment was written by a newer rcgen than the
+// one running, which would rewrite its files without what the newer one
+// added (a fix, a pin, a safeguard).
+type NewerWriterError struct{ Written, Running string }
+
+func (e *NewerWriterError) Error() string {
+	return fmt.Sprintf("this deployment was written by rcgen %s, newer than this rcgen (%s), which would silently take back what the newer one changed: use rcgen %s or newer", e.Written, e.Running, e.Written)
+}
+
+// CheckWriter compares the rcgen that last wrote the deployment with the
+// running one; development builds ("dev") are not compared.
+func (d *Deployment) CheckWriter(running string) error {
+	if d.Answers == nil || d.Answers.WrittenBy == "" {
+		return nil
+	}
+	clean := func(v string) string { v, _, _ = strings.Cut(v, " "); return v }
+	w, err1 := semver.NewVersion(clean(d.Answers.WrittenBy))
+	r, err2 := semver.NewVersion(clean(running))
+	if err1 != nil || err2 != nil || !w.GreaterThan(r) {
+		return nil
+	}
+	return &NewerWriterError{Written: clean(d.Answers.WrittenBy), Running: clean(running)}
 }

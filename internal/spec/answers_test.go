@@ -15,7 +15,7 @@ func TestFileRoundTrips(t *testing.T) {
 	a.Memory = MustSize("16GiB")
 	a.SMTPPassword = "hunter2" // material: never in the file
 	b := Marshal(a, "test")
-	for _, want := range []string{"version: 1\n", `domain: "chat.example.com"`, "mongodb_members: 3\n", "monitoring: false\n", `cpus: "8"`, `memory: "16GiB"`} {
+	for _, want := range []string{"version: 1\n", `written_by: "test"`, `domain: "chat.example.com"`, "mongodb_members: 3\n", "monitoring: false\n", `cpus: "8"`, `memory: "16GiB"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("rcgen.yaml lacks %q:\n%s", want, b)
 		}
@@ -33,12 +33,15 @@ func TestFileRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if l.WrittenBy != "test" {
+		t.Errorf("the rcgen that wrote the file: %q", l.WrittenBy)
+	}
 	a.SMTPPassword = ""
 	a.MetricsRetention, a.MetricsRetentionSize = Default().MetricsRetention, Default().MetricsRetentionSize
 	if got != a {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, a)
 	}
-	if !origins.Settled("domain") || origins["domain"].Line != 6 || origins.Given("users") {
+	if !origins.Settled("domain") || origins["domain"].Line != 7 || origins.Given("users") {
 		t.Errorf("origins: %+v", origins)
 	}
 }

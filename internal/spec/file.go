@@ -50,6 +50,9 @@ func ParseFile(name string, b []byte, dir string) (Layer, error) {
 		k, v := root.Content[i], root.Content[i+1]
 		key := k.Value
 		switch {
+		case key == "written_by":
+			l.WrittenBy = v.Value // the rcgen that last wrote the file
+			continue
 		case key == "version":
 			if v.Decode(&version) != nil {
 				bad(v.Line, "version %q is not a number: write \"version: %d\"", v.Value, FileVersion)
@@ -112,6 +115,8 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	version := []*yaml.Node{
 		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "version"},
 		{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(FileVersion)},
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "written_by"},
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: rcgenVersion},
 	}
 	n.Content = append(version, n.Content...)
 	for i := 3; i < len(n.Content); i += 2 {

@@ -52,6 +52,8 @@ type Layer struct {
 	Name string
 	// Dir is the directory relative paths in this layer are taken from.
 	Dir string
+	// WrittenBy is the rcgen version that wrote an rcgen.yaml ("" if unknown).
+	WrittenBy string
 	// values holds each answer as a YAML node: decoded once, when merged.
 	values map[string]*yaml.Node
 	keys   []string // in the order given
