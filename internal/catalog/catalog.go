@@ -196,11 +196,3 @@ func HealthPath(string) string { return "/health" }
 // ReadyPath is the endpoint a proxy probes to pick among several processes:
 // the same "serves HTTP" answer, so load alone never takes a process out.
 func ReadyPath(version string) string { return HealthPath(version) }
-
-func atLeast(version string, major, minor uint64) bool {
-	v, err := semver.NewVersion(version)
-	if err != nil {
-		return false
-	}
-	return v.Major() > major || v.Major() == major && v.Minor() >= minor
-}

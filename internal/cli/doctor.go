@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,20 +147,18 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		if err := generate.Prepare(&a, d); err != nil {
 			return nil, err
 		}
-		var h sizing.Host
-		if a.CPUs.IsZero() || a.Memory.IsZero() {
-			// The host generate sizes: the same detector, unless --root
-			// points at another system.
-			detect := o.Env.Detect
-			if o.Root != "" && o.Root != "/" || detect == nil {
-				detect = (&sizing.Detector{Root: sys.Root}).Detect
-			}
-			if h, err = detect(); err != nil {
-				return nil, err
-			}
+		// The host generate sizes: the same detector, unless --root points
+		// at another system.
+		env := o.Env
+		if o.Root != "" && o.Root != "/" || env.Detect == nil {
+			env.Detect = (&sizing.Detector{Root: sys.Root}).Detect
+		}
+		h, err := host(env, a)
+		if err != nil {
+			return nil, err
 		}
 		_, gen := newGenerateCommand(o.Env)
-		req := generate.Request{Answers: a, Host: h.Override(a.CPUs.Value(), a.Memory.Bytes()), Deployment: d, Force: true,
+		req := generate.Request{Answers: a, Host: h, Deployment: d, Force: true,
 			Upgrade:      deploy.Upgrade{MongoDBFCVLowered: true},
 			RcgenVersion: fullVersion(), Rerun: gen.flags.rerunCommand}
 		p, err := generate.Plan(req)
@@ -183,18 +183,12 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 			}
 		}
 	}
-	sortPorts(t.Ports)
+	slices.SortFunc(t.Ports, func(a, b doctor.Port) int {
+		return cmp.Or(cmp.Compare(a.Port, b.Port), cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.HostIP, b.HostIP))
+	})
 	if d != nil && d.Exists() {
 		extra = append(extra, doctor.Deployment(d, res.Pending(), a.RocketChatVersion, now)...)
 	}
 	t.Dir, _ = filepath.Abs(t.Dir)
 	return t, extra
-}
-
-func sortPorts(ps []doctor.Port) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && (ps[j].Port < ps[j-1].Port || ps[j].Port == ps[j-1].Port && ps[j].Protocol < ps[j-1].Protocol); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }

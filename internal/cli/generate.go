@@ -345,7 +345,7 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", applied.Backup)
 	}
 	o.reportModes(applied)
-	fmt.Fprintf(stderr, "Wrote %s to %s.\n", plural(len(pending), "file", "files"), o.Out)
+	fmt.Fprintf(stderr, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
 	return true, nil
 }
 
@@ -359,8 +359,8 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	stderr := o.Env.IO.ErrOut
 	fmt.Fprintf(stderr, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
-		plan.UsersCapacity, plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
-		plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))
+		plan.UsersCapacity, spec.Plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
+		spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
@@ -454,11 +454,4 @@ func uniqueJoin(errs ...error) error {
 		add(e)
 	}
 	return errors.Join(out...)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -12,10 +12,16 @@ import (
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// mongoSteps are the MongoDB feature versions in upgrade order: MongoDB
-// moves one step at a time, and never back without lowering its
-// featureCompatibilityVersion first.
-var mongoSteps = []string{"7.0", "8.0", "8.2"}
+// mongoSteps are the MongoDB feature versions in upgrade order (the
+// catalog's): MongoDB moves one step at a time, and never back without
+// lowering its featureCompatibilityVersion first.
+func mongoSteps() []string {
+	var steps []string
+	for _, s := range catalog.AllMongoDB() {
+		steps = append(steps, s.Series)
+	}
+	return steps
+}
 
 // Upgrade says what the guard allows.
 type Upgrade struct {
@@ -66,7 +72,8 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note str
 	if from == "" || from == to {
 		return "", nil
 	}
-	fi, ti := slices.Index(mongoSteps, from), slices.Index(mongoSteps, to)
+	steps := mongoSteps()
+	fi, ti := slices.Index(steps, from), slices.Index(steps, to)
 	switch {
 	case fi < 0 || ti < 0:
 		return "", nil
@@ -81,7 +88,7 @@ func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note str
 	case ti < fi:
 		return bad("it would move MongoDB from %s back to %s, which cannot open the newer data files: choose a Rocket.Chat release that runs on MongoDB %s", from, to, from)
 	case ti > fi+1:
-		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, mongoSteps[fi+1], mongoSteps[fi+1])
+		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, steps[fi+1], steps[fi+1])
 	}
 	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: %s", from, to, to, fcvCommand(to)), nil
 }

@@ -354,7 +354,7 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		carry = "carries"
 	}
 	p.UsersCapacityReason = fmt.Sprintf("the fewer of what %s %s (about %d users each) and what MongoDB serves with %s per member and %s cores by Rocket.Chat's hardware table",
-		plural(p.Processes, "app process", "app processes"), carry, UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(math.Max(0.5, h.CPUs-float64(p.Processes))))
+		spec.Plural(p.Processes, "app process", "app processes"), carry, UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(math.Max(0.5, h.CPUs-float64(p.Processes))))
 	if in.Users > 0 {
 		if b.capacity >= in.Users {
 			p.UsersCapacityReason += fmt.Sprintf("; sized for %d expected users, so about %d of headroom", in.Users, b.capacity-in.Users)
@@ -400,7 +400,7 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		}
 		if alt, ok := bestBalance(h, one, usable, limit, in.Users); ok && alt.capacity > b.capacity*11/10 {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%d MongoDB members at the size Rocket.Chat's table asks cost %d times the memory: this plan serves about %d concurrent users; with one member it would serve about %d (%s of %s each, MongoDB %s)",
-				in.MongoDBMembers, in.MongoDBMembers, b.capacity, alt.capacity, plural(alt.n, "app process", "app processes"), spec.FormatBytes(min(maxAppMemory, roundDown(alt.appBudget/int64(alt.n), step))), spec.FormatBytes(alt.mongoPer)))
+				in.MongoDBMembers, in.MongoDBMembers, b.capacity, alt.capacity, spec.Plural(alt.n, "app process", "app processes"), spec.FormatBytes(min(maxAppMemory, roundDown(alt.appBudget/int64(alt.n), step))), spec.FormatBytes(alt.mongoPer)))
 		}
 		if mongoPer < DBMemoryFor(25) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("each of the %d MongoDB members gets %s, below the %s Rocket.Chat's table asks even for 25 users: use one member on this host",
@@ -444,11 +444,4 @@ func warnings(h Host, in Inputs, p Plan, usersNeed int) []string {
 		w = append(w, fmt.Sprintf("above about %d concurrent users Rocket.Chat advises its microservices deployment on Kubernetes (the official Helm chart) rather than one host", MicroservicesUsers))
 	}
 	return w
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -66,6 +66,14 @@ func ParseMemory(s string) (int64, error) {
 	return int64(bytes), nil
 }
 
+// Plural writes a count with its noun: "1 app process", "3 app processes".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // FormatBytes prints a size in the largest binary unit that keeps it readable:
 // 4GiB, 1.5GiB, 768MiB.
 func FormatBytes(b int64) string {

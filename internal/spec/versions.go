@@ -56,7 +56,7 @@ func ValidateRocketChatVersion(s string) error {
 	if v.Major() < minRocketChatMajor {
 		return fmt.Errorf("%s is older than 7.0, which rcgen does not deploy: upgrade to %s (Rocket.Chat 6.x is out of support)", s, DefaultRocketChatVersion)
 	}
-	if newest := catalog.Newest(); v.Major() > mustMajor(newest.Latest)+1 {
+	if newest := catalog.Newest(); v.Major() > int(semver.MustParse(newest.Latest).Major())+1 {
 		return fmt.Errorf("%s is far newer than any Rocket.Chat release (the newest rcgen knows is %s): check the number", s, newest.Latest)
 	}
 	if _, err := catalog.MongoDBFor(s); err != nil {
@@ -69,12 +69,4 @@ func ValidateRocketChatVersion(s string) error {
 func (v Version) Untested() bool {
 	_, ok := catalog.Lookup(v.String())
 	return !ok
-}
-
-func mustMajor(v string) int {
-	p, err := ParseVersion(v)
-	if err != nil {
-		panic(err)
-	}
-	return p.Major()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/rcgen/rcgen/internal/catalog"
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/render"
 )
 
@@ -39,14 +40,8 @@ type Deployment struct {
 
 // Write puts files in dir and loads the compose project.
 func Write(ctx context.Context, dir string, files render.Files) (*Deployment, error) {
-	for _, f := range files {
-		path := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, f.Content, f.Mode); err != nil {
-			return nil, err
-		}
+	if err := deploy.Write(dir, files); err != nil {
+		return nil, err
 	}
 	p, err := render.LoadCompose(ctx, files)
 	if err != nil {
