@@ -317,7 +317,7 @@ func checkPorts(sys System, t Target) []Result {
 		if t.Exists {
 			r.Status, r.Do = Warn, "if this deployment is running, its own containers hold them; otherwise stop what does (ss -ltnp)"
 		} else {
-			r.Status, r.Do = Fail, "stop what holds them (ss -ltnp shows it), or generate with --proxy none behind your own proxy"
+			r.Status, r.Do = Fail, "stop what holds them (ss -ltnp shows it), or put Rocket.Chat behind the proxy you already run (the proxy answer: none)"
 		}
 	}
 	return []Result{r}

@@ -30,7 +30,7 @@ func checkFiles(d *deploy.Deployment, pending []deploy.Change) Result {
 	}
 	r.Status = Warn
 	r.Found = "differ from what rcgen writes for these answers: " + strings.Join(names, ", ")
-	r.Do = fmt.Sprintf("edited by hand, or a re-run would change them: rcgen generate --out %s --dry-run shows the diff (hand edits are overwritten)", d.Dir)
+	r.Do = fmt.Sprintf("edited by hand, or a re-run would change them: a dry run of rcgen generate on %s shows the diff (hand edits are overwritten)", d.Dir)
 	return r
 }
 
