@@ -25,6 +25,15 @@ const (
 	NodeExporterImage = "prom/node-exporter:v1.12.1"
 	// AlertmanagerImage: prometheus/alertmanager releases.
 	AlertmanagerImage = "prom/alertmanager:v0.28.1"
+	// BackupImage runs the backup service: the Docker Official Image of
+	// MongoDB 8.0 (Ubuntu noble) installs mongodb-org-tools (mongodump,
+	// mongorestore; they dump and restore MongoDB 7.0 to 8.2), mongosh,
+	// and ca-certificates, which brings openssl; tar, gzip and sha256sum
+	// are Ubuntu's. MongoDB's own community-server image rcgen runs the
+	// members with carries no database tools. Tag and packages:
+	// docker-library/repo-info repos/mongo/remote/8.0-noble.md (8.0.28,
+	// amd64 and arm64).
+	BackupImage = "mongo:8.0.28-noble"
 )
 
 // Image is one pinned image, for `rcgen versions`.
@@ -45,5 +54,6 @@ func PinnedImages() []Image {
 		{"grafana", GrafanaImage},
 		{"node-exporter", NodeExporterImage},
 		{"alertmanager", AlertmanagerImage},
+		{"backup", BackupImage},
 	}
 }

@@ -31,6 +31,7 @@ type answerFlags struct {
 
 	config           string
 	smtpPasswordFile string
+	passphraseFile   string
 	force            forceSet
 	// invalid holds the flags whose value did not parse: reported with
 	// every other problem at once, not one at a time by the flag parser.
@@ -183,6 +184,7 @@ func (b *answerFlags) bindSizing() {
 	b.boolean(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", "allow --processes above 1 without a licence (instances will not share real-time events)")
 	b.str(&a.Proxy, "proxy", "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
 	b.negate(&a.Monitoring, "no-monitoring", spec.KeyMonitoring, "leave out Prometheus, Grafana and the exporters")
+	b.negate(&a.Backup, "no-backup", spec.KeyBackup, "leave out the backup service (scheduled MongoDB dumps and the deployment's files, in backups/)")
 }
 
 // bindDeployment registers the flags only generate has.
@@ -204,6 +206,10 @@ func (b *answerFlags) bindDeployment() {
 	b.str(&a.SMTPUser, "smtp-user", "SMTP login; the password comes from --smtp-password-file or RCGEN_SMTP_PASSWORD")
 	f.StringVar(&b.smtpPasswordFile, "smtp-password-file", "", "file holding the SMTP password (kept in .env)")
 	b.flagOf[spec.KeySMTPPassword] = "smtp-password-file"
+	b.str(&a.BackupSchedule, "backup-schedule", "when backups run: HH:MM once a day (UTC), or an interval such as 6h")
+	b.integer(&a.BackupKeep, "backup-keep", "how many scheduled backups to keep (older ones are deleted)")
+	f.StringVar(&b.passphraseFile, "backup-passphrase-file", "", "file holding a passphrase that encrypts backups at rest (kept in .env; or RCGEN_BACKUP_PASSPHRASE)")
+	b.flagOf[spec.KeyPassphrase] = "backup-passphrase-file"
 }
 
 // flagLayer is the answers the flags actually given settle (a flag whose

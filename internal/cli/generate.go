@@ -46,6 +46,7 @@ type GenerateOptions struct {
 	// any question; smtpPassword is the one given by file or environment.
 	given        []spec.Layer
 	smtpPassword string
+	passphrase   string
 	// early holds what Check found when rcgen will not ask: reported with
 	// the requirements between answers, all at once.
 	early error
@@ -133,6 +134,20 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 		o.smtpPassword = strings.TrimRight(string(b), "\r\n")
 	case o.Env.Getenv != nil:
 		o.smtpPassword = o.Env.Getenv("RCGEN_SMTP_PASSWORD")
+	}
+	switch {
+	case o.flags.passphraseFile != "":
+		b, err := spec.ReadUserFile(o.flags.passphraseFile)
+		if err != nil {
+			errs = append(errs, usage(fmt.Errorf("--backup-passphrase-file: %w", err)))
+		}
+		o.passphrase = strings.TrimRight(string(b), "\r\n")
+	case o.Env.Getenv != nil:
+		o.passphrase = o.Env.Getenv("RCGEN_BACKUP_PASSPHRASE")
+	}
+	if o.passphrase != "" {
+		err := spec.Answers{BackupPassphrase: o.passphrase}.CheckKey(spec.KeyPassphrase)
+		errs = append(errs, presenter{flags: o.flags, origins: spec.Origins{spec.KeyPassphrase: {Kind: spec.FromFlag}}}.explain(err))
 	}
 	return errors.Join(errs...)
 }
@@ -238,6 +253,10 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if o.smtpPassword != "" {
 		a.SMTPPassword = o.smtpPassword
 		origins[spec.KeySMTPPassword] = spec.Origin{Kind: spec.FromFlag}
+	}
+	if o.passphrase != "" {
+		a.BackupPassphrase = o.passphrase
+		origins[spec.KeyPassphrase] = spec.Origin{Kind: spec.FromFlag}
 	}
 	if w != nil {
 		w.a, w.origins, w.smtpKept = &a, origins, d.SMTPPassword()

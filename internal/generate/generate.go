@@ -63,7 +63,8 @@ func Inputs(a spec.Answers, force bool) sizing.Inputs {
 	return sizing.Inputs{
 		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
 		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy, Alerting: a.Monitoring && a.Alerting(),
-		Force: force,
+		Backup: a.Backup,
+		Force:  force,
 	}
 }
 
@@ -93,7 +94,11 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 		if a.SMTPPassword == "" {
 			a.SMTPPassword = d.SMTPPassword()
 		}
+		if a.BackupPassphrase == "" {
+			a.BackupPassphrase = d.Env[render.EnvBackupPassphrase]
+		}
 	}
+
 	if !a.Mail() {
 		a.SMTPPassword = ""
 	}

@@ -137,6 +137,11 @@ func Invariants(p *types.Project, files Files) []error {
 			if owner, ok := hostPaths[v.Source]; ok && owner == name && v.ReadOnly {
 				continue
 			}
+			// The backup service alone reads the whole directory (what it
+			// backs up) and writes its own data directory, backups/.
+			if name == sizing.Backup && (v.Source == CheckDir && v.ReadOnly || v.Source == CheckDir+"/"+BackupsDir) {
+				continue
+			}
 			rel, ok := strings.CutPrefix(v.Source, CheckDir+"/")
 			if !ok {
 				bad(name, "mounts %s from outside the deployment directory", v.Source)

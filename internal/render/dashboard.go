@@ -45,6 +45,9 @@ type panelSpec struct {
 // several members.
 var replicaSetOnly = map[string]bool{"Replica set members healthy": true, "Replication lag": true}
 
+// backupOnly are the panels of the backup service's metrics.
+var backupOnly = map[string]bool{"Newest backup age": true, "Newest backup size": true}
+
 // dashboard is one Grafana dashboard rcgen provisions.
 type dashboard struct {
 	file, uid, title string
@@ -110,23 +113,27 @@ var dashboards = []dashboard{
 			[][2]string{{`node_memory_MemAvailable_bytes{job="node"}`, "available"}, {`node_memory_MemTotal_bytes{job="node"}`, "total"}}},
 		{"Disk free", "timeseries", "percentunit", "An alert fires below 10%.",
 			[][2]string{{`node_filesystem_avail_bytes{job="node", fstype!~"tmpfs|overlay|squashfs|ramfs"} / node_filesystem_size_bytes{job="node", fstype!~"tmpfs|overlay|squashfs|ramfs"}`, "{{mountpoint}}"}}},
+		// Written by the backup service, read by node exporter's textfile collector.
+		{"Newest backup age", "stat", "s", "Time since the newest backup in backups/ was written; an alert fires when the schedule is missed.",
+			[][2]string{{`time() - rcgen_backup_last_success_timestamp_seconds{job="node"}`, "age"}}},
+		{"Newest backup size", "stat", "bytes", "Size of the newest backup file (compressed dump and files).",
+			[][2]string{{`rcgen_backup_last_size_bytes{job="node"}`, "size"}}},
 	}},
 }
 
 // Dashboards returns every dashboard as a generated file, for a replica
-// set of members.
-func Dashboards(members int) (Files, error) {
+// set of members, with the backup panels when the backup service runs.
+func Dashboards(members int, backup bool) (Files, error) {
 	var out Files
 	for _, d := range dashboards {
-		if members < 2 {
-			var keep []panelSpec
-			for _, p := range d.panels {
-				if !replicaSetOnly[p.title] {
-					keep = append(keep, p)
-				}
+		var keep []panelSpec
+		for _, p := range d.panels {
+			if members < 2 && replicaSetOnly[p.title] || !backup && backupOnly[p.title] {
+				continue
 			}
-			d.panels = keep
+			keep = append(keep, p)
 		}
+		d.panels = keep
 		b, err := d.json()
 		if err != nil {
 			return nil, err

@@ -5,6 +5,9 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -25,15 +28,19 @@ const (
 	MongoKeyfile     = "secrets/mongodb.keyfile"
 	RulesFile        = "prometheus/rules/rocketchat.yml"
 	AlertmanagerFile = "alertmanager/alertmanager.yml"
-	TLSCertFile      = "certs/cert.pem"
-	TLSKeyFile       = "certs/key.pem"
-	DatasourceUID    = "prometheus"
-	ReplicaSet       = "rs0"
-	MetricsPort      = 9458
-	AppPort          = 3000
-	CaddyMetricPort  = 9180
-	GrafanaLocal     = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
-	MongoUID         = 1001 // the mongod user of mongodb/mongodb-community-server
+	BackupScript     = "backup/backup.sh"
+	BackupCounts     = "backup/counts.js"
+	// BackupsDir is where the backup service writes (not generated).
+	BackupsDir      = "backups"
+	TLSCertFile     = "certs/cert.pem"
+	TLSKeyFile      = "certs/key.pem"
+	DatasourceUID   = "prometheus"
+	ReplicaSet      = "rs0"
+	MetricsPort     = 9458
+	AppPort         = 3000
+	CaddyMetricPort = 9180
+	GrafanaLocal    = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
+	MongoUID        = 1001 // the mongod user of mongodb/mongodb-community-server
 )
 
 // App is one Rocket.Chat process.
@@ -121,6 +128,16 @@ type Data struct {
 	SMTP struct{ Host, Port, Protocol string }
 	// Mongo is the MongoDB series the release runs on (catalog).
 	Mongo catalog.MongoDBSeries
+	// Backup is the backup service's schedule, when the plan runs it.
+	Backup struct {
+		Schedule spec.Schedule
+		// EverySeconds is the interval (0 for a daily time); PeriodSeconds
+		// the longest gap between two backups.
+		EverySeconds, PeriodSeconds int64
+		// AlertAfter is how old the newest backup may get before the
+		// alert fires: the period and an hour for the dump itself.
+		AlertAfter string
+	}
 
 	Apps         []App
 	AppMemory    string // compose memory limit, e.g. "1536m"
@@ -166,6 +183,9 @@ type Input struct {
 	// KeepEnv are the operator's own lines of the deployment's .env (keys
 	// rcgen does not own), kept in the new .env as they were.
 	KeepEnv []string
+	// MongoDB is the MongoDB series to run instead of the release's own
+	// (an upgrade's intermediate step); "" for the catalog's pairing.
+	MongoDB string
 }
 
 // Derive computes the template data from validated answers and a plan.
@@ -178,6 +198,13 @@ func Derive(in Input) (*Data, error) {
 	mongo, err := catalog.MongoDBFor(a.RocketChatVersion)
 	if err != nil {
 		return nil, err
+	}
+	if in.MongoDB != "" {
+		s, ok := catalog.Series(in.MongoDB)
+		if !ok {
+			return nil, fmt.Errorf("rcgen pins no MongoDB %s image", in.MongoDB)
+		}
+		mongo = s
 	}
 	jobs, err := scrapeJobs(p)
 	if err != nil {
@@ -207,6 +234,7 @@ func Derive(in Input) (*Data, error) {
 			sizing.Grafana:         catalog.GrafanaImage,
 			sizing.NodeExporter:    catalog.NodeExporterImage,
 			sizing.Alertmanager:    catalog.AlertmanagerImage,
+			sizing.Backup:          catalog.BackupImage,
 		},
 		Budgets:        map[string]string{},
 		Retention:      a.MetricsRetention,
@@ -236,6 +264,16 @@ func Derive(in Input) (*Data, error) {
 	d.Majority = len(d.Members)/2 + 1
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
+	}
+	if p.Has(sizing.Backup) {
+		sch, err := spec.ParseSchedule(a.BackupSchedule)
+		if err != nil {
+			return nil, err
+		}
+		d.Backup.Schedule = sch
+		d.Backup.EverySeconds = int64(sch.Every / time.Second)
+		d.Backup.PeriodSeconds = int64(sch.Period() / time.Second)
+		d.Backup.AlertAfter = model.Duration(sch.Period() + time.Hour).String()
 	}
 	return d, nil
 }

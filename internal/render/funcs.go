@@ -6,6 +6,7 @@ import (
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
+	"github.com/kballard/go-shellquote"
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -22,6 +23,7 @@ func funcs() template.FuncMap {
 	delete(f, "expandenv")
 	f["yq"] = YAMLQuote
 	f["formatBytes"] = spec.FormatBytes
+	f["shq"] = func(s string) string { return shellquote.Join(s) }
 	consts := map[string]any{
 		"rocketChatImage":  catalog.RocketChatImage,
 		"appPort":          AppPort,
@@ -35,6 +37,7 @@ func funcs() template.FuncMap {
 		"caddyMetricsPort": CaddyMetricPort,
 		"grafanaLocalPort": GrafanaLocal,
 		"datasourceUID":    DatasourceUID,
+		"backupsDir":       BackupsDir,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

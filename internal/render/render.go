@@ -58,6 +58,8 @@ var tmpls = []tmpl{
 	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana},
 	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus},
 	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager},
+	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup},
+	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup},
 }
 
 // parsed holds the templates, parsed on first use (not at start-up, so
@@ -112,7 +114,7 @@ func Render(d *Data, s Secrets) (Files, error) {
 		out = append(out, File{Path: tm.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
 	}
 	if d.Has(sizing.Grafana) {
-		dash, err := Dashboards(d.Plan.MongoDBMembers)
+		dash, err := Dashboards(d.Plan.MongoDBMembers, d.Has(sizing.Backup))
 		if err != nil {
 			return nil, err
 		}

@@ -145,7 +145,7 @@ func TestGolden(t *testing.T) {
 // replica set shape (they do not depend on the other answers).
 func TestGoldenDashboards(t *testing.T) {
 	for _, members := range []int{1, 3} {
-		dash, err := render.Dashboards(members)
+		dash, err := render.Dashboards(members, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestGoldenDashboards(t *testing.T) {
 		}
 		golden.Tree(t, filepath.Join("testdata", "golden", "dashboards", fmt.Sprintf("%d-members", members)), got, *update, "make golden", nil)
 	}
-	one, _ := render.Dashboards(1)
+	one, _ := render.Dashboards(1, true)
 	mongo, _ := one.Get("grafana/dashboards/mongodb.json")
 	if bytes.Contains(mongo.Content, []byte("Replication lag")) {
 		t.Error("a one-member set gets a replication lag panel that stays empty forever")

@@ -24,6 +24,9 @@ type Secrets struct {
 	GrafanaAdminPassword    string
 	// MongoKeyfile authenticates replica set members to each other.
 	MongoKeyfile string
+	// DeploymentID names this deployment in its backups, so a restore can
+	// tell an archive of another deployment. Not a password; kept too.
+	DeploymentID string
 	// Placeholder marks the fixed, public secrets of documentation examples.
 	Placeholder bool
 }
@@ -38,6 +41,7 @@ func PlaceholderSecrets() (Secrets, error) {
 		MongoExporterPassword:   "EXAMPLE-ONLY-mongodb-exporter-password",
 		GrafanaAdminPassword:    "EXAMPLE-ONLY-grafana-admin-password",
 		MongoKeyfile:            strings.Repeat("EXAMPLEONLYKEYFILE", 4),
+		DeploymentID:            "example-only",
 		Placeholder:             true,
 	}, nil
 }
@@ -50,6 +54,10 @@ const (
 	EnvGrafanaAdminPassword    = "GRAFANA_ADMIN_PASSWORD"
 	// EnvSMTPPassword is given by the operator, not generated.
 	EnvSMTPPassword = "SMTP_PASSWORD"
+	// EnvBackupPassphrase encrypts backups; given by the operator.
+	EnvBackupPassphrase = "BACKUP_PASSPHRASE"
+	// EnvDeploymentID is the deployment's name in its backups.
+	EnvDeploymentID = "RCGEN_DEPLOYMENT_ID"
 	// EnvLicense holds the Enterprise licence.
 	EnvLicense = "ROCKETCHAT_LICENSE"
 	// EnvRocketChatVersion and EnvMongoDBVersion are the image tags the
@@ -62,7 +70,7 @@ const (
 var SecretEnvKeys = map[string]bool{
 	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true,
 	EnvMongoExporterPassword: true, EnvGrafanaAdminPassword: true,
-	EnvLicense: true, EnvSMTPPassword: true,
+	EnvLicense: true, EnvSMTPPassword: true, EnvBackupPassphrase: true,
 }
 
 // passwordAlphabet needs no escaping in a MongoDB URL, a shell, YAML or .env.
@@ -85,6 +93,11 @@ func NewSecrets(r io.Reader) (Secrets, error) {
 		return Secrets{}, fmt.Errorf("generating the MongoDB keyfile: %w", err)
 	}
 	s.MongoKeyfile = base64.StdEncoding.EncodeToString(key)
+	id := make([]byte, 8)
+	if _, err := io.ReadFull(r, id); err != nil {
+		return Secrets{}, fmt.Errorf("generating the deployment id: %w", err)
+	}
+	s.DeploymentID = fmt.Sprintf("%x", id)
 	return s, nil
 }
 
@@ -117,6 +130,7 @@ func (s Secrets) Keep(old Secrets) Secrets {
 	keep(&s.MongoExporterPassword, old.MongoExporterPassword)
 	keep(&s.GrafanaAdminPassword, old.GrafanaAdminPassword)
 	keep(&s.MongoKeyfile, old.MongoKeyfile)
+	keep(&s.DeploymentID, old.DeploymentID)
 	if old.MongoRootPassword != "" && !old.IsPlaceholder() {
 		s.Placeholder = false
 	}
@@ -137,6 +151,7 @@ func SecretsFrom(env map[string]string, keyfile []byte) Secrets {
 		MongoExporterPassword:   env[EnvMongoExporterPassword],
 		GrafanaAdminPassword:    env[EnvGrafanaAdminPassword],
 		MongoKeyfile:            strings.TrimSpace(string(keyfile)),
+		DeploymentID:            env[EnvDeploymentID],
 	}
 }
 
@@ -171,6 +186,7 @@ func envFile(d *Data, s Secrets) []byte {
 		// the passwords the data was created with.
 		EnvMongoExporterPassword: s.MongoExporterPassword,
 		EnvGrafanaAdminPassword:  s.GrafanaAdminPassword,
+		EnvDeploymentID:          s.DeploymentID,
 	}
 	if d.TLSMode == spec.TLSACME && d.Has(sizing.Caddy) {
 		vars[EnvACMEEmail] = d.Answers.Email
@@ -181,6 +197,10 @@ func envFile(d *Data, s Secrets) []byte {
 	if d.Answers.Mail() && d.Answers.SMTPPassword != "" {
 		// Single quotes: compose reads the value literally ($ and # included).
 		vars[EnvSMTPPassword] = "'" + d.Answers.SMTPPassword + "'"
+	}
+	if d.Answers.BackupPassphrase != "" {
+		// Kept with backups off too: the backups already taken need it.
+		vars[EnvBackupPassphrase] = "'" + d.Answers.BackupPassphrase + "'"
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
@@ -212,6 +232,7 @@ var OwnedEnvKeys = map[string]bool{
 	EnvRocketChatVersion: true, EnvMongoDBVersion: true, EnvDomain: true, EnvRootURL: true, EnvACMEEmail: true,
 	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true, EnvMongoExporterPassword: true,
 	EnvGrafanaAdminPassword: true, EnvLicense: true, EnvSMTPPassword: true,
+	EnvBackupPassphrase: true, EnvDeploymentID: true,
 }
 
 // MissingMongoDB names the MongoDB secrets s lacks: the passwords in .env

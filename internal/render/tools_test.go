@@ -80,7 +80,7 @@ func TestAlertRules(t *testing.T) {
 // checks every panel uses the provisioned datasource.
 func TestDashboardQueriesParse(t *testing.T) {
 	rendertest.Need(t)
-	dashboards, err := render.Dashboards(3)
+	dashboards, err := render.Dashboards(3, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,6 +156,9 @@ func runningFixed(in Inputs, n int) int64 {
 	if n > 1 {
 		t += 128 * spec.MiB // nats
 	}
+	if in.Backup {
+		t += BackupMemory
+	}
 	if in.Monitoring {
 		targets := n + max(1, in.MongoDBMembers) + 3 // apps, exporters, node, grafana, prometheus
 		if n > 1 {

@@ -21,6 +21,8 @@ type Inputs struct {
 	Force bool
 	// Alerting adds Alertmanager (alerts by email).
 	Alerting bool
+	// Backup adds the backup service.
+	Backup bool
 }
 
 // Budget is the memory limit of one service, with its reason.
@@ -158,7 +160,13 @@ const (
 	NodeExporter    = "node-exporter"
 	NATSExporter    = "nats-exporter"
 	Alertmanager    = "alertmanager"
+	Backup          = "backup"
 )
+
+// BackupMemory is the backup service's budget: mongodump streams one
+// collection at a time (--numParallelCollections=1) through gzip, and
+// openssl and tar stream too; a document is 16MiB at most.
+const BackupMemory = 256 * spec.MiB
 
 // AppName and MemberName name the i-th app process and MongoDB member (from 1).
 func AppName(i int) string    { return fmt.Sprintf("rocketchat-%d", i) }
@@ -224,6 +232,9 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	}
 	add(MongoDBPrepare, 512*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, and on the first start the root user (a mongod and mongosh of its own), then exits")
 	add(MongoDBInit, 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
+	if in.Backup {
+		add(Backup, BackupMemory, false, "scheduled backups: mongodump streams one collection at a time through gzip")
+	}
 	if processes > 1 {
 		add(NATS, 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")
 	}

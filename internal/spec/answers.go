@@ -79,6 +79,14 @@ type Answers struct {
 	// AppEmail sends Rocket.Chat's own email (invitations, password
 	// resets) through the same mail server.
 	AppEmail bool `yaml:"app_email,omitempty"`
+	// Backup runs the backup service: consistent MongoDB dumps with the
+	// deployment's files, on a schedule, kept in backups/.
+	Backup bool `yaml:"backup"`
+	// BackupSchedule is when it runs: "HH:MM" once a day (UTC), or an
+	// interval such as "6h".
+	BackupSchedule string `yaml:"backup_schedule,omitempty"`
+	// BackupKeep is how many scheduled backups are kept.
+	BackupKeep int `yaml:"backup_keep,omitempty"`
 	// CPUs and Memory describe the target host; empty means detect this one.
 	CPUs   Cores `yaml:"cpus,omitempty"`
 	Memory Size  `yaml:"memory,omitempty"`
@@ -91,6 +99,9 @@ type Answers struct {
 	TLSKeyPEM  string `yaml:"-"`
 	// SMTPPassword is a secret kept in .env, never in rcgen.yaml.
 	SMTPPassword string `yaml:"-"`
+	// BackupPassphrase encrypts backups at rest; kept in .env, never in
+	// rcgen.yaml.
+	BackupPassphrase string `yaml:"-"`
 }
 
 // Keys of answers that other code refers to by name.
@@ -116,6 +127,19 @@ const (
 	KeyAllowIP      = "allow_ip"
 	KeySMTPPassword = "smtp_password" // material, not in rcgen.yaml
 	KeyAppEmail     = "app_email"
+	KeyBackup       = "backup"
+	KeySchedule     = "backup_schedule"
+	KeyBackupKeep   = "backup_keep"
+	// KeyPassphrase is material, not in rcgen.yaml.
+	KeyPassphrase = "backup_passphrase"
+)
+
+// Backup defaults.
+const (
+	DefaultBackupSchedule = "03:00"
+	DefaultBackupKeep     = 7
+	MaxBackupKeep         = 366
+	MinPassphrase         = 12
 )
 
 // Default returns the answers a person gets by giving none.
@@ -129,6 +153,9 @@ func Default() Answers {
 		Monitoring:           true,
 		MetricsRetention:     "15d",
 		MetricsRetentionSize: "10GB",
+		Backup:               true,
+		BackupSchedule:       DefaultBackupSchedule,
+		BackupKeep:           DefaultBackupKeep,
 	}
 }
 

@@ -130,6 +130,27 @@ func (a Answers) check(key string) error {
 		if strings.ContainsAny(a.SMTPUser, "\"'$`\\ \t\n") {
 			return fmt.Errorf("%q has quotes, spaces or $ in it", a.SMTPUser)
 		}
+	case KeySchedule:
+		if a.Backup || a.BackupSchedule != "" {
+			_, err := ParseSchedule(a.BackupSchedule)
+			return err
+		}
+	case KeyBackupKeep:
+		if a.Backup && (a.BackupKeep < 1 || a.BackupKeep > MaxBackupKeep) {
+			return fmt.Errorf("%d backups: keep between 1 and %d (the newest are kept, older ones deleted)", a.BackupKeep, MaxBackupKeep)
+		}
+	case KeyPassphrase:
+		if a.BackupPassphrase == "" {
+			return nil
+		}
+		if len([]rune(a.BackupPassphrase)) < MinPassphrase {
+			return fmt.Errorf("the backup passphrase is shorter than %d characters: give a longer one (it is all that protects the backups off this server)", MinPassphrase)
+		}
+		for _, r := range a.BackupPassphrase {
+			if r < ' ' || r == '\'' || r == 0x7f {
+				return errors.New("the backup passphrase holds a newline, a control character or ': rcgen cannot store it safely in .env")
+			}
+		}
 	case KeySMTPPassword:
 		for _, r := range a.SMTPPassword {
 			if r < ' ' || r == '\'' || r == 0x7f {
@@ -152,7 +173,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, fieldErr(key, err))
 		}
 	}
-	for _, key := range append(Keys(), KeySMTPPassword) {
+	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase) {
 		if err := a.CheckKey(key); err != nil {
 			errs = append(errs, err)
 		}

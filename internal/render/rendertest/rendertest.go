@@ -28,6 +28,7 @@ var Packages = map[string]string{
 	"amtool":   "prometheus-alertmanager",
 	"yamllint": "yamllint",
 	"node":     "nodejs",
+	"openssl":  "openssl",
 }
 
 // Deployment is a rendered deployment written to a directory, with its

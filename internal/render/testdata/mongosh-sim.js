@@ -7,7 +7,7 @@ const fs = require("fs");
 const vm = require("vm");
 
 const [script, stateFile] = process.argv.slice(2);
-let state = { initiated: false, members: [], users: {}, version: 0 };
+let state = { initiated: false, members: [], users: {}, version: 0, collections: {}, binary: "8.0.32", fcv: "8.0" };
 if (fs.existsSync(stateFile)) state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
 const log = [];
 // SIM_FAIL="command:n,..." makes the first n calls of a command fail as a
@@ -28,7 +28,7 @@ class ServerError extends Error {
 }
 
 function database(url) {
-  const m = /^mongodb:\/\/root:([^@]*)@([^/]*)\/admin\?(.*)$/.exec(url);
+  const m = /^mongodb:\/\/root:([^@]*)@([^/]*)\/(\w+)\?(.*)$/.exec(url);
   if (!m) throw new Error("bad URI " + url);
   if (decodeURIComponent(m[1]) !== process.env.MONGODB_ROOT_PASSWORD) throw new ServerError("AuthenticationFailed", "auth failed");
   const command = (cmd) => {
@@ -74,14 +74,30 @@ function database(url) {
       case "updateUser":
         state.users[cmd.updateUser] = { pwd: cmd.pwd, roles: cmd.roles };
         return { ok: 1 };
+      case "getParameter":
+        return { featureCompatibilityVersion: { version: state.fcv }, ok: 1 };
+      case "setFeatureCompatibilityVersion": {
+        // MongoDB 7.0+ refuses without confirm, and takes only the
+        // binary's own feature version or the one before it.
+        if (cmd.confirm !== true) throw new ServerError("IllegalOperation", "setFeatureCompatibilityVersion needs confirm: true");
+        const series = state.binary.split(".").slice(0, 2).join(".");
+        const order = ["6.0", "7.0", "8.0", "8.2"];
+        const want = cmd.setFeatureCompatibilityVersion;
+        if (want !== series && order.indexOf(want) !== order.indexOf(series) - 1) throw new ServerError("BadValue", "invalid featureCompatibilityVersion " + want + " for " + state.binary);
+        state.fcv = want;
+        return { ok: 1 };
+      }
     }
     throw new Error("unexpected command " + name);
   };
   const db = {
     adminCommand: command,
     runCommand: command,
-    hello: () => ({ isWritablePrimary: state.initiated && /replicaSet=rs0/.test(m[3]) }),
+    hello: () => ({ isWritablePrimary: state.initiated && /replicaSet=rs0/.test(m[4]) }),
     getSiblingDB: () => db,
+    version: () => state.binary,
+    getCollectionNames: () => Object.keys(state.collections || {}).sort(),
+    getCollection: (name) => ({ countDocuments: () => (state.collections || {})[name] || 0 }),
   };
   return db;
 }
@@ -97,6 +113,7 @@ const sandbox = {
   },
   process: { env: process.env },
   encodeURIComponent,
+  JSON,
   Math,
   Error,
 };
