@@ -196,6 +196,7 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("SMTP login", "rc", enter)
 	term.answer("SMTP password", "p4ss", enter)   // typed without echo
 	term.answer("Rocket.Chat's own email", enter) // default yes
+	term.answer("Back up daily at 03:00 UTC", "n", enter)
 	term.answer("Write the deployment to deploy?", enter)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
@@ -206,8 +207,8 @@ func TestWizardOnATerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(compose), "mongodb-3:") || !strings.Contains(string(compose), "prometheus:") {
-		t.Error("the answers typed (3 members, monitoring) are not in compose.yaml")
+	if !strings.Contains(string(compose), "mongodb-3:") || !strings.Contains(string(compose), "prometheus:") || strings.Contains(string(compose), "\n  backup:") {
+		t.Error("the answers typed (3 members, monitoring, no backups) are not in compose.yaml")
 	}
 	env, _ := os.ReadFile(filepath.Join(dir, "deploy", ".env"))
 	if !strings.Contains(string(env), "ACME_EMAIL=ops@example.com") || !strings.Contains(string(env), "SMTP_PASSWORD='p4ss'") {
@@ -304,6 +305,7 @@ func TestSplitArrowKeyDoesNotCancel(t *testing.T) {
 	}
 	time.Sleep(15 * time.Millisecond)
 	term.send("[B", enter) // the rest of arrow-down, then Enter: 3 members
+	term.answer("Back up", enter)
 	term.answer("Write the deployment to deploy?", enter)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())

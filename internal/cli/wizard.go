@@ -74,6 +74,7 @@ func questions() []question {
 		{key: spec.KeyMembers, label: "MongoDB members", ask: (*wizard).askMembers},
 		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
 		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
+		{key: spec.KeyBackup, label: "backups", ask: (*wizard).askBackup, settledBy: []string{spec.KeySchedule, spec.KeyBackupKeep}},
 	}
 }
 
@@ -381,6 +382,25 @@ func (w *wizard) askMonitoring() error {
 		return err
 	}
 	a.Monitoring = v
+	return nil
+}
+
+// askBackup asks whether the backup service runs, on the schedule the
+// answers hold (flags and the answers file change it).
+func (w *wizard) askBackup() error {
+	a := w.a
+	w.record(spec.KeyBackup)
+	when := a.BackupSchedule
+	if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
+		when = sch.String()
+	}
+	v, err := w.p.Confirm(fmt.Sprintf("Back up %s into backups/, keeping the newest %d?", when, a.BackupKeep),
+		"A consistent dump of MongoDB with .env, the keyfile and the uploads, in one checked file each; an alert fires when one is missed. "+
+			"rcgen backup and rcgen restore use them. About 256MiB of memory.", a.Backup)
+	if err != nil {
+		return err
+	}
+	a.Backup = v
 	return nil
 }
 

@@ -31,6 +31,7 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: "1 member"},
 		{Question: "Run monitoring", Answer: false},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate")
 	if r.code != 0 {
@@ -52,6 +53,7 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: ""},
 		{Question: "Run monitoring", Answer: false},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate")
 	if r.code != 0 || !strings.Contains(r.stderr, "Existing deployment found in "+filepath.Join(home, "rocketchat")+": its answers are the defaults") || !strings.Contains(r.stderr, "Nothing to change") {
@@ -75,6 +77,7 @@ func TestWizardGoesBackFromTheKey(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: "1 member"},
 		{Question: "Run monitoring", Answer: false},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out)
 	if r.code != 0 {
@@ -103,6 +106,7 @@ func TestWizardReasksABadSMTPPassword(t *testing.T) {
 		{Question: "SMTP password", Answer: ""},
 		{Question: "SMTP password", Answer: "fine$pass"},
 		{Question: "Rocket.Chat's own email", Answer: false},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out)
 	if r.code != 0 {

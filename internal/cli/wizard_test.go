@@ -37,7 +37,7 @@ func runWizard(t *testing.T, steps []step, args ...string) (result, *prompttest.
 func TestWizardAllAnswersByFlagsAsksNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, nil, "generate", "--out", out, "--domain", "chat.example.com", "--proxy", "caddy",
-		"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring")
+		"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -57,6 +57,7 @@ func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: "many"},
 		{Question: "Expected concurrent users", Answer: "40"},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out, "--mongodb-members", "3", "--no-monitoring")
 	if r.code != 0 {
@@ -87,6 +88,7 @@ func TestWizardChangeAnAnswer(t *testing.T) {
 		{Question: "MongoDB replica set", Answer: "1 member"},
 		{Question: "Run monitoring", Answer: true},
 		{Question: "Email alerts to", Answer: ""},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Change an answer"},
 		{Question: "Which answer?", Answer: "MongoDB members"},
 		{Question: "MongoDB replica set", Answer: "3 members"},
@@ -111,6 +113,7 @@ func TestWizardDeclineAndCancelWriteNothing(t *testing.T) {
 			{Question: "Public domain name", Answer: "localhost"},
 			{Question: "Enterprise licence", Answer: false},
 			{Question: "Expected concurrent users", Answer: ""},
+			{Question: "Back up", Answer: true},
 			{Question: "Write the deployment to", Answer: "Cancel"},
 		}, 1, "Cancelled: nothing was written."},
 		{"ctrl-c", []step{
@@ -162,6 +165,7 @@ func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
 		{Question: "MongoDB replica set", Answer: "3 members"},
 		{Question: "Run monitoring", Answer: true},
 		{Question: "Email alerts to", Answer: ""},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 		{Question: "Apply these changes?", Answer: false},
 	}, "generate", "--out", out)
@@ -197,6 +201,7 @@ func TestWizardIPOnlyWhenInsisted(t *testing.T) {
 		{Question: "203.0.113.7 is an IP address", Answer: true},
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out, "--mongodb-members", "1", "--no-monitoring")
 	if r.code != 0 {
@@ -237,6 +242,7 @@ func TestWizardAlertEmail(t *testing.T) {
 		{Question: "SMTP login", Answer: "rc"},
 		{Question: "SMTP password", Answer: "hunter2"},
 		{Question: "Rocket.Chat's own email", Answer: true},
+		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate", "--out", out, "--domain", "localhost", "--license-file", "", "--users", "5", "--mongodb-members", "1", "--no-monitoring=false")
 	if r.code != 0 {
