@@ -21,6 +21,21 @@ var mongoSeries = []MongoDBSeries{
 		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.2 is a Rapid Release: end of life 2026-07-31); 8.2.12-ubi9 seen pinned in public compose files; kept only for Rocket.Chat 8.0-8.1, which declare 8.2"},
 }
 
+// FeatureVersions are MongoDB's feature versions in upgrade order, pinned
+// or not: an upgrade passes through each (8.2 is a Rapid Release after
+// 8.0; MongoDB's upgrade notes for each version name the one before).
+var FeatureVersions = []string{"4.4", "5.0", "6.0", "7.0", "8.0", "8.2"}
+
+// FeatureIndex is series' place in FeatureVersions, or -1.
+func FeatureIndex(series string) int {
+	for i, s := range FeatureVersions {
+		if s == series {
+			return i
+		}
+	}
+	return -1
+}
+
 // Kernel is a rule about Linux kernels that break MongoDB.
 type Kernel struct {
 	// From and Before bound the affected kernels: From <= k < Before.

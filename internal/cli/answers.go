@@ -92,9 +92,8 @@ func (d deferred) Set(s string) error {
 // forceSet is --force: bare, it accepts what --force always has (a
 // directory holding other files, a host below the minimum);
 // --force=NAME[,NAME] accepts exactly the named refusals, such
-// as a failed host check (cpu, architecture) or a lowered MongoDB
-// featureCompatibilityVersion (mongodb-fcv), so nothing is overridden
-// without being named.
+// as a failed host check (cpu, architecture) or a deployment a newer rcgen
+// wrote (older-rcgen), so nothing is overridden without being named.
 type forceSet map[string]bool
 
 // Names --force accepts.
@@ -103,7 +102,11 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyFCVLowered, deploy.KeyOlderRcgen, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, keyOtherDeployment, "cpu", "architecture"}
+
+// keyOtherDeployment names the confirmation that a backup of another
+// deployment is restored here (rcgen restore).
+const keyOtherDeployment = "other-deployment"
 
 func (f *forceSet) Set(s string) error {
 	if *f == nil {

@@ -159,7 +159,6 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		}
 		_, gen := newGenerateCommand(o.Env)
 		req := generate.Request{Answers: a, Host: h, Deployment: d, Force: true,
-			Upgrade:      deploy.Upgrade{MongoDBFCVLowered: true},
 			RcgenVersion: fullVersion(), Rerun: gen.flags.rerunCommand}
 		p, err := generate.Plan(req)
 		if err != nil {

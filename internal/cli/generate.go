@@ -301,7 +301,6 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory),
-		Upgrade:           deploy.Upgrade{MongoDBFCVLowered: o.flags.force.Has(deploy.KeyFCVLowered)},
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: fullVersion(), Rerun: o.flags.rerunCommand, Render: o.Render,

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -12,29 +11,9 @@ import (
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// mongoSteps are the MongoDB feature versions in upgrade order (the
-// catalog's): MongoDB moves one step at a time, and never back without
-// lowering its featureCompatibilityVersion first.
-func mongoSteps() []string {
-	var steps []string
-	for _, s := range catalog.AllMongoDB() {
-		steps = append(steps, s.Series)
-	}
-	return steps
-}
-
-// Upgrade says what the guard allows.
-type Upgrade struct {
-	// MongoDBFCVLowered confirms that MongoDB's featureCompatibilityVersion
-	// was set to the older series, so its binaries may step back (8.2 to 8.0).
-	MongoDBFCVLowered bool
-}
-
-// KeyFCVLowered names the confirmation of a lowered featureCompatibilityVersion.
-const KeyFCVLowered = "mongodb-fcv"
-
-// fcvCommand is what an operator runs to set featureCompatibilityVersion.
-func fcvCommand(series string) string {
+// FCVCommand is what an operator runs to set featureCompatibilityVersion
+// (MongoDB 7.0 and later refuse it without confirm: true).
+func FCVCommand(series string) string {
 	return rootShell(fmt.Sprintf(`db.adminCommand({setFeatureCompatibilityVersion: \"%s\", confirm: true})`, series))
 }
 
@@ -45,52 +24,47 @@ func rootShell(js string) string {
 	return fmt.Sprintf(`docker compose exec mongodb-1 sh -c 'mongosh -u root -p "${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}" --authenticationDatabase admin --eval "%s"'`, js)
 }
 
-// CheckUpgrade compares the versions the deployment runs (from its .env)
-// with a Rocket.Chat release a re-run would deploy. Rocket.Chat cannot
-// migrate its database down; MongoDB opens data files only one feature
-// version up, and one back only once featureCompatibilityVersion is
-// lowered. A step up returns the command that finishes it. Errors carry
-// the rocketchat_version key. A Rocket.Chat downgrade is never allowed.
-func (d *Deployment) CheckUpgrade(rocketChatVersion string, u Upgrade) (note string, err error) {
-	n, err := spec.ParseVersion(rocketChatVersion)
-	if err != nil {
-		return "", nil // reported by the answer's own check
+// MongoDB says which MongoDB series a re-run deploying rocketChatVersion
+// runs here, comparing it with what the deployment runs (its .env), with a
+// note for the operator. Rocket.Chat cannot migrate its database down (an
+// error, never overridable). MongoDB opens data files one feature version
+// up, so one step up is taken, with the command that finishes it, and a
+// jump is refused (rcgen upgrade plans every step). MongoDB Community
+// cannot move its binaries back at all, so a deployment on a newer series
+// than the release's pairing (8.2 under a release that declares 8.0) keeps
+// it. Errors carry the rocketchat_version key.
+func (d *Deployment) MongoDB(rocketChatVersion string) (series catalog.MongoDBSeries, note string, err error) {
+	target, err := catalog.MongoDBFor(rocketChatVersion)
+	n, perr := spec.ParseVersion(rocketChatVersion)
+	if err != nil || perr != nil {
+		return target, "", nil // reported by the answer's own check
 	}
-	bad := func(format string, a ...any) (string, error) {
-		return "", &spec.FieldError{Key: spec.KeyVersion, Msg: fmt.Sprintf(format, a...)}
+	bad := func(format string, a ...any) (catalog.MongoDBSeries, string, error) {
+		return target, "", &spec.FieldError{Key: spec.KeyVersion, Msg: fmt.Sprintf(format, a...)}
 	}
 	oldRC := d.Env[render.EnvRocketChatVersion]
-	// Never overridable: Rocket.Chat's migrations are one-way.
 	if o, err := spec.ParseVersion(oldRC); err == nil && n.Before(o) {
 		return bad("%s is older than the %s this deployment runs, and Rocket.Chat cannot migrate its database back: keep %s or newer (to go back, restore a backup into a new deployment)", rocketChatVersion, oldRC, oldRC)
 	}
-	target, err := catalog.MongoDBFor(rocketChatVersion)
-	if err != nil {
-		return "", nil
-	}
 	from, to := catalog.FeatureOf(d.Env[render.EnvMongoDBVersion]), target.Series
 	if from == "" || from == to {
-		return "", nil
+		return target, "", nil
 	}
-	steps := mongoSteps()
-	fi, ti := slices.Index(steps, from), slices.Index(steps, to)
+	fi, ti := catalog.FeatureIndex(from), catalog.FeatureIndex(to)
 	switch {
-	case fi < 0 || ti < 0:
-		return "", nil
-	case ti == fi-1 && u.MongoDBFCVLowered:
-		return fmt.Sprintf("MongoDB moves back from %s to %s, as its featureCompatibilityVersion was lowered to %s first", from, to, to), nil
-	case ti == fi-1:
-		old, _ := catalog.Series(from)
-		return "", &spec.FieldError{Key: spec.KeyVersion, Override: KeyFCVLowered, Msg: fmt.Sprintf(
-			"Rocket.Chat %s runs on MongoDB %s, and this deployment runs %s (end of life %s). MongoDB can step back one version only after its featureCompatibilityVersion is lowered: "+
-				"1) back up the data; 2) with the stack running, %s; 3) run rcgen again confirming it (%s), then docker compose up -d",
-			rocketChatVersion, to, from, old.EndOfLife, fcvCommand(to), KeyFCVLowered)}
+	case fi < 0:
+		return bad("this deployment runs MongoDB %s, which rcgen does not know: give the release it runs, or upgrade MongoDB by hand first", d.Env[render.EnvMongoDBVersion])
 	case ti < fi:
-		return bad("it would move MongoDB from %s back to %s, which cannot open the newer data files: choose a Rocket.Chat release that runs on MongoDB %s", from, to, from)
+		kept, ok := catalog.Series(from)
+		if !ok {
+			return bad("this deployment runs MongoDB %s, and rcgen pins no %s image to keep it on", d.Env[render.EnvMongoDBVersion], from)
+		}
+		return kept, fmt.Sprintf("MongoDB stays on %s (end of life %s): Rocket.Chat %s declares %s, but MongoDB Community cannot move its binaries back (MongoDB's downgrade notes); "+
+			"to move to %s, back up, generate a new deployment on %s and restore into it (README: Backups)", from, kept.EndOfLife, n, to, to, rocketChatVersion), nil
 	case ti > fi+1:
-		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one version at a time: first upgrade through a Rocket.Chat release that runs on MongoDB %s (7.13.x does), start it, then set featureCompatibilityVersion to %s", from, to, steps[fi+1], steps[fi+1])
+		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one feature version at a time: `rcgen upgrade --to %s` plans and applies every step", from, to, rocketChatVersion)
 	}
-	return fmt.Sprintf("MongoDB moves from %s to %s: once every member runs %s, finish the upgrade with: %s", from, to, to, fcvCommand(to)), nil
+	return target, fmt.Sprintf("MongoDB moves from %s to %s (`rcgen upgrade` does this step by step): once every member runs %s, finish the upgrade with: %s", from, to, to, FCVCommand(to)), nil
 }
 
 // CheckProject refuses to rename the Compose project of a deployment: the

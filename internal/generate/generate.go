@@ -30,8 +30,9 @@ type Request struct {
 	Deployment *deploy.Deployment
 	// Force accepts a host below the minimum.
 	Force bool
-	// Upgrade is what the upgrade guard lets through.
-	Upgrade deploy.Upgrade
+	// MongoDB is the MongoDB series to run, chosen by an upgrade step;
+	// "" lets the deployment's guard choose (deploy.Deployment.MongoDB).
+	MongoDB string
 	// NewMongoDBSecrets lets a deployment that lost its MongoDB secrets get
 	// new ones (its data must be gone too).
 	NewMongoDBSecrets bool
@@ -115,9 +116,9 @@ func Plan(req Request) (sizing.Plan, error) {
 		}
 	}
 	var note string
-	if d := req.Deployment; d != nil {
+	if d := req.Deployment; d != nil && req.MongoDB == "" {
 		var err error
-		if note, err = d.CheckUpgrade(a.RocketChatVersion, req.Upgrade); err != nil {
+		if _, note, err = d.MongoDB(a.RocketChatVersion); err != nil {
 			return sizing.Plan{}, err
 		}
 	}
@@ -201,7 +202,14 @@ func Run(ctx context.Context, req Request, plan sizing.Plan) (*Result, error) {
 	if renderFn == nil {
 		renderFn = render.Generate
 	}
-	in := render.Input{Answers: a, Plan: plan, Secrets: secrets, RcgenVersion: req.RcgenVersion}
+	in := render.Input{Answers: a, Plan: plan, Secrets: secrets, RcgenVersion: req.RcgenVersion, MongoDB: req.MongoDB}
+	if d := req.Deployment; d != nil && in.MongoDB == "" {
+		s, _, err := d.MongoDB(a.RocketChatVersion)
+		if err != nil {
+			return nil, err
+		}
+		in.MongoDB = s.Series
+	}
 	if req.Deployment != nil {
 		in.KeepEnv = req.Deployment.UserEnvLines()
 	}
