@@ -29,6 +29,9 @@ type Release struct {
 	// MongoDB lists the MongoDB feature versions the release notes declare.
 	MongoDB []string `json:"mongodb"`
 	Node    string   `json:"node"`
+	// Breaking lists what an operator must know before moving onto the
+	// line (from its x.y.0 release notes); empty when rcgen has noted none.
+	Breaking []string `json:"breaking,omitempty"`
 	// Source is where the row's facts come from.
 	Source string `json:"source"`
 }
@@ -126,6 +129,23 @@ func LatestLTS(now time.Time) (Release, bool) {
 	}
 	return Release{}, false
 }
+
+// LatestOfMajor returns the newest line of a major release (7 for 7.x).
+func LatestOfMajor(major uint64) (Release, bool) {
+	for i := len(releases) - 1; i >= 0; i-- {
+		if v := semver.MustParse(releases[i].Latest); v.Major() == major {
+			return releases[i], true
+		}
+	}
+	return Release{}, false
+}
+
+// MajorStopSource is why Rocket.Chat moves one major release at a time: a
+// major release drops the migrations of the one before last, and the
+// server refuses a database older than the previous major
+// ("UPGRADE NOT SUPPORTED! ... you need to update to version (X-1).x
+// first").
+const MajorStopSource = "RocketChat/Rocket.Chat apps/meteor/server/startup/migrations/minimumVersion.ts; PR #36168 (8.0: migrations from 7.0 on); issue #29921 (\"You need to update one major at time\")"
 
 // Newest returns the newest line in the catalog.
 func Newest() Release { return releases[len(releases)-1] }

@@ -14,6 +14,23 @@ const (
 	srcDOI      = "https://github.com/docker-library/repo-info repos/rocket.chat/remote (Docker Official Image tags)"
 )
 
+// Breaking changes an operator meets when moving onto a line, from its
+// x.y.0 release notes (the API removals are summed up).
+var (
+	breaking80 = []string{
+		"the server exits on MongoDB older than 7.0 (#35961)",
+		"VoIP through FreeSwitch is removed from Omnichannel (#37672)",
+		"removed REST endpoints and Meteor methods (rooms.upload/:rid, use rooms.media; livechat:* methods; roleName parameters need roleId): check integrations and bots",
+	}
+	srcBreaking80 = "https://github.com/RocketChat/Rocket.Chat/releases/tag/8.0.0; docs.rocket.chat deprecated-and-phasing-out-features"
+	breaking90    = []string{
+		"Custom OAuth becomes a premium feature: without a licence with oauth-enterprise, Custom OAuth logins are refused (#42477); GitHub, GitLab, Google and the other built-in providers are not affected",
+		"the legacy /ufs file download path is removed (#41054)",
+		"webhook integration scripts are no longer transpiled by Babel and class bodies run in strict mode (#40142)",
+		"push.token stores flat tokenValue/tokenType and answers in a new shape (#41382); rooms.createDiscussion enforces channel membership (#43038)",
+	}
+)
+
 // releases are the Rocket.Chat lines rcgen deploys (7.0 and later; the
 // server exits on MongoDB older than 7.0 since 8.0.0, apps/meteor/server/
 // startup/serverRunning.ts, PR #35961). End-of-support dates follow the
@@ -36,7 +53,7 @@ var releases = []Release{
 	// 7.13.9's notes declare "5, 6, 7, 8": 7.13 is the bridge from 7.0 to 8.0.
 	{Line: "7.13", Latest: "7.13.9", Released: day("2025-12-05"), EndOfSupport: day("2026-05-31"), MongoDB: []string{"5.0", "6.0", "7.0", "8.0"}, Node: "22.16.0", Source: srcReleases + " (7.13.9); " + srcSupport},
 	// 8.0 and 8.1 declare MongoDB 8.2 only.
-	{Line: "8.0", Latest: "8.0.8", Released: day("2026-01-12"), EndOfSupport: day("2026-06-30"), MongoDB: []string{"8.2"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "8.0", Latest: "8.0.8", Released: day("2026-01-12"), EndOfSupport: day("2026-06-30"), MongoDB: []string{"8.2"}, Node: "22.16.0", Breaking: breaking80, Source: srcReleases + " (8.0.0 notes: " + srcBreaking80 + "); " + srcSupport},
 	{Line: "8.1", Latest: "8.1.8", Released: day("2026-02-10"), EndOfSupport: day("2026-07-31"), MongoDB: []string{"8.2"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
 	// From 8.2 Rocket.Chat declares MongoDB 8.0: PR #38596 ("8.2 is a Rapid
 	// Release with a short life"), and its CI tests 8.0 only.
@@ -48,5 +65,5 @@ var releases = []Release{
 	{Line: "8.7", Latest: "8.7.1", Released: day("2026-08-07"), EndOfSupport: day("2027-01-31"), MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI},
 	{Line: "8.8", Latest: "8.8.1", Released: day("2026-09-01"), EndOfSupport: day("2027-02-28"), MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + " (8.8.0 date: early September 2026, from its release candidates); " + srcSupport + "; image: " + srcDOI + " (8.8.1)"},
 	{Line: "8.9", Latest: "8.9.1", Released: day("2026-10-14"), EndOfSupport: day("2027-09-30"), LTS: true, MongoDB: []string{"8.0"}, Node: "22.22.3 or 24.15", Source: srcReleases + " (\"8.9.1 LTS\", 2026-11-06; 8.9.0 date unconfirmed, mid October 2026); " + srcLTS + "; image not confirmed by rcgen"},
-	{Line: "9.0", Latest: "9.0.0", Released: day("2026-11-10"), EndOfSupport: day("2027-05-31"), MongoDB: []string{"8.0"}, Node: "22.22.3 or 24.15", Source: srcReleases + " (9.0.0, 2026-11-10: Custom OAuth needs a premium licence, /ufs removed); " + srcSupport + "; image not confirmed by rcgen"},
+	{Line: "9.0", Latest: "9.0.0", Released: day("2026-11-10"), EndOfSupport: day("2027-05-31"), MongoDB: []string{"8.0"}, Node: "22.22.3 or 24.15", Breaking: breaking90, Source: srcReleases + " (9.0.0, 2026-11-10: Custom OAuth needs a premium licence, /ufs removed); " + srcSupport + "; image not confirmed by rcgen"},
 }

@@ -102,7 +102,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, keyOtherDeployment, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
 
 // keyOtherDeployment names the confirmation that a backup of another
 // deployment is restored here (rcgen restore).

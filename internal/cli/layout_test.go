@@ -34,7 +34,7 @@ func rcgenFlags() map[string]bool {
 // never reads a flag they did not use.
 func TestLowerLayersNameNoFlag(t *testing.T) {
 	flags := rcgenFlags()
-	for _, dir := range []string{"../spec", "../sizing", "../generate", "../deploy", "../doctor", "../catalog"} {
+	for _, dir := range []string{"../spec", "../sizing", "../generate", "../deploy", "../doctor", "../catalog", "../upgrade", "../backup", "../stack"} {
 		names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		fset := token.NewFileSet()
 		for _, name := range names {

@@ -19,6 +19,7 @@ import (
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
+	"github.com/rcgen/rcgen/internal/stack"
 )
 
 // Version and Commit are set at build time (make build, make dist) with
@@ -111,6 +112,9 @@ type Env struct {
 	// System is what doctor (and generate's host checks) read; nil means
 	// generate skips the host checks and doctor reads this machine.
 	System func() doctor.System
+	// Docker runs the docker command (upgrade, backup, restore); nil means
+	// the real one.
+	Docker stack.Runner
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -187,7 +191,7 @@ validated before anything is written.`,
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
 	gen := newGenerateCmd(env)
-	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env))
+	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env))
 	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -104,8 +104,11 @@ backup_now() {
 	[ ! -e "$marker" ] || die "a restore is in progress ($(cat "$marker")): no backup until it is finished (rcgen restore)"
 	mkdir -p "$backups"
 	chmod 700 "$backups"
-	stamp=$(date -u +%Y%m%dT%H%M%SZ)
-	name="$project-$stamp${label:+-$label}"
+	name="$project-$(date -u +%Y%m%dT%H%M%SZ)${label:+-$label}"
+	while [ -e "$backups/$name.tar" ]; do # two in one second: never overwrite
+		sleep 1
+		name="$project-$(date -u +%Y%m%dT%H%M%SZ)${label:+-$label}"
+	done
 	tmp="$backups/.tmp-$name"
 	rm -rf "$tmp"
 	mkdir "$tmp"
@@ -172,6 +175,11 @@ restore() {
 		decrypt "$tmp/files.tar.gz" || die "$name does not decrypt with this deployment's BACKUP_PASSPHRASE"
 	fi
 	cfg=$(tools_config)
+	# The database becomes the backup's: collections created since (a newer
+	# release's) would otherwise stay beside the restored ones.
+	log "dropping the rocketchat database (a backup of it was taken first)"
+	RCGEN_MONGO_HOSTS=$hosts mongosh --quiet --norc --nodb --eval \
+		'connect("mongodb://root:" + encodeURIComponent(process.env.MONGODB_ROOT_PASSWORD) + "@" + process.env.RCGEN_MONGO_HOSTS + "/rocketchat?replicaSet=rs0&authSource=admin").dropDatabase()' >/dev/null
 	if [ "${2:-full}" = database ]; then
 		# Another deployment's backup: Rocket.Chat's database only, so this
 		# deployment keeps its own users and passwords (.env). mongorestore

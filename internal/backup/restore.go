@@ -1,0 +1,82 @@
+package backup
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/rcgen/rcgen/internal/catalog"
+)
+
+// Target is the deployment a backup would be restored into.
+type Target struct {
+	Project      string
+	DeploymentID string
+	// RocketChat and MongoDB are what it runs (.env).
+	RocketChat, MongoDB string
+	// Passphrase reports whether its .env has BACKUP_PASSPHRASE.
+	Passphrase bool
+}
+
+// Mode is how a backup is restored.
+type Mode string
+
+// Restore modes: the deployment's own backup is restored whole, with its
+// oplog (one point in time, the users it was taken with, which are this
+// deployment's); another deployment's, only Rocket.Chat's database
+// (mongorestore cannot replay an oplog into part of a dump).
+const (
+	Full     Mode = "full"
+	Database Mode = "database"
+)
+
+// KeyOtherDeployment names the confirmation that a backup of another
+// deployment is restored.
+const KeyOtherDeployment = "other-deployment"
+
+// RefusedError is a restore rcgen refuses; Override names what confirms it
+// ("" when nothing may).
+type RefusedError struct {
+	Msg      string
+	Override string
+}
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+// Check decides whether m may be restored into t, and how.
+func Check(m Manifest, t Target, otherDeployment bool) (Mode, error) {
+	rv, err1 := semver.NewVersion(m.RocketChatVersion)
+	tv, err2 := semver.NewVersion(t.RocketChat)
+	if err1 != nil || err2 != nil {
+		return "", &RefusedError{Msg: fmt.Sprintf("the backup says Rocket.Chat %q and the deployment runs %q: rcgen cannot compare them", m.RocketChatVersion, t.RocketChat)}
+	}
+	if rv.GreaterThan(tv) {
+		return "", &RefusedError{Msg: fmt.Sprintf("the backup was taken with Rocket.Chat %s, newer than the %s this deployment runs, which cannot run on a database a newer release migrated: upgrade this deployment first (`rcgen upgrade --to %s`)", rv, tv, rv)}
+	}
+	bs, ts := catalog.FeatureOf(m.MongoDBVersion), catalog.FeatureOf(t.MongoDB)
+	if catalog.FeatureIndex(bs) > catalog.FeatureIndex(ts) {
+		return "", &RefusedError{Msg: fmt.Sprintf("the backup was taken from MongoDB %s, newer than the %s this deployment runs: its data may use what %s cannot read; upgrade this deployment first (rcgen upgrade)", bs, ts, ts)}
+	}
+	if m.Encrypted && !t.Passphrase {
+		return "", &RefusedError{Msg: "the backup is encrypted, and this deployment's .env has no BACKUP_PASSPHRASE: give rcgen generate the passphrase it was taken with ({backup_passphrase}), then docker compose up -d"}
+	}
+	if m.Project == t.Project && m.DeploymentID != "" && m.DeploymentID == t.DeploymentID {
+		return Full, nil
+	}
+	if !otherDeployment {
+		return "", &RefusedError{Override: KeyOtherDeployment, Msg: fmt.Sprintf(
+			"the backup is of another deployment (project %q, id %q, taken %s), and this one is project %q, id %q: to move that deployment's data here, confirm it; "+
+				"Rocket.Chat's database is then replaced by the backup's, and this deployment keeps its own users and passwords",
+			m.Project, m.DeploymentID, m.Created.Format(time.RFC3339), t.Project, t.DeploymentID)}
+	}
+	return Database, nil
+}
+
+// CheckCounts compares what a restore left with the manifest.
+func CheckCounts(m Manifest, got Counts) error {
+	if got != m.Counts {
+		return fmt.Errorf("the restored database has %d collections and %d users, and the backup's manifest says %d and %d", got.Collections, got.Users, m.Counts.Collections, m.Counts.Users)
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcgen/rcgen/internal/backup"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// BackupListJSONVersion is the version of `rcgen backup list --json`.
+const BackupListJSONVersion = 1
+
+func newBackupCmd(env Env) *cobra.Command {
+	o := &dayTwo{Env: env}
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Take a backup of a deployment now (see also: backup list, restore)",
+		Long: `Take a backup now through the deployment's backup service: a consistent dump
+of the MongoDB replica set (mongodump --oplog) with .env, rcgen.yaml, the
+keyfile, the uploads and Caddy's certificates, in one file in backups/ with a
+manifest of checksums, versions and counts, encrypted when BACKUP_PASSPHRASE
+is set. rcgen checks the file once it is written. Backups taken this way are
+never deleted by the schedule's rotation.`,
+		Example: `  rcgen backup
+  rcgen backup --dir /srv/rocketchat
+  rcgen backup list`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer o.close()
+			if err := o.open(); err != nil {
+				return err
+			}
+			if err := o.needBackupService(); err != nil {
+				return err
+			}
+			name, err := o.stack().Backup(cmd.Context(), "manual")
+			if err != nil {
+				return err
+			}
+			path := filepath.Join(o.backupsDir(), name)
+			m, err := backup.Verify(path)
+			if err != nil {
+				return fmt.Errorf("the backup service wrote %s, but it does not check out: %w", path, err)
+			}
+			fmt.Fprintln(env.IO.Out, path)
+			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this server.\n",
+				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Dir, "dir", "C", ".", "the deployment's directory")
+	o.Wait = time.Minute
+	cmd.AddCommand(newBackupListCmd(env))
+	return cmd
+}
+
+func encryptedNote(m backup.Manifest) string {
+	if m.Encrypted {
+		return ", encrypted"
+	}
+	return ""
+}
+
+func sizeOf(path string) string {
+	if fi, err := os.Stat(path); err == nil {
+		return spec.FormatBytes(fi.Size())
+	}
+	return "?"
+}
+
+func newBackupListCmd(env Env) *cobra.Command {
+	var dir string
+	var asJSON, verify bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List a deployment's backups, newest first",
+		Long: `List the backups in the deployment's backups/ directory, newest first, from
+their manifests: when, which Rocket.Chat and MongoDB, counts, size, whether
+encrypted. --verify also reads each file whole and checks its checksums.
+Needs no Docker.`,
+		Example: `  rcgen backup list
+  rcgen backup list --verify
+  rcgen backup list --json | jq -r '.backups[0].name'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			backups := filepath.Join(dir, render.BackupsDir)
+			if _, err := os.Stat(filepath.Join(dir, spec.FileName)); err != nil {
+				return usage(fmt.Errorf("--dir: %s holds no deployment rcgen wrote (no %s)", dir, spec.FileName))
+			}
+			list, err := backup.List(backups)
+			if err != nil {
+				if errors.Is(err, os.ErrPermission) {
+					return fmt.Errorf("%w: backups/ belongs to root (the backup service writes it): run rcgen with sudo", err)
+				}
+				return err
+			}
+			if verify {
+				for i := range list {
+					if list[i].Problem == "" {
+						if _, err := backup.Verify(list[i].Path); err != nil {
+							list[i].Problem = err.Error()
+						}
+					}
+				}
+			}
+			if asJSON {
+				return writeBackupsJSON(env.IO.Out, list)
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(env.IO.ErrOut, "No backups in %s yet.\n", backups)
+				return nil
+			}
+			return writeBackups(env.IO.Out, list, verify)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&dir, "dir", "C", ".", "the deployment's directory")
+	f.BoolVar(&asJSON, "json", false, "print the list as JSON")
+	f.BoolVar(&verify, "verify", false, "read every backup whole and check its checksums")
+	return cmd
+}
+
+type backupJSON struct {
+	Name     string           `json:"name"`
+	Path     string           `json:"path"`
+	Size     int64            `json:"size_bytes"`
+	Manifest *backup.Manifest `json:"manifest,omitempty"`
+	Problem  string           `json:"problem,omitempty"`
+}
+
+func writeBackupsJSON(w io.Writer, list []backup.Archive) error {
+	out := struct {
+		Version int          `json:"version"`
+		Backups []backupJSON `json:"backups"`
+	}{Version: BackupListJSONVersion, Backups: []backupJSON{}}
+	for _, a := range list {
+		j := backupJSON{Name: a.Name(), Path: a.Path, Size: a.Size, Problem: a.Problem}
+		if a.Problem == "" {
+			m := a.Manifest
+			j.Manifest = &m
+		}
+		out.Backups = append(out.Backups, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeBackups(w io.Writer, list []backup.Archive, verified bool) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	state := "OK"
+	if verified {
+		state = "CHECKED"
+	}
+	fmt.Fprintf(tw, "NAME\tTAKEN (UTC)\tROCKET.CHAT\tMONGODB\tUSERS\tSIZE\tENCRYPTED\t%s\n", state)
+	for _, a := range list {
+		if a.Problem != "" {
+			fmt.Fprintf(tw, "%s\t\t\t\t\t%s\t\tno: %s\n", a.Name(), spec.FormatBytes(a.Size), a.Problem)
+			continue
+		}
+		m := a.Manifest
+		enc := "no"
+		if m.Encrypted {
+			enc = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\tyes\n", a.Name(), m.Created.UTC().Format("2006-01-02 15:04"), m.RocketChatVersion,
+			m.MongoDBVersion, m.Counts.Users, spec.FormatBytes(a.Size), enc)
+	}
+	return tw.Flush()
+}
+
+type restoreOptions struct {
+	dayTwo
+	Yes     bool
+	NoInput bool
+	force   forceSet
+}
+
+func newRestoreCmd(env Env) *cobra.Command {
+	o := &restoreOptions{dayTwo: dayTwo{Env: env}}
+	cmd := &cobra.Command{
+		Use:   "restore BACKUP",
+		Short: "Restore a backup into a deployment: stop the app, restore, check, start it",
+		Long: `Restore a backup (a file in backups/, by name or path; a file from elsewhere is
+copied into backups/ first) into the deployment's MongoDB replica set.
+
+Before anything stops, rcgen checks the file whole against its manifest's
+checksums, and refuses a backup from a newer Rocket.Chat or MongoDB than the
+deployment runs, an encrypted one without the passphrase, and one of another
+deployment unless --force=other-deployment names it (then only Rocket.Chat's
+database is restored; this deployment keeps its own users and passwords).
+
+Then it takes a backup of the database as it is (pre-restore), stops the app
+processes, replaces Rocket.Chat's database with the backup's (the whole dump
+with its oplog, for the deployment's own backup), restores the uploads
+volume, compares the collections and users with the manifest, and starts the
+app again. An interrupted restore is marked in backups/: the app stays
+stopped, no scheduled backup runs, and the same command finishes it.`,
+		Example: `  rcgen backup list
+  rcgen restore rocketchat-20261124T030000Z.tar
+  rcgen restore /mnt/offsite/rocketchat-20261124T030000Z.tar --yes
+  rcgen restore old-server.tar --force=other-deployment   # move a deployment here`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usage(fmt.Errorf("rcgen restore takes one backup (a name in backups/ or a path), and got %d arguments: rcgen backup list shows them", len(args)))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			defer o.close()
+			return o.run(cmd.Context(), args[0])
+		},
+	}
+	f := cmd.Flags()
+	o.bind(f)
+	f.BoolVarP(&o.Yes, "yes", "y", false, "restore without asking (the app is stopped meanwhile)")
+	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is restored")
+	f.Var(&o.force, "force", "--force=other-deployment: restore a backup of another deployment (its database only)")
+	f.Lookup("force").NoOptDefVal = "true"
+	return cmd
+}
+
+// restoreMarker is what an interrupted restore leaves in backups/.
+const restoreMarker = ".restore-in-progress"
+
+func (o *restoreOptions) run(ctx context.Context, arg string) error {
+	if err := o.open(); err != nil {
+		return err
+	}
+	if err := o.needBackupService(); err != nil {
+		return err
+	}
+	stderr := o.Env.IO.ErrOut
+	name, path, copyTo, err := o.locate(arg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Checking %s...\n", path)
+	m, err := backup.Verify(path)
+	if err != nil {
+		return usage(fmt.Errorf("%w; nothing was changed", err))
+	}
+	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
+		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],
+		Passphrase: o.d.Env[render.EnvBackupPassphrase] != ""}
+	mode, err := backup.Check(m, target, o.force.Has(backup.KeyOtherDeployment))
+	var refused *backup.RefusedError
+	if errors.As(err, &refused) {
+		refused.Msg = strings.ReplaceAll(refused.Msg, "{backup_passphrase}", "--backup-passphrase-file")
+		if refused.Override != "" {
+			return usage(fmt.Errorf("%s: %w (--force=%s); nothing was changed", name, err, refused.Override))
+		}
+		return usage(fmt.Errorf("%s: %w; nothing was changed", name, err))
+	}
+	marker := filepath.Join(o.backupsDir(), restoreMarker)
+	resuming := false
+	if b, err := os.ReadFile(marker); err == nil {
+		other := strings.TrimSpace(string(b))
+		if other != name {
+			return usage(fmt.Errorf("a restore of %s was interrupted (%s): the database may hold part of it and the app is stopped; finish that one first (rcgen restore %s), or remove %s once you know the database is as you want it", other, marker, other, marker))
+		}
+		resuming = true
+		fmt.Fprintf(stderr, "Finishing the interrupted restore of %s.\n", name)
+	}
+	fmt.Fprintf(stderr, "%s: taken %s with Rocket.Chat %s on MongoDB %s: %d collections, %d users%s.\n", name, m.Created.UTC().Format(time.RFC3339),
+		m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, encryptedNote(m))
+	if mode == backup.Database {
+		fmt.Fprintln(stderr, "Another deployment's backup: only Rocket.Chat's database is restored, without its oplog (the data as each collection was read); this deployment keeps its users and passwords.")
+	}
+	if canPrompt(o.Env, o.Yes, o.NoInput) {
+		ok, err := o.Env.Prompter().Confirm(fmt.Sprintf("Replace this deployment's Rocket.Chat database with %s? The app stops meanwhile.", name),
+			"A backup of the database as it is now is taken first (pre-restore).", false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errCancelled
+		}
+	} else if !o.Yes {
+		return usage(errors.New("rcgen restore replaces the database and stops the app meanwhile; with no terminal to ask on, give --yes"))
+	}
+	if copyTo != "" {
+		if err := os.MkdirAll(o.backupsDir(), 0o700); err != nil {
+			return err
+		}
+		if err := copyFile(path, copyTo); err != nil {
+			return fmt.Errorf("copying %s into %s: %w; nothing was restored", path, o.backupsDir(), err)
+		}
+		fmt.Fprintf(stderr, "Copied %s to %s (the backup service reads backups/ only).\n", path, copyTo)
+	}
+	s := o.stack()
+	if !resuming {
+		safety, err := s.Backup(ctx, "pre-restore")
+		if err != nil {
+			return fmt.Errorf("the backup of the database as it is now failed, so nothing was restored: %w", err)
+		}
+		fmt.Fprintf(stderr, "The database as it was is in %s.\n", filepath.Join(o.backupsDir(), safety))
+		if err := os.WriteFile(marker, []byte(name+"\n"), 0o600); err != nil {
+			return fmt.Errorf("marking the restore in %s: %w; nothing was restored", marker, err)
+		}
+	}
+	if _, err := s.Compose(ctx, append([]string{"stop"}, o.apps()...)...); err != nil {
+		return fmt.Errorf("%w; nothing was restored (the restore mark %s stays: rcgen restore %s goes on)", err, marker, name)
+	}
+	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", "/rcgen/backup.sh", "restore", name, string(mode))
+	if err != nil {
+		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: fix the cause, then rcgen restore %s again", err, name)
+	}
+	var got backup.Counts
+	if err := json.Unmarshal(lastLine(out), &got); err != nil {
+		return fmt.Errorf("the restore printed no counts (%q); the app stays stopped: check the database, then rcgen restore %s again", strings.TrimSpace(string(out)), name)
+	}
+	if err := backup.CheckCounts(m, got); err != nil {
+		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run rcgen restore %s again, or, if the difference is writes made while the backup ran, start the app (docker compose up -d) and remove %s", err, name, marker)
+	}
+	fmt.Fprintf(stderr, "Restored: %d collections, %d users, as the manifest says.\n", got.Collections, got.Users)
+	if _, err := s.Compose(ctx, "up", "-d"); err != nil {
+		return fmt.Errorf("the database is restored, but starting the app failed: %w (docker compose up -d)", err)
+	}
+	if err := os.Remove(marker); err != nil {
+		return err
+	}
+	if err := o.waitHealthy(ctx); err != nil {
+		return fmt.Errorf("the database is restored and the app started, but %w", err)
+	}
+	fmt.Fprintf(stderr, "Done: the deployment runs on %s.\n", name)
+	return nil
+}
+
+// locate finds the backup arg names: a name in backups/, or a path. A
+// file outside backups/ is copied there (the backup service sees only that
+// directory) once the restore is decided: copy is then its destination.
+func (o *restoreOptions) locate(arg string) (name, path, copyTo string, err error) {
+	dir := o.backupsDir()
+	if !strings.ContainsRune(arg, os.PathSeparator) {
+		if p := filepath.Join(dir, arg); fileExists(p) {
+			return arg, p, "", nil
+		}
+	}
+	fi, err := os.Lstat(arg)
+	if err != nil {
+		return "", "", "", usage(fmt.Errorf("%s: no such backup here or in %s (rcgen backup list shows them)", arg, dir))
+	}
+	if !fi.Mode().IsRegular() {
+		return "", "", "", usage(fmt.Errorf("%s is not a regular file: give a backup file", arg))
+	}
+	name = filepath.Base(arg)
+	absArg, _ := filepath.Abs(arg)
+	absDir, _ := filepath.Abs(dir)
+	if filepath.Dir(absArg) == absDir {
+		return name, arg, "", nil
+	}
+	if !strings.HasSuffix(name, ".tar") || strings.HasPrefix(name, ".") {
+		name = strings.TrimPrefix(name, ".") + ".tar"
+	}
+	dst := filepath.Join(dir, name)
+	if fileExists(dst) {
+		return "", "", "", usage(fmt.Errorf("%s: %s already holds a file of that name: restore that one by its name, or rename one", arg, dst))
+	}
+	return name, arg, dst, nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".part"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+func lastLine(b []byte) []byte {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return []byte(strings.TrimSpace(lines[len(lines)-1]))
+}

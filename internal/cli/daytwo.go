@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/generate"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
+	"github.com/rcgen/rcgen/internal/stack"
+)
+
+// dayTwo is what the commands that work on an existing deployment share:
+// its directory, one run at a time, and its stack.
+type dayTwo struct {
+	Env Env
+	Dir string
+	// Wait bounds how long rcgen waits for the stack to be healthy.
+	Wait   time.Duration
+	unlock func()
+	d      *deploy.Deployment
+}
+
+func (t *dayTwo) bind(f *pflag.FlagSet) {
+	f.StringVarP(&t.Dir, "dir", "C", ".", "the deployment's directory")
+	f.DurationVar(&t.Wait, "wait", 15*time.Minute, "how long to wait for the stack to be healthy after a change")
+}
+
+// open locks the deployment and loads it; it must be one rcgen wrote.
+func (t *dayTwo) open() error {
+	if strings.TrimSpace(t.Dir) == "" {
+		return usage(errors.New("--dir: is empty: give the deployment's directory"))
+	}
+	if t.Wait <= 0 {
+		return usage(fmt.Errorf("--wait: %s is not a time to wait: give e.g. 15m", t.Wait))
+	}
+	unlock, err := deploy.Lock(t.Dir)
+	if err != nil {
+		return err
+	}
+	t.unlock = unlock
+	d, err := deploy.Open(t.Dir)
+	if err != nil {
+		return usage(fmt.Errorf("--dir: %w", err))
+	}
+	if !d.Exists() {
+		return usage(fmt.Errorf("--dir: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.Dir, spec.FileName))
+	}
+	if d.Secrets().IsPlaceholder() {
+		return usage(fmt.Errorf("--dir: %s: %w", t.Dir, generate.ErrExampleDeployment))
+	}
+	t.d = d
+	return nil
+}
+
+func (t *dayTwo) close() {
+	if t.unlock != nil {
+		t.unlock()
+	}
+}
+
+// reopen reads the deployment again after rcgen changed it.
+func (t *dayTwo) reopen() error {
+	d, err := deploy.Open(t.Dir)
+	if err != nil {
+		return err
+	}
+	t.d = d
+	return nil
+}
+
+func (t *dayTwo) stack() stack.Stack {
+	run := t.Env.Docker
+	if run == nil {
+		run = stack.Docker
+	}
+	return stack.Stack{Dir: t.Dir, Run: run, Echo: t.Env.IO.ErrOut, Members: max(1, t.d.Compose.Members())}
+}
+
+// has reports whether the deployment runs service.
+func (t *dayTwo) has(service string) bool { return slices.Contains(t.d.Compose.Services, service) }
+
+// apps are the deployment's app processes.
+func (t *dayTwo) apps() []string {
+	var a []string
+	for _, s := range t.d.Compose.Services {
+		if strings.HasPrefix(s, "rocketchat-") {
+			a = append(a, s)
+		}
+	}
+	// rocketchat-2 before rocketchat-10
+	slices.SortFunc(a, func(x, y string) int {
+		if len(x) != len(y) {
+			return len(x) - len(y)
+		}
+		return strings.Compare(x, y)
+	})
+	return a
+}
+
+// poll is how often rcgen asks Docker while waiting.
+func (t *dayTwo) poll() time.Duration { return min(5*time.Second, max(t.Wait/20, 50*time.Millisecond)) }
+
+// waitHealthy waits for every service of the deployment.
+func (t *dayTwo) waitHealthy(ctx context.Context) error {
+	fmt.Fprintf(t.Env.IO.ErrOut, "Waiting up to %s for every service to be healthy...\n", t.Wait)
+	return t.stack().WaitHealthy(ctx, t.d.Compose.Services, t.Wait, t.poll())
+}
+
+// regenerate re-runs generate on the deployment with its recorded answers,
+// the release and MongoDB series given, and applies the changes.
+func (t *dayTwo) regenerate(ctx context.Context, rocketChat, mongo string) error {
+	a, _, err := spec.Resolve(*t.d.Answers)
+	if err != nil {
+		return err
+	}
+	a.RocketChatVersion = rocketChat
+	if err := generate.Prepare(&a, t.d); err != nil {
+		return fmt.Errorf("the deployment's answers (%s): %w", filepath.Join(t.Dir, spec.FileName), err)
+	}
+	h, err := host(t.Env, a)
+	if err != nil {
+		return err
+	}
+	_, gen := newGenerateCommand(t.Env)
+	req := generate.Request{Answers: a, Host: h, Deployment: t.d, MongoDB: mongo, Force: true,
+		RcgenVersion: fullVersion(), Rerun: gen.flags.rerunCommand, NewSecrets: t.Env.Secrets}
+	plan, err := generate.Plan(req)
+	if err != nil {
+		return err
+	}
+	res, err := generate.Run(ctx, req, plan)
+	if err != nil {
+		return err
+	}
+	pending := res.Pending()
+	var paths []string
+	for _, c := range pending {
+		paths = append(paths, c.Path)
+	}
+	now := time.Now
+	if t.Env.Now != nil {
+		now = t.Env.Now
+	}
+	applied, err := t.d.Apply(res.Changes, now())
+	if err != nil {
+		return err
+	}
+	if len(paths) > 0 {
+		fmt.Fprintf(t.Env.IO.ErrOut, "Wrote %s (%s)", strings.Join(paths, ", "), "release "+rocketChat)
+		if applied.Backup != "" {
+			fmt.Fprintf(t.Env.IO.ErrOut, "; replaced files are kept in %s", applied.Backup)
+		}
+		fmt.Fprintln(t.Env.IO.ErrOut, ".")
+	}
+	return t.reopen()
+}
+
+// backupsDir is where the deployment's backups are.
+func (t *dayTwo) backupsDir() string { return filepath.Join(t.Dir, render.BackupsDir) }
+
+// needBackupService refuses when the deployment runs no backup service.
+func (t *dayTwo) needBackupService() error {
+	if t.has(sizing.Backup) {
+		return nil
+	}
+	return fmt.Errorf("this deployment has no backup service (backup: false in %s): re-run rcgen generate without --no-backup, then docker compose up -d", spec.FileName)
+}
+
+// shellArg is one argument as a shell needs it typed.
+func shellArg(s string) string { return stack.Quote(s) }

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rcgen/rcgen/internal/backup"
+	"github.com/rcgen/rcgen/internal/catalog"
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/upgrade"
+)
+
+// UpgradeJSONVersion is the version of `rcgen upgrade --dry-run --json`.
+const UpgradeJSONVersion = 1
+
+type upgradeOptions struct {
+	dayTwo
+	To      string
+	DryRun  bool
+	Yes     bool
+	NoInput bool
+	JSON    bool
+	force   forceSet
+}
+
+func newUpgradeCmd(env Env) *cobra.Command {
+	o := &upgradeOptions{dayTwo: dayTwo{Env: env}}
+	cmd := &cobra.Command{
+		Use:   "upgrade --to VERSION",
+		Short: "Upgrade a deployment to a newer Rocket.Chat release, MongoDB step by step",
+		Long: `Plan and apply the way from what the deployment runs to a newer Rocket.Chat
+release. rcgen reads the versions from .env and, with the stack running, the
+mongod version and featureCompatibilityVersion (FCV) from MongoDB itself, then
+plans every step: a backup first; each MongoDB feature version in between (MongoDB
+moves one at a time), with its FCV set after it; the Rocket.Chat releases that
+must be passed through (one that runs on both MongoDB versions of a step, and
+the last release of each major before the next: Rocket.Chat migrates one
+major at a time); and the breaking changes of the releases crossed.
+
+--dry-run prints the plan. Otherwise each step is applied in turn: a re-run of
+rcgen generate at that step's versions and docker compose up -d, or the FCV
+command; then rcgen waits until the stack is healthy (--yes) or asks you to
+confirm it is, before the next step. Stopped at any point, running the same
+command again goes on from what the deployment runs then.`,
+		Example: `  rcgen upgrade --to 9.0.0 --dry-run
+  rcgen upgrade --to 9.0.0                 # asks before each step on a terminal
+  rcgen upgrade --to 9.0.0 --yes --wait 20m  # unattended: checks health between steps
+  rcgen upgrade --to 8.9.1 --dry-run --json | jq '.plan.steps[].kind'`,
+		Args: noArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(o.To) == "" {
+				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.Newest().Latest + " (rcgen versions lists them)"))
+			}
+			if o.JSON && !o.DryRun {
+				return usage(errors.New("--json: only with --dry-run (the plan as JSON)"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer o.close()
+			return o.run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	o.bind(f)
+	f.StringVar(&o.To, "to", "", "the Rocket.Chat release to upgrade to (exact, e.g. "+catalog.Newest().Latest+")")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
+	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")
+	f.BoolVar(&o.JSON, "json", false, "with --dry-run: print the plan as JSON")
+	f.Var(&o.force, "force", "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)")
+	f.Lookup("force").NoOptDefVal = "true"
+	return cmd
+}
+
+const keyNoBackup = "no-backup"
+
+func (o *upgradeOptions) run(ctx context.Context) error {
+	if err := o.open(); err != nil {
+		return err
+	}
+	stderr := o.Env.IO.ErrOut
+	from := upgrade.Deployed{RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion]}
+	version, fcv, verr := o.stack().Versions(ctx)
+	if verr == nil {
+		if catalog.FeatureOf(version) != catalog.FeatureOf(from.MongoDB) {
+			fmt.Fprintf(stderr, "Note: the members run MongoDB %s, and .env says %s: planning from what runs (docker compose up -d applies .env).\n", version, from.MongoDB)
+		}
+		from.MongoDB, from.FCV = version, fcv
+	}
+	plan, err := upgrade.Compute(from, o.To)
+	if err != nil {
+		return usage(fmt.Errorf("--to %s: %w", o.To, err))
+	}
+	if o.JSON {
+		enc := json.NewEncoder(o.Env.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Version int          `json:"version"`
+			Plan    upgrade.Plan `json:"plan"`
+		}{UpgradeJSONVersion, plan})
+	}
+	printUpgrade(o.Env.IO.Out, plan, verr)
+	if plan.Current() {
+		return nil
+	}
+	if o.DryRun {
+		fmt.Fprintf(stderr, "Dry run: nothing was changed. Apply it with: rcgen upgrade --to %s --dir %s\n", o.To, shellArg(o.Dir))
+		return nil
+	}
+	if verr != nil {
+		return fmt.Errorf("rcgen upgrade changes the running stack, and it could not read MongoDB's versions from it (%v): start it (docker compose up -d) and wait until it is healthy, then run this again", verr)
+	}
+	ask := canPrompt(o.Env, o.Yes, o.NoInput)
+	if !ask && !o.Yes {
+		return usage(errors.New("rcgen upgrade changes the running stack and asks before each step; with no terminal to ask on, give --yes (rcgen checks the stack is healthy between steps) or --dry-run"))
+	}
+	if plan.Steps[0].Kind == upgrade.Backup {
+		if err := o.needBackupService(); err != nil && !o.force.Has(keyNoBackup) {
+			return usage(fmt.Errorf("%w; or, with a backup of your own, give --force=%s", err, keyNoBackup))
+		}
+	}
+	if ask {
+		ok, err := o.Env.Prompter().Confirm(fmt.Sprintf("Apply these %d steps, one at a time?", len(plan.Steps)),
+			"rcgen stops after each step until you confirm the stack is healthy.", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errCancelled
+		}
+	}
+	for i, step := range plan.Steps {
+		fmt.Fprintf(stderr, "\nStep %d of %d: %s\n", i+1, len(plan.Steps), step.Title())
+		if err := o.apply(ctx, step); err != nil {
+			return fmt.Errorf("step %d (%s): %w; what is done stays done: fix it, then run rcgen upgrade --to %s again to go on", i+1, step.Title(), err, o.To)
+		}
+		if i == len(plan.Steps)-1 || step.Kind == upgrade.Backup {
+			continue
+		}
+		if o.Yes {
+			if err := o.waitHealthy(ctx); err != nil {
+				return fmt.Errorf("after step %d (%s): %w; nothing further was changed: once it is healthy, run rcgen upgrade --to %s again to go on", i+1, step.Title(), err, o.To)
+			}
+			continue
+		}
+		ok, err := o.Env.Prompter().Confirm(fmt.Sprintf("Step %d is applied. Is the stack healthy (docker compose ps)? Go on with step %d (%s)?", i+1, i+2, plan.Steps[i+1].Title()),
+			"Check docker compose ps and the app in a browser. No stops here; rcgen upgrade --to "+o.To+" goes on later.", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "Stopped after step %d. Run rcgen upgrade --to %s again to go on.\n", i+1, o.To)
+			return nil
+		}
+	}
+	if o.Yes {
+		if err := o.waitHealthy(ctx); err != nil {
+			return fmt.Errorf("the last step is applied, but %w", err)
+		}
+	}
+	last := plan.Steps[len(plan.Steps)-1]
+	fmt.Fprintf(stderr, "\nUpgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
+	return nil
+}
+
+func (o *upgradeOptions) apply(ctx context.Context, step upgrade.Step) error {
+	s := o.stack()
+	switch step.Kind {
+	case upgrade.Backup:
+		if !o.has("backup") {
+			fmt.Fprintf(o.Env.IO.ErrOut, "No backup service: skipped (--force=%s).\n", keyNoBackup)
+			return nil
+		}
+		name, err := s.Backup(ctx, "pre-upgrade")
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(o.backupsDir(), name)
+		if m, err := backup.Verify(path); err == nil {
+			fmt.Fprintf(o.Env.IO.ErrOut, "Backed up to %s (Rocket.Chat %s, MongoDB %s, %d users), checked.\n", path, m.RocketChatVersion, m.MongoDBVersion, m.Counts.Users)
+		} else {
+			fmt.Fprintf(o.Env.IO.ErrOut, "Backed up to %s (rcgen could not check it here: %v).\n", path, err)
+		}
+		return nil
+	case upgrade.RocketChat, upgrade.MongoDB:
+		if err := o.regenerate(ctx, step.RocketChat, step.MongoDB); err != nil {
+			return err
+		}
+		_, err := s.Compose(ctx, "up", "-d", "--remove-orphans")
+		return err
+	case upgrade.FCV:
+		return s.SetFCV(ctx, step.FCV)
+	}
+	return fmt.Errorf("unknown step %q", step.Kind)
+}
+
+// printUpgrade writes the plan for people.
+func printUpgrade(w io.Writer, p upgrade.Plan, readErr error) {
+	from := fmt.Sprintf("Rocket.Chat %s on MongoDB %s", p.From.RocketChat, p.From.MongoDB)
+	if p.From.FCV != "" {
+		from += fmt.Sprintf(" (featureCompatibilityVersion %s)", p.From.FCV)
+	} else if readErr != nil {
+		from += " (featureCompatibilityVersion not read: the stack did not answer)"
+	}
+	if p.Current() {
+		fmt.Fprintf(w, "Nothing to do: this deployment runs %s.\n", from)
+	} else {
+		fmt.Fprintf(w, "Upgrade from %s to Rocket.Chat %s, in %d steps:\n", from, p.To, len(p.Steps))
+		for i, s := range p.Steps {
+			fmt.Fprintf(w, "%3d. %s: %s\n", i+1, s.Title(), s.Why)
+			for _, b := range s.Breaking {
+				fmt.Fprintf(w, "       breaking in %s\n", b)
+			}
+		}
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "Note: %s.\n", n)
+	}
+}

@@ -1,0 +1,261 @@
+// Package stack runs a deployment's Docker Compose stack: the commands
+// rcgen's day-two commands (upgrade, backup, restore) need, each printed as
+// it runs, shell-quoted, so an operator can run it again by hand. It talks
+// to Docker only through the docker command.
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kballard/go-shellquote"
+
+	"github.com/rcgen/rcgen/internal/render"
+)
+
+// Runner runs docker with args in dir and returns its standard output;
+// stderr goes to the error.
+type Runner func(ctx context.Context, dir string, args ...string) ([]byte, error)
+
+// Docker runs the real docker command.
+func Docker(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if len(msg) > 2000 {
+			msg = "..." + msg[len(msg)-2000:]
+		}
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			return out.Bytes(), fmt.Errorf("docker is not installed or not on PATH: %w", err)
+		}
+		if msg == "" {
+			return out.Bytes(), err
+		}
+		return out.Bytes(), fmt.Errorf("%w: %s", err, msg)
+	}
+	return out.Bytes(), nil
+}
+
+// Stack is one deployment's compose project.
+type Stack struct {
+	// Dir is the deployment directory (docker compose runs there).
+	Dir string
+	Run Runner
+	// Echo receives every command before it runs ("+ docker compose ...").
+	Echo io.Writer
+	// Members is how many MongoDB members the deployment runs.
+	Members int
+}
+
+// Compose runs docker compose args.
+func (s Stack) Compose(ctx context.Context, args ...string) ([]byte, error) {
+	full := append([]string{"compose"}, args...)
+	if s.Echo != nil {
+		fmt.Fprintln(s.Echo, "+ docker "+Quote(full...))
+	}
+	out, err := s.Run(ctx, s.Dir, full...)
+	if err != nil {
+		return out, fmt.Errorf("docker %s: %w", Quote(full...), err)
+	}
+	return out, nil
+}
+
+// Quote is args as a shell would need them typed.
+func Quote(args ...string) string { return shellquote.Join(args...) }
+
+// Container is one line of `docker compose ps --format json`.
+type Container struct {
+	Service  string `json:"Service"`
+	State    string `json:"State"`
+	Health   string `json:"Health"`
+	ExitCode int    `json:"ExitCode"`
+}
+
+// PS lists the project's containers, stopped ones included.
+func (s Stack) PS(ctx context.Context) ([]Container, error) {
+	out, err := s.Compose(ctx, "ps", "--all", "--format", "json")
+	if err != nil {
+		return nil, err
+	}
+	return parsePS(out)
+}
+
+// parsePS reads both forms docker compose has printed: a JSON array
+// (before 2.21) and one object per line.
+func parsePS(out []byte) ([]Container, error) {
+	out = bytes.TrimSpace(out)
+	if len(out) == 0 {
+		return nil, nil
+	}
+	var cs []Container
+	if out[0] == '[' {
+		if err := json.Unmarshal(out, &cs); err != nil {
+			return nil, fmt.Errorf("reading docker compose ps: %w", err)
+		}
+		return cs, nil
+	}
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var c Container
+		if err := json.Unmarshal(line, &c); err != nil {
+			return nil, fmt.Errorf("reading docker compose ps: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
+// OneShots are the services that run once and exit.
+var OneShots = []string{"mongodb-prepare", "mongodb-init"}
+
+// Unhealthy says which of services are not yet as they should be: a
+// long-running one running (and healthy, when it has a health check), a
+// one-shot exited 0. Empty means the stack is healthy.
+func Unhealthy(cs []Container, services []string) []string {
+	by := map[string]Container{}
+	for _, c := range cs {
+		by[c.Service] = c
+	}
+	var bad []string
+	for _, name := range services {
+		c, ok := by[name]
+		switch {
+		case !ok:
+			bad = append(bad, name+" (no container)")
+		case slices.Contains(OneShots, name):
+			if c.State != "exited" || c.ExitCode != 0 {
+				bad = append(bad, fmt.Sprintf("%s (%s, exit %d)", name, c.State, c.ExitCode))
+			}
+		case c.State != "running":
+			bad = append(bad, fmt.Sprintf("%s (%s)", name, c.State))
+		case c.Health != "" && c.Health != "healthy":
+			bad = append(bad, fmt.Sprintf("%s (%s)", name, c.Health))
+		}
+	}
+	return bad
+}
+
+// WaitHealthy polls until every one of services is healthy, or timeout.
+func (s Stack) WaitHealthy(ctx context.Context, services []string, timeout, poll time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		cs, err := s.PS(ctx)
+		if err != nil {
+			return err
+		}
+		bad := Unhealthy(cs, services)
+		if len(bad) == 0 {
+			return nil
+		}
+		if time.Now().Add(poll).After(deadline) {
+			return fmt.Errorf("after %s not healthy: %s (docker compose ps; docker compose logs --tail 100 SERVICE)", timeout, strings.Join(bad, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// hosts is the replica set's members as the app connects to them.
+func (s Stack) hosts() string {
+	var h []string
+	for i := 1; i <= max(1, s.Members); i++ {
+		h = append(h, fmt.Sprintf("mongodb-%d:27017", i))
+	}
+	return strings.Join(h, ",")
+}
+
+// connectJS is the mongosh line that connects as root to the replica set
+// from inside mongodb-1 (its password from that container's environment;
+// rcgen before its catalog kept it as MONGODB_INITDB_ROOT_PASSWORD).
+func (s Stack) connectJS() string {
+	return `const c = connect("mongodb://root:" + encodeURIComponent(process.env.MONGODB_ROOT_PASSWORD || process.env.MONGODB_INITDB_ROOT_PASSWORD) + "@` +
+		s.hosts() + `/admin?replicaSet=` + render.ReplicaSet + `&authSource=admin");`
+}
+
+// VersionsJS prints the running mongod's version and FCV as JSON.
+func (s Stack) VersionsJS() string {
+	return s.connectJS() + ` print(JSON.stringify({ version: c.version(), fcv: c.adminCommand({ getParameter: 1, featureCompatibilityVersion: 1 }).featureCompatibilityVersion.version }));`
+}
+
+// SetFCVJS sets featureCompatibilityVersion (confirm: true, which MongoDB
+// 7.0 and later require) and prints the result.
+func (s Stack) SetFCVJS(series string) string {
+	b, _ := json.Marshal(series)
+	return s.connectJS() + ` print(JSON.stringify(c.adminCommand({ setFeatureCompatibilityVersion: ` + string(b) + `, confirm: true })));`
+}
+
+// Mongo runs js with mongosh in mongodb-1 and returns what it printed.
+func (s Stack) Mongo(ctx context.Context, js string) ([]byte, error) {
+	return s.Compose(ctx, "exec", "-T", "mongodb-1", "mongosh", "--quiet", "--norc", "--nodb", "--eval", js)
+}
+
+// Versions reads what MongoDB runs: mongod's version and the FCV.
+func (s Stack) Versions(ctx context.Context) (version, fcv string, err error) {
+	out, err := s.Mongo(ctx, s.VersionsJS())
+	if err != nil {
+		return "", "", err
+	}
+	var v struct{ Version, FCV string }
+	if err := json.Unmarshal(lastLine(out), &v); err != nil || v.Version == "" {
+		return "", "", fmt.Errorf("reading MongoDB's version: unexpected answer %q", strings.TrimSpace(string(out)))
+	}
+	return v.Version, v.FCV, nil
+}
+
+// SetFCV sets featureCompatibilityVersion and checks it took.
+func (s Stack) SetFCV(ctx context.Context, series string) error {
+	out, err := s.Mongo(ctx, s.SetFCVJS(series))
+	if err != nil {
+		return err
+	}
+	var r struct {
+		OK     float64 `json:"ok"`
+		ErrMsg string  `json:"errmsg"`
+	}
+	if err := json.Unmarshal(lastLine(out), &r); err != nil || r.OK != 1 {
+		return fmt.Errorf("setting featureCompatibilityVersion %s failed: %s", series, strings.TrimSpace(string(out)))
+	}
+	if _, fcv, err := s.Versions(ctx); err != nil || fcv != series {
+		return fmt.Errorf("featureCompatibilityVersion is %q after setting %s (%v)", fcv, series, err)
+	}
+	return nil
+}
+
+func lastLine(b []byte) []byte {
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	return bytes.TrimSpace(lines[len(lines)-1])
+}
+
+// BackupScript is the backup service's script as its container sees it.
+const BackupScript = "/rcgen/backup.sh"
+
+// Backup takes a backup now through the backup service and returns the
+// new file's name (in backups/).
+func (s Stack) Backup(ctx context.Context, label string) (string, error) {
+	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", BackupScript, "now", label)
+	if err != nil {
+		return "", err
+	}
+	name := string(lastLine(out))
+	if !strings.HasSuffix(name, ".tar") || strings.ContainsAny(name, "/ ") {
+		return "", fmt.Errorf("the backup service answered %q, not a backup's name", name)
+	}
+	return name, nil
+}

@@ -1,0 +1,106 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rcgen/rcgen/internal/render/rendertest"
+)
+
+func TestParsePSBothForms(t *testing.T) {
+	lines := `{"Service":"rocketchat-1","State":"running","Health":"healthy","ExitCode":0}
+{"Service":"mongodb-init","State":"exited","Health":"","ExitCode":0}
+`
+	array := `[{"Service":"rocketchat-1","State":"running","Health":"healthy","ExitCode":0},{"Service":"mongodb-init","State":"exited","Health":"","ExitCode":0}]`
+	for _, in := range []string{lines, array} {
+		cs, err := parsePS([]byte(in))
+		if err != nil || len(cs) != 2 || cs[1].Service != "mongodb-init" || cs[1].State != "exited" {
+			t.Errorf("parsePS(%q) = %+v, %v", in, cs, err)
+		}
+	}
+}
+
+func TestUnhealthy(t *testing.T) {
+	cs := []Container{
+		{Service: "rocketchat-1", State: "running", Health: "healthy"},
+		{Service: "rocketchat-2", State: "running", Health: "starting"},
+		{Service: "mongodb-init", State: "exited", ExitCode: 1},
+		{Service: "mongodb-prepare", State: "exited"},
+		{Service: "node-exporter", State: "running"}, // no health check
+		{Service: "nats", State: "restarting"},
+	}
+	got := Unhealthy(cs, []string{"rocketchat-1", "rocketchat-2", "mongodb-init", "mongodb-prepare", "node-exporter", "nats", "caddy"})
+	want := []string{"rocketchat-2 (starting)", "mongodb-init (exited, exit 1)", "nats (restarting)", "caddy (no container)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Unhealthy = %q, want %q", got, want)
+	}
+}
+
+// TestWaitHealthyGivesUp: a stack that never gets healthy ends the wait at
+// its deadline, naming what is not.
+func TestWaitHealthyGivesUp(t *testing.T) {
+	calls := 0
+	s := Stack{Run: func(context.Context, string, ...string) ([]byte, error) {
+		calls++
+		return []byte(`{"Service":"rocketchat-1","State":"running","Health":"unhealthy"}`), nil
+	}}
+	err := s.WaitHealthy(context.Background(), []string{"rocketchat-1"}, 30*time.Millisecond, 10*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "rocketchat-1 (unhealthy)") || calls < 2 {
+		t.Errorf("WaitHealthy = %v after %d calls", err, calls)
+	}
+}
+
+// TestMongoScriptsUnderNode runs the JavaScript rcgen sends to mongosh
+// against the simulated MongoDB (render/testdata/mongosh-sim.js): it reads
+// the version and FCV, sets the FCV with confirm, and MongoDB's rule (the
+// binary's own version or the one before) holds.
+func TestMongoScriptsUnderNode(t *testing.T) {
+	rendertest.Need(t)
+	sim, _ := filepath.Abs(filepath.Join("..", "render", "testdata", "mongosh-sim.js"))
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	if err := os.WriteFile(state, []byte(`{"initiated": true, "members": ["mongodb-1:27017","mongodb-2:27017","mongodb-3:27017"], "users": {}, "version": 1, "binary": "8.0.32", "fcv": "7.0"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := Stack{Members: 3}
+	run := func(js string) (int, []string) {
+		t.Helper()
+		script := filepath.Join(dir, "s.js")
+		if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("node", sim, script, state)
+		cmd.Env = append(os.Environ(), "MONGODB_ROOT_PASSWORD=pw")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("node: %v", err)
+		}
+		var r struct {
+			ExitCode int      `json:"exitCode"`
+			Log      []string `json:"log"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.ExitCode, r.Log
+	}
+	if code, log := run(s.VersionsJS()); code != 0 || !slices.Contains(log, `print: {"version":"8.0.32","fcv":"7.0"}`) {
+		t.Errorf("versions: %d %q", code, log)
+	}
+	if code, log := run(s.SetFCVJS("8.0")); code != 0 || !slices.Contains(log, `print: {"ok":1}`) {
+		t.Errorf("set FCV 8.0: %d %q", code, log)
+	}
+	if _, log := run(s.VersionsJS()); !slices.Contains(log, `print: {"version":"8.0.32","fcv":"8.0"}`) {
+		t.Errorf("after setting 8.0: %q", log)
+	}
+	if code, _ := run(s.SetFCVJS("8.2")); code == 0 {
+		t.Error("an FCV above the binary's version was accepted")
+	}
+}
