@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"github.com/rcgen/rcgen/internal/backup"
@@ -76,10 +77,13 @@ func encryptedNote(m backup.Manifest) string {
 
 func sizeOf(path string) string {
 	if fi, err := os.Stat(path); err == nil {
-		return spec.FormatBytes(fi.Size())
+		return humanSize(fi.Size())
 	}
 	return "?"
 }
+
+// humanSize is a backup's size: backups range from kilobytes to gigabytes.
+func humanSize(n int64) string { return units.BytesSize(float64(n)) }
 
 func newBackupListCmd(env Env) *cobra.Command {
 	var dir string
@@ -168,7 +172,7 @@ func writeBackups(w io.Writer, list []backup.Archive, verified bool) error {
 	fmt.Fprintf(tw, "NAME\tTAKEN (UTC)\tROCKET.CHAT\tMONGODB\tUSERS\tSIZE\tENCRYPTED\t%s\n", state)
 	for _, a := range list {
 		if a.Problem != "" {
-			fmt.Fprintf(tw, "%s\t\t\t\t\t%s\t\tno: %s\n", a.Name(), spec.FormatBytes(a.Size), a.Problem)
+			fmt.Fprintf(tw, "%s\t\t\t\t\t%s\t\tno: %s\n", a.Name(), humanSize(a.Size), a.Problem)
 			continue
 		}
 		m := a.Manifest
@@ -177,7 +181,7 @@ func writeBackups(w io.Writer, list []backup.Archive, verified bool) error {
 			enc = "yes"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\tyes\n", a.Name(), m.Created.UTC().Format("2006-01-02 15:04"), m.RocketChatVersion,
-			m.MongoDBVersion, m.Counts.Users, spec.FormatBytes(a.Size), enc)
+			m.MongoDBVersion, m.Counts.Users, humanSize(a.Size), enc)
 	}
 	return tw.Flush()
 }

@@ -156,7 +156,7 @@ func (t *dayTwo) regenerate(ctx context.Context, rocketChat, mongo string) error
 		return err
 	}
 	if len(paths) > 0 {
-		fmt.Fprintf(t.Env.IO.ErrOut, "Wrote %s (%s)", strings.Join(paths, ", "), "release "+rocketChat)
+		fmt.Fprintf(t.Env.IO.ErrOut, "Wrote %s (Rocket.Chat %s on MongoDB %s)", strings.Join(paths, ", "), rocketChat, mongo)
 		if applied.Backup != "" {
 			fmt.Fprintf(t.Env.IO.ErrOut, "; replaced files are kept in %s", applied.Backup)
 		}

@@ -44,7 +44,7 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 			continue
 		}
 		if done.Backup == "" {
-			done.Backup = filepath.Join(d.Dir, BackupDir, now.UTC().Format("20060102T150405Z"))
+			done.Backup = backupDirFor(d.Dir, now)
 		}
 		// A backup may hold secrets.
 		if err := writeAtomic(filepath.Join(done.Backup, filepath.FromSlash(c.Path)), c.Old, 0o600); err != nil {
@@ -126,6 +126,19 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 
 // rollback puts back the files renamed before cause, from the changes'
 // old content, and says what state the directory is in.
+// backupDirFor names a new backup directory for a run at now; two runs in
+// one second (the steps of an upgrade) get their own, never one another's.
+func backupDirFor(dir string, now time.Time) string {
+	base := filepath.Join(dir, BackupDir, now.UTC().Format("20060102T150405Z"))
+	p := base
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return p
+		}
+		p = fmt.Sprintf("%s-%d", base, n)
+	}
+}
+
 func (d *Deployment) rollback(cause error, renamed []staged, backup string) error {
 	var restored, lost []string
 	for _, s := range renamed {

@@ -172,3 +172,18 @@ func TestLockSerialisesRuns(t *testing.T) {
 	}
 	again()
 }
+
+// TestTwoAppliesInOneSecondKeepBothBackups: the steps of an upgrade apply
+// within a second; the second must not overwrite the first's copies.
+func TestTwoAppliesInOneSecondKeepBothBackups(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	first := backupDirFor(dir, now)
+	if err := os.MkdirAll(first, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	second := backupDirFor(dir, now)
+	if second == first || !strings.HasSuffix(second, "20261125T030000Z-2") {
+		t.Errorf("second backup directory %s (first %s)", second, first)
+	}
+}

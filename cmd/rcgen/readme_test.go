@@ -1,0 +1,32 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// TestReadmeShowsTheTestedUpgradePlan: the README's upgrade transcript is
+// the plan the day-two script asserts byte for byte (plan.txt), so the docs
+// cannot drift from what rcgen upgrade prints.
+func TestReadmeShowsTheTestedUpgradePlan(t *testing.T) {
+	a, err := txtar.ParseFile("testdata/script/daytwo.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Files {
+		if f.Name == "plan.txt" {
+			if !strings.Contains(string(readme), "```\n"+string(f.Data)+"```\n") {
+				t.Errorf("README.md's Upgrading section does not show the plan daytwo.txtar asserts:\n%s", f.Data)
+			}
+			return
+		}
+	}
+	t.Fatal("daytwo.txtar has no plan.txt")
+}
