@@ -230,14 +230,29 @@ func declares(v *semver.Version, series string) bool {
 	return ok && slices.Contains(r.MongoDB, series)
 }
 
-// bridgeFor is the newest release after rc, of rc's major and not past
-// to, that declares both MongoDB series (7.13 runs on 7.0 and 8.0).
+// runsOn reports whether release v starts on MongoDB series: what its
+// notes declare, and from 8.0 on any MongoDB from 7.0 (the server's own
+// check, apps/meteor/server/startup/serverRunning.ts, refuses older).
+func runsOn(v *semver.Version, series string) bool {
+	if declares(v, series) {
+		return true
+	}
+	return v.Major() >= 8 && catalog.FeatureIndex(series) >= catalog.FeatureIndex("7.0")
+}
+
+// bridgeFor is the newest release after rc and not past to that runs on
+// MongoDB from and declares next (7.13 for 7.0 to 8.0): of rc's major, or
+// of the next one when rc is its major's last release.
 func bridgeFor(rc, to *semver.Version, from, next string) (*semver.Version, bool) {
+	majors := []uint64{rc.Major()}
+	if last, ok := catalog.LatestOfMajor(rc.Major()); ok && !semver.MustParse(last.Latest).GreaterThan(rc) {
+		majors = append(majors, rc.Major()+1)
+	}
 	rels := catalog.Releases()
 	for i := len(rels) - 1; i >= 0; i-- {
 		r := rels[i]
 		v := semver.MustParse(r.Latest)
-		if v.Major() != rc.Major() || !v.GreaterThan(rc) || !slices.Contains(r.MongoDB, from) || !slices.Contains(r.MongoDB, next) {
+		if !slices.Contains(majors, v.Major()) || !v.GreaterThan(rc) || !slices.Contains(r.MongoDB, next) || !runsOn(v, from) {
 			continue
 		}
 		if v.GreaterThan(to) {

@@ -40,7 +40,7 @@ die() { log "$*"; exit 1; }
 tools_config() {
 	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env)"
 	cfg=$(mktemp)
-	printf 'uri: mongodb://root:%s@%s/?replicaSet=rs0&authSource=admin\n' "$MONGODB_ROOT_PASSWORD" "$hosts" >"$cfg"
+	printf "uri: 'mongodb://root:%s@%s/?replicaSet=rs0&authSource=admin'\n" "$MONGODB_ROOT_PASSWORD" "$hosts" >"$cfg"
 	echo "$cfg"
 }
 
