@@ -27,7 +27,7 @@ import (
 // counts.
 const stubDump = `#!/bin/sh
 echo "mongodump $*" >>"$STUB_LOG"
-for a in "$@"; do case $a in --config=*) grep -q "^uri: mongodb://root:$MONGODB_ROOT_PASSWORD@" "${a#--config=}" || exit 3 ;; --archive=*) printf 'DUMP-OF-THE-SET' >"${a#--archive=}" ;; esac; done
+for a in "$@"; do case $a in --config=*) grep -q "^uri: 'mongodb://root:$MONGODB_ROOT_PASSWORD@" "${a#--config=}" || exit 3 ;; --archive=*) printf 'DUMP-OF-THE-SET' >"${a#--archive=}" ;; esac; done
 `
 
 const stubRestore = `#!/bin/sh
