@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/rcgen/rcgen/internal/render/rendertest"
 )
 
@@ -102,5 +104,30 @@ func TestMongoScriptsUnderNode(t *testing.T) {
 	}
 	if code, _ := run(s.SetFCVJS("8.2")); code == 0 {
 		t.Error("an FCV above the binary's version was accepted")
+	}
+}
+
+// TestPrintedCommandsRunAsShown: every command rcgen prints before it runs
+// it splits back, as a shell reads it, into exactly the arguments run.
+func TestPrintedCommandsRunAsShown(t *testing.T) {
+	var echo strings.Builder
+	var ran [][]string
+	s := Stack{Members: 3, Echo: &echo, Run: func(_ context.Context, _ string, args ...string) ([]byte, error) {
+		ran = append(ran, args)
+		return []byte(`{"version":"8.0.32","fcv":"8.0"}`), nil
+	}}
+	ctx := context.Background()
+	s.Mongo(ctx, s.SetFCVJS("8.0"))
+	s.Mongo(ctx, s.VersionsJS())
+	s.Compose(ctx, "exec", "-T", "backup", "sh", BackupScript, "restore", "it's $HOME.tar", "full")
+	lines := strings.Split(strings.TrimSpace(echo.String()), "\n")
+	if len(lines) != len(ran) {
+		t.Fatalf("%d printed, %d run", len(lines), len(ran))
+	}
+	for i, l := range lines {
+		words, err := shellquote.Split(strings.TrimPrefix(l, "+ "))
+		if err != nil || !slices.Equal(words, append([]string{"docker"}, ran[i]...)) {
+			t.Errorf("printed %q, ran %q (%v)", l, ran[i], err)
+		}
 	}
 }

@@ -60,12 +60,27 @@ decrypt() {
 	openssl enc -d -aes-256-cbc -pbkdf2 -iter 600000 -pass env:BACKUP_PASSPHRASE -in "$1.enc" -out "$1"
 }
 
+# archives lists this deployment's backups in backups/, oldest first (their
+# names sort by time); "scheduled" leaves out the labelled ones.
+archives() {
+	for f in "$backups/$project"-*.tar; do
+		[ -f "$f" ] || continue
+		n=${f##*/}
+		if [ "${1:-}" = scheduled ]; then
+			printf '%s\n' "$n" | grep -qE "^$project-[0-9]{8}T[0-9]{6}Z\.tar$" || continue
+		else
+			printf '%s\n' "$n" | grep -qE "^$project-[0-9]{8}T[0-9]{6}Z(-[a-z0-9-]+)?\.tar$" || continue
+		fi
+		printf '%s\n' "$n"
+	done
+}
+
 # metrics writes what node exporter's textfile collector shows Prometheus:
 # the newest backup's time and size, how many there are, the last run.
 metrics() {
 	[ -d "$textfile" ] || return 0
-	newest=$(ls -1 "$backups" 2>/dev/null | grep -E "^$project-[0-9]{8}T[0-9]{6}Z(-[a-z0-9-]+)?\.tar$" | sort | tail -n 1 || true)
-	n=$(ls -1 "$backups" 2>/dev/null | grep -cE "^$project-[0-9]{8}T[0-9]{6}Z(-[a-z0-9-]+)?\.tar$" || true)
+	newest=$(archives | tail -n 1)
+	n=$(archives | wc -l | tr -d ' ')
 	{
 		echo "# HELP rcgen_backup_last_success_timestamp_seconds When the newest backup in backups/ was written."
 		echo "# TYPE rcgen_backup_last_success_timestamp_seconds gauge"
@@ -92,7 +107,7 @@ metrics() {
 # rotate deletes the oldest scheduled backups beyond $keep; labelled ones
 # (manual, pre-upgrade, pre-restore) are the operator's to delete.
 rotate() {
-	ls -1 "$backups" | grep -E "^$project-[0-9]{8}T[0-9]{6}Z\.tar$" | sort -r | tail -n +$((keep + 1)) | while read -r old; do
+	archives scheduled | sort -r | tail -n +$((keep + 1)) | while read -r old; do
 		log "deleting $old (keeping the newest $keep)"
 		rm -f "$backups/$old"
 	done
@@ -216,7 +231,7 @@ next_run() {
 		echo "$t"
 		return
 	fi
-	newest=$(ls -1 "$backups" 2>/dev/null | grep -E "^$project-[0-9]{8}T[0-9]{6}Z\.tar$" | sort | tail -n 1 || true)
+	newest=$(archives scheduled | tail -n 1)
 	if [ -z "$newest" ]; then
 		echo $((now + 600))
 		return
@@ -248,17 +263,21 @@ case "${1:-}" in
 daemon) daemon ;;
 now)
 	shift
-	out=$(backup_now "${1:-manual}") && metrics 1 || {
+	if out=$(backup_now "${1:-manual}"); then
+		metrics 1
+	else
 		metrics 0
 		exit 1
-	}
+	fi
 	echo "$out"
 	;;
 scheduled)
-	out=$(backup_now "") && metrics 1 || {
+	if out=$(backup_now ""); then
+		metrics 1
+	else
 		metrics 0
 		exit 1
-	}
+	fi
 	echo "$out"
 	;;
 restore) restore "${2:-}" "${3:-full}" ;;

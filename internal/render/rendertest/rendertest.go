@@ -1,5 +1,5 @@
 // Package rendertest runs the real programs that read rcgen's files
-// (promtool, caddy, yamllint, node) on a rendered deployment, laid out as the
+// (promtool, caddy, yamllint, node, shellcheck) on a rendered deployment, laid out as the
 // containers see it: each file at the path its service mounts it on.
 package rendertest
 
@@ -29,6 +29,9 @@ var Packages = map[string]string{
 	"yamllint": "yamllint",
 	"node":     "nodejs",
 	"openssl":  "openssl",
+	// shellcheck reads the backup service's script as POSIX sh (the
+	// image's /bin/sh is dash).
+	"shellcheck": "shellcheck",
 }
 
 // Deployment is a rendered deployment written to a directory, with its
@@ -246,16 +249,33 @@ func (d *Deployment) Yamllint(config string) error {
 	return run("yamllint", nil, args...)
 }
 
-// NodeCheck checks the MongoDB init script parses as JavaScript with node,
-// the engine mongosh runs on.
+// NodeCheck checks the mongosh scripts parse as JavaScript with node, the
+// engine mongosh runs on.
 func (d *Deployment) NodeCheck() error {
-	return run("node", nil, "--check", filepath.Join(d.Dir, filepath.FromSlash(render.MongoInitFile)))
+	for _, f := range []string{render.MongoInitFile, render.BackupCounts} {
+		if _, ok := d.Files.Get(f); !ok {
+			continue
+		}
+		if err := run("node", nil, "--check", filepath.Join(d.Dir, filepath.FromSlash(f))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shellcheck checks the backup service's script as POSIX sh, every
+// warning an error.
+func (d *Deployment) Shellcheck() error {
+	if _, ok := d.Files.Get(render.BackupScript); !ok {
+		return nil
+	}
+	return run("shellcheck", nil, "--shell=sh", "--severity=info", filepath.Join(d.Dir, filepath.FromSlash(render.BackupScript)))
 }
 
 // All runs every check, returning the first tool's error per check.
 func (d *Deployment) All(yamllintConfig string) []error {
 	var errs []error
-	for _, check := range []func() error{d.Promtool, d.Amtool, d.Caddy, func() error { return d.Yamllint(yamllintConfig) }, d.NodeCheck} {
+	for _, check := range []func() error{d.Promtool, d.Amtool, d.Caddy, func() error { return d.Yamllint(yamllintConfig) }, d.NodeCheck, d.Shellcheck} {
 		if err := check(); err != nil {
 			errs = append(errs, err)
 		}
@@ -266,7 +286,7 @@ func (d *Deployment) All(yamllintConfig string) []error {
 // Missing lists the tools that are not installed.
 func Missing() []string {
 	var m []string
-	for _, tool := range []string{"promtool", "amtool", "yamllint", "node"} {
+	for _, tool := range []string{"promtool", "amtool", "yamllint", "node", "openssl", "shellcheck"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
 		}
