@@ -146,8 +146,15 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 		o.passphrase = o.Env.Getenv("RCGEN_BACKUP_PASSPHRASE")
 	}
 	if o.passphrase != "" {
-		err := spec.Answers{BackupPassphrase: o.passphrase}.CheckKey(spec.KeyPassphrase)
-		errs = append(errs, presenter{flags: o.flags, origins: spec.Origins{spec.KeyPassphrase: {Kind: spec.FromFlag}}}.explain(err))
+		if err := (spec.Answers{BackupPassphrase: o.passphrase}).CheckKey(spec.KeyPassphrase); err != nil {
+			o.passphrase = "" // reported here, once
+			var fe *spec.FieldError
+			if o.flags.passphraseFile == "" && errors.As(err, &fe) {
+				errs = append(errs, usage(fmt.Errorf("RCGEN_BACKUP_PASSPHRASE: %s", fe.Msg)))
+			} else {
+				errs = append(errs, presenter{flags: o.flags, origins: spec.Origins{spec.KeyPassphrase: {Kind: spec.FromFlag}}}.explain(err))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -386,6 +393,16 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	} else if a.LoopbackOnly() {
 		fmt.Fprintln(stderr, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
+	}
+	if plan.Has(sizing.Backup) {
+		if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
+			enc := ""
+			if a.BackupPassphrase != "" {
+				enc = ", encrypted"
+			}
+			fmt.Fprintf(stderr, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
+				sch, filepath.Join(o.Out, render.BackupsDir), enc, a.BackupKeep)
+		}
 	}
 	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")

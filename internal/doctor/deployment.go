@@ -4,19 +4,76 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // Deployment runs the checks of an existing deployment: the files rcgen
 // owns as rcgen would write them (pending are the changes a re-run would
 // make), the modes of its secrets, and the support status of its release.
 func Deployment(d *deploy.Deployment, pending []deploy.Change, version string, now time.Time) []Result {
-	return []Result{checkFiles(d, pending), checkModes(d), checkSupport(version, now)}
+	return []Result{checkFiles(d, pending), checkModes(d), checkSupport(version, now), checkBackups(d, now)}
+}
+
+// checkBackups: a deployment with the backup service has a backup newer
+// than its schedule allows (an hour more for the dump), and no restore
+// left half done.
+func checkBackups(d *deploy.Deployment, now time.Time) Result {
+	r := Result{Name: "backups"}
+	if !slices.Contains(d.Compose.Services, sizing.Backup) {
+		r.Status, r.Found = Warn, "no backup service"
+		r.Do = "turn backups on (backup: true in rcgen.yaml) and re-run `rcgen generate`, or back up by hand (README.md here)"
+		return r
+	}
+	dir := filepath.Join(d.Dir, render.BackupsDir)
+	if b, err := os.ReadFile(filepath.Join(dir, ".restore-in-progress")); err == nil {
+		r.Status, r.Found = Fail, fmt.Sprintf("a restore of %s was interrupted: the app is stopped", strings.TrimSpace(string(b)))
+		r.Do = fmt.Sprintf("finish it: `rcgen restore %s`", strings.TrimSpace(string(b)))
+		return r
+	}
+	a := spec.Default()
+	if d.Answers != nil {
+		if got, _, err := spec.Resolve(*d.Answers); err == nil {
+			a = got
+		}
+	}
+	sch, err := spec.ParseSchedule(a.BackupSchedule)
+	if err != nil {
+		sch, _ = spec.ParseSchedule(spec.DefaultBackupSchedule)
+	}
+	list, err := backup.List(dir)
+	if err != nil {
+		r.Status, r.Found = Warn, fmt.Sprintf("cannot read %s: %v", dir, err)
+		r.Do = "backups/ is root's (the backup service writes it): run rcgen doctor with sudo"
+		return r
+	}
+	var good []backup.Archive
+	for _, b := range list {
+		if b.Problem == "" {
+			good = append(good, b)
+		}
+	}
+	if len(good) == 0 {
+		r.Status, r.Found = Warn, "no backup yet"
+		r.Do = fmt.Sprintf("the backup service backs up %s; `rcgen backup` takes one now", sch)
+		return r
+	}
+	newest := good[0]
+	age := now.Sub(newest.Manifest.Created).Round(time.Minute)
+	r.Found = fmt.Sprintf("%d backups, the newest %s old (%s)", len(good), age, newest.Name())
+	if age > sch.Period()+time.Hour {
+		r.Status = Fail
+		r.Do = fmt.Sprintf("the schedule (%s) allows %s: docker compose logs --tail 100 backup shows why; `rcgen backup` takes one now", sch, sch.Period())
+	}
+	return r
 }
 
 func checkFiles(d *deploy.Deployment, pending []deploy.Change) Result {
