@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION) -X github.com/rcgen/rcgen/internal/cli.Commit=$(COMMIT)
 
-.PHONY: all build install test check unit tools lint fmt bench golden fuzz examples verify dist dist-check
+.PHONY: all build install test check unit swarm tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
 
@@ -34,7 +34,7 @@ tools:
 
 ## test: the whole suite, set-up included: install the real validators, lint,
 ## run every test, check the examples are current, fuzz briefly, build. CI runs it.
-test: tools lint unit verify fuzz build dist-check
+test: tools lint unit swarm verify fuzz build dist-check
 
 ## check: the quick loop while working: gofmt, go vet, and go test -short
 ## (skips the pseudo-terminal and real-tool tests; well under a minute)
@@ -44,6 +44,12 @@ check: lint
 ## unit: go test alone (tests whose tool is missing skip loudly, or fail under CI=true)
 unit:
 	$(GO) test -count=1 $(PKG)
+
+## swarm: the Swarm examples through docker/cli's own stack loader and
+## converter (tools/swarmcheck, a module of its own: docker/cli never
+## reaches rcgen's go.mod or binary)
+swarm:
+	cd tools/swarmcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## examples: regenerate examples/ from each example's rcgen.yaml
 examples:

@@ -35,6 +35,8 @@ var examples = []struct{ name, look string }{
 	{"licensed-3-members", "Several app processes over NATS with sticky sessions in the Caddyfile, a three-member replica set, and `mongodb/init-replica-set.js`."},
 	{"licensed-large", "A big licensed host: one app process per core but one, each capped at 4GiB, MongoDB members sharing what is left, and Prometheus sized for its many targets."},
 	{"behind-proxy", "`--proxy none`: the app on 127.0.0.1 only, Grafana on 127.0.0.1:3100, and the README's instructions for your own proxy."},
+	{"swarm-3-nodes", "Docker Swarm on three nodes without a licence: one member per node pinned by its label, the stack's secrets and content-named configs, the node labels and deploy commands in README.md."},
+	{"swarm-5-nodes-licensed", "Docker Swarm with roles: members on the three db nodes, app tasks only where they fit (`max_replicas_per_node`), Caddy's dynamic upstreams from `tasks.rocketchat`, Prometheus finding the tasks by DNS."},
 }
 
 // files lists a directory's files, relative and slash-separated, skipping
@@ -138,7 +140,7 @@ func toFiles(m map[string][]byte) render.Files {
 	var fs render.Files
 	for p, c := range m {
 		mode := os.FileMode(0o644)
-		if p == render.EnvFile || p == render.MongoKeyfile || p == render.TLSKeyFile {
+		if p == render.EnvFile || p == render.MongoKeyfile || p == render.TLSKeyFile || strings.HasPrefix(p, "secrets/") {
 			mode = 0o600
 		}
 		fs = append(fs, render.File{Path: p, Mode: mode, Content: c})

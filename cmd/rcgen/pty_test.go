@@ -180,6 +180,7 @@ func TestWizardOnATerminal(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "generate", "--cpus", "8", "--memory", "16GiB")
 	term.answer("Directory to write the deployment into", "deploy", enter)
+	term.answer("several hosts", enter) // default no
 	term.answer("Public domain name users will type", "chat.example.com", enter)
 	term.answer("How should HTTPS work?", enter) // the default: Let's Encrypt
 	term.answer("Email for Let's Encrypt", "ops@example", enter)
@@ -240,7 +241,7 @@ func TestBadFlagsStopBeforeAnyQuestion(t *testing.T) {
 
 func TestWizardEscCancels(t *testing.T) {
 	dir := t.TempDir()
-	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4")
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4", "--target", "compose")
 	term.answer("Public domain name users will type", "chat.example.com", enter)
 	term.answer("How should HTTPS work?", esc)
 	if code := term.wait(); code != 130 {
@@ -254,7 +255,7 @@ func TestWizardEscCancels(t *testing.T) {
 
 func TestWizardCtrlCCancels(t *testing.T) {
 	dir := t.TempDir()
-	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4")
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4", "--target", "compose")
 	term.answer("Public domain name users will type", "\x03")
 	if code := term.wait(); code != 130 {
 		t.Errorf("Ctrl-C: exit %d, want 130; the terminal shows:\n%s", code, term.screen())
@@ -297,7 +298,7 @@ func TestNoTerminalNeverPrompts(t *testing.T) {
 func TestSplitArrowKeyDoesNotCancel(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	dir := t.TempDir()
-	term := startTerminal(t, dir, "generate", "--out", "deploy", "--cpus", "8", "--memory", "16GiB", "--domain", "localhost", "--users", "10", "--no-monitoring")
+	term := startTerminal(t, dir, "generate", "--out", "deploy", "--cpus", "8", "--memory", "16GiB", "--domain", "localhost", "--users", "10", "--no-monitoring", "--target", "compose")
 	term.answer("Enterprise licence", "n", enter)
 	term.answer("MongoDB replica set")
 	if _, err := term.f.WriteString("\x1b"); err != nil {

@@ -102,7 +102,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
 
 // keyOtherDeployment names the confirmation that a backup of another
 // deployment is restored here (rcgen restore).
@@ -193,6 +193,9 @@ func (b *answerFlags) bindSizing() {
 // bindDeployment registers the flags only generate has.
 func (b *answerFlags) bindDeployment() {
 	a, f := &b.v, b.fs
+	b.str(&a.Target, "target", "where it runs: compose (this host, docker compose) or swarm (several hosts, docker stack deploy, with --node)")
+	b.fs.Var(deferred{&a.Nodes, "node", b}, "node", "a Swarm node, repeated for each: NAME=CPUS:MEMORY[:ROLES] (roles db, proxy, monitoring pin those services), e.g. node-1=4:8GiB")
+	b.register("node", spec.KeyNodes)
 	b.str(&a.Domain, "domain", "public host name users type (localhost: plain http, no certificate)")
 	b.boolean(&a.AllowIP, "allow-ip", "accept an IP address as --domain (plain http: no certificate can name it)")
 	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")
@@ -297,6 +300,15 @@ func (b *answerFlags) checkGiven(layers []spec.Layer) error {
 // host detects this machine, or takes the cores and memory given instead.
 func host(env Env, a spec.Answers) (sizing.Host, error) {
 	var h sizing.Host
+	if a.Swarm() {
+		// The nodes are the hosts: nothing here is detected.
+		for _, n := range a.Nodes {
+			h.CPUs += n.CPUs
+			h.Memory += n.Memory
+		}
+		h.CPUSource, h.MemorySource = sizing.Given, sizing.Given
+		return h, nil
+	}
 	if a.CPUs.IsZero() || a.Memory.IsZero() {
 		if env.Detect == nil {
 			return h, errors.New("no host detector: give --cpus and --memory")

@@ -307,7 +307,7 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 		return generate.Request{}, sizing.Plan{}, err
 	}
 	req := generate.Request{
-		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory),
+		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory), MoveMember: o.flags.force.Has(deploy.KeyMemberNode),
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: fullVersion(), Rerun: o.flags.rerunCommand, Render: o.Render,
@@ -383,6 +383,16 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 // summarize tells what was planned and what to do next.
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	stderr := o.Env.IO.ErrOut
+	if sw := plan.Swarm; sw != nil {
+		fmt.Fprintf(stderr, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
+			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),
+			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(sw.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
+		fmt.Fprintf(stderr, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
+		if plan.Has(sizing.Grafana) {
+			fmt.Fprintf(stderr, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
+		}
+		return
+	}
 	fmt.Fprintf(stderr, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
 		plan.UsersCapacity, spec.Plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
 		spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))

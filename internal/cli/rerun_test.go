@@ -108,7 +108,7 @@ func TestRerunRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = run(t, "generate", "--yes", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, `rcgen.yaml: line 6: project: this deployment's volumes belong to project "rocketchat"`) {
+	if r.code != 2 || !strings.Contains(r.stderr, `rcgen.yaml: line 7: project: this deployment's volumes belong to project "rocketchat"`) {
 		t.Errorf("project edited in rcgen.yaml: exit %d: %s", r.code, r.stderr)
 	}
 	if err := os.WriteFile(answers, []byte(strings.Replace(string(read(t, answers)), `project: "renamed"`, `project: "rocketchat"`, 1)), 0o644); err != nil {

@@ -66,6 +66,7 @@ const keyTLS = "tls" // the HTTPS question: proxy and certificate together
 // since the questions refer back to the list).
 func questions() []question {
 	return []question{
+		{key: spec.KeyTarget, label: "hosts", ask: (*wizard).askTarget, settledBy: []string{spec.KeyNodes}},
 		{key: spec.KeyDomain, label: "public domain", ask: (*wizard).askDomain},
 		{key: keyTLS, label: "HTTPS", ask: (*wizard).askTLS, after: []string{spec.KeyDomain}, settledBy: []string{spec.KeyProxy, spec.KeyTLSCert}},
 		{key: spec.KeyEmail, label: "Let's Encrypt email", ask: (*wizard).askEmail, after: []string{spec.KeyDomain, keyTLS}},
@@ -143,6 +144,55 @@ func (w *wizard) check(key string, set func(a *spec.Answers, s string)) func(str
 		}
 		return nil
 	}
+}
+
+// askTarget asks whether the workspace spans several hosts (Docker Swarm)
+// and, if so, for the nodes.
+func (w *wizard) askTarget() error {
+	a := w.a
+	w.record(spec.KeyTarget)
+	swarm, err := w.p.Confirm("Will Rocket.Chat run on several hosts (Docker Swarm)?",
+		"One host runs the stack with docker compose. Several hosts joined in a Docker Swarm keep chat up when one dies "+
+			"(three MongoDB members on three nodes) and carry more users; rcgen sizes each node.", a.Swarm())
+	if err != nil {
+		return err
+	}
+	if !swarm {
+		a.Target, a.Nodes = spec.TargetCompose, nil
+		return nil
+	}
+	a.Target = spec.TargetSwarm
+	w.record(spec.KeyNodes)
+	def := a.Nodes.String()
+	v, err := w.p.Input("Swarm nodes, separated by spaces (NAME=CPUS:MEMORY[:ROLES]):",
+		"Each node's host name as docker node ls shows it, its cores and memory, e.g. node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB. "+
+			"Roles pin services: db (a MongoDB member), proxy (Caddy), monitoring (Prometheus, Grafana).",
+		def, func(s string) error {
+			_, err := parseNodeList(s)
+			return err
+		})
+	if err != nil {
+		return err
+	}
+	a.Nodes, _ = parseNodeList(v)
+	if len(a.Nodes) >= 3 {
+		a.MongoDBMembers = 3
+	}
+	return nil
+}
+
+// parseNodeList reads the wizard's space-separated nodes.
+func parseNodeList(s string) (spec.Nodes, error) {
+	var ns spec.Nodes
+	for _, f := range strings.Fields(s) {
+		if err := ns.Set(f); err != nil {
+			return nil, err
+		}
+	}
+	if len(ns) == 0 {
+		return nil, errors.New("give at least one node, e.g. node-1=4:8GiB")
+	}
+	return ns, nil
 }
 
 func (w *wizard) askDomain() error {

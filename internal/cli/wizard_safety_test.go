@@ -26,6 +26,7 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 	r, script := runWizard(t, []step{
 		{Question: "Directory to write the deployment into", Answer: broken},
 		{Question: "Directory to write the deployment into", Answer: "~/rocketchat"},
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "localhost"},
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: ""},
@@ -48,6 +49,7 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 	}
 	r, _ = runWizard(t, []step{
 		{Question: "Directory to write the deployment into", Answer: "~/rocketchat"},
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: ""},
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: ""},
@@ -67,6 +69,7 @@ func TestWizardGoesBackFromTheKey(t *testing.T) {
 	tls := filepath.Join("..", "render", "testdata", "tls")
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "chat.example.com"},
 		{Question: "How should HTTPS work?", Answer: tlsOwn},
 		{Question: "Certificate file", Answer: filepath.Join(tls, "key.pem")}, // the wrong file
@@ -93,6 +96,7 @@ func TestWizardGoesBackFromTheKey(t *testing.T) {
 func TestWizardReasksABadSMTPPassword(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "localhost"},
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: ""},

@@ -37,7 +37,7 @@ func runWizard(t *testing.T, steps []step, args ...string) (result, *prompttest.
 func TestWizardAllAnswersByFlagsAsksNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, nil, "generate", "--out", out, "--domain", "chat.example.com", "--proxy", "caddy",
-		"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h")
+		"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h", "--target", "compose")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -49,6 +49,7 @@ func TestWizardAllAnswersByFlagsAsksNothing(t *testing.T) {
 func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, script := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "Chat.Example.com"}, // invalid: upper case
 		{Question: "Public domain name", Answer: "chat.example.com"},
 		{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
@@ -82,6 +83,7 @@ func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
 func TestWizardChangeAnAnswer(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "localhost"},
 		{Question: "Enterprise licence", Answer: false},
 		{Question: "Expected concurrent users", Answer: ""},
@@ -110,6 +112,7 @@ func TestWizardDeclineAndCancelWriteNothing(t *testing.T) {
 		msg   string
 	}{
 		{"decline", []step{
+			{Question: "several hosts", Answer: false},
 			{Question: "Public domain name", Answer: "localhost"},
 			{Question: "Enterprise licence", Answer: false},
 			{Question: "Expected concurrent users", Answer: ""},
@@ -117,6 +120,7 @@ func TestWizardDeclineAndCancelWriteNothing(t *testing.T) {
 			{Question: "Write the deployment to", Answer: "Cancel"},
 		}, 1, "Cancelled: nothing was written."},
 		{"ctrl-c", []step{
+			{Question: "several hosts", Answer: false},
 			{Question: "Public domain name", Answer: "localhost"},
 			{Question: "Enterprise licence", Answer: prompt.ErrInterrupted},
 		}, 130, "Interrupted: nothing was written."},
@@ -157,6 +161,7 @@ func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
 	}
 	before := read(t, filepath.Join(out, "compose.yaml"))
 	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: ""}, // keep the default: the deployment's
 		{Question: "How should HTTPS work?", Answer: ""},
 		{Question: "Email for Let's Encrypt", Answer: ""},
@@ -195,6 +200,7 @@ func TestNoInputNeverPrompts(t *testing.T) {
 func TestWizardIPOnlyWhenInsisted(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "203.0.113.7"},
 		{Question: "203.0.113.7 is an IP address", Answer: false},
 		{Question: "Public domain name", Answer: "203.0.113.7"},
@@ -234,6 +240,7 @@ func TestAllowIPFlag(t *testing.T) {
 func TestWizardAlertEmail(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, script := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
 		{Question: "Email alerts to", Answer: "not an address"},
 		{Question: "Email alerts to", Answer: "ops@example.com"},
 		{Question: "Mail server", Answer: "smtp.example.com"},

@@ -126,9 +126,17 @@ func Open(dir string) (*Deployment, error) {
 			return nil, fmt.Errorf("the existing %s %v: mongod would refuse it; restore it from %s/ (the members need the keyfile they were started with)", render.MongoKeyfile, err, BackupDir)
 		}
 	}
-	if b, err := d.read(render.ComposeFile); err != nil {
+	b, err = d.read(render.ComposeFile)
+	if err != nil {
 		return nil, err
-	} else if b != nil {
+	}
+	if b == nil {
+		// A Swarm stack.
+		if b, err = d.read(render.StackFile); err != nil {
+			return nil, err
+		}
+	}
+	if b != nil {
 		c, err := parseCompose(b)
 		if err != nil && st == Rcgen {
 			return nil, fmt.Errorf("the existing %s does not parse: %w", render.ComposeFile, err)

@@ -18,6 +18,9 @@ import (
 type Compose struct {
 	Name     string
 	Services []string
+	// MemberNodes maps a MongoDB member of a Swarm stack to the node its
+	// data is on (the service label rcgen.node).
+	MemberNodes map[string]string
 }
 
 // Members counts the MongoDB members (mongodb-N services).
@@ -35,15 +38,25 @@ var memberRe = regexp.MustCompile(`^mongodb-[0-9]+$`)
 
 func parseCompose(b []byte) (Compose, error) {
 	var doc struct {
-		Name     string         `yaml:"name"`
-		Services map[string]any `yaml:"services"`
+		Name     string `yaml:"name"`
+		Services map[string]struct {
+			Deploy struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"deploy"`
+		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return Compose{}, err
 	}
 	c := Compose{Name: doc.Name}
-	for s := range doc.Services {
+	for s, svc := range doc.Services {
 		c.Services = append(c.Services, s)
+		if n := svc.Deploy.Labels["rcgen.node"]; n != "" && memberRe.MatchString(s) {
+			if c.MemberNodes == nil {
+				c.MemberNodes = map[string]string{}
+			}
+			c.MemberNodes[s] = n
+		}
 	}
 	slices.Sort(c.Services)
 	return c, nil

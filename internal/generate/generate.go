@@ -30,6 +30,8 @@ type Request struct {
 	Deployment *deploy.Deployment
 	// Force accepts a host below the minimum.
 	Force bool
+	// MoveMember lets a Swarm member of three move to another node.
+	MoveMember bool
 	// MongoDB is the MongoDB series to run, chosen by an upgrade step;
 	// "" lets the deployment's guard choose (deploy.Deployment.MongoDB).
 	MongoDB string
@@ -122,9 +124,20 @@ func Plan(req Request) (sizing.Plan, error) {
 			return sizing.Plan{}, err
 		}
 	}
-	p, err := sizing.Compute(req.Host, Inputs(a, req.Force))
+	var p sizing.Plan
+	var err error
+	if a.Swarm() {
+		p, err = sizing.ComputeSwarm(a.Nodes, Inputs(a, req.Force))
+	} else {
+		p, err = sizing.Compute(req.Host, Inputs(a, req.Force))
+	}
 	if err != nil {
 		return sizing.Plan{}, err
+	}
+	if d := req.Deployment; d != nil && p.Swarm != nil {
+		if err := d.CheckMemberNodes(p.Swarm.MemberNodes, req.MoveMember); err != nil {
+			return sizing.Plan{}, err
+		}
 	}
 	if v, err := spec.ParseVersion(a.RocketChatVersion); err == nil && v.Untested() {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))

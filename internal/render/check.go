@@ -54,6 +54,9 @@ func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
 // compose file must load, and rcgen's own invariants must hold. Every problem
 // is reported, each naming its file.
 func Check(ctx context.Context, files Files) error {
+	if files.Swarm() {
+		return CheckSwarm(ctx, files)
+	}
 	p, err := LoadCompose(ctx, files)
 	if err != nil {
 		return err

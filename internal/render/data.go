@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,9 @@ type ScrapeJob struct {
 	Name    string
 	Path    string // metrics_path when not Prometheus's default
 	Targets []ScrapeTarget
+	// DNS and Port find the targets by DNS instead (Swarm's tasks.SERVICE).
+	DNS  string
+	Port int
 }
 
 // ScrapeTarget is one address Prometheus scrapes, with its instance label.
@@ -81,10 +85,21 @@ var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
 }
 
 // scrapeJobs lays out the plan's scrape targets as prometheus.yml jobs, in
-// the plan's order; the app processes share one job.
+// the plan's order; the app processes share one job. On Swarm the app tasks
+// and the node exporters (one per node) are found by DNS.
 func scrapeJobs(p sizing.Plan) ([]ScrapeJob, error) {
 	var jobs []ScrapeJob
 	for _, t := range p.ScrapeTargets {
+		if p.Swarm != nil && (strings.HasPrefix(t, "rocketchat-") || t == sizing.NodeExporter) {
+			job, dns, port := "rocketchat", "tasks.rocketchat", MetricsPort
+			if t == sizing.NodeExporter {
+				job, dns, port = "node", "tasks.node-exporter", 9100
+			}
+			if !slices.ContainsFunc(jobs, func(j ScrapeJob) bool { return j.Name == job }) {
+				jobs = append(jobs, ScrapeJob{Name: job, DNS: dns, Port: port})
+			}
+			continue
+		}
 		if member, ok := strings.CutPrefix(t, sizing.MongoDBExporter+"-"); ok {
 			if len(jobs) == 0 || jobs[len(jobs)-1].Name != "mongodb" {
 				jobs = append(jobs, ScrapeJob{Name: "mongodb"})
@@ -128,6 +143,13 @@ type Data struct {
 	SMTP struct{ Host, Port, Protocol string }
 	// Mongo is the MongoDB series the release runs on (catalog).
 	Mongo catalog.MongoDBSeries
+	// Swarm is the placement over the nodes (target swarm), else nil.
+	Swarm *sizing.Swarm
+	// Configs, SwarmSecrets and DashboardConfigs are the Swarm configs and
+	// secrets the stack file names (Render fills them from the files).
+	Configs, SwarmSecrets, DashboardConfigs []SwarmObject
+	// SMTPPasswordFile is where Alertmanager reads the SMTP password.
+	SMTPPasswordFile string
 	// Backup is the backup service's schedule, when the plan runs it.
 	Backup struct {
 		Schedule spec.Schedule
@@ -265,6 +287,11 @@ func Derive(in Input) (*Data, error) {
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
 	}
+	d.Swarm = p.Swarm
+	d.SMTPPasswordFile = "/alertmanager/.smtp-password"
+	if d.Swarm != nil {
+		d.SMTPPasswordFile = "/run/secrets/smtp_password"
+	}
 	if p.Has(sizing.Backup) {
 		sch, err := spec.ParseSchedule(a.BackupSchedule)
 		if err != nil {
@@ -277,6 +304,22 @@ func Derive(in Input) (*Data, error) {
 	}
 	return d, nil
 }
+
+// MemberNode is the Swarm node a member runs on.
+func (d *Data) MemberNode(member string) string {
+	for i, m := range d.Members {
+		if m.Name == member && d.Swarm != nil && i < len(d.Swarm.MemberNodes) {
+			return d.Swarm.MemberNodes[i]
+		}
+	}
+	return ""
+}
+
+// SwarmObject is a Swarm config or secret of the stack: its key in the
+// stack file, its name in the swarm (with a hash of its content, as Swarm's
+// are immutable), the deployment file it is made from, and where a service
+// sees it.
+type SwarmObject struct{ Key, Name, File, Target string }
 
 // MongoImageTag is the MongoDB image tag written to .env.
 func (d *Data) MongoImageTag() string { return d.Mongo.Tag }

@@ -38,6 +38,7 @@ func funcs() template.FuncMap {
 		"grafanaLocalPort": GrafanaLocal,
 		"datasourceUID":    DatasourceUID,
 		"backupsDir":       BackupsDir,
+		"stackFile":        StackFile,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,20 +47,25 @@ func (fs Files) Get(path string) (File, bool) {
 // service.
 type tmpl struct {
 	src, dst, service string
+	// target limits the file to one target ("" for both).
+	target string
 }
 
 var tmpls = []tmpl{
-	{"compose/compose.yaml.tmpl", ComposeFile, ""},
-	{"docs/README.md.tmpl", ReadmeFile, ""},
-	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy},
-	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, ""},
-	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus},
-	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana},
-	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana},
-	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus},
-	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager},
-	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup},
-	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup},
+	{"compose/compose.yaml.tmpl", ComposeFile, "", spec.TargetCompose},
+	{"docs/README.md.tmpl", ReadmeFile, "", spec.TargetCompose},
+	{"swarm/README.md.tmpl", ReadmeFile, "", spec.TargetSwarm},
+	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy, ""},
+	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, "", ""},
+	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus, ""},
+	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana, ""},
+	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana, ""},
+	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus, ""},
+	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager, ""},
+	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup, ""},
+	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup, ""},
+	// Last: it names the other files by their content.
+	{"swarm/stack.yaml.tmpl", StackFile, "", spec.TargetSwarm},
 }
 
 // parsed holds the templates, parsed on first use (not at start-up, so
@@ -84,10 +90,15 @@ var parsed = sync.OnceValues(func() (*template.Template, error) {
 func OwnedPaths() []string {
 	var ps []string
 	for _, t := range tmpls {
-		ps = append(ps, t.dst)
+		if !slices.Contains(ps, t.dst) {
+			ps = append(ps, t.dst)
+		}
 	}
 	for _, d := range dashboards {
 		ps = append(ps, d.file)
+	}
+	for _, s := range swarmSecretFiles {
+		ps = append(ps, s.file)
 	}
 	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile)
 	sort.Strings(ps)
@@ -102,10 +113,24 @@ func Render(d *Data, s Secrets) (Files, error) {
 		return nil, err
 	}
 	d.Placeholder = s.Placeholder
+	target := spec.TargetCompose
+	if d.Swarm != nil {
+		target = spec.TargetSwarm
+	}
 	var out Files
 	for _, tm := range tmpls {
-		if tm.service != "" && !d.Has(tm.service) {
+		if tm.service != "" && !d.Has(tm.service) || tm.target != "" && tm.target != target {
 			continue
+		}
+		if tm.dst == StackFile {
+			// Everything it names is rendered: the stack comes last.
+			sec, err := swarmSecrets(d, s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sec...)
+			out = append(out, baseFiles(d, s)...)
+			d.Configs, d.SwarmSecrets, d.DashboardConfigs = swarmObjects(d, out)
 		}
 		var buf bytes.Buffer
 		if err := t.ExecuteTemplate(&buf, tm.src, d); err != nil {
@@ -113,12 +138,22 @@ func Render(d *Data, s Secrets) (Files, error) {
 		}
 		out = append(out, File{Path: tm.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
 	}
+	if target == spec.TargetCompose {
+		out = append(out, baseFiles(d, s)...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// baseFiles are the files every deployment has beside its templates: the
+// dashboards, the certificate, rcgen.yaml, .env and the keyfile.
+func baseFiles(d *Data, s Secrets) Files {
+	var out Files
 	if d.Has(sizing.Grafana) {
 		dash, err := Dashboards(d.Plan.MongoDBMembers, d.Has(sizing.Backup))
-		if err != nil {
-			return nil, err
+		if err == nil {
+			out = append(out, dash...)
 		}
-		out = append(out, dash...)
 	}
 	if d.TLSMode == spec.TLSOwn {
 		out = append(out,
@@ -128,13 +163,11 @@ func Render(d *Data, s Secrets) (Files, error) {
 			File{Path: TLSKeyFile, Mode: 0o600, Content: []byte(d.Answers.TLSKeyPEM), Secret: true},
 		)
 	}
-	out = append(out,
+	return append(out,
 		File{Path: spec.FileName, Mode: 0o644, Content: spec.Marshal(d.Answers, d.RcgenVersion)},
 		File{Path: EnvFile, Mode: 0o600, Content: envFile(d, s), Secret: true},
 		File{Path: MongoKeyfile, Mode: 0o600, Content: []byte(s.MongoKeyfile + "\n"), Secret: true},
 	)
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
 }
 
 // Generate renders a deployment in memory and checks it. It returns the

@@ -74,6 +74,9 @@ type Plan struct {
 	ScrapeTargets []string `json:"scrape_targets"`
 
 	Warnings []string `json:"warnings"`
+
+	// Swarm is the placement over the nodes (the Swarm target only).
+	Swarm *Swarm `json:"swarm,omitempty"`
 }
 
 // Sizing constants. Floors are what a service needs to run at all; the

@@ -36,8 +36,13 @@ const (
 //
 // Adding an answer: a field here, a case in CheckKey, a flag line in cli.
 type Answers struct {
-	// Project is the Compose project name; it prefixes every volume, so it
-	// must never change once data exists.
+	// Target is where the deployment runs: compose (one host) or swarm
+	// (several hosts, docker stack deploy).
+	Target string `yaml:"target"`
+	// Nodes is the Swarm inventory (target swarm only).
+	Nodes Nodes `yaml:"nodes,omitempty"`
+	// Project is the Compose project name (the stack name on Swarm); it
+	// prefixes every volume, so it must never change once data exists.
 	Project string `yaml:"project"`
 	// Domain is the public host name users type, or "localhost".
 	Domain string `yaml:"domain"`
@@ -128,6 +133,8 @@ const (
 	KeySMTPPassword = "smtp_password" // material, not in rcgen.yaml
 	KeyAppEmail     = "app_email"
 	KeyBackup       = "backup"
+	KeyTarget       = "target"
+	KeyNodes        = "nodes"
 	KeySchedule     = "backup_schedule"
 	KeyBackupKeep   = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.
@@ -145,6 +152,7 @@ const (
 // Default returns the answers a person gets by giving none.
 func Default() Answers {
 	return Answers{
+		Target:               TargetCompose,
 		Project:              DefaultProject,
 		Domain:               DefaultDomain,
 		RocketChatVersion:    DefaultRocketChatVersion,
@@ -158,6 +166,9 @@ func Default() Answers {
 		BackupKeep:           DefaultBackupKeep,
 	}
 }
+
+// Swarm reports whether the deployment is a Docker Swarm stack.
+func (a Answers) Swarm() bool { return a.Target == TargetSwarm }
 
 // Licensed reports whether an Enterprise licence was given.
 func (a Answers) Licensed() bool { return strings.TrimSpace(a.License) != "" }

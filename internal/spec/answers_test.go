@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -38,10 +39,10 @@ func TestFileRoundTrips(t *testing.T) {
 	}
 	a.SMTPPassword = ""
 	a.MetricsRetention, a.MetricsRetentionSize = Default().MetricsRetention, Default().MetricsRetentionSize
-	if got != a {
+	if !reflect.DeepEqual(got, a) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, a)
 	}
-	if !origins.Settled("domain") || origins["domain"].Line != 7 || origins.Given("users") {
+	if !origins.Settled("domain") || origins["domain"].Line != 8 || origins.Given("users") {
 		t.Errorf("origins: %+v", origins)
 	}
 }
@@ -155,7 +156,7 @@ func FuzzAnswersFile(f *testing.F) {
 		if !a.Monitoring {
 			a.MetricsRetention, a.MetricsRetentionSize = Default().MetricsRetention, Default().MetricsRetentionSize
 		}
-		if b2 != a {
+		if !reflect.DeepEqual(b2, a) {
 			t.Errorf("answers changed through rcgen.yaml:\n%+v\n%+v", a, b2)
 		}
 	})

@@ -130,6 +130,12 @@ func (a Answers) check(key string) error {
 		if strings.ContainsAny(a.SMTPUser, "\"'$`\\ \t\n") {
 			return fmt.Errorf("%q has quotes, spaces or $ in it", a.SMTPUser)
 		}
+	case KeyTarget:
+		if a.Target != TargetCompose && a.Target != TargetSwarm {
+			return fmt.Errorf("%q is not a target rcgen knows: use compose (one host) or swarm (several hosts, docker stack deploy)", a.Target)
+		}
+	case KeyNodes:
+		return a.checkNodes()
 	case KeySchedule:
 		if a.Backup || a.BackupSchedule != "" {
 			_, err := ParseSchedule(a.BackupSchedule)
@@ -196,6 +202,7 @@ func (a Answers) Validate() error {
 		add(KeyTLSCert, ValidateCertificate([]byte(a.TLSCertPEM), []byte(a.TLSKeyPEM), a.Domain))
 	}
 	errs = append(errs, a.requireSMTP()...)
+	errs = append(errs, a.checkTarget()...)
 	return errors.Join(errs...)
 }
 

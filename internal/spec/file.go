@@ -122,6 +122,10 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	for i := 3; i < len(n.Content); i += 2 {
 		if v := n.Content[i]; v.Tag == "!!str" {
 			v.Style = yaml.DoubleQuotedStyle
+		} else if v.Kind == yaml.SequenceNode {
+			for _, e := range v.Content {
+				e.Style = yaml.DoubleQuotedStyle
+			}
 		}
 	}
 	var b bytes.Buffer
@@ -129,6 +133,7 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	b.WriteString("# secrets: rcgen reads it again on the next run in this directory, and\n")
 	b.WriteString("# `rcgen generate --config rcgen.yaml` reproduces the deployment elsewhere.\n")
 	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
 	if err := enc.Encode(&n); err != nil {
 		panic(fmt.Sprintf("spec: writing the answers: %v", err))
 	}

@@ -47,7 +47,13 @@ func Write(ctx context.Context, dir string, files render.Files) (*Deployment, er
 	if err := deploy.Write(dir, files); err != nil {
 		return nil, err
 	}
-	p, err := render.LoadCompose(ctx, files)
+	var p *types.Project
+	var err error
+	if files.Swarm() {
+		p, _, err = render.LoadStack(ctx, files)
+	} else {
+		p, err = render.LoadCompose(ctx, files)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +75,38 @@ func (d *Deployment) ContainerView(service string) (string, func(string) string,
 		return "", nil, err
 	}
 	var targets []string
+	// On Swarm, files reach a service as configs and secrets.
+	objects := func(key, target, file string) error {
+		rel, ok := strings.CutPrefix(file, render.CheckDir+"/")
+		if !ok {
+			return fmt.Errorf("service %s: %s reads %s", service, key, file)
+		}
+		if err := copyTree(filepath.Join(d.Dir, filepath.FromSlash(rel)), filepath.Join(root, target)); err != nil {
+			return err
+		}
+		targets = append(targets, target)
+		return nil
+	}
+	for _, c := range s.Configs {
+		target := c.Target
+		if target == "" {
+			target = "/" + c.Source
+		}
+		if err := objects(c.Source, target, d.Project.Configs[c.Source].File); err != nil {
+			return "", nil, err
+		}
+	}
+	for _, c := range s.Secrets {
+		target := c.Target
+		if target == "" {
+			target = "/run/secrets/" + c.Source
+		} else if !strings.HasPrefix(target, "/") {
+			target = "/run/secrets/" + target
+		}
+		if err := objects(c.Source, target, d.Project.Secrets[c.Source].File); err != nil {
+			return "", nil, err
+		}
+	}
 	for _, v := range s.Volumes {
 		if v.Type != types.VolumeTypeBind {
 			continue

@@ -1,0 +1,246 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/rcgen/rcgen/internal/sizing"
+)
+
+// StackFile is the Swarm target's stack file (docker stack deploy -c).
+const StackFile = "stack.yaml"
+
+// swarmSecretFiles are the files of the Swarm secrets rcgen writes beside
+// .env (which stays the deployment's record of them, for re-runs): each
+// holds one secret, mode 0600, read by docker stack deploy.
+var swarmSecretFiles = []struct{ key, file, service string }{
+	{"mongodb_root_password", "secrets/mongodb-root-password", ""},
+	{"mongodb_rocketchat_password", "secrets/mongodb-rocketchat-password", ""},
+	{"mongodb_exporter_password", "secrets/mongodb-exporter-password", sizing.Prometheus},
+	{"grafana_admin_password", "secrets/grafana-admin-password", sizing.Grafana},
+	{"rocketchat_license", "secrets/rocketchat-license", ""},
+	{"smtp_password", "secrets/smtp-password", ""},
+}
+
+// swarmSecrets renders the secret files the stack needs.
+func swarmSecrets(d *Data, s Secrets) (Files, error) {
+	values := map[string]string{
+		"mongodb_root_password":       s.MongoRootPassword,
+		"mongodb_rocketchat_password": s.MongoRocketChatPassword,
+		"mongodb_exporter_password":   s.MongoExporterPassword,
+		"grafana_admin_password":      s.GrafanaAdminPassword,
+	}
+	if d.Answers.Licensed() {
+		values["rocketchat_license"] = d.Answers.License
+	}
+	if d.Answers.Mail() && d.Answers.SMTPUser != "" {
+		values["smtp_password"] = d.Answers.SMTPPassword
+	}
+	var out Files
+	for _, f := range swarmSecretFiles {
+		v, ok := values[f.key]
+		if !ok || f.service != "" && !d.Has(f.service) {
+			continue
+		}
+		if v == "" {
+			return nil, fmt.Errorf("the Swarm secret %s is empty", f.key)
+		}
+		// No trailing newline: the services read the file as the value.
+		out = append(out, File{Path: f.file, Mode: 0o600, Content: []byte(v), Secret: true})
+	}
+	return out, nil
+}
+
+// swarmConfigFiles maps each rendered file a service reads to its config key.
+var swarmConfigFiles = []struct{ key, file string }{
+	{"caddyfile", CaddyFile},
+	{"mongodb_init", MongoInitFile},
+	{"prometheus", PrometheusFile},
+	{"rules", RulesFile},
+	{"grafana_datasource", DatasourceFile},
+	{"grafana_dashboards", DashProvFile},
+	{"alertmanager", AlertmanagerFile},
+	{"tls_cert", TLSCertFile},
+}
+
+// swarmObjects names the configs and secrets of the stack after the files'
+// content: Swarm refuses to change a config or secret in place, so a
+// changed file is a new object and `docker stack deploy` rolls the
+// services that use it.
+func swarmObjects(d *Data, files Files) (configs, secrets, dashboards []SwarmObject) {
+	name := func(key string, content []byte) string {
+		sum := sha256.Sum256(content)
+		return fmt.Sprintf("%s_%s_%s", d.Answers.Project, key, hex.EncodeToString(sum[:])[:10])
+	}
+	for _, c := range swarmConfigFiles {
+		if f, ok := files.Get(c.file); ok {
+			configs = append(configs, SwarmObject{Key: c.key, Name: name(c.key, f.Content), File: c.file})
+		}
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, "grafana/dashboards/") {
+			key := "dashboard_" + strings.TrimSuffix(path.Base(f.Path), ".json")
+			o := SwarmObject{Key: key, Name: name(key, f.Content), File: f.Path, Target: "/etc/grafana/dashboards/" + path.Base(f.Path)}
+			configs = append(configs, o)
+			dashboards = append(dashboards, o)
+		}
+	}
+	if f, ok := files.Get(MongoKeyfile); ok {
+		secrets = append(secrets, SwarmObject{Key: "mongodb_keyfile", Name: name("mongodb_keyfile", f.Content), File: MongoKeyfile})
+	}
+	for _, s := range swarmSecretFiles {
+		if f, ok := files.Get(s.file); ok {
+			secrets = append(secrets, SwarmObject{Key: s.key, Name: name(s.key, f.Content), File: s.file})
+		}
+	}
+	if f, ok := files.Get(TLSKeyFile); ok {
+		secrets = append(secrets, SwarmObject{Key: "tls_key", Name: name("tls_key", f.Content), File: TLSKeyFile})
+	}
+	return configs, secrets, dashboards
+}
+
+// Swarm reports whether files are a Swarm stack.
+func (fs Files) Swarm() bool { _, ok := fs.Get(StackFile); return ok }
+
+// CheckSwarm validates a rendered Swarm stack before anything is written:
+// stack.yaml must load (compose-go: the compose schema, with the variables
+// of .env as the deploying shell would give them), and the Swarm target's
+// invariants must hold. docker/cli's own loader runs in the tests
+// (tools/swarmcheck), not in rcgen.
+func CheckSwarm(ctx context.Context, files Files) error {
+	p, env, err := LoadStack(ctx, files)
+	if err != nil {
+		return err
+	}
+	return errors.Join(SwarmInvariants(p, files, env)...)
+}
+
+// LoadStack loads the rendered stack file with compose-go, the variables
+// of .env standing for the deploying shell's.
+func LoadStack(ctx context.Context, files Files) (*types.Project, map[string]string, error) {
+	sf, ok := files.Get(StackFile)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s was not rendered", StackFile)
+	}
+	env := map[string]string{}
+	if ef, ok := files.Get(EnvFile); ok {
+		parsed, err := ParseEnv(ef.Content)
+		if err != nil {
+			return nil, nil, err
+		}
+		env = parsed
+	}
+	// The stack keeps `version` for docker stack deploy of Engines before
+	// 23 (docker/cli required it); compose-go would log it as obsolete.
+	content := bytes.Replace(sf.Content, []byte("\nversion: \"3.9\"\n"), []byte("\n"), 1)
+	details := types.ConfigDetails{
+		WorkingDir:  CheckDir,
+		ConfigFiles: []types.ConfigFile{{Filename: path.Join(CheckDir, StackFile), Content: content}},
+		Environment: env,
+	}
+	p, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+		o.ResolvePaths = true
+		o.SetProjectName("rcgen-check", true)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", StackFile, err)
+	}
+	return p, env, nil
+}
+
+// SwarmInvariants are the rules every Swarm stack keeps: pinned images,
+// limits, log rotation, health checks; no bind mount but node exporter's
+// view of each node; jobs that end; each member on its own node, found by
+// DNS round robin; only the proxy publishes ports, on its node; every
+// secret of .env a Swarm secret (the exporter's, which cannot be, comes
+// from the deploying shell and is never written into the file).
+func SwarmInvariants(p *types.Project, files Files, env map[string]string) []error {
+	var errs []error
+	bad := func(svc, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: service %s: %s", StackFile, svc, fmt.Sprintf(format, a...)))
+	}
+	sf, _ := files.Get(StackFile)
+	for _, key := range []string{EnvMongoRootPassword, EnvMongoRocketChatPassword, EnvMongoExporterPassword, EnvGrafanaAdminPassword, EnvSMTPPassword, EnvLicense} {
+		if v := strings.Trim(env[key], "'"); len(v) >= 8 && strings.Contains(string(sf.Content), v) {
+			errs = append(errs, fmt.Errorf("%s: holds the value of %s: secrets go into Swarm secrets", StackFile, key))
+		}
+	}
+	nodes := map[string]string{}
+	names := p.ServiceNames()
+	slices.Sort(names)
+	for _, name := range names {
+		s := p.Services[name]
+		if err := checkImage(s.Image); err != nil {
+			bad(name, "%v", err)
+		}
+		if s.Logging == nil || s.Logging.Options["max-size"] == "" {
+			bad(name, "has no log rotation (logging.options.max-size)")
+		}
+		d := s.Deploy
+		if d == nil || d.Resources.Limits == nil || d.Resources.Limits.MemoryBytes == 0 {
+			bad(name, "has no memory limit")
+			continue
+		}
+		job := d.Mode == "replicated-job" || d.Mode == "global-job"
+		switch {
+		case name == sizing.MongoDBInit && !job:
+			bad(name, "is a one-shot but not a job: Swarm would restart it forever")
+		case job && (d.RestartPolicy == nil || d.RestartPolicy.Condition == "any" || d.RestartPolicy.MaxAttempts == nil || *d.RestartPolicy.MaxAttempts == 0):
+			bad(name, "is a job that may restart forever: give it restart_policy on-failure with max_attempts")
+		case !job && (d.RestartPolicy == nil || d.RestartPolicy.Condition != "any"):
+			bad(name, "is long-running but is not restarted on any exit")
+		case !job && !scratchImages[s.Image] && (s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0):
+			bad(name, "is long-running but has no health check")
+		}
+		if s.Restart != "" || len(s.DependsOn) > 0 || s.ContainerName != "" || s.NetworkMode != "" || s.Build != nil {
+			bad(name, "uses restart, depends_on, container_name, network_mode or build, which docker stack deploy ignores")
+		}
+		if strings.HasPrefix(name, "mongodb-") && memberRe.MatchString(name) {
+			if d.EndpointMode != "dnsrr" {
+				bad(name, "is a MongoDB member behind a virtual IP: use endpoint_mode dnsrr (IPVS breaks replication)")
+			}
+			node := d.Labels["rcgen.node"]
+			if !slices.Contains(d.Placement.Constraints, "node.labels.rcgen."+name+" == true") || node == "" {
+				bad(name, "is not pinned to its node by its label")
+			}
+			if other, dup := nodes[node]; dup {
+				bad(name, "shares node %s with %s: a dead node would take both", node, other)
+			}
+			nodes[node] = name
+		}
+		for _, port := range s.Ports {
+			if name != sizing.Caddy || port.Mode != "host" {
+				bad(name, "publishes port %d: only the proxy publishes, on its node (mode host)", port.Target)
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeBind && !(name == sizing.NodeExporter && v.Source == "/" && v.ReadOnly) {
+				bad(name, "bind-mounts %s, which would have to exist on whichever node runs it: use a config, a secret or a volume", v.Source)
+			}
+		}
+	}
+	for key, c := range p.Configs {
+		if !generated(files, strings.TrimPrefix(c.File, CheckDir+"/")) {
+			errs = append(errs, fmt.Errorf("%s: config %s reads %s, which rcgen did not generate", StackFile, key, c.File))
+		}
+	}
+	for key, c := range p.Secrets {
+		if !generated(files, strings.TrimPrefix(c.File, CheckDir+"/")) {
+			errs = append(errs, fmt.Errorf("%s: secret %s reads %s, which rcgen did not generate", StackFile, key, c.File))
+		}
+	}
+	return errs
+}
+
+var memberRe = regexp.MustCompile(`^mongodb-[0-9]+$`)

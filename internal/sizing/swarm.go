@@ -1,0 +1,358 @@
+package sizing
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+// SwarmNode is what one Swarm node carries in the plan.
+type SwarmNode struct {
+	Name    string  `json:"name"`
+	CPUs    float64 `json:"cpus"`
+	Memory  int64   `json:"memory_bytes"`
+	Reserve int64   `json:"reserve_bytes"`
+	// Services are the services pinned to the node (a MongoDB member and
+	// its exporter, the proxy, monitoring), with node exporter on every node.
+	Services []string `json:"services"`
+	Pinned   int64    `json:"pinned_bytes"`
+	// AppTasks is how many app tasks the node can carry (0: none run there).
+	AppTasks int    `json:"app_tasks"`
+	Reason   string `json:"reason"`
+}
+
+// Swarm is the part of a plan only the Swarm target has.
+type Swarm struct {
+	Nodes []SwarmNode `json:"nodes"`
+	// MemberNodes[i] is the node of member i+1.
+	MemberNodes []string `json:"member_nodes"`
+	ProxyNode   string   `json:"proxy_node"`
+	// MonitoringNode holds Prometheus, Grafana and Alertmanager ("" without monitoring).
+	MonitoringNode string `json:"monitoring_node"`
+	// AppNodes are the nodes app tasks may run on (labelled rcgen.app).
+	AppNodes []string `json:"app_nodes"`
+	// MaxPerNode bounds the app tasks one node runs (the smallest fit).
+	MaxPerNode int `json:"max_replicas_per_node"`
+}
+
+// NodeOf returns the node a pinned service runs on, or "".
+func (s *Swarm) NodeOf(service string) string {
+	for _, n := range s.Nodes {
+		if slices.Contains(n.Services, service) {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+// Node returns the plan of the node name.
+func (s *Swarm) Node(name string) (SwarmNode, bool) {
+	for _, n := range s.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return SwarmNode{}, false
+}
+
+// SwarmAppMemory is every app task's limit: a Swarm service has one limit
+// for all its tasks, on nodes of any size. 1.5GiB is an idle process (about
+// 500MB) with room for load, and what the single-host plans give a
+// process on 8 to 16GiB hosts.
+const SwarmAppMemory = 1536 * spec.MiB
+
+// ComputeSwarm sizes a Swarm stack over the inventory: which node gets
+// which MongoDB member (each its own node), the proxy and the monitoring,
+// how many app tasks each node can carry, and the limits per task.
+func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
+	if in.MongoDBMembers < 1 {
+		in.MongoDBMembers = 1
+	}
+	in.Backup = false // the backup service is single-host only (for now)
+	sw := &Swarm{}
+	var total Host
+	for _, n := range nodes {
+		reserve := clamp(roundUp(n.Memory/10, step), 256*spec.MiB, 2*spec.GiB)
+		sw.Nodes = append(sw.Nodes, SwarmNode{Name: n.Name, CPUs: n.CPUs, Memory: n.Memory, Reserve: reserve})
+		total.CPUs += n.CPUs
+		total.Memory += n.Memory
+	}
+	total.CPUSource, total.MemorySource = Given, Given
+	free := func(i int) int64 { return sw.Nodes[i].Memory - sw.Nodes[i].Reserve - sw.Nodes[i].Pinned }
+	place := func(i int, service string, mem int64) {
+		sw.Nodes[i].Services = append(sw.Nodes[i].Services, service)
+		sw.Nodes[i].Pinned += mem
+	}
+	roleNodes := func(role string) []int {
+		var idx []int
+		for i, n := range nodes {
+			if n.Has(role) {
+				idx = append(idx, i)
+			}
+		}
+		return idx
+	}
+	// Most free memory first, then by name: deterministic.
+	byFree := func(idx []int) []int {
+		s := slices.Clone(idx)
+		slices.SortStableFunc(s, func(a, b int) int {
+			if c := cmp.Compare(free(b), free(a)); c != 0 {
+				return c
+			}
+			return strings.Compare(sw.Nodes[a].Name, sw.Nodes[b].Name)
+		})
+		return s
+	}
+	all := make([]int, len(nodes))
+	for i := range all {
+		all[i] = i
+	}
+	if in.Monitoring {
+		for i := range all {
+			place(i, NodeExporter, 64*spec.MiB)
+		}
+	}
+
+	// MongoDB members: each on its own node, db-labelled ones if any.
+	cand, why := roleNodes(spec.RoleDB), "labelled db"
+	if len(cand) == 0 {
+		cand, why = all, "in the inventory"
+	}
+	if len(cand) < in.MongoDBMembers {
+		return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf(
+			"%d MongoDB members need %d nodes, one each (a member's data is a volume on its node), and %d nodes are %s: add nodes, label more db, or use one member",
+			in.MongoDBMembers, in.MongoDBMembers, len(cand), why)}
+	}
+	memberIdx := byFree(cand)[:in.MongoDBMembers]
+	slices.Sort(memberIdx) // members follow the inventory's order
+	for m, i := range memberIdx {
+		sw.MemberNodes = append(sw.MemberNodes, sw.Nodes[i].Name)
+		if in.Monitoring {
+			place(i, ExporterName(m+1), 128*spec.MiB)
+		}
+	}
+	isMember := func(i int) bool { return slices.Contains(memberIdx, i) }
+	pick := func(role string, avoid func(int) bool) int {
+		if r := roleNodes(role); len(r) > 0 {
+			return r[0]
+		}
+		var rest []int
+		for _, i := range all {
+			if !avoid(i) {
+				rest = append(rest, i)
+			}
+		}
+		if len(rest) == 0 {
+			rest = all
+		}
+		return byFree(rest)[0]
+	}
+	proxy := -1
+	if in.Proxy {
+		proxy = pick(spec.RoleProxy, isMember)
+		sw.ProxyNode = sw.Nodes[proxy].Name
+		place(proxy, Caddy, 128*spec.MiB)
+	}
+	mon := -1
+	if in.Monitoring {
+		mon = pick(spec.RoleMonitoring, func(i int) bool { return isMember(i) || i == proxy })
+		sw.MonitoringNode = sw.Nodes[mon].Name
+		place(mon, Grafana, 256*spec.MiB)
+		if in.Alerting {
+			place(mon, Alertmanager, 64*spec.MiB)
+		}
+	}
+
+	// MongoDB: the same limit on every member (one size for the set), half
+	// of what the tightest member node has left, 1GiB to 64GiB.
+	minFree := int64(math.MaxInt64)
+	for _, i := range memberIdx {
+		minFree = min(minFree, free(i))
+	}
+	// NATS and Prometheus are placed below; keep their room on their nodes.
+	mongoPer := clamp(roundDown(minFree/2, step), mongoComfort, maxMongo)
+	if minFree-mongoPer < 0 {
+		mongoPer = roundDown(minFree, step)
+	}
+	if mongoPer < mongoFloor {
+		return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("the MongoDB member nodes have %s left after the reserve and their other services, below the %s a member needs: give them more memory", spec.FormatBytes(max(0, minFree)), spec.FormatBytes(mongoFloor))}
+	}
+	for _, i := range memberIdx {
+		place(i, MemberName(slices.Index(memberIdx, i)+1), mongoPer)
+	}
+
+	// App tasks: as many as each node fits (memory and a core each, a core
+	// left to a member), the same bound on every node, spread by Swarm.
+	fit := func(i int, reserveNATS bool) int {
+		f := free(i)
+		if reserveNATS && i == proxy {
+			f -= 192 * spec.MiB // nats and its exporter
+		}
+		if i == mon {
+			f -= 512 * spec.MiB // prometheus, sized below
+		}
+		cores := int(math.Floor(sw.Nodes[i].CPUs))
+		if isMember(i) {
+			cores--
+		}
+		return max(0, min(int(f/SwarmAppMemory), cores))
+	}
+	// One bound for every node (max_replicas_per_node): the bound k and the
+	// nodes that fit k or more that carry the most tasks, more nodes on a tie
+	// (a dead node takes fewer tasks with it).
+	eligible := func(reserveNATS bool) (idx []int, perNode int) {
+		best := 0
+		for _, k := range all {
+			bound := fit(k, reserveNATS)
+			if bound == 0 {
+				continue
+			}
+			var with []int
+			for _, i := range all {
+				if fit(i, reserveNATS) >= bound {
+					with = append(with, i)
+				}
+			}
+			if t := bound * len(with); t > best || t == best && len(with) > len(idx) {
+				best, idx, perNode = t, with, bound
+			}
+		}
+		return idx, perNode
+	}
+	appIdx, perNode := eligible(in.Licensed || in.Processes > 1)
+	if len(appIdx) == 0 {
+		return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("no node has %s and a core left for an app task after MongoDB and the other services: give the nodes more memory or cores, or add a node", spec.FormatBytes(SwarmAppMemory))}
+	}
+	licensedMax := min(spec.MaxProcesses, perNode*len(appIdx))
+	p := Plan{Host: total, MongoDBMembers: in.MongoDBMembers, LicensedProcesses: licensedMax}
+	switch {
+	case in.Processes > 0:
+		if in.Processes > licensedMax {
+			return Plan{}, &spec.FieldError{Key: spec.KeyProcesses, Msg: fmt.Sprintf("%d app tasks do not fit: the nodes carry %d (%d on each of %d nodes): give at most %d, or more nodes", in.Processes, licensedMax, perNode, len(appIdx), licensedMax)}
+		}
+		p.Processes, p.ProcessesReason = in.Processes, "as given"
+	case in.Licensed:
+		p.Processes = licensedMax
+		p.ProcessesReason = fmt.Sprintf("%d on each of the %d nodes that fit one (%s and a core each, a core left to a MongoDB member)", perNode, len(appIdx), spec.FormatBytes(SwarmAppMemory))
+	default:
+		p.Processes = 1
+		p.ProcessesReason = fmt.Sprintf("no Enterprise licence: Rocket.Chat shares real-time events between processes only with one; with a licence these nodes could run %d", licensedMax)
+	}
+	if p.Processes == 1 {
+		appIdx, perNode = eligible(false)
+	}
+	for _, i := range appIdx {
+		sw.AppNodes = append(sw.AppNodes, sw.Nodes[i].Name)
+		sw.Nodes[i].AppTasks = perNode
+	}
+	sw.MaxPerNode = perNode
+	if p.Processes > 1 && in.Proxy {
+		place(proxy, NATS, 128*spec.MiB)
+		if in.Monitoring {
+			place(proxy, NATSExporter, 64*spec.MiB)
+		}
+	}
+	p.ScrapeTargets = swarmScrapeTargets(in, p.Processes, len(nodes))
+	if in.Monitoring {
+		prom := roundUp(256*spec.MiB+int64(len(p.ScrapeTargets))*16*spec.MiB, step)
+		place(mon, Prometheus, prom)
+	}
+	for i := range sw.Nodes {
+		n := &sw.Nodes[i]
+		apps := int64(n.AppTasks) * SwarmAppMemory
+		n.Reason = fmt.Sprintf("%s of %s pinned, room for %s of %s", spec.FormatBytes(n.Pinned), spec.FormatBytes(n.Memory-n.Reserve),
+			spec.Plural(n.AppTasks, "app task", "app tasks"), spec.FormatBytes(SwarmAppMemory))
+		if over := n.Pinned + apps - (n.Memory - n.Reserve); over > 0 {
+			return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("node %s would need %s more than it has for %s: give it more memory, or move a role to another node", n.Name, spec.FormatBytes(over), strings.Join(n.Services, ", "))}
+		}
+	}
+
+	p.Reserve = 0
+	for _, n := range sw.Nodes {
+		p.Reserve += n.Reserve
+	}
+	p.ReserveReason = "on every node, left to the OS, Docker and the page cache: 10% of its memory, at least 256MiB, at most 2GiB"
+	p.AppMemory = SwarmAppMemory
+	p.AppHeapMiB = p.AppMemory * 3 / 4 / spec.MiB
+	p.AppReason = fmt.Sprintf("%s per task on every node (a Swarm service has one limit for all its tasks); heap --max-old-space-size is 75%% of it", spec.FormatBytes(SwarmAppMemory))
+	p.MongoDBMemory = mongoPer
+	p.MongoDBReason = fmt.Sprintf("half of what the tightest member node has left, %s to %s, the same for every member", spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
+	if in.MongoDBMembers > 1 {
+		p.MongoDBReason += fmt.Sprintf("; %d members on %d nodes: the set keeps a primary when one node dies", in.MongoDBMembers, in.MongoDBMembers)
+	}
+	cache := math.Max(0.25, 0.5*float64(p.MongoDBMemory-spec.GiB)/float64(spec.GiB))
+	p.MongoDBCacheGB = math.Floor(cache*20) / 20
+	p.MongoDBCacheReason = "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
+	memberCores := math.MaxFloat64
+	for _, i := range memberIdx {
+		memberCores = math.Min(memberCores, sw.Nodes[i].CPUs-float64(sw.Nodes[i].AppTasks))
+	}
+	p.MongoDBCPUs = math.Max(0.5, memberCores)
+	p.MongoDBCPUReason = "the cores a member's node keeps after its app tasks; a budget, not a hard limit"
+	p.UsersCapacity = min(p.Processes*UsersPerProcess, DBCapacity(mongoPer, p.MongoDBCPUs))
+	p.UsersCapacityReason = fmt.Sprintf("the fewer of what %s carry (about %d users each) and what MongoDB serves with %s per member and %s cores by Rocket.Chat's hardware table",
+		spec.Plural(p.Processes, "app task", "app tasks"), UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(p.MongoDBCPUs))
+	p.Services = swarmBudgets(in, p.Processes, len(p.ScrapeTargets))
+	p.Swarm = sw
+	if in.MongoDBMembers == 1 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("one MongoDB member: when %s is down, chat is down; three members on three nodes keep a primary when one node dies", sw.MemberNodes[0]))
+	}
+	if !in.Licensed && in.Processes == 0 && licensedMax > 1 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("one app task: the app runs on one node at a time (Swarm restarts it elsewhere when its node dies); with an Enterprise licence these nodes could run %d", licensedMax))
+	}
+	return p, nil
+}
+
+// swarmScrapeTargets lists what Prometheus scrapes on Swarm: app tasks are
+// found by DNS (one target per task), the rest are services.
+func swarmScrapeTargets(in Inputs, processes, nodes int) []string {
+	if !in.Monitoring {
+		return nil
+	}
+	var t []string
+	for i := 1; i <= processes; i++ {
+		t = append(t, AppName(i))
+	}
+	for i := 1; i <= in.MongoDBMembers; i++ {
+		t = append(t, ExporterName(i))
+	}
+	if processes > 1 {
+		t = append(t, NATSExporter)
+	}
+	for i := 0; i < nodes; i++ {
+		t = append(t, NodeExporter)
+	}
+	if in.Proxy {
+		t = append(t, Caddy)
+	}
+	t = append(t, Grafana)
+	if in.Alerting {
+		t = append(t, Alertmanager)
+	}
+	return append(t, Prometheus)
+}
+
+// swarmBudgets are the fixed budgets of a Swarm stack: the single host's,
+// without the one-shot that prepared the keyfile (a Swarm secret does).
+func swarmBudgets(in Inputs, processes, targets int) []Budget {
+	var b []Budget
+	for _, x := range fixedBudgets(in, processes) {
+		switch x.Service {
+		case MongoDBPrepare:
+			continue
+		case MongoDBInit:
+			x.Reason = "job: mongosh initiates the replica set and users, then exits"
+		case Prometheus:
+			x.Memory = roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
+			x.Reason = fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets)
+		case NodeExporter:
+			x.Reason = "host metrics for Prometheus, on every node (global)"
+		}
+		b = append(b, x)
+	}
+	return b
+}

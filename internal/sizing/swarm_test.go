@@ -1,0 +1,74 @@
+package sizing
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rcgen/rcgen/internal/spec"
+)
+
+func nodes(t *testing.T, specs ...string) spec.Nodes {
+	t.Helper()
+	var ns spec.Nodes
+	for _, s := range specs {
+		if err := ns.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns
+}
+
+func TestSwarmThreeNodesUnlicensed(t *testing.T) {
+	p, err := ComputeSwarm(nodes(t, "node-1=4:8GiB", "node-2=4:8GiB", "node-3=4:8GiB"),
+		Inputs{MongoDBMembers: 3, Monitoring: true, Proxy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := p.Swarm
+	if strings.Join(sw.MemberNodes, ",") != "node-1,node-2,node-3" {
+		t.Errorf("members on %v, want one per node", sw.MemberNodes)
+	}
+	if p.Processes != 1 || p.LicensedProcesses < 3 {
+		t.Errorf("unlicensed: %d tasks (licensed %d)", p.Processes, p.LicensedProcesses)
+	}
+	if sw.ProxyNode == "" || sw.MonitoringNode == "" || p.Has(MongoDBPrepare) || !p.Has(MongoDBInit) || p.Has(NATS) {
+		t.Errorf("placement %+v, services %+v", sw, p.Services)
+	}
+	for _, n := range sw.Nodes {
+		if n.Pinned+int64(n.AppTasks)*SwarmAppMemory > n.Memory-n.Reserve {
+			t.Errorf("node %s over-committed: %+v", n.Name, n)
+		}
+	}
+	t.Logf("%+v", *sw)
+}
+
+func TestSwarmFiveNodesLicensed(t *testing.T) {
+	p, err := ComputeSwarm(nodes(t, "db-1=4:16GiB:db", "db-2=4:16GiB:db", "db-3=4:16GiB:db", "app-1=8:16GiB:proxy", "app-2=8:16GiB:monitoring"),
+		Inputs{MongoDBMembers: 3, Monitoring: true, Proxy: true, Licensed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := p.Swarm
+	if strings.Join(sw.MemberNodes, ",") != "db-1,db-2,db-3" || sw.ProxyNode != "app-1" || sw.MonitoringNode != "app-2" {
+		t.Errorf("roles not honoured: %+v", sw)
+	}
+	if p.Processes < 5 || !p.Has(NATS) || sw.MaxPerNode < 1 || p.Processes > sw.MaxPerNode*len(sw.AppNodes) {
+		t.Errorf("licensed: %d tasks, %d per node on %v", p.Processes, sw.MaxPerNode, sw.AppNodes)
+	}
+	t.Logf("tasks %d, per node %d, mongo %s, %+v", p.Processes, sw.MaxPerNode, spec.FormatBytes(p.MongoDBMemory), sw.Nodes)
+}
+
+func TestSwarmRefusesWhatCannotBePlaced(t *testing.T) {
+	_, err := ComputeSwarm(nodes(t, "a=4:8GiB", "b=4:8GiB"), Inputs{MongoDBMembers: 3, Proxy: true})
+	if err == nil || !strings.Contains(err.Error(), "3 MongoDB members need 3 nodes, one each") || !strings.Contains(err.Error(), "2 nodes are in the inventory") {
+		t.Errorf("3 members on 2 nodes: %v", err)
+	}
+	_, err = ComputeSwarm(nodes(t, "a=4:8GiB:db", "b=4:8GiB", "c=4:8GiB"), Inputs{MongoDBMembers: 3, Proxy: true})
+	if err == nil || !strings.Contains(err.Error(), "1 nodes are labelled db") {
+		t.Errorf("3 members, one db node: %v", err)
+	}
+	_, err = ComputeSwarm(nodes(t, "a=1:2GiB"), Inputs{MongoDBMembers: 1, Proxy: true, Monitoring: true})
+	if err == nil {
+		t.Error("a 1-core 2GiB node carries everything?")
+	}
+}

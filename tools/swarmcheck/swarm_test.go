@@ -1,0 +1,201 @@
+package swarmcheck
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/docker/cli/cli/compose/convert"
+	"github.com/docker/cli/cli/compose/loader"
+	composetypes "github.com/docker/cli/cli/compose/types"
+	"github.com/moby/moby/api/types/swarm"
+	"github.com/moby/moby/client"
+
+	"github.com/rcgen/rcgen/internal/render"
+)
+
+// stacks are the Swarm examples, as committed.
+func stacks(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", render.StackFile))
+	if err != nil || len(dirs) < 2 {
+		t.Fatalf("Swarm examples: %v %v", dirs, err)
+	}
+	for i := range dirs {
+		dirs[i] = filepath.Dir(dirs[i])
+	}
+	return dirs
+}
+
+// fakeClient answers the lookups convert makes for secrets and configs as
+// a swarm would after `docker stack deploy` created them.
+type fakeClient struct {
+	client.APIClient
+	secrets, configs []string
+}
+
+func (f fakeClient) SecretList(context.Context, client.SecretListOptions) (client.SecretListResult, error) {
+	var r client.SecretListResult
+	for _, n := range f.secrets {
+		r.Items = append(r.Items, swarm.Secret{ID: "id-" + n, Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: n}}})
+	}
+	return r, nil
+}
+
+func (f fakeClient) ConfigList(context.Context, client.ConfigListOptions) (client.ConfigListResult, error) {
+	var r client.ConfigListResult
+	for _, n := range f.configs {
+		r.Items = append(r.Items, swarm.Config{ID: "id-" + n, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: n}}})
+	}
+	return r, nil
+}
+
+// TestStacksLoadAndConvert loads every Swarm example with docker/cli's
+// loader, the environment being .env's variables (the README deploys with
+// `set -a; . ./.env`), fails on any property docker stack deploy would
+// warn about (unsupported or deprecated), and converts every service,
+// secret and config as docker stack deploy does.
+func TestStacksLoadAndConvert(t *testing.T) {
+	for _, dir := range stacks(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			abs, _ := filepath.Abs(dir)
+			b, err := os.ReadFile(filepath.Join(dir, render.StackFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			envb, err := os.ReadFile(filepath.Join(dir, render.EnvFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := render.ParseEnv(envb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dict, err := loader.ParseYAML(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := loader.Load(composetypes.ConfigDetails{
+				WorkingDir:  abs,
+				ConfigFiles: []composetypes.ConfigFile{{Filename: render.StackFile, Config: dict}},
+				Environment: env,
+			})
+			if err != nil {
+				t.Fatalf("docker/cli's loader refuses %s: %v", dir, err)
+			}
+			if u := loader.GetUnsupportedProperties(dict); len(u) > 0 {
+				t.Errorf("docker stack deploy ignores %v", u)
+			}
+			if d := loader.GetDeprecatedProperties(dict); len(d) > 0 {
+				t.Errorf("docker stack deploy calls deprecated: %v", d)
+			}
+			ns := convert.NewNamespace("rocketchat")
+			secrets, err := convert.Secrets(ns, cfg.Secrets)
+			if err != nil {
+				t.Fatalf("secrets: %v", err)
+			}
+			configs, err := convert.Configs(ns, cfg.Configs)
+			if err != nil {
+				t.Fatalf("configs: %v", err)
+			}
+			fc := fakeClient{}
+			for _, s := range secrets {
+				fc.secrets = append(fc.secrets, s.Name)
+				if len(s.Data) == 0 {
+					t.Errorf("secret %s is empty", s.Name)
+				}
+			}
+			for _, c := range configs {
+				fc.configs = append(fc.configs, c.Name)
+			}
+			services, err := convert.Services(context.Background(), ns, cfg, fc)
+			if err != nil {
+				t.Fatalf("docker stack deploy could not convert the services: %v", err)
+			}
+			var names []string
+			for name := range services {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			checkServices(t, services, names)
+		})
+	}
+}
+
+// checkServices checks what the Swarm target promises, on the specs
+// docker stack deploy would send to the swarm.
+func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []string) {
+	t.Helper()
+	memberNodes := map[string]string{}
+	for _, name := range names {
+		s := services[name]
+		cs := s.TaskTemplate.ContainerSpec
+		rp := s.TaskTemplate.RestartPolicy
+		job := s.Mode.ReplicatedJob != nil || s.Mode.GlobalJob != nil
+		switch {
+		case job && (rp == nil || rp.Condition != swarm.RestartPolicyConditionOnFailure || rp.MaxAttempts == nil || *rp.MaxAttempts == 0):
+			t.Errorf("%s: a job that may restart forever: %+v", name, rp)
+		case !job && (rp == nil || rp.Condition != swarm.RestartPolicyConditionAny):
+			t.Errorf("%s: long-running but not always restarted: %+v", name, rp)
+		}
+		if name == "mongodb-init" && !job {
+			t.Errorf("%s is a one-shot, and Swarm would restart it: make it a job", name)
+		}
+		for _, m := range cs.Mounts {
+			if m.Type == "bind" && !(name == "node-exporter" && m.Source == "/" && m.ReadOnly) {
+				t.Errorf("%s bind-mounts %s: it would have to exist on every node", name, m.Source)
+			}
+		}
+		if s.TaskTemplate.Resources == nil || s.TaskTemplate.Resources.Limits == nil || s.TaskTemplate.Resources.Limits.MemoryBytes == 0 {
+			t.Errorf("%s has no memory limit", name)
+		}
+		if strings.HasPrefix(name, "mongodb-") && len(name) == len("mongodb-1") {
+			if s.EndpointSpec == nil || s.EndpointSpec.Mode != swarm.ResolutionModeDNSRR {
+				t.Errorf("%s: a member behind a virtual IP (IPVS drops idle replication connections)", name)
+			}
+			c := s.TaskTemplate.Placement.Constraints
+			if !slices.Contains(c, "node.labels.rcgen."+name+" == true") {
+				t.Errorf("%s is not pinned by its node label: %v", name, c)
+			}
+			node := s.Labels["rcgen.node"]
+			if other, ok := memberNodes[node]; ok || node == "" {
+				t.Errorf("%s and %s share node %q", name, other, node)
+			}
+			memberNodes[node] = name
+			for _, sec := range cs.Secrets {
+				if sec.SecretName != "" && strings.Contains(sec.File.Name, "keyfile") && (sec.File.UID != "1001" || sec.File.Mode != 0o400) {
+					t.Errorf("%s: the keyfile secret is %s:%s mode %o; mongod wants its own user and 0400", name, sec.File.UID, sec.File.GID, sec.File.Mode)
+				}
+			}
+		}
+		if name == "rocketchat" {
+			up := s.UpdateConfig
+			if up == nil || up.Order != swarm.UpdateOrderStartFirst || up.FailureAction != swarm.UpdateFailureActionRollback || up.Parallelism != 1 {
+				t.Errorf("rocketchat updates %+v, want start-first, one at a time, rolled back on failure", up)
+			}
+			p := s.TaskTemplate.Placement
+			if p == nil || len(p.Preferences) == 0 || p.Preferences[0].Spread == nil || p.MaxReplicas == 0 {
+				t.Errorf("rocketchat is not spread with a bound per node: %+v", p)
+			}
+		}
+		for _, port := range endpointPorts(s) {
+			if name != "caddy" || port.PublishMode != swarm.PortConfigPublishModeHost {
+				t.Errorf("%s publishes %d (%s): only Caddy, on its node", name, port.PublishedPort, port.PublishMode)
+			}
+		}
+	}
+	if len(memberNodes) == 0 {
+		t.Error("no MongoDB member found")
+	}
+}
+
+func endpointPorts(s swarm.ServiceSpec) []swarm.PortConfig {
+	if s.EndpointSpec == nil {
+		return nil
+	}
+	return s.EndpointSpec.Ports
+}
