@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,6 +55,9 @@ func (t *dayTwo) open() error {
 	}
 	if !d.Exists() {
 		return usage(fmt.Errorf("--dir: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.Dir, spec.FileName))
+	}
+	if _, err := os.Stat(filepath.Join(t.Dir, render.StackFile)); err == nil {
+		return usage(fmt.Errorf("--dir: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version (one release line at a time) and docker stack deploy; back up with mongodump (README.md there)", t.Dir))
 	}
 	if d.Secrets().IsPlaceholder() {
 		return usage(fmt.Errorf("--dir: %s: %w", t.Dir, generate.ErrExampleDeployment))

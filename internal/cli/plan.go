@@ -129,7 +129,15 @@ func WritePlanTable(w io.Writer, p sizing.Plan) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, v, s.Reason)
 	}
-	fmt.Fprintf(tw, "total of all limits\t%s\tof %s usable (one-shots exit before the app starts)\n", spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
+	if sw := p.Swarm; sw != nil {
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "NODE	CORES	MEMORY	PINNED HERE	APP TASKS	WHY")
+		for _, n := range sw.Nodes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", n.Name, sizing.FormatCores(n.CPUs), spec.FormatBytes(n.Memory), strings.Join(n.Services, ", "), n.AppTasks, n.Reason)
+		}
+	} else {
+		fmt.Fprintf(tw, "total of all limits\t%s\tof %s usable (one-shots exit before the app starts)\n", spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

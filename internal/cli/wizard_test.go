@@ -269,3 +269,34 @@ func TestWizardAlertEmail(t *testing.T) {
 		t.Error("the mail server was not offered to Rocket.Chat itself")
 	}
 }
+
+// TestWizardSwarm: "several hosts" asks for the nodes (a bad list is asked
+// again), three nodes default to three members, and a stack is written.
+func TestWizardSwarm(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, script := runWizard(t, []step{
+		{Question: "several hosts", Answer: true},
+		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-1=4:8GiB"},
+		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
+		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "How should HTTPS work?", Answer: ""},
+		{Question: "Email for Let's Encrypt", Answer: "ops@example.com"},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "MongoDB replica set", Answer: ""},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Email alerts to", Answer: ""},
+		{Question: "Back up", Answer: true},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if len(script.Errors) != 1 || !strings.Contains(script.Errors[0], "given twice") {
+		t.Errorf("errors: %q", script.Errors)
+	}
+	stack := string(read(t, filepath.Join(out, "stack.yaml")))
+	if !strings.Contains(stack, `rcgen.node: "node-3"`) || !strings.Contains(stack, "mongodb-3:") {
+		t.Errorf("the stack does not run three members on the three nodes typed")
+	}
+}

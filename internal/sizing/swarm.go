@@ -237,13 +237,19 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		p.Processes, p.ProcessesReason = in.Processes, "as given"
 	case in.Licensed:
 		p.Processes = licensedMax
-		p.ProcessesReason = fmt.Sprintf("%d on each of the %d nodes that fit one (%s and a core each, a core left to a MongoDB member)", perNode, len(appIdx), spec.FormatBytes(SwarmAppMemory))
+		p.ProcessesReason = fmt.Sprintf("%d on each of %s (%s and a core each, a core left to a MongoDB member; one bound for every node, chosen to carry the most)", perNode, spec.Plural(len(appIdx), "node", "nodes"), spec.FormatBytes(SwarmAppMemory))
 	default:
 		p.Processes = 1
 		p.ProcessesReason = fmt.Sprintf("no Enterprise licence: Rocket.Chat shares real-time events between processes only with one; with a licence these nodes could run %d", licensedMax)
 	}
 	if p.Processes == 1 {
-		appIdx, perNode = eligible(false)
+		// One task: any node that fits one may take it over.
+		appIdx, perNode = nil, 1
+		for _, i := range all {
+			if fit(i, false) > 0 {
+				appIdx = append(appIdx, i)
+			}
+		}
 	}
 	for _, i := range appIdx {
 		sw.AppNodes = append(sw.AppNodes, sw.Nodes[i].Name)
@@ -260,6 +266,18 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	if in.Monitoring {
 		prom := roundUp(256*spec.MiB+int64(len(p.ScrapeTargets))*16*spec.MiB, step)
 		place(mon, Prometheus, prom)
+	}
+	// Members whose nodes keep memory free (no app tasks there, say) grow
+	// into it, the same for every member: MongoDB's cache is what serves.
+	slack := int64(math.MaxInt64)
+	for _, i := range memberIdx {
+		slack = min(slack, free(i)-int64(sw.Nodes[i].AppTasks)*SwarmAppMemory)
+	}
+	if grow := roundDown(min(slack*9/10, maxMongo-mongoPer), step); grow > 0 {
+		mongoPer += grow
+		for _, i := range memberIdx {
+			sw.Nodes[i].Pinned += grow
+		}
 	}
 	for i := range sw.Nodes {
 		n := &sw.Nodes[i]
@@ -280,7 +298,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	p.AppHeapMiB = p.AppMemory * 3 / 4 / spec.MiB
 	p.AppReason = fmt.Sprintf("%s per task on every node (a Swarm service has one limit for all its tasks); heap --max-old-space-size is 75%% of it", spec.FormatBytes(SwarmAppMemory))
 	p.MongoDBMemory = mongoPer
-	p.MongoDBReason = fmt.Sprintf("half of what the tightest member node has left, %s to %s, the same for every member", spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
+	p.MongoDBReason = fmt.Sprintf("what the tightest member node has left after its app tasks and other services (at least half of it before them), %s to %s, the same for every member", spec.FormatBytes(mongoComfort), spec.FormatBytes(maxMongo))
 	if in.MongoDBMembers > 1 {
 		p.MongoDBReason += fmt.Sprintf("; %d members on %d nodes: the set keeps a primary when one node dies", in.MongoDBMembers, in.MongoDBMembers)
 	}
@@ -294,8 +312,12 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	p.MongoDBCPUs = math.Max(0.5, memberCores)
 	p.MongoDBCPUReason = "the cores a member's node keeps after its app tasks; a budget, not a hard limit"
 	p.UsersCapacity = min(p.Processes*UsersPerProcess, DBCapacity(mongoPer, p.MongoDBCPUs))
-	p.UsersCapacityReason = fmt.Sprintf("the fewer of what %s carry (about %d users each) and what MongoDB serves with %s per member and %s cores by Rocket.Chat's hardware table",
-		spec.Plural(p.Processes, "app task", "app tasks"), UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(p.MongoDBCPUs))
+	carry := "carry"
+	if p.Processes == 1 {
+		carry = "carries"
+	}
+	p.UsersCapacityReason = fmt.Sprintf("the fewer of what %s %s (about %d users each) and what MongoDB serves with %s per member and %s cores by Rocket.Chat's hardware table",
+		spec.Plural(p.Processes, "app task", "app tasks"), carry, UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(p.MongoDBCPUs))
 	p.Services = swarmBudgets(in, p.Processes, len(p.ScrapeTargets))
 	p.Swarm = sw
 	if in.MongoDBMembers == 1 {

@@ -1,6 +1,8 @@
 package sizing
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,5 +72,58 @@ func TestSwarmRefusesWhatCannotBePlaced(t *testing.T) {
 	_, err = ComputeSwarm(nodes(t, "a=1:2GiB"), Inputs{MongoDBMembers: 1, Proxy: true, Monitoring: true})
 	if err == nil {
 		t.Error("a 1-core 2GiB node carries everything?")
+	}
+}
+
+// TestSwarmGrid plans many inventories and checks what every Swarm plan
+// keeps: no node holds more than it has, members on distinct nodes, the
+// tasks fit the bound on the nodes that take them, and refusals name the
+// inventory.
+func TestSwarmGrid(t *testing.T) {
+	sizes := []string{"2:4GiB", "4:8GiB", "8:16GiB", "16:64GiB"}
+	plans := 0
+	for n := 1; n <= 5; n++ {
+		for first := range sizes {
+			for _, members := range []int{1, 3} {
+				for _, lic := range []bool{false, true} {
+					var specs []string
+					for i := range n {
+						specs = append(specs, fmt.Sprintf("n%d=%s", i+1, sizes[(first+i)%len(sizes)]))
+					}
+					in := Inputs{MongoDBMembers: members, Monitoring: true, Proxy: true, Licensed: lic, Alerting: lic}
+					p, err := ComputeSwarm(nodes(t, specs...), in)
+					if err != nil {
+						var fe *spec.FieldError
+						if !errors.As(err, &fe) || fe.Key != spec.KeyNodes {
+							t.Errorf("%v %+v: %v is not about the nodes", specs, in, err)
+						}
+						continue
+					}
+					plans++
+					sw := p.Swarm
+					seen := map[string]bool{}
+					for _, m := range sw.MemberNodes {
+						if seen[m] {
+							t.Errorf("%v: two members on %s", specs, m)
+						}
+						seen[m] = true
+					}
+					for _, nd := range sw.Nodes {
+						if nd.Pinned+int64(nd.AppTasks)*SwarmAppMemory > nd.Memory-nd.Reserve {
+							t.Errorf("%v: %s over-committed: %+v", specs, nd.Name, nd)
+						}
+					}
+					if p.Processes < 1 || p.Processes > sw.MaxPerNode*len(sw.AppNodes) || (!lic && p.Processes != 1) {
+						t.Errorf("%v lic=%v: %d tasks, %d per node on %v", specs, lic, p.Processes, sw.MaxPerNode, sw.AppNodes)
+					}
+					if p.MongoDBMemory < mongoFloor || p.MongoDBMemory > maxMongo {
+						t.Errorf("%v: MongoDB %d", specs, p.MongoDBMemory)
+					}
+				}
+			}
+		}
+	}
+	if plans < 40 {
+		t.Errorf("only %d inventories planned", plans)
 	}
 }

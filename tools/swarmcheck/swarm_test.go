@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/client"
 
+	"github.com/rcgen/rcgen/internal/cli"
 	"github.com/rcgen/rcgen/internal/render"
 )
 
@@ -61,69 +62,74 @@ func (f fakeClient) ConfigList(context.Context, client.ConfigListOptions) (clien
 // secret and config as docker stack deploy does.
 func TestStacksLoadAndConvert(t *testing.T) {
 	for _, dir := range stacks(t) {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			abs, _ := filepath.Abs(dir)
-			b, err := os.ReadFile(filepath.Join(dir, render.StackFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			envb, err := os.ReadFile(filepath.Join(dir, render.EnvFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			env, err := render.ParseEnv(envb)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dict, err := loader.ParseYAML(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := loader.Load(composetypes.ConfigDetails{
-				WorkingDir:  abs,
-				ConfigFiles: []composetypes.ConfigFile{{Filename: render.StackFile, Config: dict}},
-				Environment: env,
-			})
-			if err != nil {
-				t.Fatalf("docker/cli's loader refuses %s: %v", dir, err)
-			}
-			if u := loader.GetUnsupportedProperties(dict); len(u) > 0 {
-				t.Errorf("docker stack deploy ignores %v", u)
-			}
-			if d := loader.GetDeprecatedProperties(dict); len(d) > 0 {
-				t.Errorf("docker stack deploy calls deprecated: %v", d)
-			}
-			ns := convert.NewNamespace("rocketchat")
-			secrets, err := convert.Secrets(ns, cfg.Secrets)
-			if err != nil {
-				t.Fatalf("secrets: %v", err)
-			}
-			configs, err := convert.Configs(ns, cfg.Configs)
-			if err != nil {
-				t.Fatalf("configs: %v", err)
-			}
-			fc := fakeClient{}
-			for _, s := range secrets {
-				fc.secrets = append(fc.secrets, s.Name)
-				if len(s.Data) == 0 {
-					t.Errorf("secret %s is empty", s.Name)
-				}
-			}
-			for _, c := range configs {
-				fc.configs = append(fc.configs, c.Name)
-			}
-			services, err := convert.Services(context.Background(), ns, cfg, fc)
-			if err != nil {
-				t.Fatalf("docker stack deploy could not convert the services: %v", err)
-			}
-			var names []string
-			for name := range services {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			checkServices(t, services, names)
-		})
+		t.Run(filepath.Base(dir), func(t *testing.T) { loadAndConvert(t, dir) })
 	}
+}
+
+// loadAndConvert does what docker stack deploy does with the stack in dir,
+// up to the API call.
+func loadAndConvert(t *testing.T, dir string) {
+	t.Helper()
+	abs, _ := filepath.Abs(dir)
+	b, err := os.ReadFile(filepath.Join(dir, render.StackFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envb, err := os.ReadFile(filepath.Join(dir, render.EnvFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := render.ParseEnv(envb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dict, err := loader.ParseYAML(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loader.Load(composetypes.ConfigDetails{
+		WorkingDir:  abs,
+		ConfigFiles: []composetypes.ConfigFile{{Filename: render.StackFile, Config: dict}},
+		Environment: env,
+	})
+	if err != nil {
+		t.Fatalf("docker/cli's loader refuses %s: %v", dir, err)
+	}
+	if u := loader.GetUnsupportedProperties(dict); len(u) > 0 {
+		t.Errorf("docker stack deploy ignores %v", u)
+	}
+	if d := loader.GetDeprecatedProperties(dict); len(d) > 0 {
+		t.Errorf("docker stack deploy calls deprecated: %v", d)
+	}
+	ns := convert.NewNamespace("rocketchat")
+	secrets, err := convert.Secrets(ns, cfg.Secrets)
+	if err != nil {
+		t.Fatalf("secrets: %v", err)
+	}
+	configs, err := convert.Configs(ns, cfg.Configs)
+	if err != nil {
+		t.Fatalf("configs: %v", err)
+	}
+	fc := fakeClient{}
+	for _, s := range secrets {
+		fc.secrets = append(fc.secrets, s.Name)
+		if len(s.Data) == 0 {
+			t.Errorf("secret %s is empty", s.Name)
+		}
+	}
+	for _, c := range configs {
+		fc.configs = append(fc.configs, c.Name)
+	}
+	services, err := convert.Services(context.Background(), ns, cfg, fc)
+	if err != nil {
+		t.Fatalf("docker stack deploy could not convert the services: %v", err)
+	}
+	var names []string
+	for name := range services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	checkServices(t, services, names)
 }
 
 // checkServices checks what the Swarm target promises, on the specs
@@ -198,4 +204,36 @@ func endpointPorts(s swarm.ServiceSpec) []swarm.PortConfig {
 		return nil
 	}
 	return s.EndpointSpec.Ports
+}
+
+// TestEveryOptionConverts generates Swarm stacks with the options the
+// examples leave out (a licence, alert and app email with an SMTP login,
+// an own certificate; no monitoring and one member) and converts them too.
+func TestEveryOptionConverts(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	nodes := []string{"--node", "n1=4:8GiB", "--node", "n2=8:16GiB", "--node", "n3=8:16GiB"}
+	cases := map[string][]string{
+		"licensed-mail-own-certificate": append(slices.Clone(nodes), "--mongodb-members", "3", "--domain", "chat.example.com",
+			"--license-file", filepath.Join(root, "examples", "licensed-3-members", "example.license"),
+			"--tls-cert", filepath.Join(root, "internal", "render", "testdata", "tls", "cert.pem"),
+			"--tls-key", filepath.Join(root, "internal", "render", "testdata", "tls", "key.pem"),
+			"--alert-email", "ops@example.com", "--smtp-host", "smtp.example.com:587", "--smtp-from", "rc@example.com",
+			"--smtp-user", "rc", "--app-email"),
+		"one-member-no-monitoring": append(slices.Clone(nodes), "--mongodb-members", "1", "--no-monitoring",
+			"--domain", "chat.home.arpa"),
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			var errOut strings.Builder
+			env := cli.Env{
+				IO:     cli.IOStreams{In: strings.NewReader(""), Out: &errOut, ErrOut: &errOut},
+				Getenv: func(k string) string { return map[string]string{"RCGEN_SMTP_PASSWORD": "s3cret-smtp-pass"}[k] },
+			}
+			if code := cli.Run(context.Background(), env, append([]string{"generate", "--yes", "--target", "swarm", "--out", dir}, args...)); code != 0 {
+				t.Fatalf("rcgen generate: exit %d\n%s", code, errOut.String())
+			}
+			loadAndConvert(t, dir)
+		})
+	}
 }
