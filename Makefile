@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION) -X github.com/rcgen/rcgen/internal/cli.Commit=$(COMMIT)
 
-.PHONY: all build install test check unit swarm tools lint fmt bench golden fuzz examples verify dist dist-check
+.PHONY: all build install test check unit swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
 
@@ -50,6 +50,13 @@ unit:
 ## reaches rcgen's go.mod or binary)
 swarm:
 	cd tools/swarmcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## rehearse: boot what of four deployments runs here (real Caddy,
+## Prometheus, Alertmanager, NATS, node exporter; stand-ins for the rest) in
+## network namespaces of their own and check the wiring end to end (root;
+## make test runs it too, as part of go test)
+rehearse:
+	$(GO) test -count=1 -v -run '^TestRehearse$$' ./internal/rehearse
 
 ## examples: regenerate examples/ from each example's rcgen.yaml
 examples:
