@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/rcgen/rcgen/internal/deploy"
@@ -60,6 +61,8 @@ any check fails.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Out, "out", "o", "", "deployment directory to check as well (default: the current directory when it holds rcgen.yaml)")
+	// --dir, as the day-two commands (upgrade, backup, restore) name it.
+	f.StringVarP(&o.Out, "dir", "C", "", "the same as --out")
 	f.StringVar(&o.Domain, "domain", "", "public domain to check in DNS (default: the deployment's)")
 	f.BoolVar(&o.JSON, "json", false, "print the checks as JSON for scripts")
 	f.StringVar(&o.Root, "root", "/", "read host facts (/proc, /etc/os-release) under this directory")
@@ -169,11 +172,19 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	res, perr := plan()
 	t.Domain = a.Domain
 	t.PublicDNS = a.Proxy == spec.ProxyCaddy && a.TLSMode() == spec.TLSACME
+	t.Swarm = a.Swarm()
 	if perr != nil {
 		extra = append(extra, doctor.Result{Name: "plan", Status: doctor.Warn, Found: "could not plan the stack: " + perr.Error(), Do: "rcgen plan shows why; ports were not checked"})
 		return t, extra
 	}
-	if p, err := render.LoadCompose(ctx, res.Files); err == nil {
+	load := render.LoadCompose
+	if res.Files.Swarm() {
+		load = func(ctx context.Context, f render.Files) (*types.Project, error) {
+			p, _, err := render.LoadStack(ctx, f)
+			return p, err
+		}
+	}
+	if p, err := load(ctx, res.Files); err == nil {
 		for _, s := range p.Services {
 			for _, port := range s.Ports {
 				n := 0

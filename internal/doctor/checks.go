@@ -32,6 +32,10 @@ type Target struct {
 	// point at this host).
 	Domain    string
 	PublicDNS bool
+	// Swarm is set for a Docker Swarm stack: docker stack deploy needs no
+	// Compose plugin, and the domain points at the proxy node, not
+	// necessarily here.
+	Swarm bool
 }
 
 // Port is one published host port.
@@ -212,7 +216,7 @@ type dockerVersion struct {
 	} `json:"Server"`
 }
 
-func checkDocker(ctx context.Context, sys System) []Result {
+func checkDocker(ctx context.Context, sys System, swarm bool) []Result {
 	engine := Result{Name: "docker"}
 	compose := Result{Name: "compose"}
 	if sys.Docker == nil {
@@ -240,6 +244,9 @@ func checkDocker(ctx context.Context, sys System) []Result {
 			engine.Status = Fail
 			engine.Do = fmt.Sprintf("upgrade to Docker Engine %s or newer: %s", catalog.MinDockerEngine, catalog.MinDockerEngineWhy)
 		}
+	}
+	if swarm {
+		return []Result{engine}
 	}
 	out, err = sys.Docker(ctx, "compose", "version", "--short")
 	// "2.40.3", "v2.40.3-desktop.1" or "2.40.3+ds1-0ubuntu1~24.04.1".
@@ -334,7 +341,7 @@ func unwrapOp(err error) error {
 // checkDNS proves, as discourse-setup does before asking Let's Encrypt,
 // that the public domain points at this host.
 func checkDNS(ctx context.Context, sys System, t Target) (Result, bool) {
-	if !t.PublicDNS || sys.LookupIP == nil {
+	if !t.PublicDNS || t.Swarm || sys.LookupIP == nil {
 		return Result{}, false
 	}
 	r := Result{Name: "dns"}

@@ -28,6 +28,11 @@ func Deployment(d *deploy.Deployment, pending []deploy.Change, version string, n
 // left half done.
 func checkBackups(d *deploy.Deployment, now time.Time) Result {
 	r := Result{Name: "backups"}
+	if _, err := os.Stat(filepath.Join(d.Dir, render.StackFile)); err == nil {
+		r.Status, r.Found = Warn, "a Swarm stack: no backup service on Swarm yet"
+		r.Do = "back up with mongodump as the deployment's README.md says, and keep .env, rcgen.yaml and secrets/ with it"
+		return r
+	}
 	if !slices.Contains(d.Compose.Services, sizing.Backup) {
 		r.Status, r.Found = Warn, "no backup service"
 		r.Do = "turn backups on (backup: true in rcgen.yaml) and re-run `rcgen generate`, or back up by hand (README.md here)"

@@ -87,7 +87,7 @@ func Host(sys System) []Result {
 // memory, swap and disk, Docker, ports, and DNS for a public domain.
 func Environment(ctx context.Context, sys System, t Target) []Result {
 	rs := []Result{checkMemory(sys, t), checkSwap(sys), checkDisk(sys, t)}
-	rs = append(rs, checkDocker(ctx, sys)...)
+	rs = append(rs, checkDocker(ctx, sys, t.Swarm)...)
 	rs = append(rs, checkPorts(sys, t)...)
 	if r, ok := checkDNS(ctx, sys, t); ok {
 		rs = append(rs, r)

@@ -118,17 +118,21 @@ func TestDocker(t *testing.T) {
 		{"daemon down", fakeDocker("28.2.2", "2.40.3", false), Fail, OK, "cannot reach the Docker daemon"},
 	}
 	for _, c := range cases {
-		rs := checkDocker(context.Background(), System{Docker: c.docker})
+		rs := checkDocker(context.Background(), System{Docker: c.docker}, false)
 		e, cp := find(t, rs, "docker"), find(t, rs, "compose")
 		text := e.String() + " / " + cp.String()
 		if e.Status != c.engine || cp.Status != c.compose || !strings.Contains(text, c.says) {
 			t.Errorf("%s: %s", c.name, text)
 		}
 	}
+	// A Swarm stack needs no Compose plugin: docker stack deploy is the CLI's.
+	if rs := checkDocker(context.Background(), System{Docker: fakeDocker("28.2.2", "", true)}, true); len(rs) != 1 || rs[0].Name != "docker" || rs[0].Status != OK {
+		t.Errorf("Swarm without the Compose plugin: %v", rs)
+	}
 	missing := System{Docker: func(context.Context, ...string) ([]byte, error) {
 		return nil, &exec.Error{Name: "docker", Err: exec.ErrNotFound}
 	}}
-	if r := find(t, checkDocker(context.Background(), missing), "docker"); r.Status != Fail || !strings.Contains(r.Do, "install Docker Engine") {
+	if r := find(t, checkDocker(context.Background(), missing, false), "docker"); r.Status != Fail || !strings.Contains(r.Do, "install Docker Engine") {
 		t.Errorf("no docker: %s", r)
 	}
 }
