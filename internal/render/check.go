@@ -100,8 +100,8 @@ func Invariants(p *types.Project, files Files) []error {
 	slices.Sort(names)
 	for _, name := range names {
 		s := p.Services[name]
-		if err := checkImage(s.Image); err != nil {
-			bad(name, "%v", err)
+		for _, problem := range basics(s) {
+			bad(name, "%s", problem)
 		}
 		for dep := range s.DependsOn {
 			if _, ok := p.Services[dep]; !ok {
@@ -110,12 +110,6 @@ func Invariants(p *types.Project, files Files) []error {
 		}
 		if s.Restart == "" {
 			bad(name, "has no restart policy")
-		}
-		if s.Logging == nil || s.Logging.Options["max-size"] == "" {
-			bad(name, "has no log rotation (logging.options.max-size)")
-		}
-		if s.Deploy == nil || s.Deploy.Resources.Limits == nil || s.Deploy.Resources.Limits.MemoryBytes == 0 {
-			bad(name, "has no memory limit")
 		}
 		if !once[name] && !scratchImages[s.Image] {
 			if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
@@ -159,6 +153,22 @@ func Invariants(p *types.Project, files Files) []error {
 		}
 	}
 	return errs
+}
+
+// basics are the rules every service of either target keeps: an image
+// pinned to a version, log rotation, a memory limit.
+func basics(s types.ServiceConfig) []string {
+	var problems []string
+	if err := checkImage(s.Image); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if s.Logging == nil || s.Logging.Options["max-size"] == "" {
+		problems = append(problems, "has no log rotation (logging.options.max-size)")
+	}
+	if s.Deploy == nil || s.Deploy.Resources.Limits == nil || s.Deploy.Resources.Limits.MemoryBytes == 0 {
+		problems = append(problems, "has no memory limit")
+	}
+	return problems
 }
 
 // generated reports whether rel is a generated file or a directory holding one.

@@ -181,15 +181,11 @@ func SwarmInvariants(p *types.Project, files Files, env map[string]string) []err
 	slices.Sort(names)
 	for _, name := range names {
 		s := p.Services[name]
-		if err := checkImage(s.Image); err != nil {
-			bad(name, "%v", err)
-		}
-		if s.Logging == nil || s.Logging.Options["max-size"] == "" {
-			bad(name, "has no log rotation (logging.options.max-size)")
+		for _, problem := range basics(s) {
+			bad(name, "%s", problem)
 		}
 		d := s.Deploy
-		if d == nil || d.Resources.Limits == nil || d.Resources.Limits.MemoryBytes == 0 {
-			bad(name, "has no memory limit")
+		if d == nil {
 			continue
 		}
 		job := d.Mode == "replicated-job" || d.Mode == "global-job"
