@@ -171,7 +171,7 @@ func runningFixed(in Inputs, n int) int64 {
 			targets++
 			t += 64 * spec.MiB
 		}
-		t += roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step) + 256*spec.MiB + int64(max(1, in.MongoDBMembers))*128*spec.MiB + 64*spec.MiB
+		t += prometheusMemory(targets) + 256*spec.MiB + int64(max(1, in.MongoDBMembers))*128*spec.MiB + 64*spec.MiB
 		if n > 1 {
 			t += 64 * spec.MiB // nats exporter
 		}

@@ -243,7 +243,7 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	}
 	if in.Monitoring {
 		targets := len(scrapeTargets(in, processes))
-		prom := roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
+		prom := prometheusMemory(targets)
 		add(Prometheus, prom, false, fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets))
 		add(Grafana, 256*spec.MiB, false, "dashboards; Grafana idles near 100MiB")
 		for i := 1; i <= max(1, in.MongoDBMembers); i++ {
@@ -259,6 +259,20 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	}
 	return b
 }
+
+// reserveFor is what a machine of mem keeps for the OS (reserveRule).
+func reserveFor(mem int64) int64 { return clamp(roundUp(mem/10, step), 256*spec.MiB, 2*spec.GiB) }
+
+const reserveRule = "10% of memory, at least 256MiB, at most 2GiB"
+
+// cacheFor is MongoDB's WiredTiger cache rule applied to a member's limit.
+func cacheFor(limit int64) (gb float64, reason string) {
+	cache := math.Max(0.25, 0.5*float64(limit-spec.GiB)/float64(spec.GiB))
+	return math.Floor(cache*20) / 20, "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
+}
+
+// prometheusMemory is Prometheus's budget for its scrape targets.
+func prometheusMemory(targets int) int64 { return roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step) }
 
 func running(b []Budget) int64 {
 	var t int64
@@ -304,8 +318,8 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		return Plan{}, &ErrTooSmall{Host: h, Need: minHostMemory, Forcible: true,
 			Hint: "use a host with 2GiB or more (4GiB is Rocket.Chat's published minimum), or give the host's memory if detection is wrong"}
 	}
-	p.Reserve = clamp(roundUp(h.Memory/10, step), 256*spec.MiB, 2*spec.GiB)
-	p.ReserveReason = "left to the OS, Docker and the page cache: 10% of memory, at least 256MiB, at most 2GiB"
+	p.Reserve = reserveFor(h.Memory)
+	p.ReserveReason = "left to the OS, Docker and the page cache: " + reserveRule
 	usable := h.Memory - p.Reserve
 	coreCap := min(spec.MaxProcesses, max(1, int(math.Floor(h.CPUs))-1))
 	usersNeed := 0
@@ -397,9 +411,7 @@ func Compute(h Host, in Inputs) (Plan, error) {
 	if in.MongoDBMembers > 1 {
 		p.MongoDBReason += fmt.Sprintf("; %d members on one host protect against a crashed mongod, not against a dead host, and cost %d times the memory", in.MongoDBMembers, in.MongoDBMembers)
 	}
-	cache := math.Max(0.25, 0.5*float64(p.MongoDBMemory-spec.GiB)/float64(spec.GiB))
-	p.MongoDBCacheGB = math.Floor(cache*20) / 20
-	p.MongoDBCacheReason = "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
+	p.MongoDBCacheGB, p.MongoDBCacheReason = cacheFor(p.MongoDBMemory)
 	p.MongoDBCPUs = math.Max(0.5, h.CPUs-float64(p.Processes))
 	p.MongoDBCPUReason = fmt.Sprintf("the cores the app processes leave (the table asks %s for %d users); a budget, not a hard limit, which would throttle MongoDB under load",
 		FormatCores(math.Ceil(DBCoresFor(b.capacity)*10)/10), b.capacity)

@@ -76,13 +76,23 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	sw := &Swarm{}
 	var total Host
 	for _, n := range nodes {
-		reserve := clamp(roundUp(n.Memory/10, step), 256*spec.MiB, 2*spec.GiB)
-		sw.Nodes = append(sw.Nodes, SwarmNode{Name: n.Name, CPUs: n.CPUs, Memory: n.Memory, Reserve: reserve})
+		sw.Nodes = append(sw.Nodes, SwarmNode{Name: n.Name, CPUs: n.CPUs, Memory: n.Memory, Reserve: reserveFor(n.Memory)})
 		total.CPUs += n.CPUs
 		total.Memory += n.Memory
 	}
 	total.CPUSource, total.MemorySource = Given, Given
 	free := func(i int) int64 { return sw.Nodes[i].Memory - sw.Nodes[i].Reserve - sw.Nodes[i].Pinned }
+	// The fixed budgets are the single host's (with NATS, which several
+	// tasks need); Prometheus's and the members' are sized below.
+	budgets := fixedBudgets(in, 2)
+	budget := func(service string) int64 {
+		for _, b := range budgets {
+			if b.Service == service {
+				return b.Memory
+			}
+		}
+		return 0
+	}
 	place := func(i int, service string, mem int64) {
 		sw.Nodes[i].Services = append(sw.Nodes[i].Services, service)
 		sw.Nodes[i].Pinned += mem
@@ -113,7 +123,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	}
 	if in.Monitoring {
 		for i := range all {
-			place(i, NodeExporter, 64*spec.MiB)
+			place(i, NodeExporter, budget(NodeExporter))
 		}
 	}
 
@@ -132,7 +142,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	for m, i := range memberIdx {
 		sw.MemberNodes = append(sw.MemberNodes, sw.Nodes[i].Name)
 		if in.Monitoring {
-			place(i, ExporterName(m+1), 128*spec.MiB)
+			place(i, ExporterName(m+1), budget(ExporterName(m+1)))
 		}
 	}
 	isMember := func(i int) bool { return slices.Contains(memberIdx, i) }
@@ -155,15 +165,15 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	if in.Proxy {
 		proxy = pick(spec.RoleProxy, isMember)
 		sw.ProxyNode = sw.Nodes[proxy].Name
-		place(proxy, Caddy, 128*spec.MiB)
+		place(proxy, Caddy, budget(Caddy))
 	}
 	mon := -1
 	if in.Monitoring {
 		mon = pick(spec.RoleMonitoring, func(i int) bool { return isMember(i) || i == proxy })
 		sw.MonitoringNode = sw.Nodes[mon].Name
-		place(mon, Grafana, 256*spec.MiB)
+		place(mon, Grafana, budget(Grafana))
 		if in.Alerting {
-			place(mon, Alertmanager, 64*spec.MiB)
+			place(mon, Alertmanager, budget(Alertmanager))
 		}
 	}
 
@@ -190,10 +200,10 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	fit := func(i int, reserveNATS bool) int {
 		f := free(i)
 		if reserveNATS && i == proxy {
-			f -= 192 * spec.MiB // nats and its exporter
+			f -= budget(NATS) + budget(NATSExporter)
 		}
 		if i == mon {
-			f -= 512 * spec.MiB // prometheus, sized below
+			f -= prometheusMemory(16) // Prometheus, sized below for its targets
 		}
 		cores := int(math.Floor(sw.Nodes[i].CPUs))
 		if isMember(i) {
@@ -257,15 +267,14 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	}
 	sw.MaxPerNode = perNode
 	if p.Processes > 1 && in.Proxy {
-		place(proxy, NATS, 128*spec.MiB)
+		place(proxy, NATS, budget(NATS))
 		if in.Monitoring {
-			place(proxy, NATSExporter, 64*spec.MiB)
+			place(proxy, NATSExporter, budget(NATSExporter))
 		}
 	}
 	p.ScrapeTargets = swarmScrapeTargets(in, p.Processes, len(nodes))
 	if in.Monitoring {
-		prom := roundUp(256*spec.MiB+int64(len(p.ScrapeTargets))*16*spec.MiB, step)
-		place(mon, Prometheus, prom)
+		place(mon, Prometheus, prometheusMemory(len(p.ScrapeTargets)))
 	}
 	// Members whose nodes keep memory free (no app tasks there, say) grow
 	// into it, the same for every member: MongoDB's cache is what serves.
@@ -293,7 +302,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	for _, n := range sw.Nodes {
 		p.Reserve += n.Reserve
 	}
-	p.ReserveReason = "on every node, left to the OS, Docker and the page cache: 10% of its memory, at least 256MiB, at most 2GiB"
+	p.ReserveReason = "on every node, left to the OS, Docker and the page cache: " + reserveRule
 	p.AppMemory = SwarmAppMemory
 	p.AppHeapMiB = p.AppMemory * 3 / 4 / spec.MiB
 	p.AppReason = fmt.Sprintf("%s per task on every node (a Swarm service has one limit for all its tasks); heap --max-old-space-size is 75%% of it", spec.FormatBytes(SwarmAppMemory))
@@ -302,9 +311,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	if in.MongoDBMembers > 1 {
 		p.MongoDBReason += fmt.Sprintf("; %d members on %d nodes: the set keeps a primary when one node dies", in.MongoDBMembers, in.MongoDBMembers)
 	}
-	cache := math.Max(0.25, 0.5*float64(p.MongoDBMemory-spec.GiB)/float64(spec.GiB))
-	p.MongoDBCacheGB = math.Floor(cache*20) / 20
-	p.MongoDBCacheReason = "MongoDB's own rule applied to the container limit, not to host RAM: 50% of (limit - 1GiB), at least 0.25GB"
+	p.MongoDBCacheGB, p.MongoDBCacheReason = cacheFor(p.MongoDBMemory)
 	memberCores := math.MaxFloat64
 	for _, i := range memberIdx {
 		memberCores = math.Min(memberCores, sw.Nodes[i].CPUs-float64(sw.Nodes[i].AppTasks))
@@ -329,33 +336,20 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	return p, nil
 }
 
-// swarmScrapeTargets lists what Prometheus scrapes on Swarm: app tasks are
-// found by DNS (one target per task), the rest are services.
+// swarmScrapeTargets lists what Prometheus scrapes on Swarm: the single
+// host's targets, with a node exporter on every node (app tasks and node
+// exporters are found by DNS, one target each).
 func swarmScrapeTargets(in Inputs, processes, nodes int) []string {
-	if !in.Monitoring {
-		return nil
-	}
 	var t []string
-	for i := 1; i <= processes; i++ {
-		t = append(t, AppName(i))
+	for _, x := range scrapeTargets(in, processes) {
+		t = append(t, x)
+		if x == NodeExporter {
+			for range nodes - 1 {
+				t = append(t, NodeExporter)
+			}
+		}
 	}
-	for i := 1; i <= in.MongoDBMembers; i++ {
-		t = append(t, ExporterName(i))
-	}
-	if processes > 1 {
-		t = append(t, NATSExporter)
-	}
-	for i := 0; i < nodes; i++ {
-		t = append(t, NodeExporter)
-	}
-	if in.Proxy {
-		t = append(t, Caddy)
-	}
-	t = append(t, Grafana)
-	if in.Alerting {
-		t = append(t, Alertmanager)
-	}
-	return append(t, Prometheus)
+	return t
 }
 
 // swarmBudgets are the fixed budgets of a Swarm stack: the single host's,
@@ -369,7 +363,7 @@ func swarmBudgets(in Inputs, processes, targets int) []Budget {
 		case MongoDBInit:
 			x.Reason = "job: mongosh initiates the replica set and users, then exits"
 		case Prometheus:
-			x.Memory = roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
+			x.Memory = prometheusMemory(targets)
 			x.Reason = fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets)
 		case NodeExporter:
 			x.Reason = "host metrics for Prometheus, on every node (global)"
