@@ -272,7 +272,9 @@ func cacheFor(limit int64) (gb float64, reason string) {
 }
 
 // prometheusMemory is Prometheus's budget for its scrape targets.
-func prometheusMemory(targets int) int64 { return roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step) }
+func prometheusMemory(targets int) int64 {
+	return roundUp(256*spec.MiB+int64(targets)*16*spec.MiB, step)
+}
 
 func running(b []Budget) int64 {
 	var t int64
