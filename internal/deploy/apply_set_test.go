@@ -124,7 +124,11 @@ func TestStagingFailureChangesNothing(t *testing.T) {
 // TestSignalsWaitForTheRenames: a SIGTERM during the renames does not stop
 // them; it is delivered once they are done.
 func TestSignalsWaitForTheRenames(t *testing.T) {
-	got := make(chan os.Signal, 1)
+	// Every Notify channel sees the SIGTERM as it arrives, and again when
+	// Apply sends it back after the renames: wait for both, so the second
+	// is never left to arrive after Stop (its default action would end
+	// the test binary).
+	got := make(chan os.Signal, 2)
 	signal.Notify(got, syscall.SIGTERM)
 	defer signal.Stop(got)
 	d := deployment(t, map[string]string{"a.txt": "old a\n"})
@@ -145,10 +149,12 @@ func TestSignalsWaitForTheRenames(t *testing.T) {
 	if c := contents(t, d.Dir); c["d.txt"] != "new d\n" || c["a.txt"] != "new a\n" {
 		t.Errorf("the renames did not all happen: %v", c)
 	}
-	select {
-	case <-got:
-	case <-time.After(2 * time.Second):
-		t.Error("the SIGTERM held during the renames was never delivered")
+	for i := range 2 {
+		select {
+		case <-got:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("SIGTERM %d of 2 never came: the one held during the renames was not delivered", i+1)
+		}
 	}
 }
 
