@@ -125,26 +125,11 @@ func (o *GenerateOptions) Check() error {
 func (o *GenerateOptions) check(given []spec.Layer) error {
 	o.given = given
 	errs := []error{o.flags.checkGiven(given)}
-	switch {
-	case o.flags.smtpPasswordFile != "":
-		b, err := spec.ReadUserFile(o.flags.smtpPasswordFile)
-		if err != nil {
-			errs = append(errs, usage(fmt.Errorf("--smtp-password-file: %w", err)))
-		}
-		o.smtpPassword = strings.TrimRight(string(b), "\r\n")
-	case o.Env.Getenv != nil:
-		o.smtpPassword = o.Env.Getenv("RCGEN_SMTP_PASSWORD")
-	}
-	switch {
-	case o.flags.passphraseFile != "":
-		b, err := spec.ReadUserFile(o.flags.passphraseFile)
-		if err != nil {
-			errs = append(errs, usage(fmt.Errorf("--backup-passphrase-file: %w", err)))
-		}
-		o.passphrase = strings.TrimRight(string(b), "\r\n")
-	case o.Env.Getenv != nil:
-		o.passphrase = o.Env.Getenv("RCGEN_BACKUP_PASSPHRASE")
-	}
+	var err error
+	o.smtpPassword, err = o.secret(o.flags.smtpPasswordFile, "smtp-password-file", "RCGEN_SMTP_PASSWORD")
+	errs = append(errs, err)
+	o.passphrase, err = o.secret(o.flags.passphraseFile, "backup-passphrase-file", "RCGEN_BACKUP_PASSPHRASE")
+	errs = append(errs, err)
 	if o.passphrase != "" {
 		if err := (spec.Answers{BackupPassphrase: o.passphrase}).CheckKey(spec.KeyPassphrase); err != nil {
 			o.passphrase = "" // reported here, once
@@ -157,6 +142,23 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// secret reads a secret answer from the file its flag names, else from
+// its environment variable (never from a flag's value: a command line is
+// visible to every user of the machine).
+func (o *GenerateOptions) secret(file, flag, envVar string) (string, error) {
+	switch {
+	case file != "":
+		b, err := spec.ReadUserFile(file)
+		if err != nil {
+			return "", usage(fmt.Errorf("--%s: %w", flag, err))
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case o.Env.Getenv != nil:
+		return o.Env.Getenv(envVar), nil
+	}
+	return "", nil
 }
 
 // Run generates the deployment: settle the answers (asking on a terminal),
