@@ -25,6 +25,11 @@ import (
 // Format is the manifest format this rcgen reads.
 const Format = 1
 
+// RestoreMarker is the file in backups/ that marks a restore under way
+// (it names the backup): the backup service takes no backup while it is
+// there, and rcgen restore finishes that restore before any other.
+const RestoreMarker = ".restore-in-progress"
+
 // Manifest describes one backup (manifest.json, written by backup.sh).
 type Manifest struct {
 	Format            int       `json:"format"`

@@ -237,9 +237,6 @@ stopped, no scheduled backup runs, and the same command finishes it.`,
 	return cmd
 }
 
-// restoreMarker is what an interrupted restore leaves in backups/.
-const restoreMarker = ".restore-in-progress"
-
 func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if err := o.open(); err != nil {
 		return err
@@ -269,7 +266,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		}
 		return usage(fmt.Errorf("%s: %w; nothing was changed", name, err))
 	}
-	marker := filepath.Join(o.backupsDir(), restoreMarker)
+	marker := filepath.Join(o.backupsDir(), backup.RestoreMarker)
 	resuming := false
 	if b, err := os.ReadFile(marker); err == nil {
 		other := strings.TrimSpace(string(b))
@@ -319,13 +316,9 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if _, err := s.Compose(ctx, append([]string{"stop"}, o.apps()...)...); err != nil {
 		return fmt.Errorf("%w; nothing was restored (the restore mark %s stays: rcgen restore %s goes on)", err, marker, name)
 	}
-	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", "/rcgen/backup.sh", "restore", name, string(mode))
+	got, err := s.Restore(ctx, name, mode)
 	if err != nil {
 		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: fix the cause, then rcgen restore %s again", err, name)
-	}
-	var got backup.Counts
-	if err := json.Unmarshal(lastLine(out), &got); err != nil {
-		return fmt.Errorf("the restore printed no counts (%q); the app stays stopped: check the database, then rcgen restore %s again", strings.TrimSpace(string(out)), name)
 	}
 	if err := backup.CheckCounts(m, got); err != nil {
 		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run rcgen restore %s again, or, if the difference is writes made while the backup ran, start the app (docker compose up -d) and remove %s", err, name, marker)
@@ -408,9 +401,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
-}
-
-func lastLine(b []byte) []byte {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return []byte(strings.TrimSpace(lines[len(lines)-1]))
 }

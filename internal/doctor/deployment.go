@@ -39,7 +39,7 @@ func checkBackups(d *deploy.Deployment, now time.Time) Result {
 		return r
 	}
 	dir := filepath.Join(d.Dir, render.BackupsDir)
-	if b, err := os.ReadFile(filepath.Join(dir, ".restore-in-progress")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, backup.RestoreMarker)); err == nil {
 		r.Status, r.Found = Fail, fmt.Sprintf("a restore of %s was interrupted: the app is stopped", strings.TrimSpace(string(b)))
 		r.Do = fmt.Sprintf("finish it: `rcgen restore %s`", strings.TrimSpace(string(b)))
 		return r

@@ -8,6 +8,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 	"github.com/kballard/go-shellquote"
 
+	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -39,6 +40,7 @@ func funcs() template.FuncMap {
 		"datasourceUID":    DatasourceUID,
 		"backupsDir":       BackupsDir,
 		"stackFile":        StackFile,
+		"restoreMarker":    backup.RestoreMarker,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kballard/go-shellquote"
 
+	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/render"
 )
 
@@ -241,6 +242,20 @@ func (s Stack) SetFCV(ctx context.Context, series string) error {
 func lastLine(b []byte) []byte {
 	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
 	return bytes.TrimSpace(lines[len(lines)-1])
+}
+
+// Restore restores backups/name through the backup service (mode full or
+// database) and returns what the restored database counts.
+func (s Stack) Restore(ctx context.Context, name string, mode backup.Mode) (backup.Counts, error) {
+	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", BackupScript, "restore", name, string(mode))
+	if err != nil {
+		return backup.Counts{}, err
+	}
+	var c backup.Counts
+	if err := json.Unmarshal(lastLine(out), &c); err != nil {
+		return backup.Counts{}, fmt.Errorf("the restore printed no counts (%q)", strings.TrimSpace(string(out)))
+	}
+	return c, nil
 }
 
 // BackupScript is the backup service's script as its container sees it.
