@@ -99,7 +99,7 @@ const (
 	// (a "4 GB" VM shows about 3.8GiB).
 	tolerance = 0.92
 	// minHostMemory is the absolute minimum: below it rcgen refuses unless forced.
-	minHostMemory = 2 * spec.GiB
+	minHostMemory = spec.MinHostMemory
 )
 
 // tier is a row of Rocket.Chat's published hardware table (system requirements).

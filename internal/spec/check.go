@@ -134,8 +134,6 @@ func (a Answers) check(key string) error {
 		if a.Target != TargetCompose && a.Target != TargetSwarm {
 			return fmt.Errorf("%q is not a target rcgen knows: use compose (one host) or swarm (several hosts, docker stack deploy)", a.Target)
 		}
-	case KeyNodes:
-		return a.checkNodes()
 	case KeySchedule:
 		if a.Backup || a.BackupSchedule != "" {
 			_, err := ParseSchedule(a.BackupSchedule)
@@ -164,8 +162,9 @@ func (a Answers) check(key string) error {
 			}
 		}
 	}
-	// allow_ip, allow_unlicensed_instances, monitoring, tls_*, cpus and
-	// memory are checked by their type, or together in Validate.
+	// allow_ip, allow_unlicensed_instances, monitoring, tls_*, cpus,
+	// memory and nodes are checked by their type (nodes: each as it is
+	// added, Nodes.Set), or together in Validate.
 	return nil
 }
 

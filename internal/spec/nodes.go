@@ -104,8 +104,8 @@ func (ns *Nodes) Set(s string) error {
 			return fmt.Errorf("%q: node %s is given twice: each node once", s, n.Name)
 		}
 	}
-	if n.Memory < minHostMemory {
-		return fmt.Errorf("%q: node %s has %s, and a Swarm node of this stack needs at least %s", s, n.Name, FormatBytes(n.Memory), FormatBytes(minHostMemory))
+	if n.Memory < MinHostMemory {
+		return fmt.Errorf("%q: node %s has %s, and a Swarm node of this stack needs at least %s", s, n.Name, FormatBytes(n.Memory), FormatBytes(MinHostMemory))
 	}
 	*ns = append(*ns, n)
 	return nil
@@ -147,21 +147,6 @@ func (ns *Nodes) UnmarshalYAML(v *yaml.Node) error {
 	return nil
 }
 
-// checkNodes checks the inventory itself.
-func (a Answers) checkNodes() error {
-	seen := map[string]bool{}
-	for _, n := range a.Nodes {
-		if seen[n.Name] {
-			return fmt.Errorf("node %s is given twice: each node once", n.Name)
-		}
-		seen[n.Name] = true
-		if n.Memory < minHostMemory {
-			return fmt.Errorf("node %s has %s, and a Swarm node of this stack needs at least %s", n.Name, FormatBytes(n.Memory), FormatBytes(minHostMemory))
-		}
-	}
-	return nil
-}
-
 // checkTarget checks what the target asks of the other answers.
 func (a Answers) checkTarget() []error {
 	var errs []error
@@ -187,5 +172,5 @@ func (a Answers) checkTarget() []error {
 	return errs
 }
 
-// minHostMemory is the least memory a node may have.
-const minHostMemory = 2 * GiB
+// MinHostMemory is the least memory rcgen plans a host or a node with.
+const MinHostMemory = 2 * GiB
