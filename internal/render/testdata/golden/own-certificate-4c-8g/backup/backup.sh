@@ -36,7 +36,8 @@ marker="$backups/.restore-in-progress"
 log() { printf '%s backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# The tools read the password from a file, never from their command line.
+# The tools read the password from a file, never from their command line
+# (--config: a YAML file with uri and password, mongo-tools 100.3.0 and later).
 tools_config() {
 	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env)"
 	cfg=$(mktemp)
