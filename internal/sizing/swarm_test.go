@@ -127,3 +127,20 @@ func TestSwarmGrid(t *testing.T) {
 		t.Errorf("only %d inventories planned", plans)
 	}
 }
+
+// BenchmarkComputeSwarm plans the five-node licensed inventory of the
+// examples (make bench).
+func BenchmarkComputeSwarm(b *testing.B) {
+	var ns spec.Nodes
+	for _, s := range []string{"db-1=4:16GiB:db", "db-2=4:16GiB:db", "db-3=4:16GiB:db", "app-1=8:16GiB:proxy", "app-2=8:16GiB:monitoring"} {
+		if err := ns.Set(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	in := Inputs{MongoDBMembers: 3, Monitoring: true, Proxy: true, Licensed: true}
+	for b.Loop() {
+		if _, err := ComputeSwarm(ns, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
