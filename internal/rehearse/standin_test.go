@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -64,13 +65,35 @@ func appStandin(name string) error {
 	mux.HandleFunc("/livez", probe)
 	mux.HandleFunc("/readyz", probe)
 	mux.HandleFunc("/websocket", func(w http.ResponseWriter, r *http.Request) { websocketEcho(w, r, name) })
+	// A streaming session's second chunk waits for /release/SESSION (sent
+	// by the rehearsal to the process itself, not through the proxy, once
+	// the first chunk has reached it through the proxy): a proxy that
+	// buffers holds the first chunk back and the rehearsal never sends it.
+	var releases sync.Map // session -> chan struct{}
+	release := func(session string) chan struct{} {
+		ch, _ := releases.LoadOrStore(session, make(chan struct{}))
+		return ch.(chan struct{})
+	}
+	mux.HandleFunc("/release/", func(w http.ResponseWriter, r *http.Request) {
+		ch := release(strings.TrimPrefix(r.URL.Path, "/release/"))
+		select {
+		case <-ch:
+		default:
+			close(ch)
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/sockjs/") && strings.HasSuffix(r.URL.Path, "/xhr_streaming") {
+			session := strings.Split(r.URL.Path, "/")[3]
 			w.Header().Set("Content-Type", "application/javascript; charset=UTF-8")
 			f := w.(http.Flusher)
 			fmt.Fprint(w, strings.Repeat("h", 2048)+"\n") // sockjs's prelude
 			f.Flush()
-			time.Sleep(1500 * time.Millisecond)
+			select {
+			case <-release(session):
+			case <-r.Context().Done():
+				return
+			}
 			fmt.Fprint(w, "o\n")
 			f.Flush()
 			return
