@@ -120,7 +120,8 @@ var answeredConfig = survey.PromptConfig{
 // is answered, without colours, from survey's own templates: the line a
 // transcript of a run shows. answer is a string (an input, a select's
 // option, a password) or a bool (a confirmation); a password shows one *
-// per character, as it was typed.
+// per character, as it was typed (after its "[? for help]", which survey
+// leaves there unless ? was typed).
 func Answered(kind Kind, message, help string, answer any) (string, error) {
 	var tmpl string
 	var data any
