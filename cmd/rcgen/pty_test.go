@@ -174,8 +174,21 @@ const (
 	esc       = "\x1b"
 )
 
+// help types ? (and Enter, but on a select, where ? acts at once) at the
+// question on screen, waits for its help, and lets it settle: the
+// question is asked again, ? taken for no answer.
+func (term *terminal) help(want string, keys ...string) {
+	term.t.Helper()
+	term.send(keys...)
+	term.expect("? " + want)
+	term.settle()
+}
+
 // TestWizardOnATerminal runs the real binary on a pseudo-terminal and
-// answers the wizard by typing, arrow keys and Enter included.
+// answers the wizard by typing, arrow keys and Enter included. ? shows
+// the help of every kind of question (input, select, confirmation,
+// password) and is never taken for the answer: at "Sender address" it
+// was once refused as an address, at "SMTP login" stored as the login.
 func TestWizardOnATerminal(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "generate", "--cpus", "8", "--memory", "16GiB")
@@ -189,13 +202,23 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.send("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "ops@example.com", enter)
 	term.answer("Enterprise licence", "n", enter)
 	term.answer("Expected concurrent users", "50", enter)
-	term.answer("MongoDB replica set", arrowDown, enter) // 3 members
-	term.answer("Run monitoring", enter)                 // default yes
+	term.answer("MongoDB replica set", "?")
+	term.help("Rocket.Chat needs a replica set")
+	term.send(arrowDown, enter) // 3 members
+	term.answer("Run monitoring", "?", enter)
+	term.help("Dashboards for the app processes")
+	term.send(enter) // default yes
 	term.answer("Email alerts to", "ops@example.com", enter)
 	term.answer("Mail server", "smtp.example.com:587", enter)
-	term.answer("Sender address", "rc@example.com", enter)
-	term.answer("SMTP login", "rc", enter)
-	term.answer("SMTP password", "p4ss", enter)   // typed without echo
+	term.answer("Sender address", "?", enter)
+	term.help("The From address of the alert emails")
+	term.send("rc@example.com", enter)
+	term.answer("SMTP login", "?", enter)
+	term.help("The user name the mail server asks for")
+	term.send("rc", enter)
+	term.answer("SMTP password", "?", enter)
+	term.help("The password of that login")
+	term.send("p4ss", enter)                      // typed without echo
 	term.answer("Rocket.Chat's own email", enter) // default yes
 	term.answer("Back up daily at 03:00 UTC", "n", enter)
 	term.answer("Write the deployment to deploy?", enter)
@@ -217,6 +240,12 @@ func TestWizardOnATerminal(t *testing.T) {
 	}
 	if strings.Contains(term.screen(), "p4ss") {
 		t.Error("the SMTP password was echoed on the terminal")
+	}
+	answers, _ := os.ReadFile(filepath.Join(dir, "deploy", "rcgen.yaml"))
+	for _, want := range []string{`smtp_from: "rc@example.com"`, `smtp_user: "rc"`, "monitoring: true"} {
+		if !strings.Contains(string(answers), want) {
+			t.Errorf("rcgen.yaml lacks %s: ? was taken for an answer:\n%s", want, answers)
+		}
 	}
 }
 

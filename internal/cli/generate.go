@@ -269,6 +269,14 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	}
 	if w != nil {
 		w.a, w.origins, w.smtpKept = &a, origins, d.SMTPPassword()
+		w.now = time.Now()
+		if o.Env.Now != nil {
+			w.now = o.Env.Now()
+		}
+		w.checkVersion = func(v string) error {
+			_, _, err := d.MongoDB(v)
+			return err
+		}
 		if d.Exists() || d.Recovered {
 			fmt.Fprintf(o.Env.IO.ErrOut, "Existing deployment found in %s: its answers are the defaults; Enter keeps each one.\n", o.Out)
 		}
@@ -284,7 +292,8 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		if w == nil || len(w.asked) == 0 {
 			return req, plan, w, nil
 		}
-		ok, err := w.confirm(plan, o.Out)
+		rel := presenter{flags: o.flags, origins: origins}.releases(req.Answers, d)
+		ok, err := w.confirm(plan, rel, o.Out)
 		if err != nil {
 			return fail(err)
 		}

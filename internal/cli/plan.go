@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/catalog"
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/generate"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -80,7 +82,8 @@ func (o *PlanOptions) Run(context.Context) error {
 	if err != nil {
 		return usage(err)
 	}
-	explain := presenter{flags: o.flags, origins: origins}.explain
+	pr := presenter{flags: o.flags, origins: origins}
+	explain := pr.explain
 	if err := uniqueJoin(o.early, explain(generate.Prepare(&a, nil))); err != nil {
 		return err
 	}
@@ -102,18 +105,78 @@ func (o *PlanOptions) Run(context.Context) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return WritePlanTable(o.Env.IO.Out, p)
+	return WritePlanTable(o.Env.IO.Out, p, pr.releases(a, nil))
+}
+
+// releaseRows are the plan table's rows about what is deployed: the
+// Rocket.Chat release and the MongoDB it runs on, each with its reason.
+type releaseRows struct {
+	RocketChat, RocketChatWhy string
+	MongoDB, MongoDBWhy       string
+}
+
+// releases says which Rocket.Chat release and MongoDB version the answers
+// deploy (on d, an existing deployment, when not nil) and why, naming the
+// answer the way it was given.
+func (pr presenter) releases(a spec.Answers, d *deploy.Deployment) releaseRows {
+	v := a.RocketChatVersion
+	var from string
+	switch o := pr.origins[spec.KeyVersion]; o.Kind {
+	case spec.FromDeployment:
+		from = "the release this deployment runs (its " + spec.FileName + ")"
+	case spec.FromConfig:
+		from = fmt.Sprintf("%s from %s, line %d", spec.KeyVersion, o.Name, o.Line)
+	case spec.FromFlag:
+		from = "given by " + pr.flagWord(spec.KeyVersion)
+	case spec.FromWizard:
+		from = "chosen in the wizard"
+	default:
+		from = "rcgen's default release"
+	}
+	rows := releaseRows{RocketChat: v}
+	line, known := catalog.Lookup(v)
+	if known {
+		lts := ""
+		if line.LTS {
+			lts = "LTS, "
+		}
+		rows.RocketChatWhy = fmt.Sprintf("%s; %ssupported to %s (rcgen versions lists the releases)", from, lts, line.EndOfSupport)
+	} else {
+		line = catalog.Newest()
+		rows.RocketChatWhy = from + "; newer than every release in rcgen's catalog, so untested (rcgen versions lists the tested ones)"
+	}
+	s, err := catalog.MongoDBFor(v)
+	if err != nil {
+		return rows // reported by the answer's own check
+	}
+	rows.MongoDB = s.Tag
+	rows.MongoDBWhy = fmt.Sprintf("the newest MongoDB Rocket.Chat %s declares (%s) that rcgen pins; end of life %s", line.Line, strings.Join(line.MongoDB, ", "), s.EndOfLife)
+	if d != nil {
+		if kept, note, err := d.MongoDB(v); err == nil && note != "" {
+			rows.MongoDB = kept.Tag
+			if kept.Series != s.Series {
+				rows.MongoDBWhy = fmt.Sprintf("this deployment runs %s, and MongoDB cannot move back (see the warnings); end of life %s", kept.Series, kept.EndOfLife)
+			} else {
+				rows.MongoDBWhy += "; one feature version up from what this deployment runs (see the warnings)"
+			}
+		}
+	}
+	return rows
 }
 
 // WritePlanTable prints the host and the plan as aligned tables with a
 // reason column: the view `rcgen plan` and the wizard show.
-func WritePlanTable(w io.Writer, p sizing.Plan) error {
+func WritePlanTable(w io.Writer, p sizing.Plan, rel releaseRows) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tVALUE\tSOURCE\tALL READINGS")
 	fmt.Fprintf(tw, "cores\t%s\t%s\t%s\n", sizing.FormatCores(p.Host.CPUs), p.Host.CPUSource, readings(p.Host.CPUReadings, false))
 	fmt.Fprintf(tw, "memory\t%s\t%s\t%s\n", spec.FormatBytes(p.Host.Memory), p.Host.MemorySource, readings(p.Host.MemoryReadings, true))
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "PLAN\tVALUE\tWHY")
+	fmt.Fprintf(tw, "Rocket.Chat release\t%s\t%s\n", rel.RocketChat, rel.RocketChatWhy)
+	if rel.MongoDB != "" {
+		fmt.Fprintf(tw, "MongoDB version\t%s\t%s\n", rel.MongoDB, rel.MongoDBWhy)
+	}
 	fmt.Fprintf(tw, "OS and Docker reserve\t%s\t%s\n", spec.FormatBytes(p.Reserve), p.ReserveReason)
 	fmt.Fprintf(tw, "serves about\t%d users\t%s\n", p.UsersCapacity, p.UsersCapacityReason)
 	fmt.Fprintf(tw, "app processes\t%d\t%s\n", p.Processes, p.ProcessesReason)

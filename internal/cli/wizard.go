@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -43,9 +45,14 @@ type wizard struct {
 	force  bool
 	// smtpKept is the SMTP password the deployment already has ("" if none).
 	smtpKept string
-	a        *spec.Answers
-	origins  spec.Origins
-	asked    []question
+	// now is today, for the support dates of the releases offered.
+	now time.Time
+	// checkVersion is the deployment's guard on a Rocket.Chat release (no
+	// downgrade, MongoDB one step at a time); nil accepts any.
+	checkVersion func(version string) error
+	a            *spec.Answers
+	origins      spec.Origins
+	asked        []question
 }
 
 type question struct {
@@ -58,6 +65,10 @@ type question struct {
 	// settledBy are the answers that, given by this run, make this
 	// question unnecessary.
 	settledBy []string
+	// onChange questions are not asked on the way to the plan, only
+	// offered by "Change an answer" after it (their answer has a default
+	// the plan shows).
+	onChange bool
 }
 
 const keyTLS = "tls" // the HTTPS question: proxy and certificate together
@@ -76,6 +87,7 @@ func questions() []question {
 		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
 		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
 		{key: spec.KeyBackup, label: "backups", ask: (*wizard).askBackup, settledBy: []string{spec.KeySchedule, spec.KeyBackupKeep}},
+		{key: spec.KeyVersion, label: "Rocket.Chat release", ask: (*wizard).askVersion, onChange: true},
 	}
 }
 
@@ -102,7 +114,7 @@ func (w *wizard) settled(q question) bool {
 // askMissing asks every question not settled by a flag or --config, in order.
 func (w *wizard) askMissing() error {
 	for _, q := range questions() {
-		if w.settled(q) {
+		if q.onChange || w.settled(q) {
 			continue
 		}
 		if err := q.ask(w); err != nil {
@@ -250,67 +262,111 @@ func (w *wizard) askTLS() error {
 	if spec.TLSModeFor(a.Domain) == spec.TLSInternal {
 		auto = tlsAuto + " from Caddy's own CA (a local name Let's Encrypt cannot reach)"
 	}
-	def := auto
-	switch {
-	case a.Proxy == spec.ProxyNone:
-		def = tlsNone
-	case a.TLSCert != "":
-		def = tlsOwn
+	for {
+		def := auto
+		switch {
+		case a.Proxy == spec.ProxyNone:
+			def = tlsNone
+		case a.TLSCert != "":
+			def = tlsOwn
+		}
+		v, err := w.p.Select("How should HTTPS work?",
+			"rcgen runs Caddy in front of Rocket.Chat. It can get and renew a certificate by itself, "+
+				"serve certificate files you already have, or step aside when your own proxy terminates TLS "+
+				"(the app then listens on 127.0.0.1 only).",
+			[]string{auto, tlsOwn, tlsNone}, def)
+		if err != nil {
+			return err
+		}
+		switch v {
+		case tlsNone:
+			a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyNone, "", ""
+		case tlsOwn:
+			a.Proxy = spec.ProxyCaddy
+			if err := w.askCertificate(); errors.Is(err, errBack) {
+				continue
+			} else if err != nil {
+				return err
+			}
+		default:
+			a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyCaddy, "", ""
+		}
+		return nil
 	}
-	v, err := w.p.Select("How should HTTPS work?",
-		"rcgen runs Caddy in front of Rocket.Chat. It can get and renew a certificate by itself, "+
-			"serve certificate files you already have, or step aside when your own proxy terminates TLS "+
-			"(the app then listens on 127.0.0.1 only).",
-		[]string{auto, tlsOwn, tlsNone}, def)
+}
+
+// errBack is askCertificate's way back to the HTTPS question.
+var errBack = errors.New("back to the HTTPS question")
+
+// readable returns path when it names a file that can be read, else "":
+// a default that cannot be read would leave Enter no way back.
+func readable(path string) string {
+	if path == "" {
+		return ""
+	}
+	if _, err := spec.ReadUserFile(expandHome(path)); err != nil {
+		return ""
+	}
+	return path
+}
+
+// askCertificate asks for the certificate and key files. An empty answer
+// to either (with no file offered as the default) goes back to the HTTPS
+// question, the other answers kept: someone without the files can choose
+// another way.
+func (w *wizard) askCertificate() error {
+	a := w.a
+	const back = "; empty to go back to the HTTPS question"
+	note := func(def string) string {
+		if def == "" {
+			return back
+		}
+		return ""
+	}
+	var certPEM []byte
+	def := readable(a.TLSCert)
+	cert, err := w.p.Input("Certificate file (PEM, full chain"+note(def)+"):",
+		"The certificate for "+a.Domain+", with its intermediates. ~ is your home directory. "+
+			"Without the files, go back (Enter with nothing typed, when no file is offered) and choose another way.", def,
+		func(path string) error {
+			if path == "" {
+				return nil // back to the HTTPS question
+			}
+			b, err := spec.ReadUserFile(expandHome(path))
+			certPEM = b
+			return err
+		})
 	if err != nil {
 		return err
 	}
-	switch v {
-	case tlsNone:
-		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyNone, "", ""
-	case tlsOwn:
-		a.Proxy = spec.ProxyCaddy
-		return w.askCertificate()
-	default:
-		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyCaddy, "", ""
+	if cert == "" {
+		a.TLSCert, a.TLSKey = "", ""
+		return errBack
 	}
-	return nil
-}
-
-func (w *wizard) askCertificate() error {
-	a := w.a
-	for {
-		var certPEM []byte
-		cert, err := w.p.Input("Certificate file (PEM, full chain):", "The certificate for "+a.Domain+", with its intermediates. ~ is your home directory.", a.TLSCert,
-			func(path string) error {
-				b, err := spec.ReadUserFile(expandHome(path))
-				certPEM = b
+	a.TLSCert = cert // the default when the HTTPS question is asked again
+	def = readable(a.TLSKey)
+	key, err := w.p.Input("Key file (PEM, unencrypted"+note(def)+"):",
+		"The private key of that certificate, not protected by a passphrase. ~ is your home directory. "+
+			"When it does not match the certificate, go back (Enter with nothing typed) and give the right certificate.", def,
+		func(path string) error {
+			if path == "" {
+				return nil // back to the HTTPS question
+			}
+			b, err := spec.ReadUserFile(expandHome(path))
+			if err != nil {
 				return err
-			})
-		if err != nil {
-			return err
-		}
-		key, err := w.p.Input("Key file (PEM, unencrypted; empty to go back to the certificate):", "The private key of that certificate.", a.TLSKey,
-			func(path string) error {
-				if path == "" {
-					return nil // back to the certificate question
-				}
-				b, err := spec.ReadUserFile(expandHome(path))
-				if err != nil {
-					return err
-				}
-				return spec.ValidateCertificate(certPEM, b, a.Domain)
-			})
-		if err != nil {
-			return err
-		}
-		if key == "" {
-			a.TLSCert = cert
-			continue
-		}
-		a.TLSCert, a.TLSKey = expandHome(cert), expandHome(key)
-		return nil
+			}
+			return spec.ValidateCertificate(certPEM, b, a.Domain)
+		})
+	if err != nil {
+		return err
 	}
+	if key == "" {
+		a.TLSKey = ""
+		return errBack
+	}
+	a.TLSCert, a.TLSKey = expandHome(cert), expandHome(key)
+	return nil
 }
 
 func (w *wizard) askEmail() error {
@@ -484,11 +540,13 @@ func (w *wizard) askAlerts() error {
 		required(spec.KeySMTPHost, func(c *spec.Answers, s string) { c.SMTPHost = s })); err != nil {
 		return err
 	}
-	if a.SMTPFrom, err = w.p.Input("Sender address:", "", a.SMTPFrom,
+	if a.SMTPFrom, err = w.p.Input("Sender address:",
+		"The From address of the alert emails, e.g. rocketchat@example.com. Many mail servers accept only addresses of their own domain.", a.SMTPFrom,
 		required(spec.KeySMTPFrom, func(c *spec.Answers, s string) { c.SMTPFrom = s })); err != nil {
 		return err
 	}
-	if a.SMTPUser, err = w.p.Input("SMTP login (empty if the server needs none):", "", a.SMTPUser,
+	if a.SMTPUser, err = w.p.Input("SMTP login (empty if the server needs none):",
+		"The user name the mail server asks for, often the sender address. Leave it empty for a server that takes mail without a login, such as a relay on your network.", a.SMTPUser,
 		w.check(spec.KeySMTPUser, func(c *spec.Answers, s string) { c.SMTPUser = s })); err != nil {
 		return err
 	}
@@ -580,13 +638,17 @@ const (
 
 // confirm shows the plan and asks to write it, change an answer, or cancel.
 // It returns true to write, false to re-plan after a changed answer.
-func (w *wizard) confirm(p sizing.Plan, out string) (bool, error) {
+func (w *wizard) confirm(p sizing.Plan, rel releaseRows, out string) (bool, error) {
 	fmt.Fprintln(w.stderr)
-	if err := WritePlanTable(w.stderr, p); err != nil {
+	if err := WritePlanTable(w.stderr, p, rel); err != nil {
 		return false, err
 	}
 	fmt.Fprintln(w.stderr)
-	v, err := w.p.Select(fmt.Sprintf("Write the deployment to %s?", out), "", []string{confirmWrite, confirmChange, confirmCancel}, confirmWrite)
+	v, err := w.p.Select(fmt.Sprintf("Write the deployment to %s?", out),
+		fmt.Sprintf("%s: write the files above into %s (nothing starts until docker compose up -d). "+
+			"%s: ask one question again, the Rocket.Chat release among them, and show the new plan. %s: write nothing.",
+			confirmWrite, out, confirmChange, confirmCancel),
+		[]string{confirmWrite, confirmChange, confirmCancel}, confirmWrite)
 	if err != nil {
 		return false, err
 	}
@@ -596,20 +658,115 @@ func (w *wizard) confirm(p sizing.Plan, out string) (bool, error) {
 	case confirmCancel:
 		return false, errCancelled
 	}
+	changeable := w.changeable()
 	var labels []string
-	for _, q := range w.asked {
+	for _, q := range changeable {
 		labels = append(labels, q.label)
 	}
-	which, err := w.p.Select("Which answer?", "", labels, labels[0])
+	which, err := w.p.Select("Which answer?",
+		"The question to ask again; the questions that follow from its answer are asked again too, then the new plan is shown.",
+		labels, labels[0])
 	if err != nil {
 		return false, err
 	}
-	for _, q := range w.asked {
+	for _, q := range changeable {
 		if q.label == which {
 			return false, w.reask(q)
 		}
 	}
 	return false, nil
+}
+
+// changeable returns the questions "Change an answer" offers, in order:
+// the ones asked, and those asked only from here that no flag or answers
+// file settled.
+func (w *wizard) changeable() []question {
+	asked := map[string]bool{}
+	for _, q := range w.asked {
+		asked[q.key] = true
+	}
+	var qs []question
+	for _, q := range questions() {
+		if asked[q.key] || q.onChange && !w.settled(q) {
+			qs = append(qs, q)
+		}
+	}
+	return qs
+}
+
+// deployable lists the Rocket.Chat releases the wizard offers, newest
+// first. It is the one place the wizard asks the catalog which releases
+// rcgen deploys: the newest patch of each line up to the default (the
+// newest whose image rcgen confirmed) still supported on day now.
+func deployable(now time.Time) []catalog.Release {
+	def, _ := spec.ParseVersion(catalog.DefaultRocketChatVersion)
+	var out []catalog.Release
+	for _, r := range catalog.Releases() {
+		v, err := spec.ParseVersion(r.Latest)
+		if err != nil || def.Before(v) || r.SupportOn(now) == catalog.Unsupported {
+			continue
+		}
+		out = append([]catalog.Release{r}, out...)
+	}
+	if len(out) == 0 {
+		out = []catalog.Release{catalog.Default()}
+	}
+	return out
+}
+
+// releaseOption is how the release question shows version.
+func (w *wizard) releaseOption(version string) string {
+	var notes []string
+	if version == w.a.RocketChatVersion {
+		notes = append(notes, "the current answer")
+	}
+	if version == catalog.DefaultRocketChatVersion {
+		notes = append(notes, "rcgen's default")
+	}
+	r, ok := catalog.Lookup(version)
+	switch {
+	case !ok:
+		notes = append(notes, "newer than rcgen's catalog: untested")
+	case r.SupportOn(w.now) == catalog.Unsupported:
+		notes = append(notes, "out of support since "+r.EndOfSupport.String())
+	default:
+		if r.LTS {
+			notes = append(notes, "LTS")
+		}
+		notes = append(notes, "supported to "+r.EndOfSupport.String())
+	}
+	return fmt.Sprintf("%s (%s)", version, strings.Join(notes, ", "))
+}
+
+// askVersion offers the releases rcgen deploys (deployable) that this
+// deployment can move to, and the current answer.
+func (w *wizard) askVersion() error {
+	a := w.a
+	w.record(spec.KeyVersion)
+	versions := []string{a.RocketChatVersion}
+	for _, r := range deployable(w.now) {
+		if r.Latest == a.RocketChatVersion || w.checkVersion != nil && w.checkVersion(r.Latest) != nil {
+			continue
+		}
+		versions = append(versions, r.Latest)
+	}
+	var options []string
+	chosen := map[string]string{}
+	for _, v := range versions {
+		o := w.releaseOption(v)
+		options = append(options, o)
+		chosen[o] = v
+	}
+	v, err := w.p.Select("Rocket.Chat release to deploy:",
+		"The releases rcgen deploys today, each the newest patch of its line, and their end of support; MongoDB follows the release "+
+			"(the plan shows which). An existing deployment is offered only releases it can move to: "+
+			"Rocket.Chat never migrates its database back, and rcgen upgrade plans bigger moves. rcgen versions lists every release.",
+		options, options[0])
+	if err != nil {
+		return err
+	}
+	a.RocketChatVersion = chosen[v]
+	return nil
 }
 
 // reask asks q again, then every question that follows from its answer

@@ -63,32 +63,65 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 	}
 }
 
-// TestWizardGoesBackFromTheKey: an empty key answer goes back to the
-// certificate question.
-func TestWizardGoesBackFromTheKey(t *testing.T) {
+// TestWizardGoesBackFromTheCertificate: an empty certificate or key
+// answer goes back to "How should HTTPS work?" with the other answers
+// kept, so someone who chose "My own certificate files" without them, or
+// gave the wrong certificate, gets out without Ctrl-C.
+func TestWizardGoesBackFromTheCertificate(t *testing.T) {
 	tls := filepath.Join("..", "render", "testdata", "tls")
-	out := filepath.Join(t.TempDir(), "d")
-	r, _ := runWizard(t, []step{
-		{Question: "several hosts", Answer: false},
-		{Question: "Public domain name", Answer: "chat.example.com"},
-		{Question: "How should HTTPS work?", Answer: tlsOwn},
-		{Question: "Certificate file", Answer: filepath.Join(tls, "key.pem")}, // the wrong file
-		{Question: "Key file", Answer: ""},                                    // back
-		{Question: "Certificate file", Answer: filepath.Join(tls, "cert.pem")},
-		{Question: "Key file", Answer: filepath.Join(tls, "key.pem")},
-		{Question: "Enterprise licence", Answer: false},
-		{Question: "Expected concurrent users", Answer: ""},
-		{Question: "MongoDB replica set", Answer: "1 member"},
-		{Question: "Run monitoring", Answer: false},
-		{Question: "Back up", Answer: true},
-		{Question: "Write the deployment to", Answer: "Write it"},
-	}, "generate", "--out", out)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	if !strings.Contains(string(read(t, filepath.Join(out, "rcgen.yaml"))), "cert.pem") {
-		t.Error("the certificate answered after going back is not the one used")
-	}
+	t.Run("empty certificate, then Let's Encrypt", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "d")
+		r, script := runWizard(t, []step{
+			{Question: "several hosts", Answer: false},
+			{Question: "Public domain name", Answer: "chat.example.com"},
+			{Question: "How should HTTPS work?", Answer: tlsOwn},
+			{Question: "Certificate file (PEM, full chain; empty to go back to the HTTPS question)", Answer: ""},
+			{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
+			{Question: "Email for Let's Encrypt", Answer: "ops@example.com"},
+			{Question: "Enterprise licence", Answer: false},
+			{Question: "Expected concurrent users", Answer: ""},
+			{Question: "MongoDB replica set", Answer: "1 member"},
+			{Question: "Run monitoring", Answer: false},
+			{Question: "Back up", Answer: true},
+			{Question: "Write the deployment to", Answer: "Write it"},
+		}, "generate", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if len(script.Errors) != 0 {
+			t.Errorf("the empty certificate path was taken for a file: %q", script.Errors)
+		}
+		answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+		if !strings.Contains(answers, `domain: "chat.example.com"`) || !strings.Contains(answers, `email: "ops@example.com"`) || strings.Contains(answers, "tls_cert") {
+			t.Errorf("after going back, the domain was not kept or Let's Encrypt not used:\n%s", answers)
+		}
+	})
+	t.Run("empty key after the wrong certificate", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "d")
+		r, _ := runWizard(t, []step{
+			{Question: "several hosts", Answer: false},
+			{Question: "Public domain name", Answer: "chat.example.com"},
+			{Question: "How should HTTPS work?", Answer: tlsOwn},
+			{Question: "Certificate file", Answer: filepath.Join(tls, "key.pem")}, // the wrong file
+			{Question: "Key file (PEM, unencrypted; empty to go back to the HTTPS question)", Answer: ""},
+			{Question: "How should HTTPS work?", Answer: ""}, // the default is now: own files
+			{Question: "Certificate file", Answer: filepath.Join(tls, "cert.pem")},
+			{Question: "Key file", Answer: filepath.Join(tls, "key.pem")},
+			{Question: "Enterprise licence", Answer: false},
+			{Question: "Expected concurrent users", Answer: ""},
+			{Question: "MongoDB replica set", Answer: "1 member"},
+			{Question: "Run monitoring", Answer: false},
+			{Question: "Back up", Answer: true},
+			{Question: "Write the deployment to", Answer: "Write it"},
+		}, "generate", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+		if !strings.Contains(answers, "cert.pem") || !strings.Contains(answers, `domain: "chat.example.com"`) {
+			t.Errorf("the certificate answered after going back is not the one used, or the domain was lost:\n%s", answers)
+		}
+	})
 }
 
 // TestWizardReasksABadSMTPPassword: a password .env cannot hold safely,

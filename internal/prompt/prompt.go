@@ -8,8 +8,14 @@ import "errors"
 // ErrInterrupted is returned when the person presses Ctrl-C or Esc.
 var ErrInterrupted = errors.New("interrupted")
 
+// HelpInput is what a person types to see a question's help. Every
+// question rcgen asks has help, so it is never taken as an answer (survey
+// takes it as one when a question has none).
+const HelpInput = '?'
+
 // Prompter asks questions. Every method returns ErrInterrupted when the
-// person cancels.
+// person cancels. help is shown when the person types HelpInput; it must
+// not be empty.
 type Prompter interface {
 	// Input asks for a line of text. validate, when not nil, is run on every
 	// answer; an invalid answer is reported and the question asked again.
@@ -21,3 +27,14 @@ type Prompter interface {
 	// Password asks for a secret without echoing it.
 	Password(message, help string) (string, error)
 }
+
+// Kind is the kind of a question: which Prompter method asks it.
+type Kind int
+
+// The kinds of questions.
+const (
+	KindInput Kind = iota
+	KindSelect
+	KindConfirm
+	KindPassword
+)

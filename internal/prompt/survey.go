@@ -2,8 +2,11 @@ package prompt
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/AlecAivazis/survey/v2/core"
@@ -54,7 +57,9 @@ func (r escReader) Read(p []byte) (int, error) {
 
 func (r escReader) Fd() uintptr { return r.f.Fd() }
 
-func (s *Survey) opts() survey.AskOpt { return survey.WithStdio(s.in, s.out, s.errOut) }
+func (s *Survey) opts() []survey.AskOpt {
+	return []survey.AskOpt{survey.WithStdio(s.in, s.out, s.errOut), survey.WithHelpInput(HelpInput)}
+}
 
 func mapErr(err error) error {
 	if errors.Is(err, terminal.InterruptErr) {
@@ -67,8 +72,7 @@ func mapErr(err error) error {
 func (s *Survey) Input(message, help, def string, validate func(string) error) (string, error) {
 	var answer string
 	q := &survey.Input{Message: message, Help: help, Default: def}
-	var opts []survey.AskOpt
-	opts = append(opts, s.opts())
+	opts := s.opts()
 	if validate != nil {
 		opts = append(opts, survey.WithValidator(func(v any) error {
 			str, _ := v.(string)
@@ -83,14 +87,14 @@ func (s *Survey) Input(message, help, def string, validate func(string) error) (
 func (s *Survey) Select(message, help string, options []string, def string) (string, error) {
 	var answer string
 	q := &survey.Select{Message: message, Help: help, Options: options, Default: def}
-	err := survey.AskOne(q, &answer, s.opts())
+	err := survey.AskOne(q, &answer, s.opts()...)
 	return answer, mapErr(err)
 }
 
 // Password implements Prompter.
 func (s *Survey) Password(message, help string) (string, error) {
 	var answer string
-	err := survey.AskOne(&survey.Password{Message: message, Help: help}, &answer, s.opts())
+	err := survey.AskOne(&survey.Password{Message: message, Help: help}, &answer, s.opts()...)
 	return answer, mapErr(err)
 }
 
@@ -98,6 +102,54 @@ func (s *Survey) Password(message, help string) (string, error) {
 func (s *Survey) Confirm(message, help string, def bool) (bool, error) {
 	var answer bool
 	q := &survey.Confirm{Message: message, Help: help, Default: def}
-	err := survey.AskOne(q, &answer, s.opts())
+	err := survey.AskOne(q, &answer, s.opts()...)
 	return answer, mapErr(err)
+}
+
+// answeredConfig is what Answered renders with: survey's icons and help
+// key, as every question is asked.
+var answeredConfig = survey.PromptConfig{
+	HelpInput: string(HelpInput),
+	Icons: survey.IconSet{
+		Question: survey.Icon{Text: "?"},
+		Help:     survey.Icon{Text: "?"},
+	},
+}
+
+// Answered returns a question as survey leaves it on the terminal once it
+// is answered, without colours, from survey's own templates: the line a
+// transcript of a run shows. answer is a string (an input, a select's
+// option, a password) or a bool (a confirmation); a password shows one *
+// per character, as it was typed (after its "[? for help]", which survey
+// leaves there unless ? was typed).
+func Answered(kind Kind, message, help string, answer any) (string, error) {
+	var tmpl string
+	var data any
+	switch kind {
+	case KindInput:
+		s, _ := answer.(string)
+		tmpl = survey.InputQuestionTemplate
+		data = survey.InputTemplateData{Input: survey.Input{Message: message, Help: help}, ShowAnswer: true, Answer: s, Config: &answeredConfig}
+	case KindSelect:
+		s, _ := answer.(string)
+		tmpl = survey.SelectQuestionTemplate
+		data = survey.SelectTemplateData{Select: survey.Select{Message: message, Help: help}, ShowAnswer: true, Answer: s, Config: &answeredConfig}
+	case KindConfirm:
+		b, _ := answer.(bool)
+		yes := "No"
+		if b {
+			yes = "Yes"
+		}
+		tmpl = survey.ConfirmQuestionTemplate
+		data = survey.ConfirmTemplateData{Confirm: survey.Confirm{Message: message, Help: help}, Answer: yes, Config: &answeredConfig}
+	case KindPassword:
+		s, _ := answer.(string)
+		_, out, err := core.RunTemplate(survey.PasswordQuestionTemplate, survey.PasswordTemplateData{Password: survey.Password{Message: message, Help: help}, Config: &answeredConfig})
+		return out + strings.Repeat("*", utf8.RuneCountInString(s)) + "\n", err
+	default:
+		return "", fmt.Errorf("prompt: no question of kind %d", kind)
+	}
+	// The second rendering is survey's own, without colour codes.
+	_, out, err := core.RunTemplate(tmpl, data)
+	return out, err
 }

@@ -1,17 +1,20 @@
-// Package prompttest provides a scripted Prompter for tests.
+// Package prompttest provides a scripted Prompter for tests, and a
+// Transcript that shows what a run put on the terminal.
 package prompttest
 
 import (
-	"github.com/rcgen/rcgen/internal/prompt"
-
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/rcgen/rcgen/internal/prompt"
 )
 
 // Script is a prompt.Prompter for tests: it expects the questions in order and
-// gives scripted answers. A question it does not expect, or an expected one
-// never asked, fails the test.
+// gives scripted answers. A question it does not expect, an expected one
+// never asked, or a question without help (where survey would take ? for
+// the answer) fails the test.
 type Script struct {
 	t     testing.TB
 	steps []Step
@@ -41,8 +44,11 @@ func NewScript(t testing.TB, steps ...Step) *Script {
 	return s
 }
 
-func (s *Script) step(message string) (Step, error) {
+func (s *Script) step(message, help string) (Step, error) {
 	s.t.Helper()
+	if strings.TrimSpace(help) == "" {
+		s.t.Errorf("prompt script: %q has no help, so ? would be taken as its answer: give it a help text", message)
+	}
 	if s.next >= len(s.steps) {
 		s.t.Fatalf("prompt script: unexpected question %q", message)
 	}
@@ -61,7 +67,7 @@ func (s *Script) step(message string) (Step, error) {
 // Errors and the next step must answer the same question again.
 func (s *Script) Input(message, help, def string, validate func(string) error) (string, error) {
 	for {
-		st, err := s.step(message)
+		st, err := s.step(message, help)
 		if err != nil {
 			return "", err
 		}
@@ -84,7 +90,7 @@ func (s *Script) Input(message, help, def string, validate func(string) error) (
 
 // Select implements Prompter.
 func (s *Script) Select(message, help string, options []string, def string) (string, error) {
-	st, err := s.step(message)
+	st, err := s.step(message, help)
 	if err != nil {
 		return "", err
 	}
@@ -106,7 +112,7 @@ func (s *Script) Select(message, help string, options []string, def string) (str
 
 // Password implements Prompter.
 func (s *Script) Password(message, help string) (string, error) {
-	st, err := s.step(message)
+	st, err := s.step(message, help)
 	if err != nil {
 		return "", err
 	}
@@ -119,7 +125,7 @@ func (s *Script) Password(message, help string) (string, error) {
 
 // Confirm implements Prompter.
 func (s *Script) Confirm(message, help string, def bool) (bool, error) {
-	st, err := s.step(message)
+	st, err := s.step(message, help)
 	if err != nil {
 		return false, err
 	}
@@ -128,4 +134,49 @@ func (s *Script) Confirm(message, help string, def bool) (bool, error) {
 		s.t.Fatalf("prompt script: %q is a confirm, answer %v is not a bool", message, st.Answer)
 	}
 	return v, nil
+}
+
+// Transcript is a prompt.Prompter that asks another one and writes each
+// question to W as survey leaves it on the terminal once answered
+// (prompt.Answered): with W also the run's output, W reads as the
+// terminal did.
+type Transcript struct {
+	P prompt.Prompter
+	W io.Writer
+}
+
+func (tr Transcript) echo(kind prompt.Kind, message, help string, answer any, err error) error {
+	if err != nil {
+		return err
+	}
+	line, err := prompt.Answered(kind, message, help, answer)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(tr.W, line)
+	return err
+}
+
+// Input implements Prompter.
+func (tr Transcript) Input(message, help, def string, validate func(string) error) (string, error) {
+	v, err := tr.P.Input(message, help, def, validate)
+	return v, tr.echo(prompt.KindInput, message, help, v, err)
+}
+
+// Select implements Prompter.
+func (tr Transcript) Select(message, help string, options []string, def string) (string, error) {
+	v, err := tr.P.Select(message, help, options, def)
+	return v, tr.echo(prompt.KindSelect, message, help, v, err)
+}
+
+// Confirm implements Prompter.
+func (tr Transcript) Confirm(message, help string, def bool) (bool, error) {
+	v, err := tr.P.Confirm(message, help, def)
+	return v, tr.echo(prompt.KindConfirm, message, help, v, err)
+}
+
+// Password implements Prompter.
+func (tr Transcript) Password(message, help string) (string, error) {
+	v, err := tr.P.Password(message, help)
+	return v, tr.echo(prompt.KindPassword, message, help, v, err)
 }
