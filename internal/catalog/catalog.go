@@ -1,9 +1,11 @@
 // Package catalog is rcgen's release catalog, compiled in: every
-// Rocket.Chat release line rcgen deploys with the MongoDB series its release
-// notes declare, its Node.js version, release date, end of support and LTS
-// flag; the MongoDB series with their pinned image tags and end of life;
-// and every other image rcgen pins. Each row carries its source. Nothing
-// here reads the clock: callers pass today's date.
+// Rocket.Chat release line rcgen knows with the MongoDB series its release
+// notes declare, its Node.js version, release date, end of support, LTS
+// flag and whether its image is confirmed; the one rule that says which
+// releases rcgen deploys (Deployable); the MongoDB series with their pinned
+// image tags and end of life; and every other image rcgen pins. Each row
+// carries its source. Nothing here reads the clock: callers pass today's
+// date.
 package catalog
 
 import (
