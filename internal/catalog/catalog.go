@@ -1,9 +1,11 @@
 // Package catalog is rcgen's release catalog, compiled in: every
-// Rocket.Chat release line rcgen deploys with the MongoDB series its release
-// notes declare, its Node.js version, release date, end of support and LTS
-// flag; the MongoDB series with their pinned image tags and end of life;
-// and every other image rcgen pins. Each row carries its source. Nothing
-// here reads the clock: callers pass today's date.
+// Rocket.Chat release line rcgen knows with the MongoDB series its release
+// notes declare, its Node.js version, release date, end of support, LTS
+// flag and whether its image is confirmed; the one rule that says which
+// releases rcgen deploys (Deployable); the MongoDB series with their pinned
+// image tags and end of life; and every other image rcgen pins. Each row
+// carries its source. Nothing here reads the clock: callers pass today's
+// date.
 package catalog
 
 import (
@@ -18,8 +20,13 @@ import (
 // Release is one Rocket.Chat release line (major.minor).
 type Release struct {
 	Line string `json:"line"` // "8.7"
-	// Latest is the newest patch of the line rcgen pins (an image exists).
+	// Latest is the newest patch of the line rcgen knows; when
+	// ImageConfirmed, rcgen has seen its image published.
 	Latest string `json:"latest"`
+	// ImageConfirmed says rcgen has seen the image of Latest published
+	// (the row's Source names where). A line without it is listed, never
+	// deployed (see Deployable).
+	ImageConfirmed bool `json:"image_confirmed"`
 	// Released is the date of the line's first release (x.y.0).
 	Released Date `json:"released"`
 	// EndOfSupport is the last day Rocket.Chat supports the line: six months
@@ -120,21 +127,25 @@ func Default() Release {
 	return r
 }
 
-// LatestLTS returns the newest LTS line released by day now.
+// LatestLTS returns the newest LTS line rcgen deploys that is released
+// and still supported on day now: the one `rcgen versions` recommends.
 func LatestLTS(now time.Time) (Release, bool) {
-	for i := len(releases) - 1; i >= 0; i-- {
-		if r := releases[i]; r.LTS && !r.Released.After(now) {
+	rs := DeployableReleases()
+	for i := len(rs) - 1; i >= 0; i-- {
+		if r := rs[i]; r.LTS && !r.Released.After(now) && r.SupportOn(now) != Unsupported {
 			return r, true
 		}
 	}
 	return Release{}, false
 }
 
-// LatestOfMajor returns the newest line of a major release (7 for 7.x).
+// LatestOfMajor returns the newest line rcgen deploys of a major release
+// (7 for 7.x): the one an upgrade passes through.
 func LatestOfMajor(major uint64) (Release, bool) {
-	for i := len(releases) - 1; i >= 0; i-- {
-		if v := semver.MustParse(releases[i].Latest); v.Major() == major {
-			return releases[i], true
+	rs := DeployableReleases()
+	for i := len(rs) - 1; i >= 0; i-- {
+		if v := semver.MustParse(rs[i].Latest); v.Major() == major {
+			return rs[i], true
 		}
 	}
 	return Release{}, false
@@ -147,7 +158,7 @@ func LatestOfMajor(major uint64) (Release, bool) {
 // first").
 const MajorStopSource = "RocketChat/Rocket.Chat apps/meteor/server/startup/migrations/minimumVersion.ts; PR #36168 (8.0: migrations from 7.0 on); issue #29921 (\"You need to update one major at time\")"
 
-// Newest returns the newest line in the catalog.
+// Newest returns the newest line in the catalog, deployable or not.
 func Newest() Release { return releases[len(releases)-1] }
 
 // MongoDBSeries is one MongoDB feature version rcgen can run.
@@ -164,16 +175,12 @@ type MongoDBSeries struct {
 const MongoDBImageRepo = "mongodb/mongodb-community-server"
 
 // MongoDBFor returns the MongoDB series rcgen pairs with a Rocket.Chat
-// release: the newest series its release notes declare that rcgen pins.
+// release of a line in the catalog: the newest series its release notes
+// declare that rcgen pins.
 func MongoDBFor(version string) (MongoDBSeries, error) {
 	r, ok := Lookup(version)
 	if !ok {
-		// A release newer than the catalog: assume its newest known line's pairing.
-		n := Newest()
-		if v, err := semver.NewVersion(version); err != nil || v.LessThan(semver.MustParse(n.Latest)) {
-			return MongoDBSeries{}, fmt.Errorf("Rocket.Chat %s is not in rcgen's catalog", version)
-		}
-		r = n
+		return MongoDBSeries{}, fmt.Errorf("Rocket.Chat %s is not in rcgen's catalog", version)
 	}
 	for i := len(r.MongoDB) - 1; i >= 0; i-- {
 		if s, ok := Series(r.MongoDB[i]); ok {

@@ -38,11 +38,11 @@ func TestCatalogInvariants(t *testing.T) {
 			t.Errorf("%s: end of support %s is not within %d months of %s", r.Line, r.EndOfSupport, months, r.Released)
 		}
 	}
-	if _, ok := Lookup(DefaultRocketChatVersion); !ok {
-		t.Errorf("the default %s is not in the catalog", DefaultRocketChatVersion)
+	if _, err := Deployable(DefaultRocketChatVersion); err != nil {
+		t.Errorf("the default %s is not deployable: %v", DefaultRocketChatVersion, err)
 	}
-	if Default().Latest != DefaultRocketChatVersion {
-		t.Errorf("the default %s is not its line's newest pinned patch %s", DefaultRocketChatVersion, Default().Latest)
+	if d := DeployableReleases(); len(d) == 0 || d[len(d)-1].Latest != DefaultRocketChatVersion {
+		t.Errorf("the default %s is not the newest deployable release", DefaultRocketChatVersion)
 	}
 	for _, s := range AllMongoDB() {
 		if FeatureOf(s.Tag) != s.Series || s.Source == "" {
@@ -71,14 +71,16 @@ func TestCatalogInvariants(t *testing.T) {
 // TestPairing follows the release notes: 7.x on 7.0, 7.13 up to 8.0, 8.0
 // and 8.1 on 8.2, and 8.2 onwards on 8.0.
 func TestPairing(t *testing.T) {
-	for v, want := range map[string]string{"7.10.0": "7.0", "7.13.9": "8.0", "8.0.1": "8.2", "8.1.8": "8.2", "8.2.0": "8.0", "8.8.1": "8.0", "9.0.0": "8.0", "9.1.0": "8.0"} {
+	for v, want := range map[string]string{"7.10.0": "7.0", "7.13.9": "8.0", "8.0.1": "8.2", "8.1.8": "8.2", "8.2.0": "8.0", "8.8.1": "8.0", "9.0.0": "8.0"} {
 		s, err := MongoDBFor(v)
 		if err != nil || s.Series != want {
 			t.Errorf("MongoDBFor(%s) = %s, %v; want %s", v, s.Series, err, want)
 		}
 	}
-	if _, err := MongoDBFor("6.13.0"); err == nil {
-		t.Error("6.13.0 paired")
+	for _, v := range []string{"6.13.0", "9.1.0"} {
+		if _, err := MongoDBFor(v); err == nil {
+			t.Errorf("%s, a line the catalog lacks, paired", v)
+		}
 	}
 }
 
@@ -95,12 +97,12 @@ func TestSupportOnAGivenDay(t *testing.T) {
 	if note := r.SupportNote(at("2027-03-01")); !strings.Contains(note, "out of support since 2027-01-31") {
 		t.Errorf("note: %q", note)
 	}
-	lts, ok := LatestLTS(at("2026-11-25"))
-	if !ok || lts.Line != "8.9" {
-		t.Errorf("latest LTS on 2026-11-25 = %s", lts.Line)
-	}
-	if lts, _ := LatestLTS(at("2026-08-01")); lts.Line != "8.5" {
-		t.Errorf("latest LTS on 2026-08-01 = %s", lts.Line)
+	// 8.9 is LTS, but rcgen has not confirmed its image: 8.5 is the LTS
+	// rcgen recommends; before 8.5 was released, 7.10, until its support ends.
+	for now, want := range map[string]string{"2026-11-25": "8.5", "2026-08-01": "8.5", "2026-06-01": "7.10", "2027-07-15": ""} {
+		if lts, _ := LatestLTS(at(now)); lts.Line != want {
+			t.Errorf("latest deployable LTS on %s = %q, want %q", now, lts.Line, want)
+		}
 	}
 }
 
@@ -116,5 +118,57 @@ func TestKernelRule(t *testing.T) {
 	}
 	if _, err := KernelRule.Affects("unknown"); err == nil {
 		t.Error("a kernel without a version accepted")
+	}
+}
+
+// TestDeployable: one rule for every row. A confirmed line deploys its
+// Latest and every earlier patch, never a later one; an unconfirmed line
+// deploys nothing, for the same reason whatever the patch; each refusal
+// lists what rcgen deploys.
+func TestDeployable(t *testing.T) {
+	for _, r := range Releases() {
+		latest := semver.MustParse(r.Latest)
+		next := latest.IncPatch()
+		for _, v := range []string{r.Line + ".0", r.Latest, next.String()} {
+			_, err := Deployable(v)
+			want := r.ImageConfirmed && v != next.String()
+			if (err == nil) != want {
+				t.Errorf("Deployable(%s) = %v; want deployable %v", v, err, want)
+			}
+			if err != nil && !strings.Contains(err.Error(), ": rcgen deploys the lines 7.0 to 8.8, each up to its newest patch with a confirmed image (the default is "+DefaultRocketChatVersion+"): give one of those") {
+				t.Errorf("Deployable(%s): the refusal does not list what rcgen deploys: %v", v, err)
+			}
+		}
+	}
+	reason := func(v string) string {
+		_, err := Deployable(v)
+		if err == nil {
+			t.Fatalf("%s accepted", v)
+		}
+		_, why, _ := strings.Cut(err.Error(), "Rocket.Chat "+v+": ")
+		return why
+	}
+	if a, b := reason("9.0.0"), reason("9.0.1"); a != b || !strings.Contains(a, "has not confirmed that the 9.0 line's image is published") {
+		t.Errorf("9.0.0 and 9.0.1 refused for different reasons:\n%s\n%s", a, b)
+	}
+	for v, want := range map[string]string{
+		"8.8.99": "Rocket.Chat 8.8.99 is newer than the newest 8.8 patch rcgen has confirmed an image for (8.8.1)",
+		"8.5.5":  "newer than the newest 8.5 patch rcgen has confirmed an image for (8.5.3)",
+		"8.9.1":  "rcgen does not deploy Rocket.Chat 8.9.1: it has not confirmed",
+		"6.13.0": "Rocket.Chat 6.13.0 is older than 7.0, the oldest line rcgen deploys",
+		"7.14.0": "Rocket.Chat 7.14.0 is not a release rcgen knows (its catalog holds the lines 7.0 to 9.0",
+		"99.0.0": "Rocket.Chat 99.0.0 is not a release rcgen knows",
+		"latest": `"latest" is not a release number`,
+		"v8.8.1": `"v8.8.1" is not a release number`,
+		"8.8":    `"8.8" is not a release number`,
+	} {
+		if _, err := Deployable(v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Deployable(%s) = %v; want %q", v, err, want)
+		}
+	}
+	for _, v := range []string{"8.8.0", "8.5.3", "7.13.9", "7.0.9"} {
+		if r, err := Deployable(v); err != nil || !strings.HasPrefix(v, r.Line+".") {
+			t.Errorf("Deployable(%s) = %s, %v", v, r.Line, err)
+		}
 	}
 }

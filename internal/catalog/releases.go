@@ -1,9 +1,9 @@
 package catalog
 
 // DefaultRocketChatVersion is the release rcgen deploys when none is
-// given: the newest release whose image rcgen could confirm published
-// (see the 8.8 row). Bump it (and regenerate the examples) when a newer
-// release's image is confirmed.
+// given: the newest deployable release (Deployable; the catalog's tests
+// hold it so). Bump it (and regenerate the examples) when a newer line's
+// image is confirmed.
 const DefaultRocketChatVersion = "8.8.1"
 
 // Sources shared by the rows.
@@ -31,39 +31,42 @@ var (
 	}
 )
 
-// releases are the Rocket.Chat lines rcgen deploys (7.0 and later; the
+// releases are the Rocket.Chat lines rcgen knows (7.0 and later; the
 // server exits on MongoDB older than 7.0 since 8.0.0, apps/meteor/server/
 // startup/serverRunning.ts, PR #35961). End-of-support dates follow the
 // docs' rule (the last day of the sixth month after the month of x.y.0,
-// the twelfth for LTS) unless Rocket.Chat announced one.
+// the twelfth for LTS) unless Rocket.Chat announced one. ImageConfirmed
+// is false where the row's source says "image not confirmed by rcgen":
+// those lines are listed, not deployed (Deployable). A new row starts
+// unconfirmed until its image is seen published.
 var releases = []Release{
-	{Line: "7.0", Latest: "7.0.9", Released: day("2024-10-31"), EndOfSupport: day("2025-04-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "20.17.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.1", Latest: "7.1.6", Released: day("2024-12-04"), EndOfSupport: day("2025-05-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "20", Source: srcReleases + " (Node patch unconfirmed); " + srcSupport},
-	{Line: "7.2", Latest: "7.2.6", Released: day("2025-01-07"), EndOfSupport: day("2025-06-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "20.18.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.3", Latest: "7.3.6", Released: day("2025-01-31"), EndOfSupport: day("2025-06-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.11.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.4", Latest: "7.4.6", Released: day("2025-03-05"), EndOfSupport: day("2025-08-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.5", Latest: "7.5.5", Released: day("2025-04-07"), EndOfSupport: day("2025-09-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.6", Latest: "7.6.6", Released: day("2025-05-13"), EndOfSupport: day("2025-10-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.7", Latest: "7.7.9", Released: day("2025-05-31"), EndOfSupport: day("2025-10-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.14.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.8", Latest: "7.8.6", Released: day("2025-07-08"), EndOfSupport: day("2025-12-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22", Source: srcReleases + " (Node patch unconfirmed); " + srcSupport},
-	{Line: "7.9", Latest: "7.9.8", Released: day("2025-07-29"), EndOfSupport: day("2025-12-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.10", Latest: "7.10.15", Released: day("2025-09-04"), EndOfSupport: day("2026-09-30"), LTS: true, MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.16.0", Source: srcReleases + "; " + srcLTS + "; image: " + srcDOI + " (7.10.15)"},
-	{Line: "7.11", Latest: "7.11.7", Released: day("2025-10-17"), EndOfSupport: day("2026-03-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
-	{Line: "7.12", Latest: "7.12.7", Released: day("2025-10-31"), EndOfSupport: day("2026-03-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.0", Latest: "7.0.9", Released: day("2024-10-31"), EndOfSupport: day("2025-04-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "20.17.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.1", Latest: "7.1.6", Released: day("2024-12-04"), EndOfSupport: day("2025-05-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "20", Source: srcReleases + " (Node patch unconfirmed); " + srcSupport},
+	{Line: "7.2", Latest: "7.2.6", Released: day("2025-01-07"), EndOfSupport: day("2025-06-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "20.18.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.3", Latest: "7.3.6", Released: day("2025-01-31"), EndOfSupport: day("2025-06-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.11.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.4", Latest: "7.4.6", Released: day("2025-03-05"), EndOfSupport: day("2025-08-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.5", Latest: "7.5.5", Released: day("2025-04-07"), EndOfSupport: day("2025-09-30"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.6", Latest: "7.6.6", Released: day("2025-05-13"), EndOfSupport: day("2025-10-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.13.1", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.7", Latest: "7.7.9", Released: day("2025-05-31"), EndOfSupport: day("2025-10-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.14.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.8", Latest: "7.8.6", Released: day("2025-07-08"), EndOfSupport: day("2025-12-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22", Source: srcReleases + " (Node patch unconfirmed); " + srcSupport},
+	{Line: "7.9", Latest: "7.9.8", Released: day("2025-07-29"), EndOfSupport: day("2025-12-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.10", Latest: "7.10.15", Released: day("2025-09-04"), EndOfSupport: day("2026-09-30"), LTS: true, MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcLTS + "; image: " + srcDOI + " (7.10.15)"},
+	{Line: "7.11", Latest: "7.11.7", Released: day("2025-10-17"), EndOfSupport: day("2026-03-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "7.12", Latest: "7.12.7", Released: day("2025-10-31"), EndOfSupport: day("2026-03-31"), MongoDB: []string{"5.0", "6.0", "7.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
 	// 7.13.9's notes declare "5, 6, 7, 8": 7.13 is the bridge from 7.0 to 8.0.
-	{Line: "7.13", Latest: "7.13.9", Released: day("2025-12-05"), EndOfSupport: day("2026-05-31"), MongoDB: []string{"5.0", "6.0", "7.0", "8.0"}, Node: "22.16.0", Source: srcReleases + " (7.13.9); " + srcSupport},
+	{Line: "7.13", Latest: "7.13.9", Released: day("2025-12-05"), EndOfSupport: day("2026-05-31"), MongoDB: []string{"5.0", "6.0", "7.0", "8.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + " (7.13.9); " + srcSupport},
 	// 8.0 and 8.1 declare MongoDB 8.2 only.
-	{Line: "8.0", Latest: "8.0.8", Released: day("2026-01-12"), EndOfSupport: day("2026-06-30"), MongoDB: []string{"8.2"}, Node: "22.16.0", Breaking: breaking80, Source: srcReleases + " (8.0.0 notes: " + srcBreaking80 + "); " + srcSupport},
-	{Line: "8.1", Latest: "8.1.8", Released: day("2026-02-10"), EndOfSupport: day("2026-07-31"), MongoDB: []string{"8.2"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
+	{Line: "8.0", Latest: "8.0.8", Released: day("2026-01-12"), EndOfSupport: day("2026-06-30"), MongoDB: []string{"8.2"}, ImageConfirmed: true, Node: "22.16.0", Breaking: breaking80, Source: srcReleases + " (8.0.0 notes: " + srcBreaking80 + "); " + srcSupport},
+	{Line: "8.1", Latest: "8.1.8", Released: day("2026-02-10"), EndOfSupport: day("2026-07-31"), MongoDB: []string{"8.2"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcSupport},
 	// From 8.2 Rocket.Chat declares MongoDB 8.0: PR #38596 ("8.2 is a Rapid
 	// Release with a short life"), and its CI tests 8.0 only.
-	{Line: "8.2", Latest: "8.2.8", Released: day("2026-03-02"), EndOfSupport: day("2026-08-31"), MongoDB: []string{"8.0"}, Node: "22.16.0", Source: srcReleases + "; RocketChat/Rocket.Chat#38596; " + srcSupport + "; image: " + srcDOI},
-	{Line: "8.3", Latest: "8.3.8", Released: day("2026-04-07"), EndOfSupport: day("2026-09-30"), MongoDB: []string{"8.0"}, Node: "22.16.0", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI},
-	{Line: "8.4", Latest: "8.4.6", Released: day("2026-04-30"), EndOfSupport: day("2026-09-30"), MongoDB: []string{"8.0"}, Node: "22.16.0", Source: srcReleases + " (Node unconfirmed); " + srcSupport + "; image: " + srcDOI},
-	{Line: "8.5", Latest: "8.5.3", Released: day("2026-06-10"), EndOfSupport: day("2027-06-30"), LTS: true, MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + "; " + srcLTS + "; image: " + srcDOI + " (8.5.3; 8.5.5 released, image unconfirmed)"},
-	{Line: "8.6", Latest: "8.6.2", Released: day("2026-07-03"), EndOfSupport: day("2026-12-31"), MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI + " (8.6.2; later patches released, images unconfirmed)"},
-	{Line: "8.7", Latest: "8.7.1", Released: day("2026-08-07"), EndOfSupport: day("2027-01-31"), MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI},
-	{Line: "8.8", Latest: "8.8.1", Released: day("2026-09-01"), EndOfSupport: day("2027-02-28"), MongoDB: []string{"8.0"}, Node: "22.22.3", Source: srcReleases + " (8.8.0 date: early September 2026, from its release candidates); " + srcSupport + "; image: " + srcDOI + " (8.8.1)"},
+	{Line: "8.2", Latest: "8.2.8", Released: day("2026-03-02"), EndOfSupport: day("2026-08-31"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; RocketChat/Rocket.Chat#38596; " + srcSupport + "; image: " + srcDOI},
+	{Line: "8.3", Latest: "8.3.8", Released: day("2026-04-07"), EndOfSupport: day("2026-09-30"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI},
+	{Line: "8.4", Latest: "8.4.6", Released: day("2026-04-30"), EndOfSupport: day("2026-09-30"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.16.0", Source: srcReleases + " (Node unconfirmed); " + srcSupport + "; image: " + srcDOI},
+	{Line: "8.5", Latest: "8.5.3", Released: day("2026-06-10"), EndOfSupport: day("2027-06-30"), LTS: true, MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.22.3", Source: srcReleases + "; " + srcLTS + "; image: " + srcDOI + " (8.5.3; 8.5.5 released, image unconfirmed)"},
+	{Line: "8.6", Latest: "8.6.2", Released: day("2026-07-03"), EndOfSupport: day("2026-12-31"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.22.3", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI + " (8.6.2; later patches released, images unconfirmed)"},
+	{Line: "8.7", Latest: "8.7.1", Released: day("2026-08-07"), EndOfSupport: day("2027-01-31"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.22.3", Source: srcReleases + "; " + srcSupport + "; image: " + srcDOI},
+	{Line: "8.8", Latest: "8.8.1", Released: day("2026-09-01"), EndOfSupport: day("2027-02-28"), MongoDB: []string{"8.0"}, ImageConfirmed: true, Node: "22.22.3", Source: srcReleases + " (8.8.0 date: early September 2026, from its release candidates); " + srcSupport + "; image: " + srcDOI + " (8.8.1)"},
 	{Line: "8.9", Latest: "8.9.1", Released: day("2026-10-14"), EndOfSupport: day("2027-09-30"), LTS: true, MongoDB: []string{"8.0"}, Node: "22.22.3 or 24.15", Source: srcReleases + " (\"8.9.1 LTS\", 2026-11-06; 8.9.0 date unconfirmed, mid October 2026); " + srcLTS + "; image not confirmed by rcgen"},
 	{Line: "9.0", Latest: "9.0.0", Released: day("2026-11-10"), EndOfSupport: day("2027-05-31"), MongoDB: []string{"8.0"}, Node: "22.22.3 or 24.15", Breaking: breaking90, Source: srcReleases + " (9.0.0, 2026-11-10: Custom OAuth needs a premium licence, /ufs removed); " + srcSupport + "; image not confirmed by rcgen"},
 }

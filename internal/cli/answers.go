@@ -255,24 +255,37 @@ func (b *answerFlags) configLayer(stdin io.Reader) (*spec.Layer, error) {
 		}
 		name, dir = b.config, filepath.Dir(b.config)
 	}
+	// The answers that decoded come back with the file's errors, so
+	// their values are checked too.
 	l, err := spec.ParseFile(name, data, dir)
-	if err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return &l, err
 }
 
 // givenLayers are the layers this run gives: --config, then the flags.
+// With an error in the answers file, the layers still hold every answer
+// that decoded, for checkGiven to report their problems with the file's.
 func (b *answerFlags) givenLayers(stdin io.Reader) ([]spec.Layer, error) {
 	var ls []spec.Layer
 	cfg, err := b.configLayer(stdin)
-	if err != nil {
-		return nil, err
-	}
 	if cfg != nil {
 		ls = append(ls, *cfg)
 	}
-	return append(ls, b.flagLayer()), nil
+	var errs []error
+	for _, e := range unjoin(err) {
+		errs = append(errs, usage(e))
+	}
+	return append(ls, b.flagLayer()), errors.Join(errs...)
+}
+
+// unjoin lists the errors err joins (err itself when it joins none).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // checkGiven checks, before anything is asked, the form of every answer
@@ -372,7 +385,7 @@ func (p presenter) one(err error) error {
 	switch o.Kind {
 	case spec.FromConfig, spec.FromDeployment:
 		// In a file, answers are named by their keys.
-		return usage(fmt.Errorf("%s: line %d: %s: %s", o.Name, o.Line, fe.Key, fe.Text(keyWord)))
+		return usage(&spec.LineError{File: o.Name, Line: o.Line, Msg: fe.Key + ": " + fe.Text(keyWord)})
 	case spec.FromWizard:
 		if q := p.questions[fe.Key]; q != "" {
 			return usage(fmt.Errorf("%s (%s): %s", q, fe.Key, fe.Text(p.flagWord)))

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,4 +100,63 @@ func TestNamedFilesMustBeRegularAndSmall(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-password-file: "+fifo+" is not a regular file") {
 		t.Errorf("--smtp-password-file FIFO: exit %d, stderr %q", r.code, r.stderr)
 	}
+}
+
+// TestAMisspelledKeyHidesNothing: an answers file with a misspelled key
+// beside two invalid values reports all three at once, in the order of
+// their lines, the unknown key with the key it most likely means; given
+// by --config (to generate and plan) or as a deployment's own rcgen.yaml.
+func TestAMisspelledKeyHidesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "answers.yaml")
+	file := "version: 1\nmongodb_members: 5\ndomian: chat.example.com\nmetrics_retention: 1d1d1d\n"
+	if err := os.WriteFile(cfg, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := func(name string) string {
+		return strings.Join([]string{
+			name + ": line 2: mongodb_members: 5 is not supported",
+			name + ": line 3: unknown key domian: did you mean domain?",
+			name + `: line 4: metrics_retention: "1d1d1d" is not a Prometheus duration`,
+		}, ".*\n")
+	}
+	out := filepath.Join(dir, "new")
+	for _, args := range [][]string{
+		{"generate", "--yes", "--config", cfg, "--out", out},
+		{"generate", "--config", cfg, "--out", out}, // no terminal: nothing asked either way
+		{"plan", "--config", cfg},
+	} {
+		r := run(t, args...)
+		if r.code != 2 || !regexp.MustCompile(want(regexp.QuoteMeta(cfg))).MatchString(r.stderr) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant, in this order:\n%s", args, r.code, r.stderr, want(cfg))
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused answers file still wrote a deployment")
+	}
+
+	// The same problems in a deployment's own rcgen.yaml, edited by hand.
+	dep := filepath.Join(dir, "dep")
+	if r := run(t, "generate", "--yes", "--out", dep); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	answers := filepath.Join(dep, "rcgen.yaml")
+	b := string(read(t, answers))
+	for old, new := range map[string]string{"mongodb_members: 1": "mongodb_members: 5", "domain: ": "domian: ", `proxy: "caddy"`: `proxy: "traefik"`} {
+		if !strings.Contains(b, old) {
+			t.Fatalf("rcgen.yaml lacks %q:\n%s", old, b)
+		}
+		b = strings.Replace(b, old, new, 1)
+	}
+	if err := os.WriteFile(answers, []byte(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dep)
+	r := run(t, "generate", "--yes", "--out", dep)
+	for _, w := range []string{"unknown key domian: did you mean domain?", "mongodb_members: 5 is not supported", `proxy: "traefik" is not a proxy`} {
+		if r.code != 2 || !regexp.MustCompile(regexp.QuoteMeta(answers)+`: line \d+: `+regexp.QuoteMeta(w)).MatchString(r.stderr) {
+			t.Errorf("hand-edited rcgen.yaml: exit %d, stderr lacks %q with its line:\n%s", r.code, w, r.stderr)
+		}
+	}
+	unchanged(t, dep, before)
 }

@@ -70,9 +70,9 @@ func TestLostSecretsAreNeverReplaced(t *testing.T) {
 		"lost keyfile": func(dir string) error { return os.Remove(filepath.Join(dir, render.MongoKeyfile)) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			out := fresh(t)
+			out := fresh(t, "--rocketchat-version", "8.7.1")
 			// A re-run that changes .env leaves a backup of it.
-			if r := run(t, "generate", "--yes", "--out", out, "--rocketchat-version", "8.9.1"); r.code != 0 {
+			if r := run(t, "generate", "--yes", "--out", out, "--rocketchat-version", "8.8.1"); r.code != 0 {
 				t.Fatal(r.stderr)
 			}
 			if err := damage(out); err != nil {

@@ -175,6 +175,10 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	t.Swarm = a.Swarm()
 	if perr != nil {
 		extra = append(extra, doctor.Result{Name: "plan", Status: doctor.Warn, Found: "could not plan the stack: " + perr.Error(), Do: "rcgen plan shows why; ports were not checked"})
+		if d != nil && d.Exists() && err == nil {
+			// The release is checked without a plan (it may be why none).
+			extra = append(extra, doctor.Release(a.RocketChatVersion, now))
+		}
 		return t, extra
 	}
 	load := render.LoadCompose

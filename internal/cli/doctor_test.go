@@ -74,7 +74,7 @@ func TestSupportWarnings(t *testing.T) {
 func TestVersionsCommand(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	r := runOn(t, "kernel-7.0.14", now, "versions")
-	for _, want := range []string{"8.8.1 (default)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "The newest LTS line is 8.9", "prom/prometheus:v3.13.1"} {
+	for _, want := range []string{"8.8.1 (default)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "8.9.1 (LTS)  ", "no: image not confirmed", "The newest LTS line rcgen deploys is 8.5 (supported to 2027-06-30): rcgen generate --rocketchat-version 8.5.3", "prom/prometheus:v3.13.1"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("versions lacks %q:\n%s", want, r.stdout)
 		}

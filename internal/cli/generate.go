@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,11 +112,8 @@ func (o *GenerateOptions) Check() error {
 	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
 		return usage(errors.New("--out: is empty: give the directory to write the deployment into"))
 	}
-	given, err := o.flags.givenLayers(o.Env.IO.In)
-	if err != nil {
-		return usage(err)
-	}
-	err = o.check(given)
+	given, ferr := o.flags.givenLayers(o.Env.IO.In)
+	err := uniqueJoin(ferr, o.check(given))
 	if canPrompt(o.Env, o.Yes, o.NoInput) {
 		return err
 	}
@@ -239,6 +238,10 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	}
 	o.unlock = unlock
 	d, err := deploy.Open(o.Out)
+	var ae *deploy.AnswersError
+	if errors.As(err, &ae) {
+		return fail(o.answersFileProblems(ae))
+	}
 	if err != nil {
 		return fail(usage(fmt.Errorf("--out: %w", err)))
 	}
@@ -301,6 +304,30 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 			return req, plan, w, nil
 		}
 	}
+}
+
+// answersFileProblems reports the problems of the deployment's rcgen.yaml
+// (an unknown key, a wrong type) with those of the values it does give,
+// checked with this run's answers, all at once.
+func (o *GenerateOptions) answersFileProblems(ae *deploy.AnswersError) error {
+	errs := []error{o.early}
+	for _, e := range unjoin(ae.Err) {
+		if lineOf(e) == nil {
+			e = fmt.Errorf("--out: the deployment's answers file: %w", e)
+		}
+		errs = append(errs, usage(e))
+	}
+	layers := append([]spec.Layer{ae.Answers}, o.given...)
+	if a, origins, err := spec.Resolve(layers...); err == nil {
+		var bad []error
+		for _, key := range ae.Answers.Keys() {
+			if origins[key].Kind == spec.FromDeployment {
+				bad = append(bad, a.CheckKey(key))
+			}
+		}
+		errs = append(errs, presenter{flags: o.flags, origins: origins}.explain(errors.Join(bad...)))
+	}
+	return uniqueJoin(errs...)
 }
 
 // plan validates the answers and computes the plan; every problem is
@@ -487,6 +514,8 @@ func printFiles(w io.Writer, files render.Files) error {
 
 // uniqueJoin joins errors, flattening joined ones and dropping repeats
 // (an answer checked before the questions and again with the others).
+// The problems of an answers file are put in the order of their lines,
+// in the places they hold among the others.
 func uniqueJoin(errs ...error) error {
 	var out []error
 	seen := map[string]bool{}
@@ -509,5 +538,31 @@ func uniqueJoin(errs ...error) error {
 	for _, e := range errs {
 		add(e)
 	}
+	var at []int
+	for i, e := range out {
+		if lineOf(e) != nil {
+			at = append(at, i)
+		}
+	}
+	lined := make([]error, len(at))
+	for i, j := range at {
+		lined[i] = out[j]
+	}
+	slices.SortStableFunc(lined, func(a, b error) int {
+		la, lb := lineOf(a), lineOf(b)
+		return cmp.Or(strings.Compare(la.File, lb.File), cmp.Compare(la.Line, lb.Line))
+	})
+	for i, j := range at {
+		out[j] = lined[i]
+	}
 	return errors.Join(out...)
+}
+
+// lineOf is the answers-file line err is about, or nil.
+func lineOf(err error) *spec.LineError {
+	var le *spec.LineError
+	if errors.As(err, &le) {
+		return le
+	}
+	return nil
 }

@@ -56,7 +56,7 @@ func TestGenerateExitCodes(t *testing.T) {
 		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false},
 		{"processes allowed without a licence warn", []string{"generate", "--processes", "2", "--allow-unlicensed-instances"}, 0, []string{"Warning: more than one app process without an Enterprise licence"}, true},
 		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"needs at least 2GiB", "give --force to try anyway"}, false},
-		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: 6.9.0 is older than 7.0"}, false},
+		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: Rocket.Chat 6.9.0 is older than 7.0, the oldest line rcgen deploys"}, false},
 		{"unknown flag", []string{"generate", "--colour"}, 2, []string{"unknown flag: --colour"}, false},
 		{"unreadable licence", []string{"generate", "--license-file", "/nonexistent/licence"}, 2, []string{"--license-file: cannot read /nonexistent/licence"}, false},
 		{"dry run writes nothing", []string{"generate", "--dry-run"}, 0, nil, false},

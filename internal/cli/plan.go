@@ -53,14 +53,11 @@ number, or as JSON with --json. Nothing is written.`,
   rcgen plan --json | jq .plan.processes`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			given, err := o.flags.givenLayers(o.Env.IO.In)
-			if err != nil {
-				return usage(err)
-			}
+			given, ferr := o.flags.givenLayers(o.Env.IO.In)
 			o.given = given
 			// plan never asks: these wait for the requirements between
 			// answers and are reported with them.
-			o.early = o.flags.checkGiven(given)
+			o.early = uniqueJoin(ferr, o.flags.checkGiven(given))
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -49,14 +49,18 @@ rcgen generate at that step's versions and docker compose up -d, or the FCV
 command; then rcgen waits until the stack is healthy (--yes) or asks you to
 confirm it is, before the next step. Stopped at any point, running the same
 command again goes on from what the deployment runs then.`,
-		Example: `  rcgen upgrade --to 9.0.0 --dry-run
-  rcgen upgrade --to 9.0.0                 # asks before each step on a terminal
-  rcgen upgrade --to 9.0.0 --yes --wait 20m  # unattended: checks health between steps
-  rcgen upgrade --to 8.9.1 --dry-run --json | jq '.plan.steps[].kind'`,
+		Example: `  rcgen upgrade --to 8.8.1 --dry-run
+  rcgen upgrade --to 8.8.1                 # asks before each step on a terminal
+  rcgen upgrade --to 8.8.1 --yes --wait 20m  # unattended: checks health between steps
+  rcgen upgrade --to 8.5.3 --dry-run --json | jq '.plan.steps[].kind'`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(o.To) == "" {
-				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.Newest().Latest + " (rcgen versions lists them)"))
+				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.DefaultRocketChatVersion + " (rcgen versions lists them)"))
+			}
+			// The release rule generate applies, before Docker is asked anything.
+			if _, err := catalog.Deployable(o.To); err != nil {
+				return usage(fmt.Errorf("--to %s: %w", o.To, err))
 			}
 			if o.JSON && !o.DryRun {
 				return usage(errors.New("--json: only with --dry-run (the plan as JSON)"))
@@ -70,7 +74,7 @@ command again goes on from what the deployment runs then.`,
 	}
 	f := cmd.Flags()
 	o.bind(f)
-	f.StringVar(&o.To, "to", "", "the Rocket.Chat release to upgrade to (exact, e.g. "+catalog.Newest().Latest+")")
+	f.StringVar(&o.To, "to", "", "the Rocket.Chat release to upgrade to (exact, e.g. "+catalog.DefaultRocketChatVersion+")")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -20,6 +21,11 @@ type versionsRow struct {
 	MongoDBImage string `json:"mongodb_image"`
 	Default      bool   `json:"default"`
 	Support      string `json:"support"`
+	// Deployable says whether rcgen deploys the line's latest release
+	// (catalog.Deployable, the rule generate and upgrade apply); WhyNot
+	// says why not, in a few words.
+	Deployable bool   `json:"deployable"`
+	WhyNot     string `json:"why_not,omitempty"`
 }
 
 type versionsJSON struct {
@@ -36,11 +42,13 @@ func newVersionsCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Show the Rocket.Chat releases rcgen deploys, their MongoDB, support dates and pinned images",
-		Long: `Print rcgen's release catalog: every Rocket.Chat release line rcgen deploys
-with the MongoDB series its release notes declare (and the image rcgen pairs
-with it), its Node.js version, release date, end of support and LTS flag,
-marking the default and what is past support today; then the MongoDB series
-and every other pinned image. Each row's source is in --json.`,
+		Long: `Print rcgen's release catalog: every Rocket.Chat release line rcgen knows,
+whether rcgen deploys it (and why not: a line whose image rcgen has not
+confirmed is listed, not deployed), the MongoDB series its release notes
+declare (and the image rcgen pairs with it), its Node.js version, release
+date, end of support and LTS flag, marking the default and what is past
+support today; then the MongoDB series and every other pinned image. Each
+row's source is in --json.`,
 		Example: `  rcgen versions
   rcgen versions --json | jq '.releases[] | select(.lts)'`,
 		Args: noArgs,
@@ -67,15 +75,23 @@ func versionRows(now time.Time) []versionsRow {
 	var rows []versionsRow
 	for _, r := range catalog.Releases() {
 		m, _ := catalog.MongoDBFor(r.Latest)
-		rows = append(rows, versionsRow{Release: r, MongoDBImage: catalog.MongoDBImageRepo + ":" + m.Tag,
-			Default: r.Latest == catalog.DefaultRocketChatVersion, Support: r.SupportOn(now).String()})
+		row := versionsRow{Release: r, MongoDBImage: catalog.MongoDBImageRepo + ":" + m.Tag,
+			Default: r.Latest == catalog.DefaultRocketChatVersion, Support: r.SupportOn(now).String(), Deployable: true}
+		if _, err := catalog.Deployable(r.Latest); err != nil {
+			row.Deployable, row.WhyNot = false, err.Error()
+			var re *catalog.RefusedError
+			if errors.As(err, &re) {
+				row.WhyNot = re.Short
+			}
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
 
 func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 	w := tabwriter.NewWriter(env.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ROCKET.CHAT\tRELEASED\tSUPPORTED TO\tSTATUS\tMONGODB DECLARED\tRCGEN RUNS\tNODE")
+	fmt.Fprintln(w, "ROCKET.CHAT\tRELEASED\tSUPPORTED TO\tSTATUS\tRCGEN DEPLOYS\tMONGODB DECLARED\tRCGEN RUNS\tNODE")
 	for _, r := range rows {
 		name := r.Latest
 		var marks []string
@@ -88,8 +104,12 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 		if len(marks) > 0 {
 			name += " (" + strings.Join(marks, ", ") + ")"
 		}
+		deploys := "yes"
+		if !r.Deployable {
+			deploys = "no: " + r.WhyNot
+		}
 		m, _ := catalog.MongoDBFor(r.Latest)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, r.Released, r.EndOfSupport, r.Support, strings.Join(r.MongoDB, ", "), m.Tag, r.Node)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, r.Released, r.EndOfSupport, r.Support, deploys, strings.Join(r.MongoDB, ", "), m.Tag, r.Node)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "MONGODB\tIMAGE TAG\tEND OF LIFE\tSTATUS")
@@ -110,7 +130,7 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 		return err
 	}
 	if lts, ok := catalog.LatestLTS(now); ok {
-		fmt.Fprintf(env.IO.Out, "\nThe newest LTS line is %s (supported to %s): rcgen generate --rocketchat-version %s\n", lts.Line, lts.EndOfSupport, lts.Latest)
+		fmt.Fprintf(env.IO.Out, "\nThe newest LTS line rcgen deploys is %s (supported to %s): rcgen generate --rocketchat-version %s\n", lts.Line, lts.EndOfSupport, lts.Latest)
 	}
 	return nil
 }

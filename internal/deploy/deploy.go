@@ -57,6 +57,18 @@ type Deployment struct {
 	Keyfile []byte
 }
 
+// AnswersError is a deployment whose rcgen.yaml has problems (unknown
+// keys, wrong types). Answers holds the answers that did decode, so the
+// problems of their values can be reported with these, all at once.
+type AnswersError struct {
+	Answers spec.Layer
+	Err     error
+}
+
+func (e *AnswersError) Error() string { return "the deployment's answers file: " + e.Err.Error() }
+
+func (e *AnswersError) Unwrap() error { return e.Err }
+
 // Inspect tells what dir holds, without loading it.
 func Inspect(dir string) (State, error) {
 	entries, err := os.ReadDir(dir)
@@ -94,10 +106,10 @@ func Open(dir string) (*Deployment, error) {
 		return nil, err
 	} else if b != nil {
 		l, err := spec.ParseFile(filepath.Join(dir, spec.FileName), b, dir)
-		if err != nil {
-			return nil, fmt.Errorf("the deployment's answers file: %w", err)
-		}
 		l.Kind = spec.FromDeployment
+		if err != nil {
+			return nil, &AnswersError{Answers: l, Err: err}
+		}
 		d.Answers = &l
 	}
 	// The secrets must be the deployment's own files: a symbolic link to

@@ -20,7 +20,7 @@ import (
 // owns as rcgen would write them (pending are the changes a re-run would
 // make), the modes of its secrets, and the support status of its release.
 func Deployment(d *deploy.Deployment, pending []deploy.Change, version string, now time.Time) []Result {
-	return []Result{checkFiles(d, pending), checkModes(d), checkSupport(version, now), checkBackups(d, now)}
+	return []Result{checkFiles(d, pending), checkModes(d), Release(version, now), checkBackups(d, now)}
 }
 
 // checkBackups: a deployment with the backup service has a backup newer
@@ -116,12 +116,15 @@ func checkModes(d *deploy.Deployment) Result {
 	return r
 }
 
-func checkSupport(version string, now time.Time) Result {
+// Release checks the deployment's release by the rule generate and
+// upgrade apply (catalog.Deployable), then its support on day now: a
+// release rcgen does not deploy is never called supported.
+func Release(version string, now time.Time) Result {
 	r := Result{Name: "release"}
-	rel, ok := catalog.Lookup(version)
-	if !ok {
-		r.Status, r.Found = Warn, fmt.Sprintf("Rocket.Chat %s is not in rcgen's catalog", version)
-		r.Do = "rcgen versions lists the releases it knows"
+	rel, err := catalog.Deployable(version)
+	if err != nil {
+		r.Status, r.Found = Warn, err.Error()
+		r.Do = "a re-run of rcgen generate refuses it until rocketchat_version in rcgen.yaml names one"
 		return r
 	}
 	r.Found = fmt.Sprintf("Rocket.Chat %s, supported to %s", version, rel.EndOfSupport)

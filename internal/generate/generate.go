@@ -139,9 +139,6 @@ func Plan(req Request) (sizing.Plan, error) {
 			return sizing.Plan{}, err
 		}
 	}
-	if v, err := spec.ParseVersion(a.RocketChatVersion); err == nil && v.Untested() {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("Rocket.Chat %s is newer than any release rcgen was checked with; check its MongoDB requirements", v))
-	}
 	if note != "" {
 		p.Warnings = append(p.Warnings, note)
 	}

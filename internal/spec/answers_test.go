@@ -84,6 +84,48 @@ func TestParseFileReportsEveryProblemWithItsLine(t *testing.T) {
 	}
 }
 
+// TestAMisspelledKeyKeepsTheAnswersBesideIt: the unknown key is reported
+// with the key it most likely means, and the layer still holds the answers
+// that decoded, for their values to be checked too.
+func TestAMisspelledKeyKeepsTheAnswersBesideIt(t *testing.T) {
+	l, err := ParseFile("x.yaml", []byte("version: 1\ndomian: chat.example.com\nmongodb_members: 5\nproxy: traefik\n"), "")
+	if err == nil || !strings.Contains(err.Error(), "x.yaml: line 2: unknown key domian: did you mean domain?") {
+		t.Fatalf("err = %v", err)
+	}
+	if !reflect.DeepEqual(l.Keys(), []string{KeyMembers, KeyProxy}) {
+		t.Fatalf("the layer gives %q, want the two answers that decoded", l.Keys())
+	}
+	a, origins, err := Resolve(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, line := range map[string]int{KeyMembers: 3, KeyProxy: 4} {
+		if a.CheckKey(key) == nil || origins[key].Line != line {
+			t.Errorf("%s: check %v, line %d; want refused at line %d", key, a.CheckKey(key), origins[key].Line, line)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for key, want := range map[string]string{
+		"domian":             "domain",
+		"rocketchat-version": "rocketchat_version",
+		"RocketChat_Version": "rocketchat_version",
+		"rocketchat_verison": "rocketchat_version",
+		"mongo_members":      "mongodb_members",
+		"lisence_file":       "license_file",
+		"verison":            "version",
+		"colour":             "",
+		"tls_certificate":    "",
+		"x":                  "",
+	} {
+		got, ok := Suggest(key)
+		if got != want || ok != (want != "") {
+			t.Errorf("Suggest(%q) = %q, %v; want %q", key, got, ok, want)
+		}
+	}
+}
+
 func TestPrometheusUnitsAsPrometheusReadsThem(t *testing.T) {
 	for _, ok := range []string{"15d", "8w", "1y", "1d12h", "90m"} {
 		if err := ValidatePromDuration(ok); err != nil {

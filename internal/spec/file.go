@@ -17,9 +17,21 @@ const FileName = "rcgen.yaml"
 // FileVersion is the version of the answers file format.
 const FileVersion = 1
 
+// LineError is a problem at a line of an answers file.
+type LineError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("%s: line %d: %s", e.File, e.Line, e.Msg) }
+
 // ParseFile reads an answers file (rcgen.yaml's schema) into a layer whose
-// relative paths are taken from dir. Every unknown key, wrong type and bad
-// value is reported at once, each with its line.
+// relative paths are taken from dir. Every unknown key (with the key it
+// most likely means), wrong type and repeated key is reported at once,
+// each with its line. The layer holds every answer that did decode, even
+// with an error: the caller checks their values too (CheckKey, Validate),
+// so a misspelled key never hides a bad value beside it.
 func ParseFile(name string, b []byte, dir string) (Layer, error) {
 	l := Layer{Kind: FromConfig, Name: name, Dir: dir}
 	if len(bytes.TrimSpace(b)) == 0 {
@@ -43,7 +55,7 @@ func ParseFile(name string, b []byte, dir string) (Layer, error) {
 	}
 	var errs []error
 	bad := func(line int, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: line %d: %s", name, line, fmt.Sprintf(format, a...)))
+		errs = append(errs, &LineError{File: name, Line: line, Msg: fmt.Sprintf(format, a...)})
 	}
 	version := 0
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -60,7 +72,11 @@ func ParseFile(name string, b []byte, dir string) (Layer, error) {
 			}
 			continue
 		case !IsKey(key):
-			bad(k.Line, "unknown key %s: the keys are %s", key, strings.Join(Keys(), ", "))
+			if s, ok := Suggest(key); ok {
+				bad(k.Line, "unknown key %s: did you mean %s?", key, s)
+			} else {
+				bad(k.Line, "unknown key %s: the keys are %s", key, strings.Join(Keys(), ", "))
+			}
 			continue
 		case l.Has(key):
 			bad(k.Line, "%s is given twice: keep one", key)

@@ -62,3 +62,43 @@ func (a *Answers) value(key string) reflect.Value {
 
 // Get returns the value of the answer key.
 func (a Answers) Get(key string) any { return a.value(key).Interface() }
+
+// Suggest returns the answers-file key a misspelled key most likely
+// means, for "did you mean": the key written as a flag is (dashes, upper
+// case), or the key within a few edits of it (two, or a quarter of its
+// length for longer keys). ok is false when no key is that close.
+func Suggest(key string) (suggestion string, ok bool) {
+	norm := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
+	best, bestD := "", -1
+	for _, k := range append([]string{"version"}, Keys()...) {
+		if d := editDistance(norm, k); bestD < 0 || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if bestD <= max(2, len(best)/4) {
+		return best, true
+	}
+	return "", false
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (keys are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

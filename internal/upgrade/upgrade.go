@@ -94,17 +94,12 @@ func fail(format string, a ...any) (Plan, error) {
 
 // Compute plans the upgrade of from to the release to.
 func Compute(from Deployed, to string) (Plan, error) {
-	tv, err := semver.StrictNewVersion(to)
-	if err != nil || tv.Prerelease() != "" {
-		return fail("%q is not a release number: give an exact release such as %s", to, catalog.Newest().Latest)
+	// The release rule generate applies, in the same words.
+	line, err := catalog.Deployable(to)
+	if err != nil {
+		return fail("%v", err)
 	}
-	line, ok := catalog.Lookup(to)
-	if !ok {
-		return fail("Rocket.Chat %s is not in rcgen's catalog (it knows %s to %s): `rcgen versions` lists them; a release newer than the catalog needs a newer rcgen", to, catalog.Releases()[0].Line, catalog.Newest().Latest)
-	}
-	if tv.GreaterThan(semver.MustParse(line.Latest)) {
-		return fail("Rocket.Chat %s is newer than the newest %s release rcgen has confirmed an image for (%s): upgrade to %s, or to a newer rcgen", to, line.Line, line.Latest, line.Latest)
-	}
+	tv := semver.MustParse(to)
 	fv, err := semver.StrictNewVersion(from.RocketChat)
 	if err != nil {
 		return fail("the deployment does not say which Rocket.Chat it runs (ROCKETCHAT_VERSION in .env is %q)", from.RocketChat)
@@ -240,15 +235,15 @@ func runsOn(v *semver.Version, series string) bool {
 	return v.Major() >= 8 && catalog.FeatureIndex(series) >= catalog.FeatureIndex("7.0")
 }
 
-// bridgeFor is the newest release after rc and not past to that runs on
-// MongoDB from and declares next (7.13 for 7.0 to 8.0): of rc's major, or
-// of the next one when rc is its major's last release.
+// bridgeFor is the newest deployable release after rc and not past to
+// that runs on MongoDB from and declares next (7.13 for 7.0 to 8.0): of
+// rc's major, or of the next one when rc is its major's last release.
 func bridgeFor(rc, to *semver.Version, from, next string) (*semver.Version, bool) {
 	majors := []uint64{rc.Major()}
 	if last, ok := catalog.LatestOfMajor(rc.Major()); ok && !semver.MustParse(last.Latest).GreaterThan(rc) {
 		majors = append(majors, rc.Major()+1)
 	}
-	rels := catalog.Releases()
+	rels := catalog.DeployableReleases()
 	for i := len(rels) - 1; i >= 0; i-- {
 		r := rels[i]
 		v := semver.MustParse(r.Latest)
