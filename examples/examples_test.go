@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -50,8 +52,20 @@ func skip(rel string, d fs.DirEntry) bool {
 	return rel == deploy.BackupDir || strings.HasSuffix(rel, "_test.go")
 }
 
+// tooSmall is how rcgen says a host is too small for the plan.
+var tooSmall = regexp.MustCompile(`needs at least ([0-9.]+[KMGT]iB)`)
+
 func rcgen(t *testing.T, args ...string) string {
 	t.Helper()
+	code, out, errOut := run(args...)
+	if code != 0 {
+		t.Fatalf("rcgen %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+// run runs rcgen in-process on no host of its own (examples pin theirs).
+func run(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	env := cli.Env{
 		IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
@@ -61,10 +75,8 @@ func rcgen(t *testing.T, args ...string) string {
 		Getenv: func(string) string { return "" },
 		Now:    func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}
-	if code := cli.Run(context.Background(), env, args); code != 0 {
-		t.Fatalf("rcgen %s: exit %d\n%s", strings.Join(args, " "), code, errOut.String())
-	}
-	return out.String()
+	code = cli.Run(context.Background(), env, args)
+	return code, out.String(), errOut.String()
 }
 
 // TestExamples regenerates every example from its rcgen.yaml (and any input
@@ -196,20 +208,87 @@ var gridHosts = []struct {
 	mem   int64
 }{{2, 4}, {4, 8}, {8, 16}, {8, 32}, {16, 32}, {16, 64}, {32, 128}, {64, 256}, {128, 1024}, {256, 2048}}
 
-// TestReadmeSizingTable keeps the README's table of plans (licensed, one
-// and three MongoDB members, monitoring on) what rcgen plans today.
+// servicesHost and servicesMembers are the plan whose other services the
+// README lists one by one.
+var servicesHost, servicesMembers = gridHosts[2], 3
+
+// sizingLicence is the placeholder licence the table's plans are made with.
+var sizingLicence = filepath.Join("licensed-3-members", "example.license")
+
+// TestReadmeSizingTable keeps the README's sizing table what rcgen plan
+// says today: every row is `rcgen plan --json` for that host, licensed,
+// with every other answer at its default (Caddy, monitoring, backups), and
+// the budgets of the services besides the app and MongoDB are one plan's
+// own rows. `make examples` rewrites it.
 func TestReadmeSizingTable(t *testing.T) {
+	// plan is rcgen plan's answer for a host, or what it needs when it
+	// refuses the host as too small.
+	plan := func(cores float64, mem int64, members int) (p sizing.Plan, need string) {
+		var out struct {
+			Plan  sizing.Plan `json:"plan"`
+			Total int64       `json:"total_bytes"`
+		}
+		args := []string{"plan", "--json", "--cpus", sizing.FormatCores(cores), "--memory", spec.FormatBytes(mem * spec.GiB),
+			"--license-file", sizingLicence, "--mongodb-members", fmt.Sprint(members)}
+		code, stdout, stderr := run(args...)
+		if code != 0 {
+			m := tooSmall.FindStringSubmatch(stderr)
+			if code != cli.ExitUsage || m == nil {
+				t.Fatalf("rcgen %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+			}
+			return sizing.Plan{}, m[1]
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Total != out.Plan.Total() {
+			t.Fatalf("rcgen %s: total_bytes %d, the plan's total %d", strings.Join(args, " "), out.Total, out.Plan.Total())
+		}
+		return out.Plan, ""
+	}
 	var b strings.Builder
-	b.WriteString("| host | members | app processes | app memory | MongoDB memory (cache) | MongoDB cores | serves about |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("Licensed plans on typical hosts, as\n" +
+		"`rcgen plan --cpus C --memory M --license-file FILE --mongodb-members N`\n" +
+		"makes them, every other answer at its default (Caddy, monitoring and backups\n" +
+		"on); \"other services\" is the sum of the budgets besides the app and\n" +
+		"MongoDB, listed below:\n\n")
+	b.WriteString("| host | members | app processes | app memory | MongoDB memory (cache) | MongoDB cores | other services | total of limits (usable) | serves about |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, g := range gridHosts {
 		for _, members := range []int{1, 3} {
-			p, err := sizing.Compute(sizing.Host{}.Override(g.cores, g.mem*spec.GiB), sizing.Inputs{Licensed: true, MongoDBMembers: members, Monitoring: true, Proxy: true})
-			if err != nil {
-				t.Fatal(err)
+			p, need := plan(g.cores, g.mem, members)
+			if need != "" {
+				fmt.Fprintf(&b, "| %s cores, %s | %d | refused: needs at least %s | | | | | | |\n",
+					sizing.FormatCores(g.cores), spec.FormatBytes(g.mem*spec.GiB), members, need)
+				continue
 			}
-			fmt.Fprintf(&b, "| %s cores, %s | %d | %d | %s | %s (%.2fGB) | %s | %d users |\n", sizing.FormatCores(g.cores), spec.FormatBytes(g.mem*spec.GiB), members,
-				p.Processes, spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), p.MongoDBCacheGB, sizing.FormatCores(p.MongoDBCPUs), p.UsersCapacity)
+			var others int64
+			for _, s := range p.Services {
+				if !s.OneShot {
+					others += s.Memory
+				}
+			}
+			fmt.Fprintf(&b, "| %s cores, %s | %d | %d | %s | %s (%.2fGB) | %s | %s | %s (%s) | %d users |\n", sizing.FormatCores(g.cores), spec.FormatBytes(g.mem*spec.GiB), members,
+				p.Processes, spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), p.MongoDBCacheGB, sizing.FormatCores(p.MongoDBCPUs),
+				spec.FormatBytes(others), spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()), p.UsersCapacity)
 		}
+	}
+	p, need := plan(servicesHost.cores, servicesHost.mem, servicesMembers)
+	if need != "" {
+		t.Fatalf("the plan whose services the README lists is refused: needs %s", need)
+	}
+	fmt.Fprintf(&b, "\nThe other services of the plan for %s cores, %s and %d members (`rcgen plan`\n"+
+		"lists them for any host; one-shots exit before the app starts and are not\n"+
+		"counted):\n\n", sizing.FormatCores(servicesHost.cores), spec.FormatBytes(servicesHost.mem*spec.GiB), servicesMembers)
+	b.WriteString("| service | memory | why |\n|---|---|---|\n")
+	for _, s := range p.Services {
+		v := spec.FormatBytes(s.Memory)
+		if s.OneShot {
+			v += " (not counted)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Service, v, s.Reason)
+	}
+	if !slices.ContainsFunc(p.Services, func(s sizing.Budget) bool { return s.Service == sizing.Backup }) {
+		t.Errorf("the plan the README lists has no %s service: the table would leave it out", sizing.Backup)
 	}
 	const begin, end = "<!-- sizing table: generated by examples/TestReadmeSizingTable -->\n", "<!-- end of sizing table -->\n"
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))

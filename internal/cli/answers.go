@@ -411,7 +411,8 @@ func (p presenter) flagWord(key string) string {
 
 // rerunCommand spells out the flags that reproduce a's answers (those
 // differing from the defaults), shell-quoted, so the operator can change
-// one and keep the rest.
+// one and keep the rest. A list answer (the Swarm nodes) is its flag once
+// per element, as the flag takes it.
 func (b *answerFlags) rerunCommand(a spec.Answers) string {
 	args := []string{"rcgen", "generate", "--out", "."}
 	def := spec.Default()
@@ -427,6 +428,12 @@ func (b *answerFlags) rerunCommand(a spec.Answers) string {
 				args = append(args, "--"+flag)
 			}
 		default:
+			if rv := reflect.ValueOf(x); rv.Kind() == reflect.Slice {
+				for i := range rv.Len() {
+					args = append(args, "--"+flag, fmt.Sprint(rv.Index(i).Interface()))
+				}
+				continue
+			}
 			args = append(args, "--"+flag, fmt.Sprint(x))
 		}
 	}

@@ -160,3 +160,26 @@ func TestAMisspelledKeyHidesNothing(t *testing.T) {
 	}
 	unchanged(t, dep, before)
 }
+
+// TestRerunCommandRepeatsListFlags: a list answer (the Swarm nodes) is
+// given back as its flag once per element, as --node takes it, not as one
+// quoted word the flag refuses.
+func TestRerunCommandRepeatsListFlags(t *testing.T) {
+	_, o := newGenerateCommand(Env{})
+	a := o.flags.v
+	a.Target, a.Domain, a.Email = "swarm", "chat.example.com", "admin@example.com"
+	for _, n := range []string{"db-1=4:16GiB:db", "app-1=8:16GiB:proxy,monitoring"} {
+		if err := a.Nodes.Set(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := o.flags.rerunCommand(a)
+	words, err := shellquote.Split(cmd)
+	if err != nil {
+		t.Fatalf("%s does not parse as a shell command: %v", cmd, err)
+	}
+	want := []string{"rcgen", "generate", "--out", ".", "--target", "swarm", "--node", "db-1=4:16GiB:db", "--node", "app-1=8:16GiB:proxy,monitoring", "--domain", "chat.example.com", "--email", "admin@example.com"}
+	if strings.Join(words, "\x00") != strings.Join(want, "\x00") {
+		t.Errorf("re-run command %s\nsplits into %q\nwant %q", cmd, words, want)
+	}
+}

@@ -162,7 +162,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		}
 		_, gen := newGenerateCommand(o.Env)
 		req := generate.Request{Answers: a, Host: h, Deployment: d, Force: true,
-			RcgenVersion: fullVersion(), Rerun: gen.flags.rerunCommand}
+			RcgenVersion: headerVersion(d), Rerun: gen.flags.rerunCommand}
 		p, err := generate.Plan(req)
 		if err != nil {
 			return nil, err
@@ -205,4 +205,15 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	}
 	t.Dir, _ = filepath.Abs(t.Dir)
 	return t, extra
+}
+
+// headerVersion is the rcgen version doctor renders the files' headers
+// with: the one that wrote the deployment (written_by in rcgen.yaml), so
+// the files compare on what they do, not on which rcgen wrote them; this
+// rcgen's when the deployment does not say.
+func headerVersion(d *deploy.Deployment) string {
+	if d != nil && d.Answers != nil && d.Answers.WrittenBy != "" {
+		return d.Answers.WrittenBy
+	}
+	return fullVersion()
 }

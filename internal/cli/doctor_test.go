@@ -137,3 +137,32 @@ func TestDoctorChecksTheDeployment(t *testing.T) {
 		t.Errorf("an edited deployment: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestDoctorComparesWhatMatters: a deployment written by another rcgen
+// version differs from what this one writes only in the files' headers
+// (and written_by): doctor reports no file as edited; a real edit still is.
+func TestDoctorComparesWhatMatters(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	t.Cleanup(func() { Version, Commit = "", "" })
+	Version, Commit = "v1.0.0", "1111111"
+	out := filepath.Join(t.TempDir(), "d")
+	if r := runOn(t, "kernel-7.0.14", now, "generate", "--yes", "--out", out, "--domain", "chat.example.com", "--email", "admin@example.com", "--cpus", "4", "--memory", "8GiB"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if b := read(t, filepath.Join(out, "compose.yaml")); !bytes.Contains(b, []byte("rcgen v1.0.0 (1111111)")) {
+		t.Fatalf("the header does not name the rcgen that wrote it:\n%.200s", b)
+	}
+	Version, Commit = "v2.0.0", "2222222"
+	r := runOn(t, "kernel-7.0.14", now, "doctor", "--out", out)
+	if !strings.Contains(r.stdout, "ok   files: every file rcgen owns is as rcgen writes it") {
+		t.Errorf("a deployment rcgen v1 wrote, checked by v2: files reported as edited:\n%s", r.stdout)
+	}
+	caddy := filepath.Join(out, "caddy", "Caddyfile")
+	if err := os.WriteFile(caddy, append(read(t, caddy), "# edited by hand\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runOn(t, "kernel-7.0.14", now, "doctor", "--out", out)
+	if !strings.Contains(r.stdout, "warn files: differ from what rcgen writes for these answers: caddy/Caddyfile; edited by hand") {
+		t.Errorf("a hand edit under another rcgen version is not reported alone:\n%s", r.stdout)
+	}
+}

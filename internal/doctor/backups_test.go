@@ -42,13 +42,15 @@ func TestCheckBackups(t *testing.T) {
 		marker  string
 		status  Status
 		found   string
+		do      string // the command it prints, as typed
 	}{
 		{name: "no backup service", compose: deploy.Compose{Services: []string{"mongodb-1"}}, status: Warn, found: "no backup service"},
 		{name: "none yet", compose: with, status: Warn, found: "no backup yet"},
 		{name: "fresh", compose: with, backups: map[string]time.Time{"rocketchat-20261125T030000Z.tar": now.Add(-9 * time.Hour), "rocketchat-20261124T030000Z.tar": now.Add(-33 * time.Hour)},
 			status: OK, found: "2 backups, the newest 9h0m0s old (rocketchat-20261125T030000Z.tar)"},
 		{name: "missed the daily one", compose: with, backups: map[string]time.Time{"rocketchat-20261124T030000Z.tar": now.Add(-33 * time.Hour)}, status: Fail, found: "the newest 33h0m0s old"},
-		{name: "a restore left half done", compose: with, marker: "rocketchat-20261124T030000Z.tar", status: Fail, found: "was interrupted"},
+		{name: "a restore left half done", compose: with, marker: "rocketchat-20261124T030000Z.tar", status: Fail, found: "was interrupted", do: "`rcgen restore rocketchat-20261124T030000Z.tar`"},
+		{name: "a restore of a renamed backup left half done", compose: with, marker: "before the move.tar", status: Fail, found: "was interrupted", do: "`rcgen restore 'before the move.tar'`"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -61,8 +63,8 @@ func TestCheckBackups(t *testing.T) {
 				os.WriteFile(filepath.Join(dir, "backups", ".restore-in-progress"), []byte(c.marker+"\n"), 0o600)
 			}
 			r := checkBackups(&deploy.Deployment{Dir: dir, Compose: c.compose}, now)
-			if r.Status != c.status || !strings.Contains(r.Found, c.found) {
-				t.Errorf("checkBackups = %+v, want %v with %q", r, c.status, c.found)
+			if r.Status != c.status || !strings.Contains(r.Found, c.found) || !strings.Contains(r.Do, c.do) {
+				t.Errorf("checkBackups = %+v, want %v with %q and %q", r, c.status, c.found, c.do)
 			}
 		})
 	}

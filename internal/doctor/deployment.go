@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
@@ -40,8 +42,9 @@ func checkBackups(d *deploy.Deployment, now time.Time) Result {
 	}
 	dir := filepath.Join(d.Dir, render.BackupsDir)
 	if b, err := os.ReadFile(filepath.Join(dir, backup.RestoreMarker)); err == nil {
-		r.Status, r.Found = Fail, fmt.Sprintf("a restore of %s was interrupted: the app is stopped", strings.TrimSpace(string(b)))
-		r.Do = fmt.Sprintf("finish it: `rcgen restore %s`", strings.TrimSpace(string(b)))
+		name := strings.TrimSpace(string(b))
+		r.Status, r.Found = Fail, fmt.Sprintf("a restore of %s was interrupted: the app is stopped", name)
+		r.Do = fmt.Sprintf("finish it: `%s`", shellquote.Join("rcgen", "restore", name))
 		return r
 	}
 	a := spec.Default()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -89,9 +90,100 @@ var scratchImages = map[string]bool{
 // not generate (node-exporter reads the host's root file system read-only).
 var hostPaths = map[string]string{"/": sizing.NodeExporter}
 
+// PublishedPortsSection is the README's heading over the table of what the
+// deployment publishes.
+const PublishedPortsSection = "## Published ports"
+
+// readmePortRow is one row of that table: port/protocol, where, service.
+var readmePortRow = regexp.MustCompile("^\\| `([0-9]+)/(tcp|udp)` \\| ([^|]+) \\| `([a-z0-9-]+)` \\|")
+
+// portKey names one published port: "service ip:port/protocol", * for
+// every interface.
+func portKey(service, ip, port, protocol string) string {
+	if ip == "" || ip == "0.0.0.0" || ip == "::" {
+		ip = "*"
+	}
+	if protocol == "" {
+		protocol = "tcp"
+	}
+	return fmt.Sprintf("%s %s:%s/%s", service, ip, port, protocol)
+}
+
+// readmePorts reads the README's table of published ports.
+func readmePorts(files Files) ([]string, error) {
+	f, ok := files.Get(ReadmeFile)
+	if !ok {
+		return nil, fmt.Errorf("%s was not rendered", ReadmeFile)
+	}
+	_, section, ok := strings.Cut(string(f.Content), "\n"+PublishedPortsSection+"\n")
+	if !ok {
+		return nil, fmt.Errorf("%s has no %q section listing the published ports", ReadmeFile, PublishedPortsSection)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var keys []string
+	for _, l := range strings.Split(section, "\n") {
+		m := readmePortRow.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ip := ""
+		if where, _, _ := strings.Cut(m[3], " "); where != "every" {
+			ip = where
+		}
+		keys = append(keys, portKey(m[4], ip, m[1], m[2]))
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// publishing checks the ports a compose or stack file publishes: each
+// service that publishes one is attached to a network that is not
+// internal (Docker publishes nothing of a container attached only to
+// internal networks, moby/moby#36174), and the README lists exactly them.
+func publishing(p *types.Project, files Files, file string) []error {
+	var errs []error
+	var published []string
+	names := p.ServiceNames()
+	slices.Sort(names)
+	for _, name := range names {
+		s := p.Services[name]
+		if len(s.Ports) == 0 {
+			continue
+		}
+		reachable := len(s.Networks) == 0 && s.NetworkMode == ""
+		for n := range s.Networks {
+			if nw, ok := p.Networks[n]; ok && !nw.Internal {
+				reachable = true
+			}
+		}
+		for _, port := range s.Ports {
+			published = append(published, portKey(name, port.HostIP, port.Published, port.Protocol))
+			if !reachable {
+				errs = append(errs, fmt.Errorf("%s: service %s: publishes port %s but is attached only to internal networks, where Docker publishes nothing (moby/moby#36174): attach it to a network that is not internal too", file, name, port.Published))
+			}
+		}
+	}
+	slices.Sort(published)
+	listed, err := readmePorts(files)
+	if err != nil {
+		return append(errs, err)
+	}
+	for _, k := range published {
+		if !slices.Contains(listed, k) {
+			errs = append(errs, fmt.Errorf("%s: publishes %s, which %s does not list under %q", file, k, ReadmeFile, PublishedPortsSection))
+		}
+	}
+	for _, k := range listed {
+		if !slices.Contains(published, k) {
+			errs = append(errs, fmt.Errorf("%s: lists %s under %q, which %s does not publish", ReadmeFile, k, PublishedPortsSection, file))
+		}
+	}
+	return errs
+}
+
 // Invariants checks the rules every rcgen deployment keeps.
 func Invariants(p *types.Project, files Files) []error {
-	var errs []error
+	errs := publishing(p, files, ComposeFile)
 	bad := func(svc, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: service %s: %s", ComposeFile, svc, fmt.Sprintf(format, a...)))
 	}

@@ -183,6 +183,8 @@ func TestInvariantsCatchBreakage(t *testing.T) {
 		{"no health check", "      test: [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:9090/-/healthy\"]", "      disable: true", "service prometheus: is long-running but has no health check"},
 		{"public port", "    pid: host\n", "    pid: host\n    ports: [\"9100:9100\"]\n", "service node-exporter: publishes port 9100 on every interface"},
 		{"mount not generated", "./prometheus/prometheus.yml:/etc", "./prometheus/rules.yml:/etc", "service prometheus: mounts ./prometheus/rules.yml, which rcgen did not generate"},
+		{"published on internal networks only", "    networks: [edge, internal]\n\n  grafana:", "    networks: [internal]\n\n  grafana:", "service prometheus: publishes port 9090 but is attached only to internal networks"},
+		{"published but not in the README", "      - \"127.0.0.1:80:80\"\n", "      - \"127.0.0.1:80:80\"\n      - \"127.0.0.1:2019:2019\"\n", "compose.yaml: publishes caddy 127.0.0.1:2019/tcp, which README.md does not list"},
 		{"no memory limit", "          memory: 256m\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "          cpus: 1\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "service grafana: has no memory limit"},
 	}
 	for _, c := range cases {
@@ -211,4 +213,45 @@ func envOf(t testing.TB, b []byte) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestReadmeListsWhatIsPublished: the README's table of published ports is
+// checked against the compose file and the stack file, both ways.
+func TestReadmeListsWhatIsPublished(t *testing.T) {
+	swarm := generateSwarm(t)
+	cases := []struct {
+		name           string
+		files          render.Files
+		old, new, want string
+	}{
+		{"a row missing", generate(t, profiles[0]), "| `9090/tcp` | 127.0.0.1 only | `prometheus` |", "| `9091/tcp` | 127.0.0.1 only | `prometheus` |",
+			"compose.yaml: publishes prometheus 127.0.0.1:9090/tcp, which README.md does not list"},
+		{"a row too many", generate(t, profiles[0]), "|---|---|---|---|\n", "|---|---|---|---|\n| `9100/tcp` | 127.0.0.1 only | `node-exporter` | host metrics |\n",
+			"README.md: lists node-exporter 127.0.0.1:9100/tcp under \"## Published ports\", which compose.yaml does not publish"},
+		{"another interface", generate(t, profiles[0]), "| `80/tcp` | 127.0.0.1 only |", "| `80/tcp` | every interface |",
+			"compose.yaml: publishes caddy 127.0.0.1:80/tcp, which README.md does not list"},
+		{"no table", generate(t, profiles[0]), "## Published ports\n", "## Ports\n", "README.md has no \"## Published ports\" section"},
+		{"swarm: a row missing", swarm, "| `443/udp` | every interface of `node-1` | `caddy` |", "| `8443/udp` | every interface of `node-1` | `caddy` |",
+			"stack.yaml: publishes caddy *:443/udp, which README.md does not list"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := render.Check(context.Background(), c.files); err != nil {
+				t.Fatalf("the unbroken deployment fails its checks: %v", err)
+			}
+			files := slices.Clone(c.files)
+			for i, f := range files {
+				if f.Path == render.ReadmeFile {
+					if !strings.Contains(string(f.Content), c.old) {
+						t.Fatalf("test is stale: README.md has no %q", c.old)
+					}
+					files[i].Content = []byte(strings.Replace(string(f.Content), c.old, c.new, 1))
+				}
+			}
+			err := render.Check(context.Background(), files)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Check() = %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
 }

@@ -125,6 +125,130 @@ func scrapeJobs(p sizing.Plan) ([]ScrapeJob, error) {
 	return jobs, nil
 }
 
+// Port is one port the deployment publishes on its host: the compose (or
+// stack) file publishes exactly these, and the README lists exactly these,
+// both from this one list (Data.Ports).
+type Port struct {
+	Service string
+	// HostIP is the address it is bound to: "" for every interface.
+	HostIP    string
+	Published int
+	Target    int
+	Protocol  string // "tcp" or "udp"
+	// Node is the Swarm node it is published on ("" on one host).
+	Node string
+	// For says what a person reaches there.
+	For string
+}
+
+// Compose is the port in compose's short syntax ("127.0.0.1:9090:9090",
+// "443:443/udp").
+func (p Port) Compose() string {
+	s := fmt.Sprintf("%d:%d", p.Published, p.Target)
+	if p.HostIP != "" {
+		s = p.HostIP + ":" + s
+	}
+	if p.Protocol != "tcp" {
+		s += "/" + p.Protocol
+	}
+	return s
+}
+
+// Where is where the port is bound, as the README lists it: "every
+// interface" (of the node, on Swarm) or "127.0.0.1 only".
+func (p Port) Where() string {
+	switch {
+	case p.HostIP != "":
+		return p.HostIP + " only"
+	case p.Node != "":
+		return "every interface of `" + p.Node + "`"
+	}
+	return "every interface"
+}
+
+// Forward is the SSH command that brings a port bound to the loopback to
+// the operator's machine ("" for one on every interface).
+func (p Port) Forward() string {
+	if p.HostIP == "" {
+		return ""
+	}
+	return fmt.Sprintf("ssh -L %d:%s:%d you@server", p.Published, p.HostIP, p.Published)
+}
+
+// Forwarded returns the first port published on the loopback only that
+// needs no root to forward (the README's example of reaching one from
+// elsewhere), or nil.
+func (d *Data) Forwarded() *Port {
+	for i, p := range d.Ports {
+		if p.HostIP != "" && p.Published >= 1024 {
+			return &d.Ports[i]
+		}
+	}
+	return nil
+}
+
+// ports lists what the deployment publishes. On one host: the proxy (on
+// the loopback only for a localhost deployment), or each app process on
+// the loopback for the operator's own proxy; Prometheus, Alertmanager and
+// (without Caddy) Grafana on the loopback, for the operator. On Swarm only
+// the proxy, on its node (the stack's other ports would go through the
+// routing mesh, which binds every interface of every node).
+func ports(a spec.Answers, p sizing.Plan, apps []App) []Port {
+	var out []Port
+	node := ""
+	if p.Swarm != nil {
+		node = p.Swarm.ProxyNode
+	}
+	add := func(service, ip string, published, target int, proto, what string) {
+		out = append(out, Port{Service: service, HostIP: ip, Published: published, Target: target, Protocol: proto, Node: node, For: what})
+	}
+	if p.Has(sizing.Caddy) {
+		ip := ""
+		if p.Swarm == nil && a.LoopbackOnly() {
+			ip = "127.0.0.1"
+		}
+		if a.TLSMode() == spec.TLSNone {
+			add(sizing.Caddy, ip, 80, 80, "tcp", "Rocket.Chat over http")
+		} else {
+			http := "http, redirected to https"
+			if a.TLSMode() == spec.TLSACME {
+				http += ", and Let's Encrypt's challenge"
+			}
+			add(sizing.Caddy, ip, 80, 80, "tcp", http)
+			add(sizing.Caddy, ip, 443, 443, "tcp", "Rocket.Chat over https")
+			add(sizing.Caddy, ip, 443, 443, "udp", "Rocket.Chat over HTTP/3")
+		}
+	} else {
+		for _, app := range apps {
+			add(app.Name, "127.0.0.1", app.HostPort, AppPort, "tcp", "this app process, for your own proxy")
+		}
+	}
+	if p.Swarm != nil {
+		return out
+	}
+	if p.Has(sizing.Prometheus) {
+		add(sizing.Prometheus, "127.0.0.1", 9090, 9090, "tcp", "Prometheus: its UI, API and the links in alerts")
+	}
+	if p.Has(sizing.Grafana) && !p.Has(sizing.Caddy) {
+		add(sizing.Grafana, "127.0.0.1", GrafanaLocal, 3000, "tcp", "Grafana")
+	}
+	if p.Has(sizing.Alertmanager) {
+		add(sizing.Alertmanager, "127.0.0.1", 9093, 9093, "tcp", "Alertmanager: silences, and the links in alert emails")
+	}
+	return out
+}
+
+// PortsOf returns the ports service publishes.
+func (d *Data) PortsOf(service string) []Port {
+	var out []Port
+	for _, p := range d.Ports {
+		if p.Service == service {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Data is everything the templates lay out. Logic lives here, not in them.
 type Data struct {
 	Answers   spec.Answers
@@ -170,6 +294,9 @@ type Data struct {
 	MongoHosts   string // "mongodb-1:27017,mongodb-2:27017"
 	MongoMemory  string
 	MongoCacheGB string
+
+	// Ports are what the deployment publishes on its host.
+	Ports []Port
 
 	Images map[string]string
 	// Budgets maps a fixed service to its compose memory limit.
@@ -283,6 +410,7 @@ func Derive(in Input) (*Data, error) {
 		hosts = append(hosts, fmt.Sprintf("%s:27017", name))
 	}
 	d.MongoHosts = strings.Join(hosts, ",")
+	d.Ports = ports(a, p, d.Apps)
 	d.Majority = len(d.Members)/2 + 1
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)

@@ -106,6 +106,30 @@ func generate(t testing.TB, p profile) render.Files {
 	return files
 }
 
+// generateSwarm renders a Swarm stack on three nodes.
+func generateSwarm(t testing.TB) render.Files {
+	t.Helper()
+	a := spec.Default()
+	a.Target, a.Domain, a.Email, a.MongoDBMembers = spec.TargetSwarm, "chat.example.com", "admin@example.com", 3
+	for _, n := range []string{"node-1=4:8GiB", "node-2=4:8GiB", "node-3=4:8GiB"} {
+		if err := a.Nodes.Set(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Validate(); err != nil {
+		t.Fatalf("answers: %v", err)
+	}
+	plan, err := sizing.ComputeSwarm(a.Nodes, gen.Inputs(a, false))
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	files, err := render.Generate(context.Background(), render.Input{Answers: a, Plan: plan, Secrets: fixedSecrets(t), RcgenVersion: "test"})
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	return files
+}
+
 // isDashboard reports whether rel is one of the constant dashboards, kept
 // once under testdata/golden/dashboards rather than in every tree.
 func isDashboard(rel string, _ fs.DirEntry) bool {

@@ -164,9 +164,10 @@ func LoadStack(ctx context.Context, files Files) (*types.Project, map[string]str
 // view of each node; jobs that end; each member on its own node, found by
 // DNS round robin; only the proxy publishes ports, on its node; every
 // secret of .env a Swarm secret (the exporter's, which cannot be, comes
-// from the deploying shell and is never written into the file).
+// from the deploying shell and is never written into the file); the
+// published ports on a network that is not internal, and in the README.
 func SwarmInvariants(p *types.Project, files Files, env map[string]string) []error {
-	var errs []error
+	errs := publishing(p, files, StackFile)
 	bad := func(svc, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: service %s: %s", StackFile, svc, fmt.Sprintf(format, a...)))
 	}
