@@ -81,7 +81,7 @@ func summaryCommands(where, stderr string, subcommands []string) []printed {
 
 // placeholders stand for what the reader fills in.
 var placeholders = map[string]string{
-	"VERSION": catalog.Newest().Latest,
+	"VERSION": newestDeployable(),
 	"NAME":    "rocketchat-20260101T030000Z-manual.tar",
 	"DIR":     ".",
 }
@@ -308,3 +308,10 @@ func TestPrintedCommandsCatchOneWordForSeveralFlags(t *testing.T) {
 }
 
 func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+
+// newestDeployable is the newest release rcgen deploys: what a user would
+// give an upgrade's --to.
+func newestDeployable() string {
+	rs := catalog.DeployableReleases()
+	return rs[len(rs)-1].Latest
+}

@@ -695,15 +695,12 @@ func (w *wizard) changeable() []question {
 }
 
 // deployable lists the Rocket.Chat releases the wizard offers, newest
-// first. It is the one place the wizard asks the catalog which releases
-// rcgen deploys: the newest patch of each line up to the default (the
-// newest whose image rcgen confirmed) still supported on day now.
+// first: the newest patch of each line rcgen deploys (catalog's one rule,
+// catalog.DeployableReleases) that is still supported on day now.
 func deployable(now time.Time) []catalog.Release {
-	def, _ := spec.ParseVersion(catalog.DefaultRocketChatVersion)
 	var out []catalog.Release
-	for _, r := range catalog.Releases() {
-		v, err := spec.ParseVersion(r.Latest)
-		if err != nil || def.Before(v) || r.SupportOn(now) == catalog.Unsupported {
+	for _, r := range catalog.DeployableReleases() {
+		if r.SupportOn(now) == catalog.Unsupported {
 			continue
 		}
 		out = append([]catalog.Release{r}, out...)
