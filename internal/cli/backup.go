@@ -333,7 +333,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if err := o.waitHealthy(ctx); err != nil {
 		return fmt.Errorf("the database is restored and the app started, but %w", err)
 	}
-	fmt.Fprintf(stderr, "Done: the deployment runs on %s.\n", name)
+	fmt.Fprintf(o.Env.IO.Out, "Done: the deployment runs on %s.\n", name)
 	return nil
 }
 

@@ -323,9 +323,11 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 
 // write shows what changes (the whole tree on a new dry run, a diff on an
 // existing deployment), asks on a terminal, and applies it. It reports
-// whether anything was written.
+// whether anything was written. What changed is a result (standard
+// output); a diff shown to ask about it goes with the question (standard
+// error).
 func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.Result) (bool, error) {
-	stderr := o.Env.IO.ErrOut
+	stdout := o.Env.IO.Out
 	existing := d.State == deploy.Rcgen || d.State == deploy.NotEmpty
 	pending := res.Pending()
 	if existing && len(pending) == 0 {
@@ -338,19 +340,19 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 			}
 			o.reportModes(applied)
 		}
-		fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
+		fmt.Fprintf(stdout, "Nothing to change in %s: it already matches these answers.\n", o.Out)
 		return false, nil
 	}
 	if o.DryRun {
 		if !existing {
-			return false, printFiles(o.Env.IO.Out, res.Files)
+			return false, printFiles(stdout, res.Files)
 		}
-		_, err := io.WriteString(o.Env.IO.Out, deploy.UnifiedDiff(pending))
+		_, err := io.WriteString(stdout, deploy.UnifiedDiff(pending))
 		return false, err
 	}
 	if existing {
-		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 		if w != nil {
+			fmt.Fprintf(o.Env.IO.ErrOut, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+deploy.BackupDir+"/; secrets never change.", true)
 			if err != nil {
 				return false, err
@@ -358,6 +360,8 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 			if !ok {
 				return false, errCancelled
 			}
+		} else {
+			fmt.Fprintf(stdout, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 		}
 	}
 	now := time.Now
@@ -369,10 +373,10 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		return false, err
 	}
 	if applied.Backup != "" {
-		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", applied.Backup)
+		fmt.Fprintf(stdout, "Replaced files are kept in %s.\n", applied.Backup)
 	}
 	o.reportModes(applied)
-	fmt.Fprintf(stderr, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
+	fmt.Fprintf(stdout, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
 	return true, nil
 }
 
@@ -382,29 +386,30 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 	}
 }
 
-// summarize tells what was planned and what to do next.
+// summarize tells what was planned and what to do next: the run's result,
+// on standard output.
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
-	stderr := o.Env.IO.ErrOut
+	stdout := o.Env.IO.Out
 	if sw := plan.Swarm; sw != nil {
-		fmt.Fprintf(stderr, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
+		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),
 			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(sw.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
-		fmt.Fprintf(stderr, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
+		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
 		if plan.Has(sizing.Grafana) {
-			fmt.Fprintf(stderr, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
+			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
 		return
 	}
-	fmt.Fprintf(stderr, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
+	fmt.Fprintf(stdout, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
 		plan.UsersCapacity, spec.Plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
 		spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
-		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
+		fmt.Fprintf(stdout, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
 	if !plan.Has(sizing.Caddy) {
-		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
+		fmt.Fprintln(stdout, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	} else if a.LoopbackOnly() {
-		fmt.Fprintln(stderr, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
+		fmt.Fprintln(stdout, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
 	}
 	if plan.Has(sizing.Backup) {
 		if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
@@ -412,18 +417,18 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 			if a.BackupPassphrase != "" {
 				enc = ", encrypted"
 			}
-			fmt.Fprintf(stderr, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
+			fmt.Fprintf(stdout, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
 				sch, filepath.Join(o.Out, render.BackupsDir), enc, a.BackupKeep)
 		}
 	}
-	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
-	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")
+	fmt.Fprintf(stdout, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
+	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
 		if !plan.Has(sizing.Caddy) {
 			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
 		}
-		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
+		fmt.Fprintf(stdout, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
 	}
 }
 

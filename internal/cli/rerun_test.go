@@ -42,12 +42,13 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("re-run: %s", r.stderr)
 	}
+	// What changed is the run's result: on stdout.
 	for _, want := range []string{"Changes to", "-memory: \"8GiB\"", "+memory: \"16GiB\"", "Replaced files are kept in"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("re-run output lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("re-run output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(r.stderr, env1[render.EnvMongoRootPassword]) {
+	if strings.Contains(r.stdout+r.stderr, env1[render.EnvMongoRootPassword]) {
 		t.Error("the diff shows a secret")
 	}
 
@@ -87,8 +88,8 @@ func TestRerunKeepsSecrets(t *testing.T) {
 
 	// Nothing new: nothing written.
 	r = run(t, "generate", "--yes", "--out", out)
-	if r.code != 0 || !strings.Contains(r.stderr, "Nothing to change") {
-		t.Errorf("unchanged re-run: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "Nothing to change") {
+		t.Errorf("unchanged re-run: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

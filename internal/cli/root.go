@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -121,10 +120,12 @@ type Env struct {
 // exit code.
 func Main() int {
 	env := Env{
-		IO:       SystemIO(),
-		Detect:   func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
-		Getenv:   os.Getenv,
-		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stdout, os.Stderr) },
+		IO:     SystemIO(),
+		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
+		Getenv: os.Getenv,
+		// The questions are drawn on standard error, beside the progress,
+		// so standard output keeps only results (rcgen generate | tee log).
+		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
 		System:   doctor.This,
 	}
 	return Run(context.Background(), env, os.Args[1:])
@@ -210,17 +211,6 @@ validated before anything is written.`,
 	return root
 }
 
-// IOStreams are the standard streams and whether they are terminals.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-	// Interactive is true when stdin and stdout are both terminals.
-	Interactive bool
-	// InTerminal and OutTerminal say which of them is.
-	InTerminal, OutTerminal bool
-}
-
 // noArgs refuses positional arguments as a usage error (exit 2).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -229,9 +219,10 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// canPrompt is the one place that decides whether rcgen may ask: both ends
-// are terminals, a prompter exists, and neither --yes, --no-input nor
-// RCGEN_NO_INPUT forbids it.
+// canPrompt is the one place that decides whether rcgen may ask: standard
+// input and standard error (where the questions are drawn) are terminals,
+// a prompter exists, and neither --yes, --no-input, RCGEN_NO_INPUT nor
+// TERM=dumb forbids it. Standard output may be anything.
 func canPrompt(env Env, yes, noInput bool) bool {
 	return env.IO.Interactive && env.Prompter != nil && !yes && !noInput && !noInputEnv(env) && !dumbTerminal(env)
 }
@@ -245,8 +236,8 @@ func whyNoQuestions(env Env, yes, noInput bool) string {
 	switch {
 	case yes || noInput || noInputEnv(env) || !env.IO.InTerminal:
 		return ""
-	case !env.IO.OutTerminal:
-		return "standard output is not a terminal (piped or redirected), so rcgen asks nothing: answers not given take their defaults; run it without the pipe to answer questions, or give --yes to say so"
+	case !env.IO.ErrTerminal:
+		return "standard error is not a terminal (redirected), and rcgen asks its questions there, so it asks nothing: answers not given take their defaults; run it without redirecting standard error to answer questions, or give --yes to say so"
 	case dumbTerminal(env):
 		return "TERM=dumb cannot show the questions, so rcgen asks nothing: answers not given take their defaults"
 	}

@@ -157,7 +157,7 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 			return err
 		}
 		if !ok {
-			fmt.Fprintf(stderr, "Stopped after step %d. Run rcgen upgrade --to %s again to go on.\n", i+1, o.To)
+			fmt.Fprintf(o.Env.IO.Out, "Stopped after step %d. Run rcgen upgrade --to %s again to go on.\n", i+1, o.To)
 			return nil
 		}
 	}
@@ -167,7 +167,7 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 		}
 	}
 	last := plan.Steps[len(plan.Steps)-1]
-	fmt.Fprintf(stderr, "\nUpgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
+	fmt.Fprintf(o.Env.IO.Out, "Upgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
 	return nil
 }
 
