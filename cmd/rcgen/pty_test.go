@@ -327,7 +327,7 @@ func TestNoTerminalNeverPrompts(t *testing.T) {
 	start := time.Now()
 	err = cmd.Run()
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--email: is required") {
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--email: an email address for Let's Encrypt is required") {
 		t.Errorf("err %v, stderr %q; want exit 2 naming --email", err, stderr.String())
 	}
 	if time.Since(start) > 10*time.Second {

@@ -27,6 +27,8 @@ type GenerateOptions struct {
 	flags *answerFlags
 
 	Out string
+	// out is --out (or --dir), the flag Out is given by.
+	out *dirFlag
 	Yes bool
 	// ExampleSecrets swaps the random secrets for public placeholders, so
 	// the examples in rcgen's documentation are deterministic.
@@ -85,19 +87,18 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	}
 	f := cmd.Flags()
 	o.flags = newAnswerFlags(f)
-	f.StringVarP(&o.Out, "out", "o", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
+	o.out = bindDir(f, &o.Out, "out", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
 	o.flags.flagOf["out"] = "out"
 	o.flags.bindDeployment()
 	o.flags.bindSizing()
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: " + strings.Join(forceNames, ", "))
+	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, "cpu", "architecture"}
+	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: "+strings.Join(generateForce, ", "), generateForce...)
 	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
 	_ = f.MarkHidden("example-secrets")
-	registerCompletions(cmd)
-	_ = cmd.MarkFlagDirname("out")
 	return cmd, o
 }
 
@@ -107,8 +108,11 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 // problems wait for the requirements between answers and are reported
 // with them (Run).
 func (o *GenerateOptions) Check() error {
-	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
-		return usage(errors.New("--out: is empty: give the directory to write the deployment into"))
+	if err := o.out.check(); err != nil {
+		return err
+	}
+	if o.out.Changed() && strings.TrimSpace(o.Out) == "" {
+		return usage(fmt.Errorf("%s: the directory name is empty: give the directory to write the deployment into", o.out.Name()))
 	}
 	given, err := o.flags.givenLayers(o.Env.IO.In)
 	if err != nil {
@@ -185,7 +189,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		return usage(fmt.Errorf("%w: --new-mongodb-secrets", err))
 	}
 	if errors.Is(err, generate.ErrExampleDeployment) {
-		return usage(fmt.Errorf("--out: %s: %w", o.Out, err))
+		return usage(fmt.Errorf("%s: %s: %w", o.out.Name(), o.Out, err))
 	}
 	if err != nil {
 		return err
@@ -221,7 +225,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 				fmt.Fprintf(o.Env.IO.ErrOut, "This host: %s.\n", h)
 			}
 		}
-		if !o.flags.fs.Changed("out") {
+		if !o.out.Changed() {
 			out, err := w.askOut(o.Out)
 			if err != nil {
 				return fail(err)
@@ -230,7 +234,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		}
 	}
 	if o.Out == "-" {
-		return fail(usage(errors.New("--out: - is not a directory: give the directory to write the deployment into")))
+		return fail(usage(fmt.Errorf("%s: - is not a directory: give the directory to write the deployment into", o.out.Name())))
 	}
 	// One run at a time on a deployment, from the first read to the last write.
 	unlock, err := deploy.Lock(o.Out)
@@ -240,7 +244,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	o.unlock = unlock
 	d, err := deploy.Open(o.Out)
 	if err != nil {
-		return fail(usage(fmt.Errorf("--out: %w", err)))
+		return fail(usage(fmt.Errorf("%s: %w", o.out.Name(), err)))
 	}
 	if err := d.CheckWriter(fullVersion()); err != nil && !o.flags.force.Has(deploy.KeyOlderRcgen) {
 		return fail(usage(fmt.Errorf("%w (or give --force=%s)", err, deploy.KeyOlderRcgen)))
@@ -249,7 +253,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %s is missing: its answers were recovered from .env and compose.yaml (domain, email, release, project, members, proxy, monitoring); check them in the diff.\n", filepath.Join(o.Out, spec.FileName))
 	}
 	if d.State == deploy.NotEmpty && !d.Recovered && !o.flags.force.Has(forceDirectory) {
-		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
+		return fail(usage(fmt.Errorf("%s: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.out.Name(), o.Out, spec.FileName)))
 	}
 	var layers []spec.Layer
 	if d.Answers != nil {

@@ -52,7 +52,7 @@ func TestGenerateExitCodes(t *testing.T) {
 		stdout []string
 	}{
 		{"defaults", []string{"generate", "--yes"}, 0, nil, true, []string{"Wrote", "Next: cd ", "http://localhost"}},
-		{"public domain needs an email", []string{"generate", "--domain", "chat.example.com"}, 2, []string{"--email: is required for chat.example.com"}, false, nil},
+		{"public domain needs an email", []string{"generate", "--domain", "chat.example.com"}, 2, []string{"--email: an email address for Let's Encrypt is required to get a certificate for chat.example.com", "give --email, e.g. admin@chat.example.com, or your own certificate with --tls-cert and --tls-key"}, false, nil},
 		{"every invalid answer at once", []string{"generate", "--domain", "https://chat.example.com", "--mongodb-members", "2", "--proxy", "nginx", "--memory", "lots"},
 			2, []string{"--domain:", "is a URL", "--mongodb-members:", "--proxy:", "--memory:"}, false, nil},
 		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false, nil},

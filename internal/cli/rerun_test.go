@@ -239,7 +239,7 @@ func TestExampleSecretsNeverReachARealRun(t *testing.T) {
 func TestAlertEmailAnswers(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "deploy")
 	r := run(t, "generate", "--yes", "--alert-email", "ops@example.com", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-host: is required") || !strings.Contains(r.stderr, "--smtp-from: is required") {
+	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-host: a mail server is required to send email") || !strings.Contains(r.stderr, "--smtp-from: a sender address is required") {
 		t.Errorf("alert email without a server: exit %d: %s", r.code, r.stderr)
 	}
 	r = run(t, "generate", "--yes", "--metrics-retention", "15 days", "--metrics-retention-size", "10G", "--out", out)

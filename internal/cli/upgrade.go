@@ -75,8 +75,8 @@ command again goes on from what the deployment runs then.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")
 	f.BoolVar(&o.JSON, "json", false, "with --dry-run: print the plan as JSON")
-	f.Var(&o.force, "force", "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)")
-	f.Lookup("force").NoOptDefVal = "true"
+	bindForceFlag(f, &o.force, "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)", keyNoBackup)
+	_ = cmd.RegisterFlagCompletionFunc("to", o.upgradeCompletion)
 	return cmd
 }
 

@@ -198,7 +198,7 @@ func TestNoInputNeverPrompts(t *testing.T) {
 		{"generate", "--yes", "--domain", "chat.example.com"},
 	} {
 		r, _ := runWizard(t, nil, append(args, "--out", filepath.Join(t.TempDir(), "d"))...)
-		if r.code != 2 || !strings.Contains(r.stderr, "--email: is required") {
+		if r.code != 2 || !strings.Contains(r.stderr, "--email: an email address for Let's Encrypt is required") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming --email", args, r.code, r.stderr)
 		}
 	}
