@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -114,6 +116,11 @@ type Env struct {
 	// Docker runs the docker command (upgrade, backup, restore); nil means
 	// the real one.
 	Docker stack.Runner
+	// Executable and LookPath find this program and the rcgen a person
+	// would type (os.Executable, exec.LookPath): when they differ, a run
+	// that told the person to run rcgen says how. nil: not checked.
+	Executable func() (string, error)
+	LookPath   func(string) (string, error)
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -125,31 +132,61 @@ func Main() int {
 		Getenv: os.Getenv,
 		// The questions are drawn on standard error, beside the progress,
 		// so standard output keeps only results (rcgen generate | tee log).
-		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
-		System:   doctor.This,
+		Prompter:   func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
+		System:     doctor.This,
+		Executable: os.Executable,
+		LookPath:   exec.LookPath,
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }
 
 // Run executes rcgen with args and returns the exit code.
 func Run(ctx context.Context, env Env, args []string) int {
+	// Every message naming an rcgen command is noted: at the end, one line
+	// says how to run rcgen when the one on the PATH is not this program.
+	stderr := env.IO.ErrOut
+	m := &mentions{}
+	env.IO.Out, env.IO.ErrOut = m.watch(env.IO.Out), m.watch(env.IO.ErrOut)
 	root := NewRootCmd(env)
+	m.commands(root)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
+	code := exitCode(env.IO.ErrOut, err)
+	if m.seen && !completing(ran) {
+		if note := pathNote(env); note != "" {
+			fmt.Fprintln(stderr, note)
+		}
+	}
+	return code
+}
+
+// completing reports whether cmd writes shell completions, which no note
+// may follow.
+func completing(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Name() == "completion" || strings.HasPrefix(c.Name(), cobra.ShellCompRequestCmd) {
+			return true
+		}
+	}
+	return false
+}
+
+// exitCode reports err on w and returns the exit code it stands for.
+func exitCode(w io.Writer, err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, prompt.ErrInterrupted):
-		fmt.Fprintln(env.IO.ErrOut, "Interrupted: nothing was written.")
+		fmt.Fprintln(w, "Interrupted: nothing was written.")
 		return ExitInterrupted
 	case errors.Is(err, errCancelled):
-		fmt.Fprintln(env.IO.ErrOut, "Cancelled: nothing was written.")
+		fmt.Fprintln(w, "Cancelled: nothing was written.")
 		return ExitError
 	case errors.Is(err, errChecksFailed):
-		fmt.Fprintln(env.IO.ErrOut, "Doctor:", err)
+		fmt.Fprintln(w, "Doctor:", err)
 		return ExitError
 	}
-	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
+	fmt.Fprintln(w, "Error:", err)
 	var ue *usageError
 	var fe *spec.FieldError
 	var ts *sizing.ErrTooSmall
