@@ -24,11 +24,14 @@ type mentions struct {
 	seen bool
 }
 
-// commands sets the names to watch for: root's commands.
+// commands sets the names to watch for: root's commands, but version
+// ("rcgen version 1.2.3" is what --version prints, not an instruction).
 func (m *mentions) commands(root *cobra.Command) {
 	var names []string
 	for _, c := range root.Commands() {
-		names = append(names, regexp.QuoteMeta(c.Name()))
+		if c.Name() != "version" {
+			names = append(names, regexp.QuoteMeta(c.Name()))
+		}
 	}
 	m.re = regexp.MustCompile(`\brcgen (` + strings.Join(names, "|") + `)\b`)
 }
