@@ -36,7 +36,11 @@ of the MongoDB replica set (mongodump --oplog) with .env, rcgen.yaml, the
 keyfile, the uploads and Caddy's certificates, in one file in backups/ with a
 manifest of checksums, versions and counts, encrypted when BACKUP_PASSPHRASE
 is set. rcgen checks the file once it is written. Backups taken this way are
-never deleted by the schedule's rotation.`,
+never deleted by the schedule's rotation.
+
+The backup's path is the result, alone on standard output (for scripts:
+path=$(rcgen backup)); what it holds and the commands run go to standard
+error.`,
 		Example: `  rcgen backup
   rcgen backup --dir /srv/rocketchat
   rcgen backup list`,
