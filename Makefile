@@ -25,8 +25,14 @@ dist:
 dist-check:
 	VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/dist-check
 
+## install: go install the static binary: into $(go env GOBIN), else the
+## first $(go env GOPATH)'s bin (~/go/bin); says where, and whether that is
+## on the PATH
 install:
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/rcgen
+	@bin=$$($(GO) env GOBIN); gopath=$$($(GO) env GOPATH); [ -n "$$bin" ] || bin=$${gopath%%:*}/bin; \
+	echo "installed $$bin/rcgen"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "$$bin is not on your PATH: add it (e.g. export PATH=\"$$bin:\$$PATH\" in ~/.profile), or copy $$bin/rcgen to a directory on it";; esac
 
 ## tools: install the real validators the tests run (promtool, caddy, yamllint, node)
 tools:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,6 +17,15 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the end-to-end CLI scenarios in testdata/script.
+// $RCGEN is the rcgen testscript puts on the PATH, for a script that runs
+// it by its path with another PATH.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	bin, err := exec.LookPath("rcgen")
+	if err != nil {
+		t.Fatalf("testscript put no rcgen on the PATH: %v", err)
+	}
+	testscript.Run(t, testscript.Params{Dir: "testdata/script", Setup: func(env *testscript.Env) error {
+		env.Setenv("RCGEN", bin)
+		return nil
+	}})
 }

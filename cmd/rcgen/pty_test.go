@@ -49,6 +49,13 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
 
 func startTerminal(t *testing.T, dir string, args ...string) *terminal {
 	t.Helper()
+	return startTerminalWith(t, dir, nil, args...)
+}
+
+// startTerminalWith is startTerminal with setup changing the command first
+// (a stream it sets stays off the terminal).
+func startTerminalWith(t *testing.T, dir string, setup func(*exec.Cmd), args ...string) *terminal {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipping the pseudo-terminal test in -short mode (make check); make test runs it")
 	}
@@ -59,6 +66,9 @@ func startTerminal(t *testing.T, dir string, args ...string) *terminal {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TERM=xterm", "RCGEN_NO_INPUT=")
+	if setup != nil {
+		setup(cmd)
+	}
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 220})
 	if err != nil {
 		msg := "no pseudo-terminal available (" + err.Error() + "): the wizard is NOT tested end to end"
@@ -249,6 +259,39 @@ func TestWizardOnATerminal(t *testing.T) {
 	}
 }
 
+// TestWizardAsksWhenOutputIsPiped is `rcgen generate | tee log` on a
+// terminal: standard output is a pipe, standard input and standard error
+// are the terminal. The wizard asks on standard error, and the summary goes
+// down the pipe, not onto the terminal.
+func TestWizardAsksWhenOutputIsPiped(t *testing.T) {
+	dir := t.TempDir()
+	var stdout bytes.Buffer // written by exec's copier until Wait returns
+	term := startTerminalWith(t, dir, func(c *exec.Cmd) { c.Stdout = &stdout },
+		"generate", "--out", "deploy", "--cpus", "4", "--memory", "8GiB", "--domain", "localhost", "--users", "10", "--no-monitoring", "--target", "compose")
+	term.answer("Enterprise licence", "n", enter)
+	term.answer("MongoDB replica set", enter)
+	term.answer("Back up", enter)
+	term.answer("Write the deployment to deploy?", enter)
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d; the terminal shows:\n%s\nstdout:\n%s", code, term.screen(), stdout.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"Wrote ", "Next: cd deploy && docker compose up -d"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the pipe lacks the summary (%q):\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Enterprise licence?") || strings.Contains(out, "Write the deployment to deploy?") {
+		t.Errorf("the questions were drawn on the pipe, not the terminal:\n%s", out)
+	}
+	if strings.Contains(term.screen(), "Next: cd deploy") {
+		t.Errorf("the summary went to the terminal (stderr), not down the pipe:\n%s", term.screen())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deploy", "compose.yaml")); err != nil {
+		t.Errorf("nothing written: %v", err)
+	}
+}
+
 // TestBadFlagsStopBeforeAnyQuestion: on a terminal, every invalid flag is
 // reported at once, and nothing is asked first.
 func TestBadFlagsStopBeforeAnyQuestion(t *testing.T) {
@@ -313,7 +356,7 @@ func TestNoTerminalNeverPrompts(t *testing.T) {
 	start := time.Now()
 	err = cmd.Run()
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--email: is required") {
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--email: an email address for Let's Encrypt is required") {
 		t.Errorf("err %v, stderr %q; want exit 2 naming --email", err, stderr.String())
 	}
 	if time.Since(start) > 10*time.Second {

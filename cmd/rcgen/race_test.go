@@ -30,14 +30,14 @@ func TestConcurrentRunsDoNotMix(t *testing.T) {
 		out := filepath.Join(dir, "deploy")
 		domains := []string{"one.example.com", "two.example.com"}
 		var wg sync.WaitGroup
-		stderr := make([]bytes.Buffer, 2)
+		stdout, stderr := make([]bytes.Buffer, 2), make([]bytes.Buffer, 2)
 		codes := make([]int, 2)
 		for i, d := range domains {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				cmd := exec.Command(bin, "generate", "--yes", "--cpus", "4", "--memory", "8GiB", "--domain", d, "--email", "ops@example.com", "--out", out)
-				cmd.Stderr = &stderr[i]
+				cmd.Stdout, cmd.Stderr = &stdout[i], &stderr[i]
 				if err := cmd.Run(); err != nil {
 					codes[i] = 1
 				}
@@ -50,13 +50,14 @@ func TestConcurrentRunsDoNotMix(t *testing.T) {
 				t.Errorf("round %d, run %d failed without naming the lock: %s", round, i, stderr[i].String())
 			}
 			// Only one run may create the deployment; the other must find
-			// it and update it, keeping its secrets.
-			if codes[i] == 0 && !strings.Contains(stderr[i].String(), "Changes to") && !strings.Contains(stderr[i].String(), "Nothing to change") {
+			// it and update it, keeping its secrets (what changed is on
+			// stdout, the run's result).
+			if codes[i] == 0 && !strings.Contains(stdout[i].String(), "Changes to") && !strings.Contains(stdout[i].String(), "Nothing to change") {
 				created++
 			}
 		}
 		if created > 1 {
-			t.Errorf("round %d: both runs created the deployment, so one run's secrets were lost:\n%s\n%s", round, stderr[0].String(), stderr[1].String())
+			t.Errorf("round %d: both runs created the deployment, so one run's secrets were lost:\n%s%s\n%s%s", round, stdout[0].String(), stderr[0].String(), stdout[1].String(), stderr[1].String())
 		}
 		answers, _ := os.ReadFile(filepath.Join(out, "rcgen.yaml"))
 		envBytes, _ := os.ReadFile(filepath.Join(out, ".env"))

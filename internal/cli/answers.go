@@ -144,9 +144,8 @@ func (forceSet) Type() string { return "names" }
 // Has reports whether name was forced.
 func (f forceSet) Has(name string) bool { return f[name] }
 
-func (b *answerFlags) bindForce(usage string) {
-	fl := b.fs.VarPF(&b.force, "force", "", usage)
-	fl.NoOptDefVal = "true"
+func (b *answerFlags) bindForce(usage string, names ...string) {
+	bindForceFlag(b.fs, &b.force, usage, names...)
 }
 
 // negatedBool is a --no-X flag setting the answer X to false.

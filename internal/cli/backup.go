@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcgen/rcgen/internal/backup"
+	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
@@ -33,7 +36,11 @@ of the MongoDB replica set (mongodump --oplog) with .env, rcgen.yaml, the
 keyfile, the uploads and Caddy's certificates, in one file in backups/ with a
 manifest of checksums, versions and counts, encrypted when BACKUP_PASSPHRASE
 is set. rcgen checks the file once it is written. Backups taken this way are
-never deleted by the schedule's rotation.`,
+never deleted by the schedule's rotation.
+
+The backup's path is the result, alone on standard output (for scripts:
+path=$(rcgen backup)); what it holds and the commands run go to standard
+error.`,
 		Example: `  rcgen backup
   rcgen backup --dir /srv/rocketchat
   rcgen backup list`,
@@ -61,8 +68,7 @@ never deleted by the schedule's rotation.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Dir, "dir", "C", ".", "the deployment's directory")
+	o.bindDir(cmd.Flags())
 	o.Wait = time.Minute
 	cmd.AddCommand(newBackupListCmd(env))
 	return cmd
@@ -86,7 +92,7 @@ func sizeOf(path string) string {
 func humanSize(n int64) string { return units.BytesSize(float64(n)) }
 
 func newBackupListCmd(env Env) *cobra.Command {
-	var dir string
+	o := &dayTwo{Env: env}
 	var asJSON, verify bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -100,9 +106,13 @@ Needs no Docker.`,
   rcgen backup list --json | jq -r '.backups[0].name'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkDir(); err != nil {
+				return err
+			}
+			dir := o.Dir
 			backups := filepath.Join(dir, render.BackupsDir)
 			if _, err := os.Stat(filepath.Join(dir, spec.FileName)); err != nil {
-				return usage(fmt.Errorf("--dir: %s holds no deployment rcgen wrote (no %s)", dir, spec.FileName))
+				return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", o.dir.Name(), dir, spec.FileName))
 			}
 			list, err := backup.List(backups)
 			if err != nil {
@@ -124,14 +134,23 @@ Needs no Docker.`,
 				return writeBackupsJSON(env.IO.Out, list)
 			}
 			if len(list) == 0 {
-				fmt.Fprintf(env.IO.ErrOut, "No backups in %s yet.\n", backups)
+				where, _ := filepath.Abs(backups)
+				if d, err := deploy.Open(dir); err == nil && !slices.Contains(d.Compose.Services, sizing.Backup) {
+					fmt.Fprintf(env.IO.Out, "No backups in %s: %s.\n", where, (&dayTwo{d: d}).needBackupService())
+					return nil
+				}
+				take := "rcgen backup"
+				if o.dir.Changed() {
+					take += " " + o.dir.Name() + " " + shellArg(dir)
+				}
+				fmt.Fprintf(env.IO.Out, "No backups yet in %s: take one now with %s (the stack must be running); the backup service also takes them on its schedule.\n", where, take)
 				return nil
 			}
 			return writeBackups(env.IO.Out, list, verify)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&dir, "dir", "C", ".", "the deployment's directory")
+	o.bindDir(f)
 	f.BoolVar(&asJSON, "json", false, "print the list as JSON")
 	f.BoolVar(&verify, "verify", false, "read every backup whole and check its checksums")
 	return cmd
@@ -232,8 +251,8 @@ stopped, no scheduled backup runs, and the same command finishes it.`,
 	o.bind(f)
 	f.BoolVarP(&o.Yes, "yes", "y", false, "restore without asking (the app is stopped meanwhile)")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is restored")
-	f.Var(&o.force, "force", "--force=other-deployment: restore a backup of another deployment (its database only)")
-	f.Lookup("force").NoOptDefVal = "true"
+	bindForceFlag(f, &o.force, "--force=other-deployment: restore a backup of another deployment (its database only)", keyOtherDeployment)
+	cmd.ValidArgsFunction = o.backupCompletion
 	return cmd
 }
 
@@ -333,7 +352,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if err := o.waitHealthy(ctx); err != nil {
 		return fmt.Errorf("the database is restored and the app started, but %w", err)
 	}
-	fmt.Fprintf(stderr, "Done: the deployment runs on %s.\n", name)
+	fmt.Fprintf(o.Env.IO.Out, "Done: the deployment runs on %s.\n", name)
 	return nil
 }
 

@@ -159,8 +159,8 @@ func runPrinted(c printed, reproduce bool) error {
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		return fmt.Errorf("%s: %s fails as printed: %v\n%s", c.where, c.line, err, errOut.String())
 	}
-	if reproduce && cmd.Name() == "generate" && !strings.Contains(errOut.String(), "Nothing to change") {
-		return fmt.Errorf("%s: %s does not reproduce the deployment it is printed in:\n%s", c.where, c.line, errOut.String())
+	if reproduce && cmd.Name() == "generate" && !strings.Contains(out.String(), "Nothing to change") {
+		return fmt.Errorf("%s: %s does not reproduce the deployment it is printed in:\n%s%s", c.where, c.line, out.String(), errOut.String())
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func TestPrintedCommandsRun(t *testing.T) {
 					cmds = append(cmds, c)
 				}
 			}
-			cmds = append(cmds, summaryCommands("the summary of generate --out "+name, errOut.String(), subcommands)...)
+			cmds = append(cmds, summaryCommands("the summary of generate --out "+name, out.String()+errOut.String(), subcommands)...)
 			if !slices.ContainsFunc(cmds, func(c printed) bool { return strings.HasPrefix(c.line, "rcgen generate ") }) {
 				t.Fatalf("examples/%s/README.md shows no re-run command", name)
 			}

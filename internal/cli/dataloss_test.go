@@ -152,8 +152,8 @@ func TestOperatorEnvLinesAreKept(t *testing.T) {
 	if got["MY_OVERRIDE_PORT"] != "8443" || got["TZ"] != "Europe/Paris" {
 		t.Errorf("the operator's lines were dropped:\n%s", read(t, env))
 	}
-	if r := run(t, "generate", "--yes", "--out", out, "--memory", "16GiB"); !strings.Contains(r.stderr, "Nothing to change") {
-		t.Errorf("kept lines make every re-run a change: %s", r.stderr)
+	if r := run(t, "generate", "--yes", "--out", out, "--memory", "16GiB"); !strings.Contains(r.stdout, "Nothing to change") {
+		t.Errorf("kept lines make every re-run a change: %s%s", r.stdout, r.stderr)
 	}
 }
 
@@ -241,8 +241,8 @@ func TestCertificateBundle(t *testing.T) {
 func TestLocalhostListensOnLoopbackOnly(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r := run(t, "generate", "--yes", "--out", out)
-	if r.code != 0 || !strings.Contains(r.stderr, "It listens on 127.0.0.1 only") || !strings.Contains(r.stderr, "--domain") {
-		t.Errorf("exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "It listens on 127.0.0.1 only") || !strings.Contains(r.stdout, "--domain") {
+		t.Errorf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	compose := string(read(t, filepath.Join(out, "compose.yaml")))
 	if !strings.Contains(compose, `- "127.0.0.1:80:80"`) || strings.Contains(compose, `- "80:80"`) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +24,8 @@ import (
 type dayTwo struct {
 	Env Env
 	Dir string
+	// dir is --dir (or --out), the flag Dir is given by.
+	dir *dirFlag
 	// Wait bounds how long rcgen waits for the stack to be healthy.
 	Wait   time.Duration
 	unlock func()
@@ -32,14 +33,30 @@ type dayTwo struct {
 }
 
 func (t *dayTwo) bind(f *pflag.FlagSet) {
-	f.StringVarP(&t.Dir, "dir", "C", ".", "the deployment's directory")
+	t.bindDir(f)
 	f.DurationVar(&t.Wait, "wait", 15*time.Minute, "how long to wait for the stack to be healthy after a change")
+}
+
+// bindDir registers --dir and its alias --out.
+func (t *dayTwo) bindDir(f *pflag.FlagSet) {
+	t.dir = bindDir(f, &t.Dir, "dir", ".", "the deployment's directory")
+}
+
+// checkDir checks the directory flags: one directory, not empty.
+func (t *dayTwo) checkDir() error {
+	if err := t.dir.check(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(t.Dir) == "" {
+		return usage(fmt.Errorf("%s: the directory name is empty: give the deployment's directory", t.dir.Name()))
+	}
+	return nil
 }
 
 // open locks the deployment and loads it; it must be one rcgen wrote.
 func (t *dayTwo) open() error {
-	if strings.TrimSpace(t.Dir) == "" {
-		return usage(errors.New("--dir: is empty: give the deployment's directory"))
+	if err := t.checkDir(); err != nil {
+		return err
 	}
 	if t.Wait <= 0 {
 		return usage(fmt.Errorf("--wait: %s is not a time to wait: give e.g. 15m", t.Wait))
@@ -51,16 +68,16 @@ func (t *dayTwo) open() error {
 	t.unlock = unlock
 	d, err := deploy.Open(t.Dir)
 	if err != nil {
-		return usage(fmt.Errorf("--dir: %w", err))
+		return usage(fmt.Errorf("%s: %w", t.dir.Name(), err))
 	}
 	if !d.Exists() {
-		return usage(fmt.Errorf("--dir: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.Dir, spec.FileName))
+		return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.dir.Name(), t.Dir, spec.FileName))
 	}
 	if _, err := os.Stat(filepath.Join(t.Dir, render.StackFile)); err == nil {
-		return usage(fmt.Errorf("--dir: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version (one release line at a time) and docker stack deploy; back up with mongodump (README.md there)", t.Dir))
+		return usage(fmt.Errorf("%s: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version (one release line at a time) and docker stack deploy; back up with mongodump (README.md there)", t.dir.Name(), t.Dir))
 	}
 	if d.Secrets().IsPlaceholder() {
-		return usage(fmt.Errorf("--dir: %s: %w", t.Dir, generate.ErrExampleDeployment))
+		return usage(fmt.Errorf("%s: %s: %w", t.dir.Name(), t.Dir, generate.ErrExampleDeployment))
 	}
 	t.d = d
 	return nil

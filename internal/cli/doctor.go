@@ -32,6 +32,7 @@ var errChecksFailed = errors.New("some checks failed")
 type doctorOptions struct {
 	Env    Env
 	Out    string
+	out    *dirFlag
 	Domain string
 	JSON   bool
 	Root   string
@@ -60,9 +61,7 @@ any check fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Out, "out", "o", "", "deployment directory to check as well (default: the current directory when it holds rcgen.yaml)")
-	// --dir, as the day-two commands (upgrade, backup, restore) name it.
-	f.StringVarP(&o.Out, "dir", "C", "", "the same as --out")
+	o.out = bindDir(f, &o.Out, "out", "", "deployment directory to check as well (default: the current directory when it holds rcgen.yaml)")
 	f.StringVar(&o.Domain, "domain", "", "public domain to check in DNS (default: the deployment's)")
 	f.BoolVar(&o.JSON, "json", false, "print the checks as JSON for scripts")
 	f.StringVar(&o.Root, "root", "/", "read host facts (/proc, /etc/os-release) under this directory")
@@ -72,6 +71,9 @@ any check fails.`,
 
 // Run prints every check and fails when one failed.
 func (o *doctorOptions) Run(ctx context.Context) error {
+	if err := o.out.check(); err != nil {
+		return err
+	}
 	sys := doctor.This()
 	if o.Env.System != nil {
 		sys = o.Env.System()
@@ -127,7 +129,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		var err error
 		d, err = deploy.Open(dir)
 		if err != nil {
-			return t, []doctor.Result{{Name: "deployment", Status: doctor.Fail, Found: err.Error(), Do: "fix it, or give another --out"}}
+			return t, []doctor.Result{{Name: "deployment", Status: doctor.Fail, Found: err.Error(), Do: "fix it, or give another " + o.out.Name()}}
 		}
 		t.Exists = d.Exists()
 		if d.Answers != nil {

@@ -63,8 +63,8 @@ func TestSupportWarnings(t *testing.T) {
 	}
 	before := read(t, filepath.Join(out, "README.md"))
 	r = runOn(t, "kernel-7.0.14", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), "generate", "--yes", "--out", out, "--example-secrets")
-	if r.code != 0 || !strings.Contains(r.stderr, "out of support since 2027-02-28") || !strings.Contains(r.stderr, "Nothing to change") {
-		t.Errorf("re-run past the end of support: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "out of support since 2027-02-28") || !strings.Contains(r.stdout, "Nothing to change") {
+		t.Errorf("re-run past the end of support: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	if !bytes.Equal(before, read(t, filepath.Join(out, "README.md"))) {
 		t.Error("the README changed with the day")

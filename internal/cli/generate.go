@@ -29,6 +29,8 @@ type GenerateOptions struct {
 	flags *answerFlags
 
 	Out string
+	// out is --out (or --dir), the flag Out is given by.
+	out *dirFlag
 	Yes bool
 	// ExampleSecrets swaps the random secrets for public placeholders, so
 	// the examples in rcgen's documentation are deterministic.
@@ -87,19 +89,18 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	}
 	f := cmd.Flags()
 	o.flags = newAnswerFlags(f)
-	f.StringVarP(&o.Out, "out", "o", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
+	o.out = bindDir(f, &o.Out, "out", spec.DefaultOut, "directory to write the deployment into (an existing rcgen deployment is updated in place)")
 	o.flags.flagOf["out"] = "out"
 	o.flags.bindDeployment()
 	o.flags.bindSizing()
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: " + strings.Join(forceNames, ", "))
+	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, "cpu", "architecture"}
+	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: "+strings.Join(generateForce, ", "), generateForce...)
 	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
 	_ = f.MarkHidden("example-secrets")
-	registerCompletions(cmd)
-	_ = cmd.MarkFlagDirname("out")
 	return cmd, o
 }
 
@@ -109,8 +110,11 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 // problems wait for the requirements between answers and are reported
 // with them (Run).
 func (o *GenerateOptions) Check() error {
-	if o.flags.fs.Changed("out") && strings.TrimSpace(o.Out) == "" {
-		return usage(errors.New("--out: is empty: give the directory to write the deployment into"))
+	if err := o.out.check(); err != nil {
+		return err
+	}
+	if o.out.Changed() && strings.TrimSpace(o.Out) == "" {
+		return usage(fmt.Errorf("%s: the directory name is empty: give the directory to write the deployment into", o.out.Name()))
 	}
 	given, ferr := o.flags.givenLayers(o.Env.IO.In)
 	err := uniqueJoin(ferr, o.check(given))
@@ -184,7 +188,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		return usage(fmt.Errorf("%w: --new-mongodb-secrets", err))
 	}
 	if errors.Is(err, generate.ErrExampleDeployment) {
-		return usage(fmt.Errorf("--out: %s: %w", o.Out, err))
+		return usage(fmt.Errorf("%s: %s: %w", o.out.Name(), o.Out, err))
 	}
 	if err != nil {
 		return err
@@ -220,7 +224,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 				fmt.Fprintf(o.Env.IO.ErrOut, "This host: %s.\n", h)
 			}
 		}
-		if !o.flags.fs.Changed("out") {
+		if !o.out.Changed() {
 			out, err := w.askOut(o.Out)
 			if err != nil {
 				return fail(err)
@@ -229,7 +233,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		}
 	}
 	if o.Out == "-" {
-		return fail(usage(errors.New("--out: - is not a directory: give the directory to write the deployment into")))
+		return fail(usage(fmt.Errorf("%s: - is not a directory: give the directory to write the deployment into", o.out.Name())))
 	}
 	// One run at a time on a deployment, from the first read to the last write.
 	unlock, err := deploy.Lock(o.Out)
@@ -243,7 +247,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		return fail(o.answersFileProblems(ae))
 	}
 	if err != nil {
-		return fail(usage(fmt.Errorf("--out: %w", err)))
+		return fail(usage(fmt.Errorf("%s: %w", o.out.Name(), err)))
 	}
 	if err := d.CheckWriter(fullVersion()); err != nil && !o.flags.force.Has(deploy.KeyOlderRcgen) {
 		return fail(usage(fmt.Errorf("%w (or give --force=%s)", err, deploy.KeyOlderRcgen)))
@@ -252,7 +256,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %s is missing: its answers were recovered from .env and compose.yaml (domain, email, release, project, members, proxy, monitoring); check them in the diff.\n", filepath.Join(o.Out, spec.FileName))
 	}
 	if d.State == deploy.NotEmpty && !d.Recovered && !o.flags.force.Has(forceDirectory) {
-		return fail(usage(fmt.Errorf("--out: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.Out, spec.FileName)))
+		return fail(usage(fmt.Errorf("%s: %s holds files and no %s, so rcgen did not write it: give an empty or new directory, or --force to write into it anyway (files rcgen does not generate are left alone)", o.out.Name(), o.Out, spec.FileName)))
 	}
 	var layers []spec.Layer
 	if d.Answers != nil {
@@ -359,9 +363,11 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 
 // write shows what changes (the whole tree on a new dry run, a diff on an
 // existing deployment), asks on a terminal, and applies it. It reports
-// whether anything was written.
+// whether anything was written. What changed is a result (standard
+// output); a diff shown to ask about it goes with the question (standard
+// error).
 func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.Result) (bool, error) {
-	stderr := o.Env.IO.ErrOut
+	stdout := o.Env.IO.Out
 	existing := d.State == deploy.Rcgen || d.State == deploy.NotEmpty
 	pending := res.Pending()
 	if existing && len(pending) == 0 {
@@ -374,19 +380,19 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 			}
 			o.reportModes(applied)
 		}
-		fmt.Fprintf(stderr, "Nothing to change in %s: it already matches these answers.\n", o.Out)
+		fmt.Fprintf(stdout, "Nothing to change in %s: it already matches these answers.\n", o.Out)
 		return false, nil
 	}
 	if o.DryRun {
 		if !existing {
-			return false, printFiles(o.Env.IO.Out, res.Files)
+			return false, printFiles(stdout, res.Files)
 		}
-		_, err := io.WriteString(o.Env.IO.Out, deploy.UnifiedDiff(pending))
+		_, err := io.WriteString(stdout, deploy.UnifiedDiff(pending))
 		return false, err
 	}
 	if existing {
-		fmt.Fprintf(stderr, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 		if w != nil {
+			fmt.Fprintf(o.Env.IO.ErrOut, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 			ok, err := w.p.Confirm("Apply these changes?", "Replaced files are kept in "+deploy.BackupDir+"/; secrets never change.", true)
 			if err != nil {
 				return false, err
@@ -394,6 +400,8 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 			if !ok {
 				return false, errCancelled
 			}
+		} else {
+			fmt.Fprintf(stdout, "Changes to %s (secrets masked):\n%s", o.Out, deploy.UnifiedDiff(pending))
 		}
 	}
 	now := time.Now
@@ -405,10 +413,10 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		return false, err
 	}
 	if applied.Backup != "" {
-		fmt.Fprintf(stderr, "Replaced files are kept in %s.\n", applied.Backup)
+		fmt.Fprintf(stdout, "Replaced files are kept in %s.\n", applied.Backup)
 	}
 	o.reportModes(applied)
-	fmt.Fprintf(stderr, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
+	fmt.Fprintf(stdout, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
 	return true, nil
 }
 
@@ -418,29 +426,30 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 	}
 }
 
-// summarize tells what was planned and what to do next.
+// summarize tells what was planned and what to do next: the run's result,
+// on standard output.
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
-	stderr := o.Env.IO.ErrOut
+	stdout := o.Env.IO.Out
 	if sw := plan.Swarm; sw != nil {
-		fmt.Fprintf(stderr, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
+		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),
 			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(sw.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
-		fmt.Fprintf(stderr, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
+		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
 		if plan.Has(sizing.Grafana) {
-			fmt.Fprintf(stderr, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
+			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
 		return
 	}
-	fmt.Fprintf(stderr, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
+	fmt.Fprintf(stdout, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
 		plan.UsersCapacity, spec.Plural(plan.Processes, "app process", "app processes"), spec.FormatBytes(plan.AppMemory),
 		spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), plan.MongoDBCacheGB, filepath.Join(o.Out, render.ReadmeFile))
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
-		fmt.Fprintf(stderr, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
+		fmt.Fprintf(stdout, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
 	if !plan.Has(sizing.Caddy) {
-		fmt.Fprintln(stderr, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
+		fmt.Fprintln(stdout, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	} else if a.LoopbackOnly() {
-		fmt.Fprintln(stderr, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
+		fmt.Fprintln(stdout, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
 	}
 	if plan.Has(sizing.Backup) {
 		if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
@@ -448,18 +457,18 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 			if a.BackupPassphrase != "" {
 				enc = ", encrypted"
 			}
-			fmt.Fprintf(stderr, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
+			fmt.Fprintf(stdout, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
 				sch, filepath.Join(o.Out, render.BackupsDir), enc, a.BackupKeep)
 		}
 	}
-	fmt.Fprintf(stderr, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
-	fmt.Fprintln(stderr, "The first account you register there becomes the workspace administrator.")
+	fmt.Fprintf(stdout, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
+	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
 		if !plan.Has(sizing.Caddy) {
 			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
 		}
-		fmt.Fprintf(stderr, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
+		fmt.Fprintf(stdout, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))
 	}
 }
 

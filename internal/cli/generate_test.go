@@ -48,18 +48,20 @@ func TestGenerateExitCodes(t *testing.T) {
 		code    int
 		stderr  []string
 		written bool
+		// stdout holds the results: the summary of what was written.
+		stdout []string
 	}{
-		{"defaults", []string{"generate", "--yes"}, 0, []string{"Wrote", "http://localhost"}, true},
-		{"public domain needs an email", []string{"generate", "--domain", "chat.example.com"}, 2, []string{"--email: is required for chat.example.com"}, false},
+		{"defaults", []string{"generate", "--yes"}, 0, nil, true, []string{"Wrote", "Next: cd ", "http://localhost"}},
+		{"public domain needs an email", []string{"generate", "--domain", "chat.example.com"}, 2, []string{"--email: an email address for Let's Encrypt is required to get a certificate for chat.example.com", "give --email, e.g. admin@chat.example.com, or your own certificate with --tls-cert and --tls-key"}, false, nil},
 		{"every invalid answer at once", []string{"generate", "--domain", "https://chat.example.com", "--mongodb-members", "2", "--proxy", "nginx", "--memory", "lots"},
-			2, []string{"--domain:", "is a URL", "--mongodb-members:", "--proxy:", "--memory:"}, false},
-		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false},
-		{"processes allowed without a licence warn", []string{"generate", "--processes", "2", "--allow-unlicensed-instances"}, 0, []string{"Warning: more than one app process without an Enterprise licence"}, true},
-		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"needs at least 2GiB", "give --force to try anyway"}, false},
-		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: Rocket.Chat 6.9.0 is older than 7.0, the oldest line rcgen deploys"}, false},
-		{"unknown flag", []string{"generate", "--colour"}, 2, []string{"unknown flag: --colour"}, false},
-		{"unreadable licence", []string{"generate", "--license-file", "/nonexistent/licence"}, 2, []string{"--license-file: cannot read /nonexistent/licence"}, false},
-		{"dry run writes nothing", []string{"generate", "--dry-run"}, 0, nil, false},
+			2, []string{"--domain:", "is a URL", "--mongodb-members:", "--proxy:", "--memory:"}, false, nil},
+		{"processes without a licence", []string{"generate", "--processes", "3"}, 2, []string{"--processes: 3 app processes need an Enterprise licence"}, false, nil},
+		{"processes allowed without a licence warn", []string{"generate", "--processes", "2", "--allow-unlicensed-instances"}, 0, []string{"Warning: more than one app process without an Enterprise licence"}, true, nil},
+		{"host too small", []string{"generate", "--cpus", "1", "--memory", "1GiB"}, 2, []string{"needs at least 2GiB", "give --force to try anyway"}, false, nil},
+		{"old version", []string{"generate", "--rocketchat-version", "6.9.0"}, 2, []string{"--rocketchat-version: Rocket.Chat 6.9.0 is older than 7.0, the oldest line rcgen deploys"}, false, nil},
+		{"unknown flag", []string{"generate", "--colour"}, 2, []string{"unknown flag: --colour"}, false, nil},
+		{"unreadable licence", []string{"generate", "--license-file", "/nonexistent/licence"}, 2, []string{"--license-file: cannot read /nonexistent/licence"}, false, nil},
+		{"dry run writes nothing", []string{"generate", "--dry-run"}, 0, nil, false, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,6 +73,14 @@ func TestGenerateExitCodes(t *testing.T) {
 			for _, want := range c.stderr {
 				if !strings.Contains(r.stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, want := range c.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+				if strings.Contains(r.stderr, want) {
+					t.Errorf("stderr holds %q, a result, which belongs on stdout:\n%s", want, r.stderr)
 				}
 			}
 			_, err := os.Stat(filepath.Join(out, "compose.yaml"))

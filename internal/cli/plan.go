@@ -67,9 +67,8 @@ number, or as JSON with --json. Nothing is written.`,
 	f := cmd.Flags()
 	o.flags = newAnswerFlags(f)
 	o.flags.bindSizing()
-	o.flags.bindForce("plan for a host below the absolute minimum")
+	o.flags.bindForce("plan for a host below the absolute minimum", forceMemory)
 	f.BoolVar(&o.JSON, "json", false, "print the plan as JSON (a stable, versioned object) for scripts")
-	registerCompletions(cmd)
 	return cmd
 }
 

@@ -42,12 +42,13 @@ func TestRerunKeepsSecrets(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("re-run: %s", r.stderr)
 	}
+	// What changed is the run's result: on stdout.
 	for _, want := range []string{"Changes to", "-memory: \"8GiB\"", "+memory: \"16GiB\"", "Replaced files are kept in"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("re-run output lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("re-run output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(r.stderr, env1[render.EnvMongoRootPassword]) {
+	if strings.Contains(r.stdout+r.stderr, env1[render.EnvMongoRootPassword]) {
 		t.Error("the diff shows a secret")
 	}
 
@@ -87,8 +88,8 @@ func TestRerunKeepsSecrets(t *testing.T) {
 
 	// Nothing new: nothing written.
 	r = run(t, "generate", "--yes", "--out", out)
-	if r.code != 0 || !strings.Contains(r.stderr, "Nothing to change") {
-		t.Errorf("unchanged re-run: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "Nothing to change") {
+		t.Errorf("unchanged re-run: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -238,7 +239,7 @@ func TestExampleSecretsNeverReachARealRun(t *testing.T) {
 func TestAlertEmailAnswers(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "deploy")
 	r := run(t, "generate", "--yes", "--alert-email", "ops@example.com", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-host: is required") || !strings.Contains(r.stderr, "--smtp-from: is required") {
+	if r.code != 2 || !strings.Contains(r.stderr, "--smtp-host: a mail server is required to send email") || !strings.Contains(r.stderr, "--smtp-from: a sender address is required") {
 		t.Errorf("alert email without a server: exit %d: %s", r.code, r.stderr)
 	}
 	r = run(t, "generate", "--yes", "--metrics-retention", "15 days", "--metrics-retention-size", "10G", "--out", out)

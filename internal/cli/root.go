@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -115,40 +116,77 @@ type Env struct {
 	// Docker runs the docker command (upgrade, backup, restore); nil means
 	// the real one.
 	Docker stack.Runner
+	// Executable and LookPath find this program and the rcgen a person
+	// would type (os.Executable, exec.LookPath): when they differ, a run
+	// that told the person to run rcgen says how. nil: not checked.
+	Executable func() (string, error)
+	LookPath   func(string) (string, error)
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
 // exit code.
 func Main() int {
 	env := Env{
-		IO:       SystemIO(),
-		Detect:   func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
-		Getenv:   os.Getenv,
-		Prompter: func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stdout, os.Stderr) },
-		System:   doctor.This,
+		IO:     SystemIO(),
+		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
+		Getenv: os.Getenv,
+		// The questions are drawn on standard error, beside the progress,
+		// so standard output keeps only results (rcgen generate | tee log).
+		Prompter:   func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
+		System:     doctor.This,
+		Executable: os.Executable,
+		LookPath:   exec.LookPath,
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }
 
 // Run executes rcgen with args and returns the exit code.
 func Run(ctx context.Context, env Env, args []string) int {
+	// Every message naming an rcgen command is noted: at the end, one line
+	// says how to run rcgen when the one on the PATH is not this program.
+	stderr := env.IO.ErrOut
+	m := &mentions{}
+	env.IO.Out, env.IO.ErrOut = m.watch(env.IO.Out), m.watch(env.IO.ErrOut)
 	root := NewRootCmd(env)
+	m.commands(root)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
+	code := exitCode(env.IO.ErrOut, err)
+	if m.seen && !completing(ran) {
+		if note := pathNote(env); note != "" {
+			fmt.Fprintln(stderr, note)
+		}
+	}
+	return code
+}
+
+// completing reports whether cmd writes shell completions, which no note
+// may follow.
+func completing(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Name() == "completion" || strings.HasPrefix(c.Name(), cobra.ShellCompRequestCmd) {
+			return true
+		}
+	}
+	return false
+}
+
+// exitCode reports err on w and returns the exit code it stands for.
+func exitCode(w io.Writer, err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, prompt.ErrInterrupted):
-		fmt.Fprintln(env.IO.ErrOut, "Interrupted: nothing was written.")
+		fmt.Fprintln(w, "Interrupted: nothing was written.")
 		return ExitInterrupted
 	case errors.Is(err, errCancelled):
-		fmt.Fprintln(env.IO.ErrOut, "Cancelled: nothing was written.")
+		fmt.Fprintln(w, "Cancelled: nothing was written.")
 		return ExitError
 	case errors.Is(err, errChecksFailed):
-		fmt.Fprintln(env.IO.ErrOut, "Doctor:", err)
+		fmt.Fprintln(w, "Doctor:", err)
 		return ExitError
 	}
-	fmt.Fprintln(env.IO.ErrOut, "Error:", err)
+	fmt.Fprintln(w, "Error:", err)
 	var ue *usageError
 	var fe *spec.FieldError
 	var ts *sizing.ErrTooSmall
@@ -184,6 +222,7 @@ validated before anything is written.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(versionTemplate)
 	root.SetIn(env.IO.In)
 	root.SetOut(env.IO.Out)
 	root.SetErr(env.IO.ErrOut)
@@ -191,7 +230,7 @@ validated before anything is written.`,
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
 	gen := newGenerateCmd(env)
-	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env))
+	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env), newVersionCmd(env))
 	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
@@ -207,18 +246,8 @@ validated before anything is written.`,
 		return gen.RunE(gen, nil)
 	}
 	root.Args = cobra.ArbitraryArgs
+	registerCompletions(root)
 	return root
-}
-
-// IOStreams are the standard streams and whether they are terminals.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
-	// Interactive is true when stdin and stdout are both terminals.
-	Interactive bool
-	// InTerminal and OutTerminal say which of them is.
-	InTerminal, OutTerminal bool
 }
 
 // noArgs refuses positional arguments as a usage error (exit 2).
@@ -229,9 +258,10 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// canPrompt is the one place that decides whether rcgen may ask: both ends
-// are terminals, a prompter exists, and neither --yes, --no-input nor
-// RCGEN_NO_INPUT forbids it.
+// canPrompt is the one place that decides whether rcgen may ask: standard
+// input and standard error (where the questions are drawn) are terminals,
+// a prompter exists, and neither --yes, --no-input, RCGEN_NO_INPUT nor
+// TERM=dumb forbids it. Standard output may be anything.
 func canPrompt(env Env, yes, noInput bool) bool {
 	return env.IO.Interactive && env.Prompter != nil && !yes && !noInput && !noInputEnv(env) && !dumbTerminal(env)
 }
@@ -245,8 +275,8 @@ func whyNoQuestions(env Env, yes, noInput bool) string {
 	switch {
 	case yes || noInput || noInputEnv(env) || !env.IO.InTerminal:
 		return ""
-	case !env.IO.OutTerminal:
-		return "standard output is not a terminal (piped or redirected), so rcgen asks nothing: answers not given take their defaults; run it without the pipe to answer questions, or give --yes to say so"
+	case !env.IO.ErrTerminal:
+		return "standard error is not a terminal (redirected), and rcgen asks its questions there, so it asks nothing: answers not given take their defaults; run it without redirecting standard error to answer questions, or give --yes to say so"
 	case dumbTerminal(env):
 		return "TERM=dumb cannot show the questions, so rcgen asks nothing: answers not given take their defaults"
 	}

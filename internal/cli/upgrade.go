@@ -79,8 +79,8 @@ command again goes on from what the deployment runs then.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")
 	f.BoolVar(&o.JSON, "json", false, "with --dry-run: print the plan as JSON")
-	f.Var(&o.force, "force", "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)")
-	f.Lookup("force").NoOptDefVal = "true"
+	bindForceFlag(f, &o.force, "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)", keyNoBackup)
+	_ = cmd.RegisterFlagCompletionFunc("to", o.upgradeCompletion)
 	return cmd
 }
 
@@ -161,7 +161,7 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 			return err
 		}
 		if !ok {
-			fmt.Fprintf(stderr, "Stopped after step %d. Run rcgen upgrade --to %s again to go on.\n", i+1, o.To)
+			fmt.Fprintf(o.Env.IO.Out, "Stopped after step %d. Run rcgen upgrade --to %s again to go on.\n", i+1, o.To)
 			return nil
 		}
 	}
@@ -171,7 +171,7 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 		}
 	}
 	last := plan.Steps[len(plan.Steps)-1]
-	fmt.Fprintf(stderr, "\nUpgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
+	fmt.Fprintf(o.Env.IO.Out, "Upgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
 	return nil
 }
 

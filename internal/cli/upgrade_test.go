@@ -92,8 +92,8 @@ func TestUpgradeOnATerminalStopsWhenTheOperatorSaysSo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "Stopped after step 2. Run rcgen upgrade --to 7.13.9 again to go on.") {
-		t.Errorf("stderr: %s", stderr.String())
+	if !strings.Contains(stdout.String(), "Stopped after step 2. Run rcgen upgrade --to 7.13.9 again to go on.") {
+		t.Errorf("stdout: %s", stdout.String())
 	}
 	env2 := envOf(t, mustRead(filepath.Join(out, render.EnvFile)))
 	if env2[render.EnvRocketChatVersion] != "7.13.9" || env2[render.EnvMongoDBVersion] != "7.0.28-ubi8" {

@@ -58,8 +58,8 @@ func TestWizardChecksTheDirectoryAtOnce(t *testing.T) {
 		{Question: "Back up", Answer: true},
 		{Question: "Write the deployment to", Answer: "Write it"},
 	}, "generate")
-	if r.code != 0 || !strings.Contains(r.stderr, "Existing deployment found in "+filepath.Join(home, "rocketchat")+": its answers are the defaults") || !strings.Contains(r.stderr, "Nothing to change") {
-		t.Errorf("re-run: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "Existing deployment found in "+filepath.Join(home, "rocketchat")+": its answers are the defaults") || !strings.Contains(r.stdout, "Nothing to change") {
+		t.Errorf("re-run: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -157,18 +157,18 @@ func TestWizardReasksABadSMTPPassword(t *testing.T) {
 	}
 }
 
-// TestNoQuestionsSaysWhy: a terminal on standard input but a pipe on
-// standard output, or TERM=dumb: rcgen asks nothing and says why.
+// TestNoQuestionsSaysWhy: a terminal on standard input but standard error
+// redirected, or TERM=dumb: rcgen asks nothing and says why.
 func TestNoQuestionsSaysWhy(t *testing.T) {
 	r := runEnv(func(e *Env) {
-		e.IO.InTerminal = true
+		e.IO.InTerminal, e.IO.OutTerminal = true, true
 		e.Prompter = nil
 	}, "generate", "--out", filepath.Join(t.TempDir(), "d"))
-	if r.code != 0 || !strings.Contains(r.stderr, "Note: standard output is not a terminal") {
-		t.Errorf("piped: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "Note: standard error is not a terminal") {
+		t.Errorf("stderr redirected: exit %d: %s", r.code, r.stderr)
 	}
 	r = runEnv(func(e *Env) {
-		e.IO.InTerminal, e.IO.OutTerminal, e.IO.Interactive = true, true, true
+		e.IO.InTerminal, e.IO.ErrTerminal, e.IO.Interactive = true, true, true
 		e.Prompter = func() prompt.Prompter { return prompttest.NewScript(t) } // any question fails the test
 		e.Getenv = func(k string) string {
 			if k == "TERM" {

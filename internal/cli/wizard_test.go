@@ -67,9 +67,16 @@ func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
 	if len(script.Errors) != 3 || !strings.Contains(script.Errors[0], "lower case") || !strings.Contains(script.Errors[1], "not an email address") || !strings.Contains(script.Errors[2], "not a number of users") {
 		t.Errorf("validation errors shown: %q", script.Errors)
 	}
-	for _, want := range []string{"This host: 8 cores (test), 16GiB memory (test).", "app processes", "Next: cd " + out, "first account you register"} {
+	// The wizard (the host, the plan it asks about) is on stderr; the
+	// summary of what was written is the result, on stdout.
+	for _, want := range []string{"This host: 8 cores (test), 16GiB memory (test).", "app processes"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("wizard output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, want := range []string{"Next: cd " + out, "first account you register"} {
+		if !strings.Contains(r.stdout, want) || strings.Contains(r.stderr, want) {
+			t.Errorf("the summary is not on stdout (%q):\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
 		}
 	}
 	answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
@@ -191,7 +198,7 @@ func TestNoInputNeverPrompts(t *testing.T) {
 		{"generate", "--yes", "--domain", "chat.example.com"},
 	} {
 		r, _ := runWizard(t, nil, append(args, "--out", filepath.Join(t.TempDir(), "d"))...)
-		if r.code != 2 || !strings.Contains(r.stderr, "--email: is required") {
+		if r.code != 2 || !strings.Contains(r.stderr, "--email: an email address for Let's Encrypt is required") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming --email", args, r.code, r.stderr)
 		}
 	}

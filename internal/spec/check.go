@@ -184,7 +184,7 @@ func (a Answers) Validate() error {
 		}
 	}
 	if a.Email == "" && a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
-		add(KeyEmail, ValidateEmail(a.Email, a.Domain))
+		add(KeyEmail, fmt.Errorf("an email address for Let's Encrypt is required to get a certificate for %s (Let's Encrypt sends expiry warnings there): give {email}, e.g. admin@%s, or your own certificate with {tls_cert} and {tls_key}", a.Domain, a.Domain))
 	}
 	if a.Processes > 1 && a.Processes <= MaxProcesses && !a.Licensed() && !a.AllowUnlicensedInstances {
 		add(KeyProcesses, fmt.Errorf("%d app processes need an Enterprise licence (without one, instances do not share real-time events): give {license_file}, or {allow_unlicensed_instances} if you know the risk", a.Processes))
@@ -220,16 +220,16 @@ func (a Answers) requireSMTP() []error {
 		add(KeyAlertEmail, "alerts need monitoring: turn it back on, or drop the alert address")
 	}
 	if a.Mail() && a.SMTPHost == "" {
-		add(KeySMTPHost, "is required to send email: give the mail server as host:port, e.g. smtp.example.com:587")
+		add(KeySMTPHost, "a mail server is required to send email: give it as host:port, e.g. smtp.example.com:587")
 	}
 	if a.Mail() && a.SMTPFrom == "" {
-		add(KeySMTPFrom, "is required to send email: give the sender address, e.g. rocketchat@example.com")
+		add(KeySMTPFrom, "a sender address is required to send email: give one, e.g. rocketchat@example.com")
 	}
 	if a.SMTPPassword != "" && a.SMTPUser == "" {
-		add(KeySMTPUser, "is required with an SMTP password")
+		add(KeySMTPUser, "an SMTP login is required with an SMTP password: give the login, or drop the password")
 	}
 	if a.SMTPUser != "" && a.SMTPPassword == "" {
-		add(KeySMTPPassword, "is required with an SMTP login, or every mail fails: give it in a file, or in RCGEN_SMTP_PASSWORD")
+		add(KeySMTPPassword, "an SMTP password is required with an SMTP login, or every mail fails: give it in a file, or in RCGEN_SMTP_PASSWORD")
 	}
 	return errs
 }

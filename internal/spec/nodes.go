@@ -135,7 +135,7 @@ func (ns Nodes) MarshalYAML() (any, error) {
 func (ns *Nodes) UnmarshalYAML(v *yaml.Node) error {
 	var s []string
 	if err := v.Decode(&s); err != nil {
-		return fmt.Errorf("is not a list of nodes: give e.g. [\"node-1=4:8GiB\", \"node-2=4:8GiB\"]")
+		return fmt.Errorf("the value is not a list of nodes: give e.g. [\"node-1=4:8GiB\", \"node-2=4:8GiB\"]")
 	}
 	var out Nodes
 	for _, x := range s {

@@ -34,7 +34,7 @@ func ParseMemory(s string) (int64, error) {
 		return 0, err
 	}
 	if s == "" {
-		return 0, fmt.Errorf("is empty: give a size such as 16GiB or 4096MiB")
+		return 0, fmt.Errorf("the size is empty: give a size such as 16GiB or 4096MiB")
 	}
 	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("%q is negative: give the host's memory, e.g. 16GiB", s)
@@ -197,7 +197,7 @@ func (c Cores) MarshalYAML() (any, error) { return c.text, nil }
 
 func setScalar(n *yaml.Node, set func(string) error) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("is not a single value: write it as e.g. \"8\" or \"16GiB\"")
+		return fmt.Errorf("the value is a list or a map, not a single value: write it as e.g. \"8\" or \"16GiB\"")
 	}
 	return set(n.Value)
 }

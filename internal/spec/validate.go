@@ -46,7 +46,7 @@ func TLSModeFor(domain string) string {
 func ValidateDomain(s string) error {
 	switch {
 	case s == "":
-		return fmt.Errorf("is empty: give the host name users will type, e.g. chat.example.com, or localhost to try rcgen out")
+		return fmt.Errorf("the host name is empty: give the host name users will type, e.g. chat.example.com, or localhost to try rcgen out")
 	case strings.Contains(s, "://"):
 		return fmt.Errorf("%q is a URL: give only the host name, e.g. chat.example.com", s)
 	case strings.ContainsAny(s, "/:@?#"):
@@ -59,7 +59,7 @@ func ValidateDomain(s string) error {
 		return nil
 	}
 	if len(s) > 253 {
-		return fmt.Errorf("is %d characters long: a DNS name has at most 253", len(s))
+		return fmt.Errorf("the host name is %d characters long: a DNS name has at most 253", len(s))
 	}
 	labels := strings.Split(strings.ToLower(s), ".")
 	if len(labels) < 2 {
@@ -83,7 +83,7 @@ func ValidateDomain(s string) error {
 // ValidateEmail checks the Let's Encrypt account address.
 func ValidateEmail(s, domain string) error {
 	if s == "" {
-		return fmt.Errorf("is required for %s: Let's Encrypt sends certificate expiry warnings there; give e.g. admin@%s", domain, domain)
+		return fmt.Errorf("an email address is required for Let's Encrypt's certificate for %s (it sends expiry warnings there): give e.g. admin@%s", domain, domain)
 	}
 	if validAddress(s) != nil {
 		return fmt.Errorf("%q is not an email address: give a plain address such as admin@example.com", s)

@@ -20,13 +20,13 @@ import (
 // Deployed is what a deployment runs.
 type Deployed struct {
 	// RocketChat is the release (ROCKETCHAT_VERSION).
-	RocketChat string
+	RocketChat string `json:"rocketchat"`
 	// MongoDB is the version or image tag the members run ("7.0.28-ubi8",
 	// or what mongod reports).
-	MongoDB string
+	MongoDB string `json:"mongodb"`
 	// FCV is MongoDB's featureCompatibilityVersion, "" when it could not
 	// be read.
-	FCV string
+	FCV string `json:"fcv"`
 }
 
 // Kind is what a step changes.

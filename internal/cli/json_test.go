@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jsonKeys returns every key path of a JSON document ("plan.from.fcv";
+// arrays as "[]").
+func jsonKeys(t *testing.T, doc string) []string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("not JSON (%v):\n%s", err, doc)
+	}
+	seen := map[string]bool{}
+	var walk func(string, any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				seen[p] = true
+				walk(p, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", v)
+	var keys []string
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// TestJSONKeysAreSnakeCase: every key of every --json output is snake_case
+// (scripts index them by name; one style, never RocketChat beside
+// rocketchat_version).
+func TestJSONKeysAreSnakeCase(t *testing.T) {
+	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	dep := filepath.Join(t.TempDir(), "d")
+	if r := run(t, "generate", "--yes", "--cpus", "4", "--memory", "8GiB", "--rocketchat-version", "7.12.7", "--out", dep); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	f := &fakeStack{}
+	withDocker := func(e *Env) { e.Docker = f.run }
+	outputs := map[string]result{
+		"plan":        run(t, "plan", "--json", "--cpus", "8", "--memory", "16GiB"),
+		"versions":    runOn(t, "ubuntu-2604", now, "versions", "--json"),
+		"doctor":      runOn(t, "ubuntu-2604", now, "doctor", "--json", "--dir", dep),
+		"version":     run(t, "version", "--json"),
+		"backup list": run(t, "backup", "list", "--json", "--dir", dep),
+		"upgrade":     runEnv(withDocker, "upgrade", "--dir", dep, "--to", "8.8.1", "--dry-run", "--json"),
+	}
+	for name, r := range outputs {
+		if r.code != 0 && name != "doctor" { // doctor exits 1 when a check fails here
+			t.Errorf("%s: exit %d: %s", name, r.code, r.stderr)
+			continue
+		}
+		for _, k := range jsonKeys(t, r.stdout) {
+			last := k[strings.LastIndex(k, ".")+1:]
+			if !snakeCase.MatchString(strings.TrimSuffix(last, "[]")) {
+				t.Errorf("%s --json: key %s is not snake_case", name, k)
+			}
+		}
+	}
+	// upgrade's keys are a contract: these and no others (plan.notes
+	// appears only when there are notes).
+	want := []string{"plan", "plan.from", "plan.from.fcv", "plan.from.mongodb", "plan.from.rocketchat",
+		"plan.steps", "plan.steps[].breaking", "plan.steps[].fcv", "plan.steps[].kind", "plan.steps[].mongodb",
+		"plan.steps[].rocketchat", "plan.steps[].why", "plan.to", "version"}
+	got := slices.DeleteFunc(jsonKeys(t, outputs["upgrade"].stdout), func(k string) bool { return k == "plan.notes" })
+	if !slices.Equal(got, want) {
+		t.Errorf("upgrade --json keys:\n got %q\nwant %q", got, want)
+	}
+	// version --json holds what --version prints.
+	var v struct {
+		Version int    `json:"version"`
+		Rcgen   string `json:"rcgen_version"`
+	}
+	if err := json.Unmarshal([]byte(outputs["version"].stdout), &v); err != nil || v.Version != VersionJSONVersion || v.Rcgen != version() {
+		t.Errorf("version --json: %+v (%v)", v, err)
+	}
+}
