@@ -82,7 +82,7 @@ func TestReadmeWizardTranscript(t *testing.T) {
 	script := prompttest.NewScript(t, readmeWizard...)
 	env := cli.Env{
 		// A terminal shows both streams, in the order they are written.
-		IO:     cli.IOStreams{In: strings.NewReader(""), Out: &term, ErrOut: &term, Interactive: true, InTerminal: true, OutTerminal: true},
+		IO:     cli.IOStreams{In: strings.NewReader(""), Out: &term, ErrOut: &term, Interactive: true, InTerminal: true, OutTerminal: true, ErrTerminal: true},
 		Detect: detector.Detect,
 		Getenv: func(string) string { return "" },
 		// The day the default release came out: no support warning.
