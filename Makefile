@@ -6,9 +6,21 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION) -X github.com/rcgen/rcgen/internal/cli.Commit=$(COMMIT)
 
-.PHONY: all build install test check unit swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
+.PHONY: all build install test check unit unit-but-examples swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
+
+# One build configuration for every target: static (no cgo) with trimmed
+# paths, as the release binaries are built. The tests, the swarm check, the
+# build, dist-check's first build and Caddy's then share one compiled copy
+# of every package they have in common instead of one per configuration.
+export CGO_ENABLED := 0
+export GOFLAGS := -trimpath $(GOFLAGS)
+
+# What make test runs side by side once the tools are in: on two cores one
+# suite's waits (servers starting, a terminal answering, the network) are
+# another's compile time. Every part stays whole; see test.
+JOBS ?= 4
 
 all: build
 
@@ -38,9 +50,13 @@ install:
 tools:
 	./scripts/install-test-tools
 
-## test: the whole suite, set-up included: install the real validators, lint,
-## run every test, check the examples are current, fuzz briefly, build. CI runs it.
-test: tools lint unit swarm verify fuzz build dist-check
+## test: the whole suite, set-up included: install the real validators, then
+## side by side: lint, every test (the examples' through verify, which
+## regenerates and checks them with the same real tools), the Swarm check,
+## brief fuzzing, the build and dist-check. CI runs it.
+test: tools
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target lint unit-but-examples swarm verify fuzz build dist-check
+	@echo "make test: every part passed"
 
 ## check: the quick loop while working: gofmt, go vet, and go test -short
 ## (skips the pseudo-terminal and real-tool tests; well under a minute)
@@ -50,6 +66,11 @@ check: lint
 ## unit: go test alone (tests whose tool is missing skip loudly, or fail under CI=true)
 unit:
 	$(GO) test -count=1 $(PKG)
+
+# unit-but-examples: go test of every package but examples, which make test
+# runs through verify (regenerated in place, with every real-tool check).
+unit-but-examples:
+	$(GO) test -count=1 $$($(GO) list $(PKG) | grep -v '/examples$$')
 
 ## swarm: the Swarm examples through docker/cli's own stack loader and
 ## converter (tools/swarmcheck, a module of its own: docker/cli never

@@ -138,7 +138,7 @@ func TestExamples(t *testing.T) {
 	}
 	readme := readmeText(rows)
 	if *update {
-		if err := os.WriteFile("README.md", []byte(readme), 0o644); err != nil {
+		if err := golden.WriteFile("README.md", []byte(readme)); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -302,7 +302,7 @@ func TestReadmeSizingTable(t *testing.T) {
 	}
 	want := s[:i+len(begin)] + b.String() + s[j:]
 	if *update {
-		if err := os.WriteFile(filepath.Join("..", "README.md"), []byte(want), 0o644); err != nil {
+		if err := golden.WriteFile(filepath.Join("..", "README.md"), []byte(want)); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/cli"
+	"github.com/rcgen/rcgen/internal/golden"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/prompt/prompttest"
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -113,7 +114,7 @@ func TestReadmeWizardTranscript(t *testing.T) {
 	}
 	want := s[:i] + term.String() + s[i+j:]
 	if *update {
-		if err := os.WriteFile(readmePath, []byte(want), 0o644); err != nil {
+		if err := golden.WriteFile(readmePath, []byte(want)); err != nil {
 			t.Fatal(err)
 		}
 		return

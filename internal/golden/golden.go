@@ -64,7 +64,7 @@ func Tree(tb testing.TB, dir string, got map[string][]byte, update bool, how str
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				tb.Fatal(err)
 			}
-			if err := os.WriteFile(path, c, 0o644); err != nil {
+			if err := WriteFile(path, c); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -92,6 +92,32 @@ func Tree(tb testing.TB, dir string, got map[string][]byte, update bool, how str
 			tb.Errorf("%s/%s is no longer generated: run %s", dir, p, how)
 		}
 	}
+}
+
+// WriteFile rewrites a committed file with content, only when it differs,
+// and by a rename: a test reading it meanwhile (make test runs the suites
+// side by side) sees the old file or the new one, never half of one, and
+// an unchanged file keeps its time.
+func WriteFile(path string, content []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, content) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".update-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // FirstDiff shows the first line where a and b differ.
