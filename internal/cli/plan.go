@@ -38,6 +38,12 @@ type planJSON struct {
 	// the sums.
 	TotalBytes  int64 `json:"total_bytes"`
 	UsableBytes int64 `json:"usable_bytes"`
+	// The release deployed and the MongoDB it runs on, with the reasons
+	// the table gives ("Rocket.Chat release", "MongoDB version").
+	RocketChatVersion       string `json:"rocketchat_version"`
+	RocketChatVersionReason string `json:"rocketchat_version_reason"`
+	MongoDBVersion          string `json:"mongodb_version"`
+	MongoDBVersionReason    string `json:"mongodb_version_reason"`
 }
 
 func newPlanCmd(env Env) *cobra.Command {
@@ -92,16 +98,19 @@ func (o *PlanOptions) Run(context.Context) error {
 		return explain(err)
 	}
 	supportNote(o.Env, a.RocketChatVersion)
+	rel := pr.releases(a, nil)
 	if o.JSON {
 		if p.Warnings == nil {
 			p.Warnings = []string{}
 		}
-		out := planJSON{Version: PlanJSONVersion, Plan: p, TotalBytes: p.Total(), UsableBytes: p.Usable()}
+		out := planJSON{Version: PlanJSONVersion, Plan: p, TotalBytes: p.Total(), UsableBytes: p.Usable(),
+			RocketChatVersion: rel.RocketChat, RocketChatVersionReason: rel.RocketChatWhy,
+			MongoDBVersion: rel.MongoDB, MongoDBVersionReason: rel.MongoDBWhy}
 		enc := json.NewEncoder(o.Env.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return WritePlanTable(o.Env.IO.Out, p, pr.releases(a, nil))
+	return WritePlanTable(o.Env.IO.Out, p, rel)
 }
 
 // releaseRows are the plan table's rows about what is deployed: the
