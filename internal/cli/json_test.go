@@ -129,6 +129,11 @@ func TestPlanJSONNamesTheRelease(t *testing.T) {
 		got.MongoDB != mongo.Tag || !strings.Contains(got.MongoDBWhy, "Rocket.Chat 7.12 declares") {
 		t.Errorf("plan --json release fields = %+v", got)
 	}
+	// Data for scripts names no command to run (the table points people to
+	// rcgen versions; a command named would bring a PATH note).
+	if strings.Contains(r.stdout, "rcgen versions") {
+		t.Errorf("plan --json names rcgen versions:\n%s", r.stdout)
+	}
 	// The table shows the same.
 	table := run(t, "plan", "--cpus", "8", "--memory", "16GiB", "--config", answers)
 	for _, row := range [][2]string{{"Rocket.Chat release", got.RocketChat + " "}, {"MongoDB version", got.MongoDB + " "}, {"", got.RocketChatWhy}, {"", got.MongoDBWhy}} {
