@@ -108,7 +108,9 @@ var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, dep
 // deployment is restored here (rcgen restore).
 const keyOtherDeployment = "other-deployment"
 
-func (f *forceSet) Set(s string) error {
+// set records s, a --force value, accepting only the names in accepts
+// (the names the command given it uses).
+func (f *forceSet) set(s string, accepts []string) error {
 	if *f == nil {
 		*f = forceSet{}
 	}
@@ -121,12 +123,21 @@ func (f *forceSet) Set(s string) error {
 		return nil
 	}
 	for _, n := range strings.Split(s, ",") {
-		if !slices.Contains(forceNames, n) {
-			return fmt.Errorf("%q is nothing --force can accept: name one of %s", n, strings.Join(forceNames, ", "))
+		if !slices.Contains(accepts, n) {
+			return fmt.Errorf("%q is nothing --force can accept here: name %s", n, forceChoice(accepts))
 		}
 		(*f)[n] = true
 	}
 	return nil
+}
+
+// forceChoice says which of names to give --force: "x" for one name,
+// "one or more of x, y, z" for several.
+func forceChoice(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return "one or more of " + strings.Join(names, ", ")
 }
 
 func (f forceSet) String() string {
@@ -139,7 +150,16 @@ func (f forceSet) String() string {
 	return strings.Join(ns, ",")
 }
 
-func (forceSet) Type() string { return "names" }
+// forceFlag is one command's --force: it fills set and accepts only the
+// names that command uses.
+type forceFlag struct {
+	set     *forceSet
+	accepts []string
+}
+
+func (f forceFlag) Set(s string) error { return f.set.set(s, f.accepts) }
+func (f forceFlag) String() string     { return f.set.String() }
+func (forceFlag) Type() string         { return "names" }
 
 // Has reports whether name was forced.
 func (f forceSet) Has(name string) bool { return f[name] }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/kballard/go-shellquote"
 	"github.com/spf13/cobra"
 
 	"github.com/rcgen/rcgen/internal/backup"
@@ -256,6 +257,12 @@ stopped, no scheduled backup runs, and the same command finishes it.`,
 	return cmd
 }
 
+// restoreCommand is the command that restores the backup name, quoted
+// for the shell so that it runs as printed.
+func restoreCommand(name string) string {
+	return shellquote.Join("rcgen", "restore", name)
+}
+
 func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if err := o.open(); err != nil {
 		return err
@@ -290,7 +297,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if b, err := os.ReadFile(marker); err == nil {
 		other := strings.TrimSpace(string(b))
 		if other != name {
-			return usage(fmt.Errorf("a restore of %s was interrupted (%s): the database may hold part of it and the app is stopped; finish that one first (rcgen restore %s), or remove %s once you know the database is as you want it", other, marker, other, marker))
+			return usage(fmt.Errorf("a restore of %s was interrupted (%s): the database may hold part of it and the app is stopped; finish that one first (%s), or remove %s once you know the database is as you want it", other, marker, restoreCommand(other), marker))
 		}
 		resuming = true
 		fmt.Fprintf(stderr, "Finishing the interrupted restore of %s.\n", name)
@@ -333,14 +340,14 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		}
 	}
 	if _, err := s.Compose(ctx, append([]string{"stop"}, o.apps()...)...); err != nil {
-		return fmt.Errorf("%w; nothing was restored (the restore mark %s stays: rcgen restore %s goes on)", err, marker, name)
+		return fmt.Errorf("%w; nothing was restored (the restore mark %s stays: %s goes on)", err, marker, restoreCommand(name))
 	}
 	got, err := s.Restore(ctx, name, mode)
 	if err != nil {
-		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: fix the cause, then rcgen restore %s again", err, name)
+		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: fix the cause, then %s again", err, restoreCommand(name))
 	}
 	if err := backup.CheckCounts(m, got); err != nil {
-		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run rcgen restore %s again, or, if the difference is writes made while the backup ran, start the app (docker compose up -d) and remove %s", err, name, marker)
+		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run %s again, or, if the difference is writes made while the backup ran, start the app (docker compose up -d) and remove %s", err, restoreCommand(name), marker)
 	}
 	fmt.Fprintf(stderr, "Restored: %d collections, %d users, as the manifest says.\n", got.Collections, got.Users)
 	if _, err := s.Compose(ctx, "up", "-d"); err != nil {

@@ -25,7 +25,7 @@ const forceNamesAnnotation = "rcgen_force_names"
 // bindForceFlag registers --force on f: bare, it means what --force always
 // has; --force=NAME[,NAME] accepts only what it names, one of names.
 func bindForceFlag(f *pflag.FlagSet, p *forceSet, usage string, names ...string) {
-	fl := f.VarPF(p, "force", "", usage)
+	fl := f.VarPF(forceFlag{set: p, accepts: names}, "force", "", usage)
 	fl.NoOptDefVal = "true"
 	_ = f.SetAnnotation("force", forceNamesAnnotation, names)
 }

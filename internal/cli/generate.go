@@ -193,8 +193,12 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, msg := range plan.Warnings {
-		fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
+	// The wizard showed the warnings under the plan it asked about; said
+	// once is enough.
+	if w == nil || !w.planShown {
+		for _, msg := range plan.Warnings {
+			fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
+		}
 	}
 	supportNote(o.Env, req.Answers.RocketChatVersion)
 	written, err := o.write(w, req.Deployment, res)

@@ -2,12 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rcgen/rcgen/internal/catalog"
 )
 
 // jsonKeys returns every key path of a JSON document ("plan.from.fcv";
@@ -95,5 +98,47 @@ func TestJSONKeysAreSnakeCase(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(outputs["version"].stdout), &v); err != nil || v.Version != VersionJSONVersion || v.Rcgen != version() {
 		t.Errorf("version --json: %+v (%v)", v, err)
+	}
+}
+
+// TestPlanJSONNamesTheRelease: plan --json carries what the table's
+// "Rocket.Chat release" and "MongoDB version" rows show, with their reasons.
+func TestPlanJSONNamesTheRelease(t *testing.T) {
+	answers := filepath.Join(t.TempDir(), "rcgen.yaml")
+	if err := os.WriteFile(answers, []byte("version: 1\nrocketchat_version: 7.12.7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "plan", "--json", "--cpus", "8", "--memory", "16GiB", "--config", answers)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got struct {
+		RocketChat    string `json:"rocketchat_version"`
+		RocketChatWhy string `json:"rocketchat_version_reason"`
+		MongoDB       string `json:"mongodb_version"`
+		MongoDBWhy    string `json:"mongodb_version_reason"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("not JSON (%v):\n%s", err, r.stdout)
+	}
+	mongo, err := catalog.MongoDBFor("7.12.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RocketChat != "7.12.7" || !strings.HasPrefix(got.RocketChatWhy, "rocketchat_version from "+answers+", line 2;") ||
+		got.MongoDB != mongo.Tag || !strings.Contains(got.MongoDBWhy, "Rocket.Chat 7.12 declares") {
+		t.Errorf("plan --json release fields = %+v", got)
+	}
+	// Data for scripts names no command to run (the table points people to
+	// rcgen versions; a command named would bring a PATH note).
+	if strings.Contains(r.stdout, "rcgen versions") {
+		t.Errorf("plan --json names rcgen versions:\n%s", r.stdout)
+	}
+	// The table shows the same.
+	table := run(t, "plan", "--cpus", "8", "--memory", "16GiB", "--config", answers)
+	for _, row := range [][2]string{{"Rocket.Chat release", got.RocketChat + " "}, {"MongoDB version", got.MongoDB + " "}, {"", got.RocketChatWhy}, {"", got.MongoDBWhy}} {
+		if !strings.Contains(table.stdout, row[0]) || !strings.Contains(table.stdout, row[1]) {
+			t.Errorf("the plan table lacks %q %q:\n%s", row[0], row[1], table.stdout)
+		}
 	}
 }

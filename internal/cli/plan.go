@@ -38,6 +38,12 @@ type planJSON struct {
 	// the sums.
 	TotalBytes  int64 `json:"total_bytes"`
 	UsableBytes int64 `json:"usable_bytes"`
+	// The release deployed and the MongoDB it runs on, with the reasons
+	// the table gives ("Rocket.Chat release", "MongoDB version").
+	RocketChatVersion       string `json:"rocketchat_version"`
+	RocketChatVersionReason string `json:"rocketchat_version_reason"`
+	MongoDBVersion          string `json:"mongodb_version"`
+	MongoDBVersionReason    string `json:"mongodb_version_reason"`
 }
 
 func newPlanCmd(env Env) *cobra.Command {
@@ -92,23 +98,29 @@ func (o *PlanOptions) Run(context.Context) error {
 		return explain(err)
 	}
 	supportNote(o.Env, a.RocketChatVersion)
+	rel := pr.releases(a, nil)
 	if o.JSON {
 		if p.Warnings == nil {
 			p.Warnings = []string{}
 		}
-		out := planJSON{Version: PlanJSONVersion, Plan: p, TotalBytes: p.Total(), UsableBytes: p.Usable()}
+		out := planJSON{Version: PlanJSONVersion, Plan: p, TotalBytes: p.Total(), UsableBytes: p.Usable(),
+			RocketChatVersion: rel.RocketChat, RocketChatVersionReason: rel.RocketChatWhy,
+			MongoDBVersion: rel.MongoDB, MongoDBVersionReason: rel.MongoDBWhy}
 		enc := json.NewEncoder(o.Env.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	return WritePlanTable(o.Env.IO.Out, p, pr.releases(a, nil))
+	return WritePlanTable(o.Env.IO.Out, p, rel)
 }
 
 // releaseRows are the plan table's rows about what is deployed: the
 // Rocket.Chat release and the MongoDB it runs on, each with its reason.
 type releaseRows struct {
 	RocketChat, RocketChatWhy string
-	MongoDB, MongoDBWhy       string
+	// RocketChatSee is the command the table points people to after the
+	// reason ("rcgen versions lists the releases"); --json leaves it out.
+	RocketChatSee       string
+	MongoDB, MongoDBWhy string
 }
 
 // releases says which Rocket.Chat release and MongoDB version the answers
@@ -136,10 +148,12 @@ func (pr presenter) releases(a spec.Answers, d *deploy.Deployment) releaseRows {
 		if line.LTS {
 			lts = "LTS, "
 		}
-		rows.RocketChatWhy = fmt.Sprintf("%s; %ssupported to %s (rcgen versions lists the releases)", from, lts, line.EndOfSupport)
+		rows.RocketChatWhy = fmt.Sprintf("%s; %ssupported to %s", from, lts, line.EndOfSupport)
+		rows.RocketChatSee = "rcgen versions lists the releases"
 	} else {
 		line = catalog.Newest()
-		rows.RocketChatWhy = from + "; newer than every release in rcgen's catalog, so untested (rcgen versions lists the tested ones)"
+		rows.RocketChatWhy = from + "; newer than every release in rcgen's catalog, so untested"
+		rows.RocketChatSee = "rcgen versions lists the tested ones"
 	}
 	s, err := catalog.MongoDBFor(v)
 	if err != nil {
@@ -169,7 +183,11 @@ func WritePlanTable(w io.Writer, p sizing.Plan, rel releaseRows) error {
 	fmt.Fprintf(tw, "memory\t%s\t%s\t%s\n", spec.FormatBytes(p.Host.Memory), p.Host.MemorySource, readings(p.Host.MemoryReadings, true))
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "PLAN\tVALUE\tWHY")
-	fmt.Fprintf(tw, "Rocket.Chat release\t%s\t%s\n", rel.RocketChat, rel.RocketChatWhy)
+	why := rel.RocketChatWhy
+	if rel.RocketChatSee != "" {
+		why += " (" + rel.RocketChatSee + ")"
+	}
+	fmt.Fprintf(tw, "Rocket.Chat release\t%s\t%s\n", rel.RocketChat, why)
 	if rel.MongoDB != "" {
 		fmt.Fprintf(tw, "MongoDB version\t%s\t%s\n", rel.MongoDB, rel.MongoDBWhy)
 	}

@@ -43,6 +43,9 @@ type wizard struct {
 	p      prompt.Prompter
 	stderr io.Writer
 	force  bool
+	// planShown is set once the person has been shown the plan (with its
+	// warnings) and chose to write it.
+	planShown bool
 	// smtpKept is the SMTP password the deployment already has ("" if none).
 	smtpKept string
 	// now is today, for the support dates of the releases offered.
@@ -654,6 +657,7 @@ func (w *wizard) confirm(p sizing.Plan, rel releaseRows, out string) (bool, erro
 	}
 	switch v {
 	case confirmWrite:
+		w.planShown = true
 		return true, nil
 	case confirmCancel:
 		return false, errCancelled

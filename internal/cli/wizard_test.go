@@ -307,3 +307,38 @@ func TestWizardSwarm(t *testing.T) {
 		t.Errorf("the stack does not run three members on the three nodes typed")
 	}
 }
+
+// TestWizardWarnsOnce: the wizard shows the plan's warnings under the plan
+// it asks about, and does not repeat them after writing; without the
+// wizard, they are printed once.
+func TestWizardWarnsOnce(t *testing.T) {
+	const warning = "3 MongoDB members at the size Rocket.Chat's table asks cost 3 times the memory"
+	out := filepath.Join(t.TempDir(), "d")
+	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: false},
+		{Question: "Public domain name", Answer: "localhost"},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: "40"},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Email alerts to", Answer: ""},
+		{Question: "Back up", Answer: true},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out, "--mongodb-members", "3")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stderr, warning); n != 1 || !strings.Contains(r.stderr, "Warnings:\n- "+warning) {
+		t.Errorf("the wizard shows the warning %d times, want once under the plan:\n%s", n, r.stderr)
+	}
+	r = runEnv(func(env *Env) {
+		env.Detect = func() (sizing.Host, error) {
+			return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil
+		}
+	}, "generate", "--yes", "--out", filepath.Join(t.TempDir(), "d"), "--users", "40", "--mongodb-members", "3")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "Warning: "+warning); n != 1 {
+		t.Errorf("generate --yes prints the warning %d times, want once:\n%s", n, r.stderr)
+	}
+}
