@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION) -X github.com/rcgen/rcgen/internal/cli.Commit=$(COMMIT)
 
-.PHONY: all build install test check unit unit-but-examples swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
+.PHONY: all build install test check unit unit-but-examples fuzz-build swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
 
@@ -55,7 +55,8 @@ tools:
 ## regenerates and checks them with the same real tools), the Swarm check,
 ## brief fuzzing, the build and dist-check. CI runs it.
 test: tools
-	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target lint unit-but-examples swarm verify fuzz build dist-check
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target lint unit-but-examples swarm verify fuzz-build build dist-check
+	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: every part passed"
 
 ## check: the quick loop while working: gofmt, go vet, and go test -short
@@ -100,6 +101,13 @@ verify: examples
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime $(FUZZTIME) ./internal/render
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswersFile$$' -fuzztime $(FUZZTIME) ./internal/spec
+
+# fuzz-build: the fuzz targets' instrumented builds (every package again,
+# with coverage counters) and one input each. make test compiles them beside
+# the other parts, then fuzzes alone, so the fuzzing seconds get the cores.
+fuzz-build:
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime 1x ./internal/render
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswersFile$$' -fuzztime 1x ./internal/spec
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
