@@ -56,12 +56,13 @@ tools:
 ## which regenerates and checks them with the same real tools); then brief
 ## fuzzing alone. CI runs it.
 test:
-	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target lint swarm fuzz-build build dist-check tested
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target tested lint swarm fuzz-build build dist-check
 	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: every part passed"
 
-# tested: the tests that need the real tools, once they are in (Caddy
-# compiles beside the parts that need none).
+# tested: the tests that need the real tools, once they are in. It is the
+# longest chain (Caddy's build, then the tests), so make starts it first and
+# the parts that need no tool fill the other slots.
 tested: tools
 	@$(MAKE) --no-print-directory unit-but-examples verify
 
