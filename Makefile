@@ -17,9 +17,9 @@ FUZZTIME ?= 15s
 export CGO_ENABLED := 0
 export GOFLAGS := -trimpath $(GOFLAGS)
 
-# What make test runs side by side once the tools are in: on two cores one
-# suite's waits (servers starting, a terminal answering, the network) are
-# another's compile time. Every part stays whole; see test.
+# How many parts make test runs side by side: on two cores one part's waits
+# (servers starting, a terminal answering, the network) are another's
+# compile time. Every part stays whole; see test.
 JOBS ?= 4
 
 all: build
