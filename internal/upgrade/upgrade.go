@@ -135,7 +135,7 @@ func Compute(from Deployed, to string) (Plan, error) {
 	for s.ms != t {
 		next := catalog.FeatureVersions[catalog.FeatureIndex(s.ms)+1]
 		if _, ok := catalog.Series(next); !ok {
-			return fail("MongoDB %s must first move to %s, for which rcgen pins no image: upgrade it by hand (MongoDB's %s upgrade notes), then run rcgen upgrade again", s.ms, next, next)
+			return fail("MongoDB %s must first move to %s, for which rcgen pins no image: upgrade it by hand (MongoDB's %s upgrade notes), then run rcgen again", s.ms, next, next)
 		}
 		if !declares(s.rc, next) {
 			bridge, ok := bridgeFor(s.rc, tv, s.ms, next)
@@ -238,11 +238,29 @@ func runsOn(v *semver.Version, series string) bool {
 // bridgeFor is the newest deployable release after rc and not past to
 // that runs on MongoDB from and declares next (7.13 for 7.0 to 8.0): of
 // rc's major, or of the next one when rc is its major's last release.
+// When rc's major has none and to is past it, the way may pass through
+// the major's last release (when that runs on from too) into the next
+// one: 7.13.2 to 7.13.9 to 8.1.8 on MongoDB 8.0, then MongoDB 8.2.
 func bridgeFor(rc, to *semver.Version, from, next string) (*semver.Version, bool) {
+	last, ok := catalog.LatestOfMajor(rc.Major())
+	if !ok {
+		return nil, false
+	}
+	lv := semver.MustParse(last.Latest)
 	majors := []uint64{rc.Major()}
-	if last, ok := catalog.LatestOfMajor(rc.Major()); ok && !semver.MustParse(last.Latest).GreaterThan(rc) {
+	if !lv.GreaterThan(rc) {
 		majors = append(majors, rc.Major()+1)
 	}
+	if v, ok := bridgeIn(majors, rc, to, from, next); ok {
+		return v, true
+	}
+	if lv.GreaterThan(rc) && to.Major() > rc.Major() && runsOn(lv, from) {
+		return bridgeIn([]uint64{rc.Major() + 1}, rc, to, from, next)
+	}
+	return nil, false
+}
+
+func bridgeIn(majors []uint64, rc, to *semver.Version, from, next string) (*semver.Version, bool) {
 	rels := catalog.DeployableReleases()
 	for i := len(rels) - 1; i >= 0; i-- {
 		r := rels[i]
