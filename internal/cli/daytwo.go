@@ -74,7 +74,7 @@ func (t *dayTwo) open() error {
 		return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.dir.Name(), t.Dir, spec.FileName))
 	}
 	if _, err := os.Stat(filepath.Join(t.Dir, render.StackFile)); err == nil {
-		return usage(fmt.Errorf("%s: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version (one release line at a time) and docker stack deploy; back up with mongodump (README.md there)", t.dir.Name(), t.Dir))
+		return usage(fmt.Errorf("%s: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version and docker stack deploy, one step at a time (generate refuses a bigger step and names the steps); back up with mongodump (README.md there)", t.dir.Name(), t.Dir))
 	}
 	if d.Secrets().IsPlaceholder() {
 		return usage(fmt.Errorf("%s: %s: %w", t.dir.Name(), t.Dir, generate.ErrExampleDeployment))

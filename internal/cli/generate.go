@@ -56,6 +56,8 @@ type GenerateOptions struct {
 	early error
 	// unlock releases the deployment's lock (set once it is taken).
 	unlock func()
+	// notes are the warnings about this run's release step (stepOf).
+	notes []string
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
@@ -196,7 +198,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 	// The wizard showed the warnings under the plan it asked about; said
 	// once is enough.
 	if w == nil || !w.planShown {
-		for _, msg := range plan.Warnings {
+		for _, msg := range append(slices.Clone(plan.Warnings), o.notes...) {
 			fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
 		}
 	}
@@ -285,7 +287,9 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 			w.now = o.Env.Now()
 		}
 		w.checkVersion = func(v string) error {
-			_, _, err := d.MongoDB(v)
+			c := a
+			c.RocketChatVersion = v
+			_, err := stepOf(d, c)
 			return err
 		}
 		if d.Exists() || d.Recovered {
@@ -303,8 +307,10 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		if w == nil || len(w.asked) == 0 {
 			return req, plan, w, nil
 		}
-		rel := presenter{flags: o.flags, origins: origins}.releases(req.Answers, d)
-		ok, err := w.confirm(plan, rel, o.Out)
+		rel := presenter{flags: o.flags, origins: origins}.releases(req.Answers, d, req.MongoDB)
+		shown := plan
+		shown.Warnings = append(slices.Clone(plan.Warnings), o.notes...)
+		ok, err := w.confirm(shown, rel, o.Out)
 		if err != nil {
 			return fail(err)
 		}
@@ -348,12 +354,18 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	if err := uniqueJoin(o.early, p.explain(generate.Prepare(&a, d))); err != nil {
 		return generate.Request{}, sizing.Plan{}, err
 	}
+	// The release: a re-run makes one step of rcgen upgrade's way, no more.
+	step, err := stepOf(d, a)
+	if err != nil {
+		return generate.Request{}, sizing.Plan{}, p.explain(wordStep(err, a))
+	}
 	h, err := host(o.Env, a)
 	if err != nil {
 		return generate.Request{}, sizing.Plan{}, err
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory), MoveMember: o.flags.force.Has(deploy.KeyMemberNode),
+		MongoDB:           step.MongoDB,
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
 		RcgenVersion: fullVersion(), Rerun: o.flags.rerunCommand, Render: o.Render,
@@ -362,6 +374,9 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	if err != nil {
 		return req, plan, p.explain(err)
 	}
+	// Said on this run (and in the wizard's plan), not written into the
+	// README: they are about this change, and the next run has none.
+	o.notes = step.Warnings
 	return req, plan, nil
 }
 

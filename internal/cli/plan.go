@@ -97,8 +97,15 @@ func (o *PlanOptions) Run(context.Context) error {
 	if err != nil {
 		return explain(err)
 	}
+	// A plan is for a new deployment: warn about a release whose MongoDB
+	// would strand it, as generate does.
+	step, err := stepOf(nil, a)
+	if err != nil {
+		return explain(wordStep(err, a))
+	}
+	p.Warnings = append(p.Warnings, step.Warnings...)
 	supportNote(o.Env, a.RocketChatVersion)
-	rel := pr.releases(a, nil)
+	rel := pr.releases(a, nil, "")
 	if o.JSON {
 		if p.Warnings == nil {
 			p.Warnings = []string{}
@@ -124,9 +131,10 @@ type releaseRows struct {
 }
 
 // releases says which Rocket.Chat release and MongoDB version the answers
-// deploy (on d, an existing deployment, when not nil) and why, naming the
-// answer the way it was given.
-func (pr presenter) releases(a spec.Answers, d *deploy.Deployment) releaseRows {
+// deploy (on d, an existing deployment, when not nil; on the MongoDB
+// series mongo when the run's step keeps it, see stepOf) and why, naming
+// the answer the way it was given.
+func (pr presenter) releases(a spec.Answers, d *deploy.Deployment, mongo string) releaseRows {
 	v := a.RocketChatVersion
 	var from string
 	switch o := pr.origins[spec.KeyVersion]; o.Kind {
@@ -161,6 +169,11 @@ func (pr presenter) releases(a spec.Answers, d *deploy.Deployment) releaseRows {
 	}
 	rows.MongoDB = s.Tag
 	rows.MongoDBWhy = fmt.Sprintf("the newest MongoDB Rocket.Chat %s declares (%s) that rcgen pins; end of life %s", line.Line, strings.Join(line.MongoDB, ", "), s.EndOfLife)
+	if kept, ok := catalog.Series(mongo); ok && mongo != s.Series {
+		rows.MongoDB = kept.Tag
+		rows.MongoDBWhy = fmt.Sprintf("this deployment runs %s, which Rocket.Chat %s runs on; MongoDB moves to %s by later steps (see the warnings); end of life %s", kept.Series, v, s.Series, kept.EndOfLife)
+		return rows
+	}
 	if d != nil {
 		if kept, note, err := d.MongoDB(v); err == nil && note != "" {
 			rows.MongoDB = kept.Tag

@@ -271,30 +271,43 @@ func TestAlertEmailAnswers(t *testing.T) {
 	}
 }
 
-// TestUpgradesThatWouldStrandData: MongoDB moves one version at a time and
-// Rocket.Chat never goes back, so rcgen refuses re-runs that would; MongoDB
-// moves one feature version at a time, and back (8.2 to 8.0, where
-// Rocket.Chat 8.2+ runs) only once the operator names the lowered
-// featureCompatibilityVersion.
+// TestUpgradesThatWouldStrandData: Rocket.Chat never goes back and moves
+// one major at a time, MongoDB moves one feature version at a time and
+// never back: a re-run makes one step of that way (rcgen upgrade's plan)
+// and refuses more, so no re-run strands the data.
 func TestUpgradesThatWouldStrandData(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "deploy")
 	mongo := func() string { return envOf(t, read(t, filepath.Join(out, ".env")))["MONGODB_VERSION"] }
 	if r := run(t, "generate", "--yes", "--rocketchat-version", "7.10.0", "--out", out); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
+	// 8.0 declares MongoDB 8.2 only: four steps from 7.10 on MongoDB 7.0.
 	r := run(t, "generate", "--yes", "--rocketchat-version", "8.0.0", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, "--rocketchat-version: it would move MongoDB from 7.0 straight to 8.2") {
-		t.Errorf("7.0 -> 8.2: exit %d: %s", r.code, r.stderr)
+	if r.code != 2 || !strings.Contains(r.stderr, "--rocketchat-version: Rocket.Chat 8.0.0 is 4 steps away") || !strings.Contains(r.stderr, "(Rocket.Chat 7.13.9, MongoDB 8.0, Rocket.Chat 8.0.0, MongoDB 8.2)") {
+		t.Errorf("7.10 on 7.0 -> 8.0 on 8.2: exit %d: %s", r.code, r.stderr)
 	}
-	if got := mongo(); got != "7.0.28-ubi8" {
+	if got := mongo(); got != mongoTag(t, "7.0") {
 		t.Errorf("a refused re-run changed MONGODB_VERSION to %q", got)
 	}
+	// 7.13 runs on MongoDB 7.0 and declares 8.0: the release first, then
+	// MongoDB on the next run.
 	r = run(t, "generate", "--yes", "--rocketchat-version", "7.13.0", "--out", out)
-	if r.code != 0 || !strings.Contains(r.stderr, "MongoDB moves from 7.0 to 8.0") || !strings.Contains(r.stderr, "setFeatureCompatibilityVersion") {
-		t.Errorf("7.0 -> 8.0: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 || mongo() != mongoTag(t, "7.0") || !strings.Contains(r.stderr, "MongoDB stays on 7.0 for now") {
+		t.Errorf("7.10 -> 7.13: exit %d (%s): %s", r.code, mongo(), r.stderr)
 	}
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out); r.code != 0 || mongo() != "8.0.32-ubi9" {
-		t.Errorf("8.8.1 stays on MongoDB 8.0 (%s): %s", mongo(), r.stderr)
+	r = run(t, "generate", "--yes", "--out", out)
+	if r.code != 0 || mongo() != mongoTag(t, "8.0") || !strings.Contains(r.stderr, "MongoDB moves from 7.0 to 8.0") || !strings.Contains(r.stderr, "setFeatureCompatibilityVersion") {
+		t.Errorf("7.13 on 7.0 -> 8.0: exit %d: %s", r.code, r.stderr)
+	}
+	// 8.x after the last 7.x only.
+	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "(Rocket.Chat 7.13.9, Rocket.Chat 8.8.1)") {
+		t.Errorf("7.13.0 -> 8.8.1: exit %d: %s", r.code, r.stderr)
+	}
+	for _, v := range []string{"7.13.9", "8.8.1"} {
+		if r := run(t, "generate", "--yes", "--rocketchat-version", v, "--out", out); r.code != 0 || mongo() != mongoTag(t, "8.0") {
+			t.Errorf("-> %s stays on MongoDB 8.0 (%s): %s", v, mongo(), r.stderr)
+		}
 	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out)
 	if r.code != 2 || !strings.Contains(r.stderr, "8.1.0 is older than the 8.8.1 this deployment runs") {
@@ -304,16 +317,17 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 		t.Errorf("a downgrade is never forced: exit %d: %s", r.code, r.stderr)
 	}
 
-	// A deployment on Rocket.Chat 8.1 (MongoDB 8.2) moving to a release
-	// that declares MongoDB 8.0.
+	// A new deployment on Rocket.Chat 8.1 runs MongoDB 8.2, and is told
+	// what that means.
 	out = filepath.Join(t.TempDir(), "deploy82")
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9" {
+	r = run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out)
+	if r.code != 0 || mongo() != mongoTag(t, "8.2") || !strings.Contains(r.stderr, "Warning: Rocket.Chat 8.1 runs on MongoDB 8.2") || !strings.Contains(r.stderr, "stays on it after every upgrade") {
 		t.Fatalf("8.1 runs on MongoDB 8.2 (%s): %s", mongo(), r.stderr)
 	}
 	// MongoDB Community cannot move its binaries back: the deployment keeps
 	// 8.2 and says how to get onto 8.0.
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out)
-	if r.code != 0 || mongo() != "8.2.12-ubi9" || !strings.Contains(r.stderr, "MongoDB stays on 8.2") || !strings.Contains(r.stderr, "cannot move its binaries back") {
+	if r.code != 0 || mongo() != mongoTag(t, "8.2") || !strings.Contains(r.stderr, "MongoDB stays on 8.2") || !strings.Contains(r.stderr, "cannot move its binaries back") {
 		t.Errorf("8.1 on 8.2 -> 8.8.1: exit %d (%s): %s", r.code, mongo(), r.stderr)
 	}
 	if r := run(t, "generate", "--yes", "--force=mongodb-fcv", "--out", out); r.code != 2 {

@@ -16,6 +16,7 @@ import (
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
+	"github.com/rcgen/rcgen/internal/upgrade"
 )
 
 // expandHome turns a leading ~ into the home directory, as a shell would:
@@ -745,9 +746,19 @@ func (w *wizard) askVersion() error {
 	a := w.a
 	w.record(spec.KeyVersion)
 	versions := []string{a.RocketChatVersion}
+	var farther []string
 	for _, r := range deployable(w.now) {
-		if r.Latest == a.RocketChatVersion || w.checkVersion != nil && w.checkVersion(r.Latest) != nil {
+		if r.Latest == a.RocketChatVersion {
 			continue
+		}
+		if w.checkVersion != nil {
+			if err := w.checkVersion(r.Latest); err != nil {
+				var se *upgrade.StepError
+				if errors.As(err, &se) {
+					farther = append(farther, r.Latest)
+				}
+				continue
+			}
 		}
 		versions = append(versions, r.Latest)
 	}
@@ -758,11 +769,20 @@ func (w *wizard) askVersion() error {
 		options = append(options, o)
 		chosen[o] = v
 	}
-	v, err := w.p.Select("Rocket.Chat release to deploy:",
-		"The releases rcgen deploys today, each the newest patch of its line, and their end of support; MongoDB follows the release "+
-			"(the plan shows which). An existing deployment is offered only releases it can move to: "+
-			"Rocket.Chat never migrates its database back, and rcgen upgrade plans bigger moves. rcgen versions lists every release.",
-		options, options[0])
+	help := "The releases rcgen deploys today, each the newest patch of its line, and their end of support; MongoDB follows the release " +
+		"(the plan shows which). An existing deployment is offered only releases it can move to in one step: " +
+		"Rocket.Chat never migrates its database back, and rcgen upgrade plans bigger moves. rcgen versions lists every release."
+	if len(farther) > 0 {
+		// The newest first: the one people look for.
+		way := fmt.Sprintf("`rcgen upgrade --to %s` takes this deployment there step by step, with a backup first", farther[0])
+		if a.Swarm() {
+			way = fmt.Sprintf("`rcgen generate --rocketchat-version %s` names the steps, one run each", farther[0])
+		}
+		note := fmt.Sprintf("Not offered, more than one step away: %s; %s.", strings.Join(farther, ", "), way)
+		fmt.Fprintln(w.stderr, note)
+		help += " " + note
+	}
+	v, err := w.p.Select("Rocket.Chat release to deploy:", help, options, options[0])
 	if err != nil {
 		return err
 	}
