@@ -185,3 +185,30 @@ func TestGoldenDashboards(t *testing.T) {
 		t.Error("a one-member set gets a replication lag panel that stays empty forever")
 	}
 }
+
+// TestReadmeKeepsDayTwoSectionsWithoutMonitoring: the sections on stopping,
+// upgrading and email belong to every deployment; only "## Monitoring"
+// depends on Prometheus. (They were once all inside its condition, so a
+// deployment without monitoring lost its upgrade instructions.)
+func TestReadmeKeepsDayTwoSectionsWithoutMonitoring(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			var readme string
+			for _, f := range generate(t, p) {
+				if f.Path == render.ReadmeFile {
+					readme = string(f.Content)
+				}
+			}
+			for _, h := range []string{"\n## Stop, restart, upgrade\n", "\n## Email\n", "\n## Back up\n", "\n## Change it\n"} {
+				if !strings.Contains(readme, h) {
+					t.Errorf("README.md has no %q section", strings.TrimSpace(h))
+				}
+			}
+			a := spec.Default()
+			p.answers(&a)
+			if got := strings.Contains(readme, "\n## Monitoring\n"); got != a.Monitoring {
+				t.Errorf("README.md has a Monitoring section: %v, monitoring is %v", got, a.Monitoring)
+			}
+		})
+	}
+}
