@@ -164,15 +164,20 @@ func Newest() Release { return releases[len(releases)-1] }
 // MongoDBSeries is one MongoDB feature version rcgen can run.
 type MongoDBSeries struct {
 	Series string `json:"series"` // "8.0"
-	// Tag is the pinned mongodb/mongodb-community-server tag.
+	// Tag is the pinned tag of MongoDBImageRepo (.env's MONGODB_VERSION).
 	Tag string `json:"tag"`
 	// EndOfLife is MongoDB's end of life for the series.
 	EndOfLife Date   `json:"end_of_life"`
 	Source    string `json:"source"`
+	// ImageSource says where the image (Image()) was seen published.
+	ImageSource string `json:"image_source"`
 }
 
-// MongoDBImageRepo is the MongoDB image rcgen runs.
+// MongoDBImageRepo is the MongoDB image rcgen runs, on Docker Hub.
 const MongoDBImageRepo = "mongodb/mongodb-community-server"
+
+// Image is the series' full image reference.
+func (s MongoDBSeries) Image() string { return MongoDBImageRepo + ":" + s.Tag }
 
 // MongoDBFor returns the MongoDB series rcgen pairs with a Rocket.Chat
 // release of a line in the catalog: the newest series its release notes
@@ -203,7 +208,7 @@ func Series(series string) (MongoDBSeries, bool) {
 // AllMongoDB returns the MongoDB series rcgen pins, oldest first.
 func AllMongoDB() []MongoDBSeries { return slices.Clone(mongoSeries) }
 
-// FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.17-ubi9").
+// FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.32-ubi9-slim").
 func FeatureOf(tag string) string {
 	parts := strings.SplitN(tag, ".", 3)
 	if len(parts) < 2 {

@@ -293,7 +293,7 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "MongoDB moves from 7.0 to 8.0") || !strings.Contains(r.stderr, "setFeatureCompatibilityVersion") {
 		t.Errorf("7.0 -> 8.0: exit %d: %s", r.code, r.stderr)
 	}
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out); r.code != 0 || mongo() != "8.0.32-ubi9" {
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out); r.code != 0 || mongo() != "8.0.32-ubi9-slim" {
 		t.Errorf("8.8.1 stays on MongoDB 8.0 (%s): %s", mongo(), r.stderr)
 	}
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out)
@@ -307,13 +307,13 @@ func TestUpgradesThatWouldStrandData(t *testing.T) {
 	// A deployment on Rocket.Chat 8.1 (MongoDB 8.2) moving to a release
 	// that declares MongoDB 8.0.
 	out = filepath.Join(t.TempDir(), "deploy82")
-	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9" {
+	if r := run(t, "generate", "--yes", "--rocketchat-version", "8.1.0", "--out", out); r.code != 0 || mongo() != "8.2.12-ubi9-slim" {
 		t.Fatalf("8.1 runs on MongoDB 8.2 (%s): %s", mongo(), r.stderr)
 	}
 	// MongoDB Community cannot move its binaries back: the deployment keeps
 	// 8.2 and says how to get onto 8.0.
 	r = run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out)
-	if r.code != 0 || mongo() != "8.2.12-ubi9" || !strings.Contains(r.stderr, "MongoDB stays on 8.2") || !strings.Contains(r.stderr, "cannot move its binaries back") {
+	if r.code != 0 || mongo() != "8.2.12-ubi9-slim" || !strings.Contains(r.stderr, "MongoDB stays on 8.2") || !strings.Contains(r.stderr, "cannot move its binaries back") {
 		t.Errorf("8.1 on 8.2 -> 8.8.1: exit %d (%s): %s", r.code, mongo(), r.stderr)
 	}
 	if r := run(t, "generate", "--yes", "--force=mongodb-fcv", "--out", out); r.code != 2 {
