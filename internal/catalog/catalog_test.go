@@ -215,3 +215,16 @@ func TestDeployable(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyPath: a proxy probes /health only where it fails for the process
+// alone (7.11 on); before, it fails on every process at once while the
+// change-stream watcher lags, so there is no path to probe.
+func TestReadyPath(t *testing.T) {
+	for version, want := range map[string]string{
+		"7.0.9": "", "7.10.15": "", "7.11.0": "/health", "7.13.9": "/health", "8.8.1": "/health", "9.0.0": "/health", "not-a-version": "",
+	} {
+		if got := ReadyPath(version); got != want {
+			t.Errorf("ReadyPath(%s) = %q, want %q", version, got, want)
+		}
+	}
+}
