@@ -164,15 +164,20 @@ func Newest() Release { return releases[len(releases)-1] }
 // MongoDBSeries is one MongoDB feature version rcgen can run.
 type MongoDBSeries struct {
 	Series string `json:"series"` // "8.0"
-	// Tag is the pinned mongodb/mongodb-community-server tag.
+	// Tag is the pinned tag of MongoDBImageRepo (.env's MONGODB_VERSION).
 	Tag string `json:"tag"`
 	// EndOfLife is MongoDB's end of life for the series.
 	EndOfLife Date   `json:"end_of_life"`
 	Source    string `json:"source"`
+	// ImageSource says where the image (Image()) was seen published.
+	ImageSource string `json:"image_source"`
 }
 
-// MongoDBImageRepo is the MongoDB image rcgen runs.
+// MongoDBImageRepo is the MongoDB image rcgen runs, on Docker Hub.
 const MongoDBImageRepo = "mongodb/mongodb-community-server"
+
+// Image is the series' full image reference.
+func (s MongoDBSeries) Image() string { return MongoDBImageRepo + ":" + s.Tag }
 
 // MongoDBFor returns the MongoDB series rcgen pairs with a Rocket.Chat
 // release of a line in the catalog: the newest series its release notes
@@ -203,7 +208,7 @@ func Series(series string) (MongoDBSeries, bool) {
 // AllMongoDB returns the MongoDB series rcgen pins, oldest first.
 func AllMongoDB() []MongoDBSeries { return slices.Clone(mongoSeries) }
 
-// FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.17-ubi9").
+// FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.32-ubi9-slim").
 func FeatureOf(tag string) string {
 	parts := strings.SplitN(tag, ".", 3)
 	if len(parts) < 2 {
@@ -212,14 +217,34 @@ func FeatureOf(tag string) string {
 	return parts[0] + "." + parts[1]
 }
 
-// HealthPath is the app endpoint that answers 200 whenever the process
-// serves HTTP: /health (apps/meteor/server/routes/health.ts; a deprecated
-// alias since 7.11, kept, with no checks). /livez and /readyz answer 503
-// when the event loop lags over 70ms, the heap is over 85% or a MongoDB
-// ping fails (and /livez does so in 8.x until RocketChat/Rocket.Chat#39070):
-// a container check or a lone upstream's probe on them flaps under load.
+// HealthPath is the app endpoint the container health check asks: /health
+// (apps/meteor/server/routes/health.ts). From 7.11 it answers 200 whenever
+// the process serves HTTP (a deprecated alias kept with no checks,
+// RocketChat/Rocket.Chat#36955). /livez and /readyz answer 503 when the
+// event loop lags over 70ms, the heap is over 85% or a MongoDB ping fails
+// (and /livez does so in 8.x until RocketChat/Rocket.Chat#39070): a
+// container check or a lone upstream's probe on them flaps under load.
+// Before 7.11 /health is the only probe there is, and it answers 500 while
+// the change-stream watcher has seen no change for 40s (isLastDocDelayed:
+// four MULTIPLE_INSTANCES_PING_INTERVALs, RocketChat/Rocket.Chat#27026).
 func HealthPath(string) string { return "/health" }
 
-// ReadyPath is the endpoint a proxy probes to pick among several processes:
-// the same "serves HTTP" answer, so load alone never takes a process out.
-func ReadyPath(version string) string { return HealthPath(version) }
+// ProbesFrom is the first release whose /health fails only when its own
+// process cannot serve (RocketChat/Rocket.Chat#36955, in 7.11.0:
+// RocketChat/helm-charts#205).
+const ProbesFrom = "7.11.0"
+
+// ReadyPath is the endpoint a proxy probes to pick among several processes,
+// or "" when a release has none a proxy may probe. It must fail only for a
+// process that cannot serve: a proxy takes out every upstream whose probe
+// fails, and with all of them out answers 503 to everyone. From 7.11 that
+// is /health. Before, /health answers 500 on every process at once when the
+// watcher lags (all watch the same database: a primary election, a stalled
+// change stream), so there a proxy must not probe at all.
+func ReadyPath(version string) string {
+	v, err := semver.NewVersion(version)
+	if err != nil || v.LessThan(semver.MustParse(ProbesFrom)) {
+		return ""
+	}
+	return HealthPath(version)
+}

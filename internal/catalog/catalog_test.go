@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,48 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/distribution/reference"
 )
+
+// TestMongoDBImagesSeenWhereTheyArePulledFrom: every MongoDB image rcgen
+// pins is a valid, versioned reference whose source says where that exact
+// tag was seen published, on the registry the reference pulls from (a tag
+// seen on quay.io proves nothing about Docker Hub). MongoDB 8 needs a ubi9
+// image: only its glibc honours GLIBC_TUNABLES=glibc.pthread.rseq=1.
+func TestMongoDBImagesSeenWhereTheyArePulledFrom(t *testing.T) {
+	registries := map[string][]string{
+		"docker.io": {"Docker Hub", "https://hub.docker.com/r/" + MongoDBImageRepo},
+		"quay.io":   {"quay.io", "https://quay.io/repository/"},
+	}
+	for _, s := range AllMongoDB() {
+		img := s.Image()
+		ref, err := reference.ParseNormalizedNamed(img)
+		if err != nil {
+			t.Errorf("MongoDB %s: %s is not an image reference: %v", s.Series, img, err)
+			continue
+		}
+		tagged, ok := ref.(reference.Tagged)
+		if !ok || tagged.Tag() != s.Tag || s.Tag == "latest" {
+			t.Errorf("MongoDB %s: %s is not pinned to its tag %s", s.Series, img, s.Tag)
+		}
+		domain := reference.Domain(ref)
+		names, known := registries[domain]
+		if !known {
+			t.Errorf("MongoDB %s: %s pulls from %s, a registry this test does not know", s.Series, img, domain)
+			continue
+		}
+		for _, n := range names {
+			if !strings.Contains(s.ImageSource, n) {
+				t.Errorf("MongoDB %s: %s pulls from %s, but its source does not say it was seen there (%q): %q", s.Series, img, domain, n, s.ImageSource)
+			}
+		}
+		// The tag itself, not a longer one (8.0.32-ubi9 is not 8.0.32-ubi9-slim).
+		if !regexp.MustCompile(`(^|[^\w.-])` + regexp.QuoteMeta(s.Tag) + `($|[^\w-])`).MatchString(s.ImageSource) {
+			t.Errorf("MongoDB %s: the source does not name the tag %s it saw: %q", s.Series, s.Tag, s.ImageSource)
+		}
+		if FeatureIndex(s.Series) >= FeatureIndex("8.0") && !strings.Contains(s.Tag, "-ubi9") {
+			t.Errorf("MongoDB %s: %s is not a ubi9 image, whose glibc honours %s (KernelRule)", s.Series, img, GlibcTunables)
+		}
+	}
+}
 
 // TestCatalogInvariants pins what every row must hold.
 func TestCatalogInvariants(t *testing.T) {
@@ -51,7 +94,7 @@ func TestCatalogInvariants(t *testing.T) {
 	}
 	images := []string{RocketChatImage + ":" + DefaultRocketChatVersion}
 	for _, s := range AllMongoDB() {
-		images = append(images, MongoDBImageRepo+":"+s.Tag)
+		images = append(images, s.Image())
 	}
 	for _, i := range PinnedImages() {
 		images = append(images, i.Image)
@@ -169,6 +212,19 @@ func TestDeployable(t *testing.T) {
 	for _, v := range []string{"8.8.0", "8.5.3", "7.13.9", "7.0.9"} {
 		if r, err := Deployable(v); err != nil || !strings.HasPrefix(v, r.Line+".") {
 			t.Errorf("Deployable(%s) = %s, %v", v, r.Line, err)
+		}
+	}
+}
+
+// TestReadyPath: a proxy probes /health only where it fails for the process
+// alone (7.11 on); before, it fails on every process at once while the
+// change-stream watcher lags, so there is no path to probe.
+func TestReadyPath(t *testing.T) {
+	for version, want := range map[string]string{
+		"7.0.9": "", "7.10.15": "", "7.11.0": "/health", "7.13.9": "/health", "8.8.1": "/health", "9.0.0": "/health", "not-a-version": "",
+	} {
+		if got := ReadyPath(version); got != want {
+			t.Errorf("ReadyPath(%s) = %q, want %q", version, got, want)
 		}
 	}
 }

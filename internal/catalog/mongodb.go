@@ -8,17 +8,34 @@ import (
 
 // mongoSeries are the MongoDB series rcgen pins, in upgrade order: MongoDB
 // moves one feature version at a time (setting featureCompatibilityVersion
-// between steps). Tags are ubi9 variants: their glibc (RHEL 9's 2.34, with
-// rseq registration backported) honours GLIBC_TUNABLES=glibc.pthread.rseq=1,
+// between steps). Every tag is on Docker Hub (MongoDBImageRepo), and each
+// row's ImageSource says where it was seen published.
+//
+// MongoDB 8 runs on ubi9 images: their glibc (RHEL 9's 2.34, with rseq
+// registration backported) honours GLIBC_TUNABLES=glibc.pthread.rseq=1,
 // which keeps MongoDB 8's tcmalloc off the rseq path that kernels 6.19 to
-// 7.0.13 break (see KernelRule); ubi8's glibc 2.28 cannot.
+// 7.0.13 break (see KernelRule); ubi8's glibc 2.28 cannot. The newest 8.0
+// and 8.2 patches were seen on Docker Hub as -ubi9-slim only (8.0.32-ubi9
+// only on quay.io, 8.2.12-ubi9 nowhere): the same server on Red Hat's
+// ubi9-micro, so the same RHEL 9 glibc, with mongosh and without the Python
+// entrypoint, which rcgen bypasses anyway. Its own user is uid 1000; rcgen
+// runs mongod as uid 1001 (render.MongoUID) and owns its volumes itself.
+// MongoDB 7.0 keeps its ubi8 tag: it uses gperftools' tcmalloc, which has
+// no per-CPU caches, so neither the kernel bug nor the tunable concerns it.
 var mongoSeries = []MongoDBSeries{
 	{Series: "7.0", Tag: "7.0.28-ubi8", EndOfLife: day("2027-08-31"),
-		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (7.0: August 2027); tag pinned by rcgen since 7.x support; 7.0 does not use tcmalloc's rseq per-CPU caches"},
-	{Series: "8.0", Tag: "8.0.32-ubi9", EndOfLife: day("2029-10-31"),
-		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.0: October 2029); 8.0.32 is the newest 8.0 patch seen published as an image (ubi9 on quay.io, ubi9-slim on Docker Hub); the 8.0 changelog lists later server patches without images seen"},
-	{Series: "8.2", Tag: "8.2.12-ubi9", EndOfLife: day("2026-07-31"),
-		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.2 is a Rapid Release: end of life 2026-07-31); 8.2.12-ubi9 seen pinned in public compose files; kept only for Rocket.Chat 8.0-8.1, which declare 8.2"},
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (7.0: August 2027); 7.0 builds no Google tcmalloc per-CPU caches (bluewave-labs/Checkmate#3842: mongo:7.0.41 gperftools, PerCpu=0)",
+		ImageSource: "Docker Hub, https://hub.docker.com/r/mongodb/mongodb-community-server/tags: 7.0.28-ubi8 seen pulled and run with digest " +
+			"sha256:56d07a0227ceeb04ba763bfe5681660c465114d2f6fb943e8e8f3718134b5436 in public projects' image locks and measurements (2026-09)"},
+	{Series: "8.0", Tag: "8.0.32-ubi9-slim", EndOfLife: day("2029-10-31"),
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.0: October 2029); 8.0.32 is the newest 8.0 patch seen published as an image; the 8.0 changelog lists later server patches without images seen",
+		ImageSource: "Docker Hub, https://hub.docker.com/r/mongodb/mongodb-community-server/tags: 8.0.32-ubi9-slim pinned from the registry's own tag list, " +
+			"with an amd64 and arm64 digest, by panascais-docker/mongodb (configuration/tags.json, written by scripts/update.go); pinned by public compose files; " +
+			"quay.io's copy run on a live cluster in redhat-scholars/openshift-starter-guides#59"},
+	{Series: "8.2", Tag: "8.2.12-ubi9-slim", EndOfLife: day("2026-07-31"),
+		Source: "https://www.mongodb.com/legal/support-policy/lifecycles (8.2 is a Rapid Release: end of life 2026-07-31); kept only for Rocket.Chat 8.0-8.1, which declare 8.2",
+		ImageSource: "Docker Hub, https://hub.docker.com/r/mongodb/mongodb-community-server/tags: 8.2.12-ubi9-slim pinned from the registry's own tag list, " +
+			"with an amd64 and arm64 digest, by panascais-docker/mongodb (configuration/tags.json, written by scripts/update.go)"},
 }
 
 // FeatureVersions are MongoDB's feature versions in upgrade order, pinned

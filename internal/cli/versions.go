@@ -75,7 +75,7 @@ func versionRows(now time.Time) []versionsRow {
 	var rows []versionsRow
 	for _, r := range catalog.Releases() {
 		m, _ := catalog.MongoDBFor(r.Latest)
-		row := versionsRow{Release: r, MongoDBImage: catalog.MongoDBImageRepo + ":" + m.Tag,
+		row := versionsRow{Release: r, MongoDBImage: m.Image(),
 			Default: r.Latest == catalog.DefaultRocketChatVersion, Support: r.SupportOn(now).String(), Deployable: true}
 		if _, err := catalog.Deployable(r.Latest); err != nil {
 			row.Deployable, row.WhyNot = false, err.Error()
@@ -118,7 +118,7 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 		if now.After(s.EndOfLife.Time) {
 			status = "end of life"
 		}
-		fmt.Fprintf(w, "%s\t%s:%s\t%s\t%s\n", s.Series, catalog.MongoDBImageRepo, s.Tag, s.EndOfLife, status)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Series, s.Image(), s.EndOfLife, status)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "SERVICE\tIMAGE")

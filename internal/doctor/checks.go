@@ -107,18 +107,43 @@ func checkArch(sys System) Result {
 }
 
 // Kernels that crash MongoDB 8: 6.19 up to 7.0.13 (see catalog.KernelRule).
+//
+// The release uname(2) gives (/proc/sys/kernel/osrelease) is what mongod's
+// own startup check parses (mongodb/mongo src/mongo/db/startup_check_rseq.cpp,
+// isKernelSafeForTCMallocPerCPUCache, SERVER-125742: uname's release, no
+// other file), and the image's entrypoint too (platform.release()). On
+// Ubuntu that release keeps the base version for the life of a series
+// (7.0.0-30-generic) while Ubuntu applies the upstream stable fixes: the
+// upstream version a build carries is the last field of
+// /proc/version_signature ("Ubuntu 5.4.0-12.15-generic 5.4.8", as libbpf
+// reads it: tools/lib/bpf/libbpf_probes.c, get_ubuntu_kernel_version, after
+// https://ubuntu.com/kernel). Whether the kernel has the bug is decided by
+// that version, falling back to the release elsewhere; a fixed Ubuntu
+// kernel whose release is in the range passes, since mongod's check refuses
+// it only while tcmalloc's per-CPU caches are on, and rcgen's stack turns
+// them off (GLIBC_TUNABLES=glibc.pthread.rseq=1, catalog.KernelRule).
 func checkKernel(sys System) Result {
 	r := Result{Name: "kernel", Host: true}
 	release := sys.read("proc/sys/kernel/osrelease")
-	if release == "" {
+	upstream := ubuntuUpstream(sys.read("proc/version_signature"))
+	if release == "" && upstream == "" {
 		r.Status, r.Found, r.Do = Warn, "unknown (no /proc/sys/kernel/osrelease)", "run uname -r: "+catalog.KernelRule.Problem
 		return r
 	}
+	version := release
 	r.Found = release
+	if upstream != "" {
+		version = upstream
+		if release == "" {
+			r.Found = upstream
+		} else if !strings.HasPrefix(release, upstream+"-") && release != upstream {
+			r.Found += ", built from " + upstream + " (/proc/version_signature)"
+		}
+	}
 	if name := sys.osName(); name != "" {
 		r.Found += " (" + name + ")"
 	}
-	affected, err := catalog.KernelRule.Affects(release)
+	affected, err := catalog.KernelRule.Affects(version)
 	switch {
 	case err != nil:
 		r.Status, r.Do = Warn, fmt.Sprintf("could not read the kernel version (%v): %s", err, catalog.KernelRule.Problem)
@@ -127,6 +152,21 @@ func checkKernel(sys System) Result {
 		r.Do = catalog.KernelRule.Remedy
 	}
 	return r
+}
+
+// ubuntuUpstream is the upstream kernel version an Ubuntu build carries:
+// the third field of /proc/version_signature ("Ubuntu 7.0.0-30.30-generic
+// 7.0.28" gives 7.0.28), or "" when the file is absent or has no version
+// there (libbpf then falls back to uname as well).
+func ubuntuUpstream(signature string) string {
+	f := strings.Fields(signature)
+	if len(f) < 3 {
+		return ""
+	}
+	if _, err := catalog.ParseKernel(f[2]); err != nil {
+		return ""
+	}
+	return f[2]
 }
 
 func orUnknown(s string) string {

@@ -42,6 +42,10 @@ func TestHostFixtures(t *testing.T) {
 		{"ubuntu-2604", "kernel", Warn, "7.0.0-15-generic (Ubuntu 26.04 LTS): MongoDB 8 crashes"},
 		{"ubuntu-2604", "cpu", OK, "has AVX"},
 		{"kernel-7.0.14", "kernel", OK, "7.0.14"},
+		// Ubuntu keeps 7.0.0 in the release of every 26.04 kernel; the
+		// upstream version it carries is in /proc/version_signature.
+		{"ubuntu-2604-fixed", "kernel", OK, "7.0.0-30-generic, built from 7.0.28 (/proc/version_signature) (Ubuntu 26.04.1 LTS)"},
+		{"ubuntu-2604-unfixed", "kernel", Warn, "7.0.0-15-generic, built from 7.0.9 (/proc/version_signature) (Ubuntu 26.04 LTS): MongoDB 8 crashes"},
 		{"lxc-container", "kernel", OK, "6.8.12-4-pve"},
 		{"atom-c2538", "architecture", OK, "linux/amd64"},
 	}
@@ -57,6 +61,22 @@ func TestHostFixtures(t *testing.T) {
 	k := find(t, Host(fixture("ubuntu-2604")), "kernel")
 	if !strings.Contains(k.Do, "GLIBC_TUNABLES=glibc.pthread.rseq=1") {
 		t.Errorf("the kernel warning does not say what the stack does about it: %s", k)
+	}
+}
+
+// TestUbuntuUpstream reads /proc/version_signature as libbpf does, and
+// gives nothing (uname's release is used) when it says no version.
+func TestUbuntuUpstream(t *testing.T) {
+	for sig, want := range map[string]string{
+		"Ubuntu 7.0.0-30.30-generic 7.0.28":  "7.0.28",
+		"Ubuntu 5.4.0-12.15-generic 5.4.8":   "5.4.8",
+		"":                                   "",
+		"Ubuntu 7.0.0-30.30-generic":         "",
+		"Ubuntu 7.0.0-30.30-generic unknown": "",
+	} {
+		if got := ubuntuUpstream(sig); got != want {
+			t.Errorf("ubuntuUpstream(%q) = %q, want %q", sig, got, want)
+		}
 	}
 }
 

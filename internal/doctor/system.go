@@ -18,7 +18,8 @@ import (
 // and the commands, resolver, network and file system they ask. Tests
 // replace each with a fixture.
 type System struct {
-	// Root holds proc/cpuinfo, proc/meminfo, proc/sys/kernel/osrelease and
+	// Root holds proc/cpuinfo, proc/meminfo, proc/sys/kernel/osrelease,
+	// proc/version_signature (Ubuntu only) and
 	// etc/os-release: "/" on a real host.
 	Root string
 	// Arch is the Go architecture name (amd64, arm64); "" reads it from

@@ -46,7 +46,8 @@ func serve(addr string, h http.Handler) error {
 
 // appStandin answers like a Rocket.Chat process: /health, /livez and
 // /readyz (with RCGEN_FLAKY=1 the first probe and every third after it
-// fail, as /readyz does under load in 8.x), a websocket on /websocket (echo), the XHR
+// fail, as /readyz does under load in 8.x; with RCGEN_WATCHER_LAG=1 /health
+// answers 500), a websocket on /websocket (echo), the XHR
 // streaming fallback (unbuffered chunks), pages that say which process
 // served them, and Prometheus metrics on 9458 with the names rcgen's
 // dashboards and alerts read.
@@ -61,7 +62,18 @@ func appStandin(name string) error {
 		}
 		fmt.Fprint(w, `{"status":"ok"}`)
 	}
-	mux.HandleFunc("/health", probe)
+	// RCGEN_WATCHER_LAG=1: /health answers 500, as Rocket.Chat before 7.11
+	// does on every process at once while its change-stream watcher has
+	// seen no change for 40s (apps/meteor/server/routes/health.ts,
+	// isLastDocDelayed).
+	lagging := os.Getenv("RCGEN_WATCHER_LAG") == "1"
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if lagging {
+			http.Error(w, "not healthy", http.StatusInternalServerError)
+			return
+		}
+		probe(w, r)
+	})
 	mux.HandleFunc("/livez", probe)
 	mux.HandleFunc("/readyz", probe)
 	mux.HandleFunc("/websocket", func(w http.ResponseWriter, r *http.Request) { websocketEcho(w, r, name) })

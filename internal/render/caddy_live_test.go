@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -132,5 +133,129 @@ func TestCaddyTakesOutOnlyAFailingProcess(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // more than 3 probes
 	if seen := get(t, url, 20, time.Second); seen["good"] != 20 {
 		t.Errorf("after the bad process failed its probes: %v, want every page from the good one", seen)
+	}
+}
+
+// adaptCaddy runs `caddy adapt` (the image's Caddy) on the generated
+// Caddyfile and returns the app processes' reverse_proxy health checks as
+// Caddy reads them.
+func adaptCaddy(t *testing.T, files render.Files) map[string]any {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, mustGet(t, files, render.CaddyFile).Content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(rendertest.ImageCaddy(), "adapt", "--adapter", "caddyfile", "--config", path)
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("caddy adapt: %v", err)
+	}
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["handler"] == "reverse_proxy" && strings.Contains(string(mustJSON(t, v["upstreams"])), "rocketchat-") {
+				hc, _ := v["health_checks"].(map[string]any)
+				found = hc
+				return
+			}
+			for _, e := range v {
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	var cfg any
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatalf("caddy adapt printed no JSON: %v\n%s", err, out)
+	}
+	walk(cfg)
+	if found == nil {
+		t.Fatalf("no reverse_proxy to the app processes with health checks in:\n%s", out)
+	}
+	return found
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestCaddyProbesOnlyWhatFailsForOneProcess: Caddy (as it reads the
+// Caddyfile) probes the processes of a release whose /health fails only for
+// its own process (7.11 on), and never those of an older release, whose
+// /health fails on every process at once while the change-stream watcher
+// lags: there only requests that fail take a process out.
+func TestCaddyProbesOnlyWhatFailsForOneProcess(t *testing.T) {
+	rendertest.Need(t)
+	for version, wantProbe := range map[string]string{"7.10.15": "", "8.8.1": "/health"} {
+		a := spec.Default()
+		a.License, a.Processes, a.RocketChatVersion = "LIC", 2, version
+		hc := adaptCaddy(t, generateAnswers(t, a))
+		active, _ := hc["active"].(map[string]any)
+		switch {
+		case wantProbe == "" && active != nil:
+			t.Errorf("Rocket.Chat %s: Caddy probes every process (%v), and takes them all out at once when /health answers 500 everywhere", version, active)
+		case wantProbe != "" && (active == nil || active["uri"] != wantProbe):
+			t.Errorf("Rocket.Chat %s: active health checks %v, want probes of %s", version, active, wantProbe)
+		}
+		if passive, _ := hc["passive"].(map[string]any); passive == nil || passive["max_fails"] != float64(3) {
+			t.Errorf("Rocket.Chat %s: passive health checks %v, want a process out after 3 failed requests", version, hc["passive"])
+		}
+	}
+}
+
+// TestCaddyKeepsProcessesWhoseProbesFailTogether: Rocket.Chat before 7.11
+// answers 500 on /health on every process at once while its change-stream
+// watcher lags (they all watch one database). Caddy must go on serving
+// pages from them: with every upstream taken out it would answer 503 to
+// everyone.
+func TestCaddyKeepsProcessesWhoseProbesFailTogether(t *testing.T) {
+	rendertest.Need(t)
+	a := spec.Default()
+	a.License, a.Processes, a.RocketChatVersion = "LIC", 2, "7.10.15"
+	files := generateAnswers(t, a)
+	probed := make(chan struct{}, 100)
+	lagging := func(name string) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/health" {
+				select {
+				case probed <- struct{}{}:
+				default:
+				}
+				http.Error(w, "not healthy", http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprint(w, name)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	one, two := lagging("one"), lagging("two")
+	url := runCaddy(t, files, map[string]string{
+		"rocketchat-1": strings.TrimPrefix(one.URL, "http://"),
+		"rocketchat-2": strings.TrimPrefix(two.URL, "http://"),
+	})
+	// Were the processes probed (every 200ms here), 8 probes take both
+	// out; unprobed, nothing comes, and the pages are asked for after 2s.
+	deadline := time.After(2 * time.Second)
+	for n := 0; n < 8; n++ {
+		select {
+		case <-probed:
+		case <-deadline:
+			n = 8
+		}
+	}
+	if seen := get(t, url, 20, time.Second); seen["one"]+seen["two"] != 20 {
+		t.Errorf("processes whose /health all answer 500: %v, want 20 pages", seen)
 	}
 }

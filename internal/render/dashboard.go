@@ -63,10 +63,25 @@ type dashboard struct {
 // show only for a set of several members (on one they stay empty forever).
 var dashboards = []dashboard{
 	{"grafana/dashboards/rocketchat.json", "rcgen-rocketchat", "Rocket.Chat overview", true, []panelSpec{
-		// rocketchat_users_online comes from the statistics snapshot,
-		// refreshed once a day (server/cron/usageReport.ts): not live.
-		{"Users connected", "stat", "short", "Users with a live connection, summed over the processes (a user on two processes counts twice).",
-			[][2]string{{`sum(rocketchat_ddp_connected_users{job="rocketchat"})`, "connected"}}},
+		// Rocket.Chat counts connected users per process only:
+		// rocketchat_ddp_connected_users is the number of distinct user IDs
+		// among that process's signed-in DDP sessions
+		// (app/metrics/server/lib/collectMetrics.ts), and no metric counts
+		// them across processes live. A user connected to two processes (a
+		// phone and a browser) is in both counts, so the workspace's number
+		// lies between the largest process's count and the sum; with one
+		// process both are exact.
+		{"Users connected", "stat", "short", "Distinct signed-in users with a live connection. Rocket.Chat counts them per process, and a user connected to two processes (a phone and a browser) is in both counts: the number is at least the largest process's count and at most their sum (the same with one process).",
+			[][2]string{
+				{`max(rocketchat_ddp_connected_users{job="rocketchat"})`, "at least"},
+				{`sum(rocketchat_ddp_connected_users{job="rocketchat"})`, "at most"},
+			}},
+		// rocketchat_users_online is the statistics snapshot's onlineUsers
+		// (users whose status is online, counted in the database), which
+		// every process reports alike (Statistics.findLast): max, never sum.
+		// It is generated at start and once a day (server/cron/usageReport.ts).
+		{"Users online (daily statistics)", "stat", "short", "Users whose status was online when Rocket.Chat last generated its statistics (at start and once a day): each user counted once, but not live.",
+			[][2]string{{`max(rocketchat_users_online{job="rocketchat"})`, "online"}}},
 		{"Signed-in sessions", "stat", "short", "Live real-time sessions that are signed in.",
 			[][2]string{{`sum(rocketchat_ddp_sessions_auth{job="rocketchat"})`, "signed in"}}},
 		{"App processes up", "stat", "short", "App processes Prometheus can scrape.",
