@@ -309,8 +309,8 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		// The old tasks stop first, a few at a time, most keep serving.
 		par := max(1, min(len(appIdx), (p.Processes-1)/2))
 		sw.AppUpdate = SwarmUpdate{Order: StopFirst, Parallelism: par, Reason: fmt.Sprintf(
-			"stop-first, %d at a time: %s fill every slot (%d on each of %s) and no node fits one more, so a task started before the old one stops would stay pending and the update would never end nor roll back (moby/moby#40797)",
-			par, spec.Plural(p.Processes, "task", "tasks"), perNode, spec.Plural(len(appIdx), "app node", "app nodes"))}
+			"stop-first, %d at a time: %s every slot (%d on each of %s) and no node fits one more, so a task started before the old one stops would stay pending and the update would never end nor roll back (moby/moby#40797)",
+			par, spec.Plural(p.Processes, "task fills", "tasks fill"), perNode, spec.Plural(len(appIdx), "app node", "app nodes"))}
 		if p.Processes > par {
 			sw.AppUpdate.Reason += fmt.Sprintf("; %d keep serving while %d restart", p.Processes-par, par)
 		} else {

@@ -86,7 +86,7 @@ func TestSwarmUpdateOrder(t *testing.T) {
 		// One node fits the app: one task, and room for a second one.
 		{"a slot of headroom", []string{"a=4:16GiB"}, Inputs{MongoDBMembers: 1, Proxy: true, Monitoring: true}, StartFirst, 1, 2, "", "at most 2 on each of 1 app node, a slot more than 1 task take"},
 		// One node, one core left for the app: the task stops first.
-		{"no room for two", []string{"a=2:8GiB"}, Inputs{MongoDBMembers: 1, Proxy: true}, StopFirst, 1, 1, "chat is down while the new release starts", "1 task fill every slot"},
+		{"no room for two", []string{"a=2:8GiB"}, Inputs{MongoDBMembers: 1, Proxy: true}, StopFirst, 1, 1, "chat is down while the new release starts", "1 task fills every slot"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
