@@ -178,6 +178,7 @@ func SwarmInvariants(p *types.Project, files Files, env map[string]string) []err
 		}
 	}
 	nodes := map[string]string{}
+	labelled := readmeLabels(files)
 	names := p.ServiceNames()
 	slices.Sort(names)
 	for _, name := range names {
@@ -203,7 +204,13 @@ func SwarmInvariants(p *types.Project, files Files, env map[string]string) []err
 		if s.Restart != "" || len(s.DependsOn) > 0 || s.ContainerName != "" || s.NetworkMode != "" || s.Build != nil {
 			bad(name, "uses restart, depends_on, container_name, network_mode or build, which docker stack deploy ignores")
 		}
+		for _, problem := range rolling(s, labelled) {
+			bad(name, "%s", problem)
+		}
 		if strings.HasPrefix(name, "mongodb-") && memberRe.MatchString(name) {
+			for _, problem := range memberOwner(p, s) {
+				bad(name, "%s", problem)
+			}
 			if d.EndpointMode != "dnsrr" {
 				bad(name, "is a MongoDB member behind a virtual IP: use endpoint_mode dnsrr (IPVS breaks replication)")
 			}
@@ -241,3 +248,126 @@ func SwarmInvariants(p *types.Project, files Files, env map[string]string) []err
 }
 
 var memberRe = regexp.MustCompile(`^mongodb-[0-9]+$`)
+
+// labelRe is the README's command that labels a node (Deploy, step 2).
+var labelRe = regexp.MustCompile(`(?m)^\s*docker node update --label-add ([A-Za-z0-9._-]+)=true (\S+)$`)
+
+// readmeLabels counts the nodes the README labels, by label: what a
+// placement constraint node.labels.LABEL == true finds once the operator
+// has followed it.
+func readmeLabels(files Files) map[string]int {
+	n := map[string]int{}
+	if f, ok := files.Get(ReadmeFile); ok {
+		for _, m := range labelRe.FindAllStringSubmatch(string(f.Content), -1) {
+			n[m[1]]++
+		}
+	}
+	return n
+}
+
+// rolling checks a service's update and rollback against where its tasks
+// may run. A start-first update starts the new task while the old one
+// still runs: it needs a free slot (max_replicas_per_node counts both
+// tasks, and a task no node may take stays pending: the update never ends
+// and never rolls back, moby/moby#40797), a port its node does not hold
+// already (mode host), and data of its own (a volume is the old task's).
+func rolling(s types.ServiceConfig, labelled map[string]int) []string {
+	d := s.Deploy
+	var problems []string
+	for _, c := range []struct {
+		key string
+		u   *types.UpdateConfig
+	}{{"update_config", d.UpdateConfig}, {"rollback_config", d.RollbackConfig}} {
+		if c.u == nil || c.u.Order != "start-first" {
+			continue
+		}
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeVolume {
+				problems = append(problems, fmt.Sprintf("%s is start-first with volume %s: the new task would open the old one's data while it runs; use stop-first", c.key, v.Source))
+			}
+		}
+		for _, port := range s.Ports {
+			if port.Mode == "host" {
+				problems = append(problems, fmt.Sprintf("%s is start-first with port %s published on its node: the new task cannot take it from the old one and stays pending; use stop-first", c.key, port.Published))
+			}
+		}
+		if d.Placement.MaxReplicas == 0 || d.Replicas == nil {
+			continue
+		}
+		// Parallelism 0 updates every task at once; unset is 1.
+		par, replicas := 1, *d.Replicas
+		if c.u.Parallelism != nil {
+			par = int(*c.u.Parallelism)
+		}
+		if par == 0 {
+			par = replicas
+		}
+		nodes := -1
+		for _, con := range d.Placement.Constraints {
+			rest, isLabel := strings.CutPrefix(con, "node.labels.")
+			if label, ok := strings.CutSuffix(rest, " == true"); isLabel && ok {
+				if nodes < 0 || labelled[label] < nodes {
+					nodes = labelled[label]
+				}
+			}
+		}
+		if nodes < 0 {
+			problems = append(problems, fmt.Sprintf("%s is start-first with max_replicas_per_node %d on nodes no label of %s names: the free slots are unknown; use stop-first", c.key, d.Placement.MaxReplicas, ReadmeFile))
+			continue
+		}
+		if slots := int(d.Placement.MaxReplicas) * nodes; replicas+par > slots {
+			problems = append(problems, fmt.Sprintf("%s is start-first, %d at a time, and %d tasks take %d of %d slots (at most %d on each of the %d nodes %s labels): the new task would stay pending and the update would never end nor roll back (moby/moby#40797); use stop-first or leave a slot free",
+				c.key, par, replicas, min(replicas, slots), slots, d.Placement.MaxReplicas, nodes, ReadmeFile))
+		}
+	}
+	return problems
+}
+
+// memberOwner checks that a MongoDB member can read its keyfile and write
+// its volume on a fresh node: it runs as the uid (and gid) its keyfile
+// secret belongs to, with mode 0400 (mongod refuses a keyfile others may
+// read), and a job running as root on the member's node mounts the same
+// volume to hand it to that uid (Swarm's fresh local volume is root's,
+// or whatever the image's directory was).
+func memberOwner(p *types.Project, s types.ServiceConfig) []string {
+	var problems []string
+	var key *types.ServiceSecretConfig
+	for i, sec := range s.Secrets {
+		if sec.Source == "mongodb_keyfile" {
+			key = &s.Secrets[i]
+		}
+	}
+	uid, gid, _ := strings.Cut(s.User, ":")
+	switch {
+	case key == nil:
+		problems = append(problems, "has no mongodb_keyfile secret")
+	case key.Mode == nil || *key.Mode != 0o400:
+		problems = append(problems, "reads a keyfile secret that is not mode 0400: mongod refuses one others may read")
+	case s.User == "" || uid != key.UID || gid != key.GID && !(gid == "" && key.GID == "0"):
+		problems = append(problems, fmt.Sprintf("runs as user %q, and its keyfile secret belongs to %s:%s with mode 0400: give the member user %q, or mongod cannot read it", s.User, key.UID, key.GID, key.UID+":"+key.GID))
+	}
+	var data string
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeVolume && v.Target == "/data/db" {
+			data = v.Source
+		}
+	}
+	if data == "" {
+		return append(problems, "keeps /data/db on no volume")
+	}
+	for _, other := range p.Services {
+		d := other.Deploy
+		if other.Name == s.Name || d == nil || d.Mode != "replicated-job" || !slices.Equal(d.Placement.Constraints, s.Deploy.Placement.Constraints) {
+			continue
+		}
+		if u, _, _ := strings.Cut(other.User, ":"); u != "0" && u != "root" {
+			continue
+		}
+		for _, v := range other.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source == data {
+				return problems
+			}
+		}
+	}
+	return append(problems, fmt.Sprintf("has no job on its node that hands volume %s to its user: a fresh volume is not uid %s's, and mongod could not write it", data, uid))
+}

@@ -37,7 +37,28 @@ type Swarm struct {
 	AppNodes []string `json:"app_nodes"`
 	// MaxPerNode bounds the app tasks one node runs (the smallest fit).
 	MaxPerNode int `json:"max_replicas_per_node"`
+	// AppUpdate is how a new release rolls over the app tasks (and back).
+	AppUpdate SwarmUpdate `json:"app_update"`
 }
+
+// SwarmUpdate is a service's update_config and rollback_config.
+type SwarmUpdate struct {
+	// Order is "start-first" (the new task runs before the old one stops)
+	// or "stop-first".
+	Order       string `json:"order"`
+	Parallelism int    `json:"parallelism"`
+	Reason      string `json:"reason"`
+}
+
+// Update orders (docker service update --update-order).
+const (
+	StartFirst = "start-first"
+	StopFirst  = "stop-first"
+)
+
+// Slots is how many app tasks the app nodes may run at once:
+// max_replicas_per_node on each node labelled for the app.
+func (s *Swarm) Slots() int { return s.MaxPerNode * len(s.AppNodes) }
 
 // NodeOf returns the node a pinned service runs on, or "".
 func (s *Swarm) NodeOf(service string) string {
@@ -261,6 +282,42 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 			}
 		}
 	}
+	// Updates: a start-first task needs a free slot while the old one still
+	// runs (max_replicas_per_node counts both); without one it stays
+	// pending, and Swarm neither finishes nor rolls back the update
+	// (moby/moby#40797: by design, "use stop-first or have more nodes").
+	nodesFit := func(k int) bool {
+		for _, i := range appIdx {
+			if fit(i, p.Processes > 1) < k {
+				return false
+			}
+		}
+		return true
+	}
+	switch free := perNode*len(appIdx) - p.Processes; {
+	case free > 0:
+		sw.AppUpdate = SwarmUpdate{Order: StartFirst, Parallelism: 1, Reason: fmt.Sprintf(
+			"start-first, one task at a time: %d of %d slots are free (at most %d on each of %s), so the new task runs before the old one stops",
+			free, perNode*len(appIdx), perNode, spec.Plural(len(appIdx), "app node", "app nodes"))}
+	case nodesFit(perNode + 1):
+		// Room for one more on every app node: the bound keeps a free slot.
+		perNode++
+		sw.AppUpdate = SwarmUpdate{Order: StartFirst, Parallelism: 1, Reason: fmt.Sprintf(
+			"start-first, one task at a time: at most %d on each of %s, a slot more than %s take, so the new task has a slot before the old one stops",
+			perNode, spec.Plural(len(appIdx), "app node", "app nodes"), spec.Plural(p.Processes, "task", "tasks"))}
+	default:
+		// The old tasks stop first, a few at a time, most keep serving.
+		par := max(1, min(len(appIdx), (p.Processes-1)/2))
+		sw.AppUpdate = SwarmUpdate{Order: StopFirst, Parallelism: par, Reason: fmt.Sprintf(
+			"stop-first, %d at a time: %s every slot (%d on each of %s) and no node fits one more, so a task started before the old one stops would stay pending and the update would never end nor roll back (moby/moby#40797)",
+			par, spec.Plural(p.Processes, "task fills", "tasks fill"), perNode, spec.Plural(len(appIdx), "app node", "app nodes"))}
+		if p.Processes > par {
+			sw.AppUpdate.Reason += fmt.Sprintf("; %d keep serving while %d restart", p.Processes-par, par)
+		} else {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("an update stops the one app task before its successor starts (only %s fits it): chat is down while the new release starts; a second node that fits an app task avoids it", sw.Nodes[appIdx[0]].Name))
+		}
+	}
+	p.ProcessesReason += "; updates roll " + sw.AppUpdate.Reason
 	for _, i := range appIdx {
 		sw.AppNodes = append(sw.AppNodes, sw.Nodes[i].Name)
 		sw.Nodes[i].AppTasks = perNode
@@ -353,13 +410,15 @@ func swarmScrapeTargets(in Inputs, processes, nodes int) []string {
 }
 
 // swarmBudgets are the fixed budgets of a Swarm stack: the single host's,
-// without the one-shot that prepared the keyfile (a Swarm secret does).
+// with a prepare job per member that only hands its volume over (a Swarm
+// secret is the keyfile, and mongodb-1 creates the root user itself).
 func swarmBudgets(in Inputs, processes, targets int) []Budget {
 	var b []Budget
 	for _, x := range fixedBudgets(in, processes) {
 		switch x.Service {
 		case MongoDBPrepare:
-			continue
+			x.Memory = 64 * spec.MiB
+			x.Reason = "job on each member's node, as root: hands a fresh data volume to mongod's user, then exits (again on every docker stack deploy)"
 		case MongoDBInit:
 			x.Reason = "job: mongosh initiates the replica set and users, then exits"
 		case Prometheus:

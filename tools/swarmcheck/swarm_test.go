@@ -110,15 +110,30 @@ func loadAndConvert(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatalf("configs: %v", err)
 	}
+	// The README removes old ones by the stack's label: every config and
+	// secret of the stack carries it.
 	fc := fakeClient{}
 	for _, s := range secrets {
 		fc.secrets = append(fc.secrets, s.Name)
 		if len(s.Data) == 0 {
 			t.Errorf("secret %s is empty", s.Name)
 		}
+		if s.Labels[convert.LabelNamespace] != ns.Name() {
+			t.Errorf("secret %s has no label %s=%s: %v", s.Name, convert.LabelNamespace, ns.Name(), s.Labels)
+		}
 	}
 	for _, c := range configs {
 		fc.configs = append(fc.configs, c.Name)
+		if c.Labels[convert.LabelNamespace] != ns.Name() {
+			t.Errorf("config %s has no label %s=%s: %v", c.Name, convert.LabelNamespace, ns.Name(), c.Labels)
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, render.ReadmeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "docker config ls -q --filter label="+convert.LabelNamespace+"=") {
+		t.Errorf("%s does not remove old configs by the stack's label", render.ReadmeFile)
 	}
 	services, err := convert.Services(context.Background(), ns, cfg, fc)
 	if err != nil {
@@ -129,12 +144,13 @@ func loadAndConvert(t *testing.T, dir string) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	checkServices(t, services, names)
+	checkServices(t, services, names, strings.Count(string(readme), "docker node update --label-add rcgen.app=true "))
 }
 
 // checkServices checks what the Swarm target promises, on the specs
-// docker stack deploy would send to the swarm.
-func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []string) {
+// docker stack deploy would send to the swarm; appNodes is how many nodes
+// the README labels for the app.
+func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []string, appNodes int) {
 	t.Helper()
 	memberNodes := map[string]string{}
 	for _, name := range names {
@@ -173,19 +189,39 @@ func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []
 			}
 			memberNodes[node] = name
 			for _, sec := range cs.Secrets {
-				if sec.SecretName != "" && strings.Contains(sec.File.Name, "keyfile") && (sec.File.UID != "1001" || sec.File.Mode != 0o400) {
-					t.Errorf("%s: the keyfile secret is %s:%s mode %o; mongod wants its own user and 0400", name, sec.File.UID, sec.File.GID, sec.File.Mode)
+				if sec.SecretName != "" && strings.Contains(sec.File.Name, "keyfile") && (sec.File.UID != "1001" || sec.File.Mode != 0o400 || cs.User != sec.File.UID+":"+sec.File.GID) {
+					t.Errorf("%s runs as %q and its keyfile secret is %s:%s mode %o; mongod wants its own user and 0400", name, cs.User, sec.File.UID, sec.File.GID, sec.File.Mode)
 				}
 			}
+			checkPrepared(t, services, name)
 		}
 		if name == "rocketchat" {
-			up := s.UpdateConfig
-			if up == nil || up.Order != swarm.UpdateOrderStartFirst || up.FailureAction != swarm.UpdateFailureActionRollback || up.Parallelism != 1 {
-				t.Errorf("rocketchat updates %+v, want start-first, one at a time, rolled back on failure", up)
-			}
 			p := s.TaskTemplate.Placement
 			if p == nil || len(p.Preferences) == 0 || p.Preferences[0].Spread == nil || p.MaxReplicas == 0 {
-				t.Errorf("rocketchat is not spread with a bound per node: %+v", p)
+				t.Fatalf("rocketchat is not spread with a bound per node: %+v", p)
+			}
+			replicas, slots := int(*s.Mode.Replicated.Replicas), int(p.MaxReplicas)*appNodes
+			for _, up := range []*swarm.UpdateConfig{s.UpdateConfig, s.RollbackConfig} {
+				if up == nil || up.Parallelism == 0 {
+					t.Fatalf("rocketchat updates %+v", up)
+				}
+				par := int(up.Parallelism)
+				switch up.Order {
+				case swarm.UpdateOrderStartFirst:
+					// moby/moby#40797: a task no node may take stays pending.
+					if replicas+par > slots {
+						t.Errorf("rocketchat: start-first, %d at a time, with %d tasks in %d slots: the update would hang", par, replicas, slots)
+					}
+				case swarm.UpdateOrderStopFirst:
+					if replicas > 1 && replicas-par < (replicas+1)/2 {
+						t.Errorf("rocketchat: stop-first, %d of %d at a time", par, replicas)
+					}
+				default:
+					t.Errorf("rocketchat: update order %q", up.Order)
+				}
+			}
+			if s.UpdateConfig.FailureAction != swarm.UpdateFailureActionRollback || *s.RollbackConfig != (swarm.UpdateConfig{Parallelism: s.UpdateConfig.Parallelism, Order: s.UpdateConfig.Order}) {
+				t.Errorf("rocketchat updates %+v and rolls back %+v: rolled back on failure, the same way", s.UpdateConfig, s.RollbackConfig)
 			}
 		}
 		for _, port := range endpointPorts(s) {
@@ -197,6 +233,32 @@ func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []
 	if len(memberNodes) == 0 {
 		t.Error("no MongoDB member found")
 	}
+}
+
+// checkPrepared finds the job that hands member's volume to its user on
+// a fresh node: on the member's node, as root, mounting the same volume.
+func checkPrepared(t *testing.T, services map[string]swarm.ServiceSpec, member string) {
+	t.Helper()
+	m := services[member]
+	var volume string
+	for _, mt := range m.TaskTemplate.ContainerSpec.Mounts {
+		if mt.Target == "/data/db" {
+			volume = mt.Source
+		}
+	}
+	for name, s := range services {
+		cs := s.TaskTemplate.ContainerSpec
+		if s.Mode.ReplicatedJob == nil || cs.User != "0:0" || !slices.Equal(s.TaskTemplate.Placement.Constraints, m.TaskTemplate.Placement.Constraints) {
+			continue
+		}
+		for _, mt := range cs.Mounts {
+			if mt.Source == volume && volume != "" {
+				t.Logf("%s prepares %s for %s", name, volume, member)
+				return
+			}
+		}
+	}
+	t.Errorf("%s: no job on its node prepares volume %q for uid %s", member, volume, m.TaskTemplate.ContainerSpec.User)
 }
 
 func endpointPorts(s swarm.ServiceSpec) []swarm.PortConfig {
