@@ -226,3 +226,31 @@ func TestReadmeSaysHowToChangeTheRelease(t *testing.T) {
 		t.Errorf("a re-run to %s over 7.10.15: exit %d: %s", latest, r.code, r.stderr)
 	}
 }
+
+// TestSwarmReadmeSaysHowToChangeTheRelease: a Swarm deployment has no
+// `rcgen upgrade`, so its README describes the re-run one step at a time,
+// and the re-run it describes is what rcgen does.
+func TestSwarmReadmeSaysHowToChangeTheRelease(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "deploy")
+	nodes := []string{"--node", "node-1=4:8GiB", "--node", "node-2=4:8GiB", "--node", "node-3=4:8GiB"}
+	args := append([]string{"generate", "--yes", "--target", "swarm", "--mongodb-members", "3", "--domain", "chat.example.com", "--email", "admin@example.com", "--rocketchat-version", "7.10.15", "--out", out}, nodes...)
+	if r := run(t, args...); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	readme := string(read(t, filepath.Join(out, render.ReadmeFile)))
+	i := strings.Index(readme, "## Change it\n")
+	if i < 0 {
+		t.Fatalf("the README has no Change it section:\n%s", readme)
+	}
+	flat := strings.Join(strings.Fields(readme[i:]), " ")
+	for _, want := range []string{"A new Rocket.Chat release is taken one step at a time", "refuses anything farther, listing each run on the way", "Back up before each step"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("Change it lacks %q:\n%s", want, readme[i:])
+		}
+	}
+	latest := catalog.Default().Latest
+	r := run(t, "generate", "--yes", "--rocketchat-version", latest, "--out", out)
+	if r.code != 2 || !strings.Contains(r.stderr, "7.13.9") {
+		t.Errorf("a Swarm re-run to %s over 7.10.15: exit %d, want 2 naming the step 7.13.9: %s", latest, r.code, r.stderr)
+	}
+}
