@@ -142,17 +142,20 @@ func Open(dir string) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
+	swarm := false
 	if b == nil {
 		// A Swarm stack.
 		if b, err = d.read(render.StackFile); err != nil {
 			return nil, err
 		}
+		swarm = b != nil
 	}
 	if b != nil {
 		c, err := parseCompose(b)
 		if err != nil && st == Rcgen {
 			return nil, fmt.Errorf("the existing %s does not parse: %w", render.ComposeFile, err)
 		}
+		c.Swarm = swarm
 		d.Compose = c // someone else's compose.yaml that does not parse says nothing
 	}
 	if d.Answers == nil && d.State != Empty {

@@ -21,6 +21,8 @@ type Compose struct {
 	// MemberNodes maps a MongoDB member of a Swarm stack to the node its
 	// data is on (the service label rcgen.node).
 	MemberNodes map[string]string
+	// Swarm is set when the file is a Swarm stack (stack.yaml).
+	Swarm bool
 }
 
 // Members counts the MongoDB members (mongodb-N services).

@@ -12,16 +12,46 @@ import (
 )
 
 // FCVCommand is what an operator runs to set featureCompatibilityVersion
-// (MongoDB 7.0 and later refuse it without confirm: true).
-func FCVCommand(series string) string {
-	return rootShell(fmt.Sprintf(`db.adminCommand({setFeatureCompatibilityVersion: \"%s\", confirm: true})`, series))
+// to series once every member runs it. The command must reach the primary
+// (setFeatureCompatibilityVersion is refused elsewhere), so mongosh is given
+// the replica set and its members as seeds ("--host rs0/h1,h2": mongosh's
+// connection options, https://www.mongodb.com/docs/mongodb-shell/reference/options/)
+// rather than the member it runs in, which may be a secondary or down. On
+// Compose it runs in mongodb-1; on Swarm in the running task of mongodb-1
+// on its node, with the root password from its secret file.
+// MONGODB_INITDB_ROOT_PASSWORD is where deployments of rcgen before the
+// catalog kept the password.
+func (d *Deployment) FCVCommand(series string) string {
+	return d.rootShell(fmt.Sprintf(`db.adminCommand({setFeatureCompatibilityVersion: \"%s\", confirm: true})`, series))
 }
 
-// rootShell is the command that runs js (with its double quotes escaped
-// for sh) as MongoDB's root user in mongodb-1. MONGODB_INITDB_ROOT_PASSWORD
-// is where deployments of rcgen before the catalog kept the password.
-func rootShell(js string) string {
-	return fmt.Sprintf(`docker compose exec mongodb-1 sh -c 'mongosh -u root -p "${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}" --authenticationDatabase admin --eval "%s"'`, js)
+// onNode says where rootShell's command runs, when it matters.
+func (d *Deployment) onNode() string {
+	if d.Compose.Swarm {
+		return ", on the node that runs mongodb-1"
+	}
+	return ""
+}
+
+// rootShell is the command that runs js (its double quotes escaped for sh)
+// as MongoDB's root user against the replica set's primary (see FCVCommand).
+// On Swarm it is run on the node that runs mongodb-1 (where, says onNode).
+func (d *Deployment) rootShell(js string) string {
+	var hosts []string
+	for i := 1; i <= max(1, d.Compose.Members()); i++ {
+		hosts = append(hosts, fmt.Sprintf("mongodb-%d:27017", i))
+	}
+	shell := func(password string) string {
+		return fmt.Sprintf(`mongosh --quiet --host %s/%s -u root -p %s --authenticationDatabase admin --eval "%s"`, render.ReplicaSet, strings.Join(hosts, ","), password, js)
+	}
+	if d.Compose.Swarm {
+		project := d.Compose.Name
+		if project == "" {
+			project = "rocketchat"
+		}
+		return fmt.Sprintf(`docker exec "$(docker ps -q -f label=com.docker.swarm.service.name=%s_mongodb-1)" sh -c '%s'`, project, shell(`"$(cat /run/secrets/mongodb_root_password)"`))
+	}
+	return fmt.Sprintf(`docker compose exec mongodb-1 sh -c '%s'`, shell(`"${MONGODB_ROOT_PASSWORD:-$MONGODB_INITDB_ROOT_PASSWORD}"`))
 }
 
 // MongoDB says which MongoDB series a re-run deploying rocketChatVersion
@@ -64,7 +94,7 @@ func (d *Deployment) MongoDB(rocketChatVersion string) (series catalog.MongoDBSe
 	case ti > fi+1:
 		return bad("it would move MongoDB from %s straight to %s, and MongoDB upgrades one feature version at a time: `rcgen upgrade --to %s` plans and applies every step", from, to, rocketChatVersion)
 	}
-	return target, fmt.Sprintf("MongoDB moves from %s to %s (`rcgen upgrade` does this step by step): once every member runs %s, finish the upgrade with: %s", from, to, to, FCVCommand(to)), nil
+	return target, fmt.Sprintf("MongoDB moves from %s to %s (`rcgen upgrade` does this step by step): once every member runs %s, finish the upgrade with%s: %s", from, to, to, d.onNode(), d.FCVCommand(to)), nil
 }
 
 // CheckProject refuses to rename the Compose project of a deployment: the
@@ -94,14 +124,18 @@ func (d *Deployment) CheckMembers(members int) error {
 	if have <= members {
 		return nil
 	}
+	redeploy := "docker compose up -d --remove-orphans"
+	if d.Compose.Swarm {
+		redeploy = "deploy the stack again with --prune"
+	}
 	var cmds []string
 	for i := have; i > members; i-- {
-		cmds = append(cmds, rootShell(fmt.Sprintf(`rs.remove(\"mongodb-%d:27017\")`, i)))
+		cmds = append(cmds, d.rootShell(fmt.Sprintf(`rs.remove(\"mongodb-%d:27017\")`, i)))
 	}
 	return &spec.FieldError{Key: spec.KeyMembers, Msg: fmt.Sprintf(
 		"this deployment runs %d MongoDB members, and dropping to %d would leave a set that keeps the removed members as voters and never elects a primary: "+
-			"remove them from the replica set first, with the stack running (%s), then re-run and docker compose up -d --remove-orphans",
-		have, members, strings.Join(cmds, "; then "))}
+			"remove them from the replica set first, with the stack running%s (%s), then re-run and %s",
+		have, members, d.onNode(), strings.Join(cmds, "; then "), redeploy)}
 }
 
 // KeyOlderRcgen names the confirmation that an older rcgen may rewrite a
