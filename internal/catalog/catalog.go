@@ -234,6 +234,14 @@ func HealthPath(string) string { return "/health" }
 // RocketChat/helm-charts#205).
 const ProbesFrom = "7.11.0"
 
+// HealthStrict reports whether the container health check may require a 200
+// from HealthPath: from ProbesFrom on. Before, /health answers 500 on every
+// process at once while the watcher lags, and Swarm replaces an unhealthy
+// task, so a strict check would restart every process together (and hold
+// back the processes that wait for the first): there the check asks only
+// that the process answers HTTP at all.
+func HealthStrict(version string) bool { return ReadyPath(version) != "" }
+
 // ReadyPath is the endpoint a proxy probes to pick among several processes,
 // or "" when a release has none a proxy may probe. It must fail only for a
 // process that cannot serve: a proxy takes out every upstream whose probe

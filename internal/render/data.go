@@ -285,10 +285,13 @@ type Data struct {
 		AlertAfter string
 	}
 
-	Apps         []App
-	AppMemory    string // compose memory limit, e.g. "1536m"
-	AppHeapMiB   int64
-	HealthPath   string // liveness, for the container health check
+	Apps       []App
+	AppMemory  string // compose memory limit, e.g. "1536m"
+	AppHeapMiB int64
+	HealthPath string // liveness, for the container health check
+	// HealthOK is the JavaScript condition on the answer r the container
+	// health check accepts (catalog.HealthStrict).
+	HealthOK     string
 	ReadyPath    string // readiness, for the proxy's active health check
 	Members      []Member
 	MongoHosts   string // "mongodb-1:27017,mongodb-2:27017"
@@ -371,6 +374,7 @@ func Derive(in Input) (*Data, error) {
 		AppMemory:    composeBytes(p.AppMemory),
 		AppHeapMiB:   p.AppHeapMiB,
 		HealthPath:   catalog.HealthPath(a.RocketChatVersion),
+		HealthOK:     healthOK(a.RocketChatVersion),
 		ReadyPath:    catalog.ReadyPath(a.RocketChatVersion),
 		MongoMemory:  composeBytes(p.MongoDBMemory),
 		MongoCacheGB: strconv.FormatFloat(p.MongoDBCacheGB, 'f', 2, 64),
@@ -461,4 +465,14 @@ func (d *Data) GlibcTunables() string { return catalog.GlibcTunables }
 // composeBytes writes a size the way compose reads it, in whole MiB.
 func composeBytes(b int64) string {
 	return strconv.FormatInt(b/spec.MiB, 10) + "m"
+}
+
+// healthOK is what the app's container health check accepts: a 200 where
+// /health fails only for its own process, else any HTTP answer (the
+// process serves; catalog.HealthStrict says why).
+func healthOK(version string) string {
+	if catalog.HealthStrict(version) {
+		return "r.statusCode === 200"
+	}
+	return "r.statusCode > 0"
 }

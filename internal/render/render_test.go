@@ -109,7 +109,17 @@ func generate(t testing.TB, p profile) render.Files {
 // generateSwarm renders a Swarm stack on three nodes.
 func generateSwarm(t testing.TB) render.Files {
 	t.Helper()
+	return generateSwarmVersion(t, "")
+}
+
+// generateSwarmVersion renders it for a Rocket.Chat release ("" for the
+// default).
+func generateSwarmVersion(t testing.TB, version string) render.Files {
+	t.Helper()
 	a := spec.Default()
+	if version != "" {
+		a.RocketChatVersion = version
+	}
 	a.Target, a.Domain, a.Email, a.MongoDBMembers = spec.TargetSwarm, "chat.example.com", "admin@example.com", 3
 	for _, n := range []string{"node-1=4:8GiB", "node-2=4:8GiB", "node-3=4:8GiB"} {
 		if err := a.Nodes.Set(n); err != nil {
