@@ -41,6 +41,7 @@ func funcs() template.FuncMap {
 		"backupsDir":       BackupsDir,
 		"stackFile":        StackFile,
 		"restoreMarker":    backup.RestoreMarker,
+		"mongoInitWait":    MemberWaitMinutes,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }
