@@ -45,6 +45,10 @@ const (
 	// MemberWaitMinutes is how long mongodb-init waits for a majority of the
 	// members to answer (init-replica-set.js).
 	MemberWaitMinutes = 5
+	// AppStartPeriod is how long an app process may take to first answer
+	// its health check (compose.yaml): the migrations after a release
+	// change run before it serves, and processes 2..N wait for the first.
+	AppStartPeriod = "1h"
 )
 
 // App is one Rocket.Chat process.

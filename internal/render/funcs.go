@@ -42,6 +42,7 @@ func funcs() template.FuncMap {
 		"stackFile":        StackFile,
 		"restoreMarker":    backup.RestoreMarker,
 		"mongoInitWait":    MemberWaitMinutes,
+		"appStartPeriod":   AppStartPeriod,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }
