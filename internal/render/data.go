@@ -42,6 +42,13 @@ const (
 	CaddyMetricPort = 9180
 	GrafanaLocal    = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
 	MongoUID        = 1001 // the mongod user of mongodb/mongodb-community-server
+	// MemberWaitMinutes is how long mongodb-init waits for a majority of the
+	// members to answer (init-replica-set.js).
+	MemberWaitMinutes = 5
+	// AppStartPeriod is how long an app process may take to first answer
+	// its health check (compose.yaml): the migrations after a release
+	// change run before it serves, and processes 2..N wait for the first.
+	AppStartPeriod = "1h"
 )
 
 // App is one Rocket.Chat process.

@@ -41,6 +41,8 @@ func funcs() template.FuncMap {
 		"backupsDir":       BackupsDir,
 		"stackFile":        StackFile,
 		"restoreMarker":    backup.RestoreMarker,
+		"mongoInitWait":    MemberWaitMinutes,
+		"appStartPeriod":   AppStartPeriod,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

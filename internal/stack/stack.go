@@ -150,7 +150,47 @@ func Unhealthy(cs []Container, services []string) []string {
 	return bad
 }
 
-// WaitHealthy polls until every one of services is healthy, or timeout.
+// Down splits out of bad (what Unhealthy reported) the MongoDB members
+// that are down for good, as long as they are a minority of members: the
+// replica set runs on its majority (mongodb-init goes on without them), so
+// the stack serves. A member down for good has exited, restarts, is
+// unhealthy or has no container; one whose health check is still starting
+// is waited for.
+func Down(cs []Container, bad []string, members int) (still, down []string) {
+	by := map[string]Container{}
+	for _, c := range cs {
+		by[c.Service] = c
+	}
+	var candidates []string
+	for _, b := range bad {
+		name, _, _ := strings.Cut(b, " ")
+		c, ok := by[name]
+		gone := !ok || c.State == "exited" || c.State == "dead" || c.State == "restarting" || c.Health == "unhealthy"
+		if isMember(name, members) && gone {
+			candidates = append(candidates, b)
+			continue
+		}
+		still = append(still, b)
+	}
+	if len(candidates) > (max(1, members)-1)/2 {
+		return bad, nil
+	}
+	return still, candidates
+}
+
+// isMember reports whether service is one of the deployment's MongoDB members.
+func isMember(service string, members int) bool {
+	for i := 1; i <= max(1, members); i++ {
+		if service == fmt.Sprintf("mongodb-%d", i) {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitHealthy polls until every one of services is healthy, or timeout. A
+// minority of MongoDB members down for good does not hold it (see Down): it
+// returns once the rest is healthy, and says which members are down.
 func (s Stack) WaitHealthy(ctx context.Context, services []string, timeout, poll time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -158,12 +198,20 @@ func (s Stack) WaitHealthy(ctx context.Context, services []string, timeout, poll
 		if err != nil {
 			return err
 		}
-		bad := Unhealthy(cs, services)
+		bad, down := Down(cs, Unhealthy(cs, services), s.Members)
 		if len(bad) == 0 {
+			if len(down) > 0 && s.Echo != nil {
+				what, it := "member "+down[0]+" is", "it"
+				if len(down) > 1 {
+					what, it = "members "+strings.Join(down, ", ")+" are", "them"
+				}
+				fmt.Fprintf(s.Echo, "Warning: MongoDB %s down; the replica set runs on the other %d of %d. Repair %s (docker compose logs %s), then docker compose up -d (README.md: A MongoDB member down).\n",
+					what, max(1, s.Members)-len(down), max(1, s.Members), it, serviceNames(down))
+			}
 			return nil
 		}
 		if time.Now().Add(poll).After(deadline) {
-			return fmt.Errorf("after %s not healthy: %s (docker compose ps; docker compose logs --tail 100 SERVICE)", timeout, strings.Join(bad, ", "))
+			return fmt.Errorf("after %s not healthy: %s (docker compose ps; docker compose logs --tail 100 SERVICE)", timeout, strings.Join(append(bad, down...), ", "))
 		}
 		select {
 		case <-ctx.Done():
@@ -171,6 +219,16 @@ func (s Stack) WaitHealthy(ctx context.Context, services []string, timeout, poll
 		case <-time.After(poll):
 		}
 	}
+}
+
+// serviceNames is the services of Unhealthy's lines, space-separated.
+func serviceNames(lines []string) string {
+	var names []string
+	for _, l := range lines {
+		name, _, _ := strings.Cut(l, " ")
+		names = append(names, name)
+	}
+	return strings.Join(names, " ")
 }
 
 // hosts is the replica set's members as the app connects to them.
@@ -202,9 +260,30 @@ func (s Stack) SetFCVJS(series string) string {
 	return s.connectJS() + ` print(JSON.stringify(c.adminCommand({ setFeatureCompatibilityVersion: ` + string(b) + `, confirm: true })));`
 }
 
-// Mongo runs js with mongosh in mongodb-1 and returns what it printed.
+// Mongo runs js with mongosh in a member that runs (mongodb-1 when it
+// does; js connects to the whole set) and returns what it printed.
 func (s Stack) Mongo(ctx context.Context, js string) ([]byte, error) {
-	return s.Compose(ctx, "exec", "-T", "mongodb-1", "mongosh", "--quiet", "--norc", "--nodb", "--eval", js)
+	return s.Compose(ctx, "exec", "-T", s.runningMember(ctx), "mongosh", "--quiet", "--norc", "--nodb", "--eval", js)
+}
+
+// runningMember is the first member that runs and is not unhealthy, so one
+// dead member does not stop rcgen's commands; mongodb-1 when none is (or
+// docker compose ps fails), for docker's own error to name.
+func (s Stack) runningMember(ctx context.Context) string {
+	cs, err := s.PS(ctx)
+	if err == nil {
+		by := map[string]Container{}
+		for _, c := range cs {
+			by[c.Service] = c
+		}
+		for i := 1; i <= max(1, s.Members); i++ {
+			name := fmt.Sprintf("mongodb-%d", i)
+			if c, ok := by[name]; ok && c.State == "running" && c.Health != "unhealthy" {
+				return name
+			}
+		}
+	}
+	return "mongodb-1"
 }
 
 // Versions reads what MongoDB runs: mongod's version and the FCV.

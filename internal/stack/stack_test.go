@@ -131,3 +131,90 @@ func TestPrintedCommandsRunAsShown(t *testing.T) {
 		}
 	}
 }
+
+// psOf answers docker compose ps with one line per "service state health".
+func psOf(lines ...string) Runner {
+	return func(_ context.Context, _ string, args ...string) ([]byte, error) {
+		if len(args) < 2 || args[1] != "ps" {
+			return nil, nil
+		}
+		var b strings.Builder
+		for _, l := range lines {
+			f := strings.Fields(l + " ")
+			health := ""
+			if len(f) > 2 {
+				health = f[2]
+			}
+			c, _ := json.Marshal(Container{Service: f[0], State: f[1], Health: health})
+			b.Write(append(c, '\n'))
+		}
+		return []byte(b.String()), nil
+	}
+}
+
+var threeMembers = []string{"rocketchat-1", "mongodb-1", "mongodb-2", "mongodb-3", "mongodb-prepare", "mongodb-init"}
+
+// TestWaitHealthyGoesOnWithOneMemberOfThreeDown: a member that exited,
+// restarts or is unhealthy does not hold rcgen upgrade's and rcgen
+// restore's wait while the set has its majority; the wait ends at once and
+// names the member. Two down of three, or the only member, still fail.
+func TestWaitHealthyGoesOnWithOneMemberOfThreeDown(t *testing.T) {
+	healthy := []string{"rocketchat-1 running healthy", "mongodb-prepare exited", "mongodb-init exited"}
+	for _, dead := range []string{"mongodb-3 exited", "mongodb-1 restarting unhealthy", "mongodb-2 running unhealthy"} {
+		var ps []string
+		for _, m := range []string{"mongodb-1", "mongodb-2", "mongodb-3"} {
+			if strings.HasPrefix(dead, m+" ") {
+				ps = append(ps, dead)
+			} else {
+				ps = append(ps, m+" running healthy")
+			}
+		}
+		var echo strings.Builder
+		s := Stack{Members: 3, Echo: &echo, Run: psOf(append(healthy, ps...)...)}
+		if err := s.WaitHealthy(context.Background(), threeMembers, 50*time.Millisecond, 5*time.Millisecond); err != nil {
+			t.Errorf("%s: %v", dead, err)
+		}
+		name := strings.Fields(dead)[0]
+		if !strings.Contains(echo.String(), "Warning: MongoDB member "+name+" (") || !strings.Contains(echo.String(), "docker compose logs "+name+")") {
+			t.Errorf("%s: the warning does not name it: %s", dead, echo.String())
+		}
+	}
+
+	twoDown := Stack{Members: 3, Run: psOf(append(healthy, "mongodb-1 running healthy", "mongodb-2 exited", "mongodb-3 restarting unhealthy")...)}
+	if err := twoDown.WaitHealthy(context.Background(), threeMembers, 20*time.Millisecond, 5*time.Millisecond); err == nil ||
+		!strings.Contains(err.Error(), "mongodb-2 (exited)") || !strings.Contains(err.Error(), "mongodb-3 (restarting)") {
+		t.Errorf("two of three members down: %v", err)
+	}
+	alone := Stack{Members: 1, Run: psOf(append(healthy, "mongodb-1 exited")...)}
+	if err := alone.WaitHealthy(context.Background(), []string{"rocketchat-1", "mongodb-1"}, 20*time.Millisecond, 5*time.Millisecond); err == nil ||
+		!strings.Contains(err.Error(), "mongodb-1 (exited)") {
+		t.Errorf("the only member down: %v", err)
+	}
+	// Still starting is not down: it is waited for.
+	starting := Stack{Members: 3, Run: psOf(append(healthy, "mongodb-1 running healthy", "mongodb-2 running healthy", "mongodb-3 running starting")...)}
+	if err := starting.WaitHealthy(context.Background(), threeMembers, 20*time.Millisecond, 5*time.Millisecond); err == nil ||
+		!strings.Contains(err.Error(), "mongodb-3 (starting)") {
+		t.Errorf("a member still starting: %v", err)
+	}
+}
+
+// TestMongoRunsInAMemberThatRuns: with mongodb-1 down, rcgen upgrade's
+// version read and FCV change run mongosh in mongodb-2 (the script itself
+// connects to the whole set).
+func TestMongoRunsInAMemberThatRuns(t *testing.T) {
+	var execIn []string
+	ps := psOf("mongodb-1 restarting unhealthy", "mongodb-2 running healthy", "mongodb-3 running healthy")
+	s := Stack{Members: 3, Run: func(ctx context.Context, dir string, args ...string) ([]byte, error) {
+		if args[1] == "exec" {
+			execIn = append(execIn, args[3])
+			return []byte(`{"version":"8.0.32","fcv":"8.0"}`), nil
+		}
+		return ps(ctx, dir, args...)
+	}}
+	if v, fcv, err := s.Versions(context.Background()); err != nil || v != "8.0.32" || fcv != "8.0" {
+		t.Fatalf("Versions = %q, %q, %v", v, fcv, err)
+	}
+	if !slices.Equal(execIn, []string{"mongodb-2"}) {
+		t.Errorf("mongosh ran in %q, want mongodb-2", execIn)
+	}
+}

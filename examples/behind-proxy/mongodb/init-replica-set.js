@@ -3,6 +3,14 @@
 // replica set rs0 only when it has never been initiated, adds members
 // that are missing, and creates or updates the users to match .env. It never
 // removes a member or drops data.
+//
+// A majority of the members is enough: a replica set elects a primary and
+// takes majority writes with any majority of its voting members
+// (https://www.mongodb.com/docs/manual/core/replica-set-elections/), so one
+// dead member of three must not stop the stack. The script waits (at most
+// 5 minutes) until a majority answers, goes on without the rest
+// and says which; without a majority it exits 1 naming the members that do
+// not answer.
 const replicaSet = "rs0";
 const hosts = ["mongodb-1:27017"];
 const rootPassword = process.env.MONGODB_ROOT_PASSWORD;
@@ -23,12 +31,29 @@ const users = [
   },
 ];
 
+// How long the members may take to answer: what a member's own health
+// check allows before Docker calls it unhealthy (start_period 2m, then 5
+// failed checks 30s apart: 4.5 minutes), rounded up. Every other step (a
+// primary, a reconfiguration, a user) gets 3 minutes.
+const memberWaitMs = 5 * 60 * 1000;
+const stepWaitMs = 3 * 60 * 1000;
+const majorityOf = (list) => Math.floor(list.length / 2) + 1;
+// Where to look when a member does not answer, and what to run then.
+const services = (list) => list.map((h) => h.replace(/:27017$/, ""));
+const logsOf = (list) => "docker compose ps; docker compose logs " + services(list).join(" ");
+const again = "then run docker compose up -d again";
+const listOf = (list) => (list.length < 2 ? list.join("") : list.slice(0, -1).join(", ") + " and " + list[list.length - 1]);
+const minutes = (ms) => {
+  const n = Math.max(1, Math.round(ms / 60000));
+  return n + (n === 1 ? " minute" : " minutes");
+};
+
 function fail(msg) {
   print("mongodb-init: " + msg);
   quit(1);
 }
 
-// Short timeouts: retry() does the waiting, a few seconds per attempt.
+// Short timeouts: the waits below do the waiting, a few seconds per attempt.
 function uri(host, extra) {
   return "mongodb://root:" + encodeURIComponent(rootPassword) + "@" + host +
     "/admin?authSource=admin&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000&" + extra;
@@ -45,17 +70,58 @@ function check(reply) {
   return reply;
 }
 
-function retry(what, fn) {
-  let last;
-  for (let i = 0; i < 90; i++) {
+// retry runs fn until it returns, for at most ms; then fails with what,
+// the last error and hint.
+function retry(what, ms, fn, hint) {
+  const deadline = Date.now() + ms;
+  for (;;) {
     try {
       return fn();
     } catch (e) {
-      last = e;
+      if (Date.now() >= deadline) fail(what + ": " + e + " (for " + minutes(ms) + ")" + (hint ? ": " + hint : ""));
       sleep(2000);
     }
   }
-  fail(what + ": " + last);
+}
+
+// probe asks one member, alone, who it is: hello needs no login, so it
+// works on a member that has no user yet (only mongodb-1 holds root
+// before the set is initiated). null when the member does not answer.
+function probe(host) {
+  let conn;
+  try {
+    conn = connect("mongodb://" + host + "/admin?directConnection=true&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000");
+    return conn.hello();
+  } catch (e) {
+    return null;
+  } finally {
+    if (conn) {
+      try {
+        conn.getMongo().close();
+      } catch (e) {
+        // closing is tidiness only
+      }
+    }
+  }
+}
+
+// survey asks every member it knows of: the compose file's and those the
+// set's configuration names (the members' own answers carry it). The set
+// counts as initiated when a member that answers has its configuration;
+// its members are then the newest configuration's, else the compose file's.
+function survey() {
+  const seen = {};
+  let config = null;
+  const ask = (host) => {
+    if (host in seen) return;
+    const h = probe(host);
+    seen[host] = h;
+    if (h && h.setName === replicaSet && (!config || h.setVersion > config.setVersion)) config = h;
+  };
+  hosts.forEach(ask);
+  if (config) config.hosts.concat(config.passives || []).forEach(ask);
+  const members = config ? config.hosts.concat(config.passives || []) : hosts;
+  return { seen, initiated: config !== null, members, up: members.filter((h) => seen[h]), silent: members.filter((h) => !seen[h]) };
 }
 
 if (!rootPassword) fail("MONGODB_ROOT_PASSWORD is empty: run rcgen again to restore .env");
@@ -63,50 +129,90 @@ for (const u of users) {
   if (!u.pwd) fail("the password of user " + u.user + " is empty: run rcgen again to restore .env");
 }
 
-// 1. Initiate the replica set once, through the first member.
-const first = retry("connecting to " + hosts[0], () => connect(uri(hosts[0], "directConnection=true")));
-// mongod may still be restarting after its first-start initialisation, so
-// anything but "not yet initiated" is retried.
-const initiated = retry("reading the replica set status", () => {
-  try {
-    first.adminCommand({ replSetGetStatus: 1 });
-    return true;
-  } catch (e) {
-    if (e.codeName === "NotYetInitialized") return false;
-    throw e;
+// 1. Wait for the members: all of them, or at least a majority. An
+//    initiated set goes on with a majority after a minute (it elects a
+//    primary with them; a member that is only slower joins by itself). A
+//    set never initiated waits longer for all, as every member of a first
+//    configuration must answer (replSetInitiate's quorum check: "not all
+//    proposed set members responded affirmatively", src/mongo/db/repl/
+//    check_quorum_for_config_change.cpp); at the deadline it starts with
+//    those that answer, if they are a majority, and adds the others later.
+const graceMs = 60 * 1000;
+const start = Date.now();
+let set;
+let told = false;
+for (;;) {
+  set = survey();
+  const waitedMs = Date.now() - start;
+  if (set.silent.length === 0) break;
+  if (!told) {
+    print("mongodb-init: waiting for " + listOf(set.silent) + " to answer (at most 5 minutes)");
+    told = true;
   }
-});
-if (!initiated) {
-  const members = hosts.map((host, i) => ({ _id: i, host: host, priority: i === 0 ? 2 : 1 }));
+  if (set.initiated && set.up.length >= majorityOf(set.members) && waitedMs >= graceMs) break;
+  if (waitedMs >= memberWaitMs) break;
+  sleep(5000);
+}
+const waited = "in " + minutes(Date.now() - start);
+const doNot = (list) => listOf(list) + (list.length === 1 ? " does" : " do") + " not answer " + waited;
+const them = (list) => (list.length === 1 ? "it" : "them");
+if (!set.initiated && set.up.length > 0 && !set.seen[hosts[0]]) {
+  // Never initiate without mongodb-1: it holds the root user
+  // (mongodb-prepare creates it there) and the data of a set that grew from
+  // one member; members that answer without a configuration may be new ones
+  // while the set lives on it.
+  fail(doNot(set.silent) + ", and no member that answers has replica set " + replicaSet + "'s configuration, which starts from " + hosts[0] +
+    " (it holds the root user): start or repair " + them(set.silent) + " (" + logsOf(set.silent) + "), " + again + ".");
+}
+if (set.up.length < majorityOf(set.members)) {
+  fail(doNot(set.silent) + ", so only " + set.up.length + " of the " + set.members.length + " members of replica set " + replicaSet +
+    " run and it has no majority (" + majorityOf(set.members) + ") to elect a primary: start or repair " + them(set.silent) +
+    " (" + logsOf(set.silent) + "), " + again + ".");
+}
+if (set.silent.length > 0) {
+  print("mongodb-init: warning: " + doNot(set.silent) + "; replica set " + replicaSet + " goes on with the other " + set.up.length +
+    " of " + set.members.length + ": repair " + them(set.silent) + " (" + logsOf(set.silent) + ")" +
+    (set.initiated ? "" : ", and once " + (set.silent.length === 1 ? "it runs" : "they run") + ", " + again.replace(/^then /, "") + " to add " + them(set.silent)));
+}
+
+// 2. Initiate the replica set once, through the first member, with the
+//    members that answer (all of them, or a majority at the deadline).
+if (!set.initiated) {
+  const first = retry("connecting to " + hosts[0], stepWaitMs, () => connect(uri(hosts[0], "directConnection=true")));
+  const members = set.up.map((host) => ({ _id: hosts.indexOf(host), host: host, priority: host === hosts[0] ? 2 : 1 }));
   // Retried: mongod may refuse while it finishes starting; a retry after an
   // initiate that did land finds the set initiated, which is success.
-  retry("initiating replica set " + replicaSet, () => {
+  retry("initiating replica set " + replicaSet, stepWaitMs, () => {
     try {
       check(first.adminCommand({ replSetInitiate: { _id: replicaSet, members: members } }));
     } catch (e) {
       if (e.codeName !== "AlreadyInitialized") throw e;
     }
   });
-  print("mongodb-init: initiated replica set " + replicaSet + " with " + hosts.join(", "));
+  print("mongodb-init: initiated replica set " + replicaSet + " with " + set.up.join(", "));
 } else {
   print("mongodb-init: replica set " + replicaSet + " already initiated");
 }
 
-// 2. Wait for a primary, then work through it.
-const db0 = retry("waiting for a primary", () => {
-  const conn = connect(uri(hosts.join(","), "replicaSet=" + replicaSet));
+// 3. Wait for a primary, then work through it (the members that answer
+//    are the seed list: a dead one would only slow every connection).
+const db0 = retry("waiting for a primary", stepWaitMs, () => {
+  const conn = connect(uri(set.up.join(","), "replicaSet=" + replicaSet));
   if (!conn.hello().isWritablePrimary) throw new Error("no primary yet");
   return conn;
-});
+}, listOf(set.up) + " answer but elect none: " + logsOf(set.up) + " says why");
 
-// 3. Add members that the configuration lacks (e.g. after going from 1 to 3).
-//    MongoDB adds one voting member per reconfiguration.
+// 4. Add members that the configuration lacks (e.g. after going from 1 to 3,
+//    or a member that was down when the set was initiated), one voting
+//    member per reconfiguration as MongoDB requires. Only members that
+//    answer: one that does not is added by the next run once it does.
 for (const host of hosts) {
   // Each attempt reads the configuration afresh: its version moves with
   // every reconfiguration (ours, or an election's), and a stale one is refused.
-  const added = retry("adding member " + host, () => {
+  const added = retry("adding member " + host, stepWaitMs, () => {
     const cfg = db0.adminCommand({ replSetGetConfig: 1 }).config;
     if (cfg.members.some((m) => m.host === host)) return false;
+    if (!set.seen[host]) return null; // added by a later run
     const id = Math.max(...cfg.members.map((m) => m._id)) + 1;
     cfg.members.push({ _id: id, host: host, priority: 1 });
     cfg.version += 1;
@@ -114,19 +220,20 @@ for (const host of hosts) {
     return true;
   });
   if (added) print("mongodb-init: added member " + host);
+  if (added === null && !set.silent.includes(host)) print("mongodb-init: warning: " + host + " is not a member yet and does not answer: once it runs, " + again.replace(/^then /, "") + " to add it");
 }
 const configured = db0.adminCommand({ replSetGetConfig: 1 }).config.members.map((m) => m.host);
 for (const host of configured) {
   if (!hosts.includes(host)) print("mongodb-init: warning: member " + host + " is configured but not in compose.yaml; remove it by hand with rs.remove() if it is gone for good");
 }
 
-// 4. Users: create what is missing, bring the rest in line with .env.
+// 5. Users: create what is missing, bring the rest in line with .env.
 const admin = db0.getSiblingDB("admin");
 // Every write waits for a majority, but never forever: a stuck secondary
 // fails this run (and `up`) with a message instead of blocking it.
 const writeConcern = { w: "majority", wtimeout: 30000 };
 for (const u of users) {
-  const done = retry("writing user " + u.user, () => {
+  const done = retry("writing user " + u.user, stepWaitMs, () => {
     const found = admin.runCommand({ usersInfo: { user: u.user, db: "admin" } }).users.length > 0;
     if (found) {
       check(admin.runCommand({ updateUser: u.user, pwd: u.pwd, roles: u.roles, writeConcern: writeConcern }));

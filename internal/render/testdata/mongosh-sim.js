@@ -27,13 +27,59 @@ class ServerError extends Error {
   }
 }
 
+// SIM_DOWN="mongodb-2:27017,..." names members that never answer, as a
+// member whose container exited or hangs: connecting to one alone times out,
+// and a replica set connection goes on with the others. The set follows
+// MongoDB's rules for what a majority decides: a primary is elected only
+// while a majority of the configured members runs
+// (https://www.mongodb.com/docs/manual/core/replica-set-elections/),
+// replSetInitiate needs every proposed member to answer and
+// replSetReconfig a majority of them (src/mongo/db/repl/
+// check_quorum_for_config_change.cpp: "replSetInitiate quorum check failed
+// because not all proposed set members responded affirmatively"), and a
+// w: "majority" write waits for a majority.
+const down = new Set((process.env.SIM_DOWN || "").split(",").filter(Boolean));
+const answers = (host) => !down.has(host);
+const majorityOf = (list) => Math.floor(list.length / 2) + 1;
+const hasMajority = (list) => list.filter(answers).length >= majorityOf(list);
+const hasPrimary = () => state.initiated && hasMajority(state.members);
+// The members that are configured and answer, as the primary's first
+// choice is the first of them (priority 2 for mongodb-1).
+const primary = () => (hasPrimary() ? state.members.find(answers) : undefined);
+
+// A virtual clock: sleep() and a connection that times out move it, so the
+// script's deadlines pass without the test waiting for them.
+let clock = Date.UTC(2026, 0, 1);
+class SimDate extends Date {
+  constructor(...args) {
+    if (args.length === 0) super(clock);
+    else super(...args);
+  }
+  static now() {
+    return clock;
+  }
+}
+let openClients = 0;
+
 function database(url) {
-  const m = /^mongodb:\/\/root:([^@]*)@([^/]*)\/(\w+)\?(.*)$/.exec(url);
+  const m = /^mongodb:\/\/(?:root:([^@]*)@)?([^/]*)\/(\w+)\?(.*)$/.exec(url);
   if (!m) throw new Error("bad URI " + url);
-  if (decodeURIComponent(m[1]) !== process.env.MONGODB_ROOT_PASSWORD) throw new ServerError("AuthenticationFailed", "auth failed");
+  const [, password, hostList, , query] = m;
+  const params = new URLSearchParams(query);
+  const hosts = hostList.split(",");
+  const direct = params.get("directConnection") === "true";
+  if (direct && hosts.length !== 1) throw new Error("directConnection with " + hosts.length + " hosts: " + url);
+  if (!hosts.some(answers)) {
+    clock += Number(params.get("serverSelectionTimeoutMS") || 30000);
+    throw new ServerError("MongoServerSelectionError", "Server selection timed out: " + hosts.join(", ") + " do not answer");
+  }
+  if (password !== undefined && decodeURIComponent(password) !== process.env.MONGODB_ROOT_PASSWORD) throw new ServerError("AuthenticationFailed", "auth failed");
+  const authenticated = password !== undefined;
+  openClients++;
   const command = (cmd) => {
     const name = Object.keys(cmd)[0];
     log.push(name);
+    if (!authenticated && name !== "hello") throw new ServerError("Unauthorized", "command " + name + " requires authentication");
     if ((name === "createUser" || name === "updateUser") && !(cmd.writeConcern && cmd.writeConcern.wtimeout > 0)) {
       throw new Error(name + " without a bounded write concern");
     }
@@ -46,21 +92,30 @@ function database(url) {
       throw new ServerError("NotWritablePrimary", "not primary yet");
     }
     switch (name) {
+      case "hello":
+        return hello();
       case "replSetGetStatus":
         if (!state.initiated) throw new ServerError("NotYetInitialized", "no replset config has been received");
         return { ok: 1 };
-      case "replSetInitiate":
+      case "replSetInitiate": {
         if (state.initiated) throw new ServerError("AlreadyInitialized", "already initialized");
+        const proposed = cmd.replSetInitiate.members.map((x) => x.host);
+        const silent = proposed.filter((h) => !answers(h));
+        if (silent.length) throw new ServerError("NodeNotFound", "replSetInitiate quorum check failed because not all proposed set members responded affirmatively: " + silent.join(", "));
         state.initiated = true;
-        state.members = cmd.replSetInitiate.members.map((x) => x.host);
+        state.members = proposed;
         state.version = 1;
         return { ok: 1 };
+      }
       case "replSetGetConfig":
         return { config: { version: state.version, members: state.members.map((host, i) => ({ _id: i, host })) } };
       case "replSetReconfig": {
         const next = cmd.replSetReconfig.members.map((x) => x.host);
         if (next.length - state.members.length > 1) throw new ServerError("NewReplicaSetConfigurationIncompatible", "more than one voting member added");
         if (cmd.replSetReconfig.version !== state.version + 1) throw new ServerError("NewReplicaSetConfigurationIncompatible", "bad version");
+        // A newly added member does not vote until it has caught up
+        // (newlyAdded, MongoDB 4.4+): the quorum is the old members'.
+        if (!hasMajority(state.members)) throw new ServerError("NodeNotFound", "Quorum check failed because not enough voting nodes responded");
         state.members = next;
         state.version++;
         return { ok: 1 };
@@ -68,11 +123,10 @@ function database(url) {
       case "usersInfo":
         return { users: state.users[cmd.usersInfo.user] ? [{ user: cmd.usersInfo.user }] : [] };
       case "createUser":
-        if (state.users[cmd.createUser]) throw new ServerError("Location51003", "user exists");
-        state.users[cmd.createUser] = { pwd: cmd.pwd, roles: cmd.roles };
-        return { ok: 1 };
       case "updateUser":
-        state.users[cmd.updateUser] = { pwd: cmd.pwd, roles: cmd.roles };
+        if (!hasMajority(state.members)) throw new ServerError("WriteConcernFailed", "waiting for replication timed out");
+        if (name === "createUser" && state.users[cmd.createUser]) throw new ServerError("Location51003", "user exists");
+        state.users[cmd[name]] = { pwd: cmd.pwd, roles: cmd.roles };
         return { ok: 1 };
       case "getParameter":
         return { featureCompatibilityVersion: { version: state.fcv }, ok: 1 };
@@ -90,11 +144,23 @@ function database(url) {
     }
     throw new Error("unexpected command " + name);
   };
+  // hello answers without authentication. Through a direct connection it
+  // is that member's view: the set's name and members once it has a
+  // configuration; through a replica set connection, the primary's.
+  const hello = () => {
+    const host = direct ? hosts[0] : primary();
+    const configured = state.initiated && state.members.includes(host);
+    const r = { isWritablePrimary: host !== undefined && host === primary(), me: host };
+    if (configured) Object.assign(r, { setName: "rs0", setVersion: state.version, hosts: state.members.slice() });
+    else r.isreplicaset = true;
+    return r;
+  };
   const db = {
     adminCommand: command,
     runCommand: command,
-    hello: () => ({ isWritablePrimary: state.initiated && /replicaSet=rs0/.test(m[4]) }),
+    hello: () => command({ hello: 1 }),
     getSiblingDB: () => db,
+    getMongo: () => ({ close: () => openClients-- }),
     version: () => state.binary,
     getCollectionNames: () => Object.keys(state.collections || {}).sort(),
     getCollection: (name) => ({ countDocuments: () => (state.collections || {})[name] || 0 }),
@@ -105,7 +171,10 @@ function database(url) {
 let exitCode = 0;
 const sandbox = {
   connect: database,
-  sleep: () => {},
+  sleep: (ms) => {
+    clock += ms;
+  },
+  Date: SimDate,
   print: (s) => log.push("print: " + s),
   quit: (code) => {
     exitCode = code || 0;
