@@ -122,11 +122,14 @@ const GlibcTunables = "glibc.pthread.rseq=1"
 // Docker minimums for the compose file rcgen writes. The top-level name:
 // needs Compose 2.3.0, and before 2.14.2 a health-checked dependency that
 // exits makes `up` hang instead of failing (docker/compose release notes);
+// depends_on's `required: false`, which lets the set start without one of
+// its members, is Compose 2.20.0 (Docker's Compose file reference, services, depends_on:
+// "required ... Introduced in Docker Compose version 2.20.0");
 // Compose's Docker client refuses daemons older than API 1.40 (Engine
 // 19.03), and 20.10 is the oldest Engine still maintained by distributions.
 const (
 	MinDockerEngine    = "20.10.0"
 	MinDockerEngineWhy = "Docker Compose v2 needs Engine API 1.40 or newer, and 20.10 is the oldest Engine still patched"
-	MinCompose         = "2.15.0"
-	MinComposeWhy      = "compose.yaml's top-level name needs 2.3, and before 2.14.2 a failed one-shot (mongodb-init) hangs docker compose up"
+	MinCompose         = "2.20.0"
+	MinComposeWhy      = "compose.yaml's depends_on `required: false` (the set starts without a dead member) needs 2.20, and before 2.14.2 a failed one-shot (mongodb-init) hangs docker compose up"
 )
