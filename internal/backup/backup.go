@@ -1,8 +1,10 @@
 // Package backup reads the backups the backup service writes (one tar file
-// each in the deployment's backups/ directory: manifest.json first, then
-// the dump and the files, each with its size and checksum in the
-// manifest) and decides whether one may be restored into a deployment.
-// It runs nothing: the cli runs the backup service through Docker.
+// each in the deployment's backups/ directory: manifest.json first, then,
+// when encrypted, manifest.hmac, then the dump and the files, each with its
+// size and checksum in the manifest), checks an encrypted one against its
+// passphrase (auth.go), and decides whether one may be restored into a
+// deployment. It runs nothing: the cli runs the backup service through
+// Docker.
 package backup
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,8 +25,12 @@ import (
 	"time"
 )
 
-// Format is the manifest format this rcgen reads.
-const Format = 1
+// Format is the manifest format backup.sh writes. This rcgen also reads
+// FormatV1, whose encryption (AES-256-CBC) is not authenticated.
+const (
+	Format   = 2
+	FormatV1 = 1
+)
 
 // RestoreMarker is the file in backups/ that marks a restore under way
 // (it names the backup): the backup service takes no backup while it is
@@ -41,9 +48,12 @@ type Manifest struct {
 	RocketChatVersion string    `json:"rocketchat_version"`
 	MongoDBVersion    string    `json:"mongodb_version"`
 	Encrypted         bool      `json:"encrypted"`
-	Counts            Counts    `json:"counts"`
-	Files             []File    `json:"files"`
-	Seconds           int       `json:"seconds"`
+	// Encryption says how the files of an encrypted format 2 backup are
+	// sealed (auth.go).
+	Encryption *Encryption `json:"encryption,omitempty"`
+	Counts     Counts      `json:"counts"`
+	Files      []File      `json:"files"`
+	Seconds    int         `json:"seconds"`
 }
 
 // Counts is what the restore check compares: collections of Rocket.Chat's
@@ -102,17 +112,24 @@ func ReadManifest(path string) (Manifest, int64, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Manifest{}, info.Size(), fmt.Errorf("%s: %w (its manifest.json does not parse: %v)", path, ErrNotBackup, err)
 	}
-	if m.Format != Format {
-		return m, info.Size(), fmt.Errorf("%s: manifest format %d, and this rcgen reads format %d: use the rcgen that wrote it", path, m.Format, Format)
+	if m.Format != Format && m.Format != FormatV1 {
+		return m, info.Size(), fmt.Errorf("%s: manifest format %d, and this rcgen reads formats %d and %d: use the rcgen that wrote it", path, m.Format, FormatV1, Format)
 	}
 	if len(m.Files) == 0 {
 		return m, info.Size(), fmt.Errorf("%s: %w (its manifest lists no files)", path, ErrNotBackup)
+	}
+	if m.Format == Format && m.Encrypted {
+		if err := m.Encryption.check(); err != nil {
+			return m, info.Size(), fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	return m, info.Size(), nil
 }
 
 // Verify reads the whole archive and checks every payload file against
-// the manifest's size and checksum, and that nothing else is in it.
+// the manifest's size and checksum, that an encrypted format 2 backup has
+// its manifest.hmac, and that nothing else is in it. It needs no
+// passphrase: Authenticate checks an encrypted backup against one.
 func Verify(path string) (Manifest, error) {
 	m, _, err := ReadManifest(path)
 	if err != nil {
@@ -127,6 +144,7 @@ func Verify(path string) (Manifest, error) {
 	for _, x := range m.Files {
 		want[x.Name] = x
 	}
+	authenticated := m.Format == Format && m.Encrypted
 	seen := map[string]bool{}
 	tr := tar.NewReader(f)
 	for {
@@ -137,7 +155,11 @@ func Verify(path string) (Manifest, error) {
 		if err != nil {
 			return m, fmt.Errorf("%s is damaged (%v): take another backup, or restore an older one", path, err)
 		}
-		if h.Name == "manifest.json" {
+		if seen[h.Name] {
+			return m, fmt.Errorf("%s holds %s twice: it was changed after it was written", path, h.Name)
+		}
+		if h.Name == "manifest.json" || h.Name == MACFile && authenticated {
+			seen[h.Name] = true
 			continue
 		}
 		x, ok := want[h.Name]
@@ -154,7 +176,10 @@ func Verify(path string) (Manifest, error) {
 		}
 		seen[h.Name] = true
 	}
-	for name := range want {
+	if authenticated {
+		want[MACFile] = File{}
+	}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if !seen[name] {
 			return m, fmt.Errorf("%s is incomplete: %s is missing (a truncated copy?): restore another backup", path, name)
 		}

@@ -63,6 +63,14 @@ error.`,
 			if err != nil {
 				return fmt.Errorf("the backup service wrote %s, but it does not check out: %w", path, err)
 			}
+			if pass := o.d.Env[render.EnvBackupPassphrase]; m.Encrypted && pass != "" {
+				if err := backup.Authenticate(path, m, pass); err != nil {
+					if errors.Is(err, backup.ErrWrongPassphrase) {
+						return fmt.Errorf("the backup service wrote %s, but %w: the service runs with another passphrase than .env's (docker compose up -d gives it .env's), and a restore with this .env would refuse the backup", path, err)
+					}
+					return fmt.Errorf("the backup service wrote %s, but it does not check out: %w", path, err)
+				}
+			}
 			fmt.Fprintln(env.IO.Out, path)
 			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this server.\n",
 				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m))
@@ -222,7 +230,9 @@ func newRestoreCmd(env Env) *cobra.Command {
 copied into backups/ first) into the deployment's MongoDB replica set.
 
 Before anything stops, rcgen checks the file whole against its manifest's
-checksums, and refuses a backup from a newer Rocket.Chat or MongoDB than the
+checksums and, when it is encrypted, its authentication code with the
+passphrase in .env (a changed or cut backup and a wrong passphrase are
+refused, and told apart), and refuses a backup from a newer Rocket.Chat or MongoDB than the
 deployment runs, an encrypted one without the passphrase, and one of another
 deployment unless --force=other-deployment names it (then only Rocket.Chat's
 database is restored; this deployment keeps its own users and passwords).
@@ -279,6 +289,20 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	m, err := backup.Verify(path)
 	if err != nil {
 		return usage(fmt.Errorf("%w; nothing was changed", err))
+	}
+	// An encrypted backup's MAC (and so the passphrase) before its
+	// manifest is believed, and before anything stops.
+	if pass := o.d.Env[render.EnvBackupPassphrase]; m.Encrypted && pass != "" {
+		if err := backup.Authenticate(path, m, pass); err != nil {
+			do := "restore another backup"
+			if errors.Is(err, backup.ErrWrongPassphrase) {
+				do = "give rcgen generate the passphrase it was taken with (--backup-passphrase-file), then docker compose up -d; or restore another backup"
+			}
+			return usage(fmt.Errorf("%w: %s; nothing was changed", err, do))
+		}
+		if m.Format == backup.FormatV1 {
+			fmt.Fprintf(stderr, "%s is a format 1 backup: encrypted without authentication, so rcgen checked its checksums and that the passphrase opens it, not that it is as it was written.\n", name)
+		}
 	}
 	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
 		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],

@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -17,43 +18,90 @@ import (
 	"time"
 
 	"github.com/rcgen/rcgen/internal/backup"
+	"github.com/rcgen/rcgen/internal/backup/backuptest"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/render/rendertest"
 )
 
 // stubs stand in for MongoDB's tools in the backup container: mongodump
-// writes a known dump where --archive says, mongorestore checks it gets
-// that dump back (decrypted) and records its arguments, mongosh prints
-// counts.
+// writes a known dump, gzipped as --gzip does, where --archive says (alone:
+// to standard output),
+// mongorestore checks it gets that dump back (decrypted) and records its
+// arguments, mongosh prints counts. Each counts as a step (stepFunc).
 const stubDump = `#!/bin/sh
+step mongodump
 echo "mongodump $*" >>"$STUB_LOG"
-for a in "$@"; do case $a in --config=*) grep -q "^uri: 'mongodb://root:$MONGODB_ROOT_PASSWORD@" "${a#--config=}" || exit 3 ;; --archive=*) printf 'DUMP-OF-THE-SET' >"${a#--archive=}" ;; esac; done
+for a in "$@"; do case $a in
+--config=*) grep -q "^uri: 'mongodb://root:$MONGODB_ROOT_PASSWORD@" "${a#--config=}" || exit 3 ;;
+--archive) printf 'DUMP-OF-THE-SET' | gzip -c; step mongodump-streamed ;;
+--archive=*) printf 'DUMP-OF-THE-SET' | gzip -c >"${a#--archive=}"; step mongodump-streamed ;;
+esac; done
 `
 
 const stubRestore = `#!/bin/sh
 echo "mongorestore $*" >>"$STUB_LOG"
-for a in "$@"; do case $a in --archive=*) [ "$(cat "${a#--archive=}")" = DUMP-OF-THE-SET ] || { echo "mongorestore: not the dump" >&2; exit 4; } ;; esac; done
+for a in "$@"; do case $a in
+--archive) [ "$(gzip -dc)" = DUMP-OF-THE-SET ] || { echo "mongorestore: not the dump" >&2; exit 4; } ;;
+--archive=*) [ "$(gzip -dc "${a#--archive=}")" = DUMP-OF-THE-SET ] || { echo "mongorestore: not the dump" >&2; exit 4; } ;;
+esac; done
 `
 
 const stubMongosh = `#!/bin/sh
+step mongosh
 echo "mongosh $*" >>"$STUB_LOG"
 echo '{"collections":42,"users":7}'
+`
+
+// stepFunc is put at the head of every stand-in and wrapper: with
+// STUB_STEPS set, it counts the calls of each tool (STUB_STEPS/TOOL.N),
+// and the call named by STUB_PAUSE_AT stops there (STUB_STEPS/paused
+// appears) until a signal ends it.
+const stepFunc = `step() {
+	[ -n "${STUB_STEPS:-}" ] || return 0
+	n=1
+	while ! mkdir "$STUB_STEPS/$1.$n" 2>/dev/null; do n=$((n + 1)); done
+	[ "$1.$n" = "${STUB_PAUSE_AT:-}" ] || return 0
+	: >"$STUB_STEPS/paused"
+	exec "$STUB_REAL_SLEEP" 3600
+}
+`
+
+// wrapped are the real tools the backup runs that count as steps (mv only
+// for the rename of a finished backup).
+var wrapped = []string{"tar", "openssl", "sha256sum", "mv"}
+
+func wrapper(tool, real string) string {
+	body := "step " + tool + "\n"
+	if tool == "mv" {
+		body = "case $1 in */.tmp-*) step mv ;; esac\n"
+	}
+	return "#!/bin/sh\n" + stepFunc + body + "exec " + real + " \"$@\"\n"
+}
+
+// stubSleep: with STUB_SLEEP_INSTANT set, the daemon does not wait for
+// the schedule.
+const stubSleep = `#!/bin/sh
+[ -z "${STUB_SLEEP_INSTANT:-}" ] || exit 0
+exec "$STUB_REAL_SLEEP" "$@"
 `
 
 type scriptEnv struct {
 	t                         *testing.T
 	script, backups, textfile string
-	log                       string
+	log, tmp, deployment      string
 	env                       []string
 }
 
 func newScriptEnv(t *testing.T) *scriptEnv {
 	t.Helper()
 	rendertest.Need(t)
-	for _, tool := range []string{"sh", "tar", "gzip", "sha256sum", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
+	real := map[string]string{}
+	for _, tool := range []string{"sh", "tar", "gzip", "sha256sum", "openssl", "flock", "setsid", "sleep", "mv"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
 			t.Fatalf("the backup script needs %s", tool)
 		}
+		real[tool] = p
 	}
 	d, err := rendertest.Write(context.Background(), t.TempDir(), generate(t, profiles[0]))
 	if err != nil {
@@ -62,26 +110,36 @@ func newScriptEnv(t *testing.T) *scriptEnv {
 	root := t.TempDir()
 	bin := filepath.Join(root, "bin")
 	s := &scriptEnv{t: t, script: filepath.Join(d.Dir, render.BackupScript), backups: filepath.Join(root, "backups"),
-		textfile: filepath.Join(root, "textfile"), log: filepath.Join(root, "tools.log")}
+		textfile: filepath.Join(root, "textfile"), log: filepath.Join(root, "tools.log"), tmp: filepath.Join(root, "tmp"), deployment: d.Dir}
 	volumes := filepath.Join(root, "volumes")
-	for _, dir := range []string{bin, s.textfile, filepath.Join(volumes, "uploads"), filepath.Join(volumes, "caddy-data")} {
+	for _, dir := range []string{bin, s.textfile, s.tmp, filepath.Join(volumes, "uploads"), filepath.Join(volumes, "caddy-data")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for name, body := range map[string]string{"mongodump": stubDump, "mongorestore": stubRestore, "mongosh": stubMongosh} {
+	stubs := map[string]string{"mongodump": stubDump, "mongorestore": stubRestore, "mongosh": stubMongosh, "sleep": stubSleep}
+	for name, body := range stubs {
+		stubs[name] = strings.Replace(body, "#!/bin/sh\n", "#!/bin/sh\n"+stepFunc, 1)
+	}
+	for _, tool := range wrapped {
+		stubs[tool] = wrapper(tool, real[tool])
+	}
+	for name, body := range stubs {
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(volumes, "uploads", "avatar.png"), []byte("PNG"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(volumes, "uploads", "avatar.png"), []byte(uploaded), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "STUB_LOG="+s.log,
-		"BACKUPS_DIR="+s.backups, "DEPLOYMENT_DIR="+d.Dir, "VOLUMES_DIR="+volumes, "TEXTFILE_DIR="+s.textfile,
+	s.env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "STUB_LOG="+s.log, "STUB_REAL_SLEEP="+real["sleep"],
+		"BACKUPS_DIR="+s.backups, "DEPLOYMENT_DIR="+d.Dir, "VOLUMES_DIR="+volumes, "TEXTFILE_DIR="+s.textfile, "TMPDIR="+s.tmp,
 		"MONGODB_ROOT_PASSWORD=root-pw", "RCGEN_DEPLOYMENT_ID=abc123", "ROCKETCHAT_VERSION=8.8.1", "MONGODB_VERSION=8.0.32-ubi9")
 	return s
 }
+
+// uploaded is what a user uploaded: it goes into the backup as .env does.
+const uploaded = "PNG-A-PICTURE-A-USER-UPLOADED"
 
 // run runs backup.sh with args under sh (dash here, as in the image's /bin/sh).
 func (s *scriptEnv) run(extraEnv []string, args ...string) (string, string, error) {
@@ -127,8 +185,11 @@ func TestBackupScriptWritesAVerifiableBackup(t *testing.T) {
 		}
 	}
 	log, _ := os.ReadFile(s.log)
-	if !strings.Contains(string(log), "--oplog --gzip --numParallelCollections=1 --archive=") || strings.Contains(string(log), "root-pw") {
-		t.Errorf("mongodump was run as %s (want --oplog into an archive, and no password on the command line)", log)
+	if !strings.Contains(string(log), "--oplog --gzip --numParallelCollections=1 --archive --quiet") || strings.Contains(string(log), "root-pw") {
+		t.Errorf("mongodump was run as %s (want --oplog into an archive on its standard output, and no password on the command line)", log)
+	}
+	if left, _ := os.ReadDir(s.tmp); len(left) > 0 {
+		t.Errorf("the tools' config is left in TMPDIR: %v", left)
 	}
 	metrics, _ := os.ReadFile(filepath.Join(s.textfile, "rcgen_backup.prom"))
 	for _, want := range []string{"rcgen_backup_last_run_success 1", "rcgen_backup_count 1", "rcgen_backup_period_seconds 86400", "rcgen_backup_last_success_timestamp_seconds "} {
@@ -178,11 +239,12 @@ func TestBackupScriptRefusesDamageAndConcurrentRestore(t *testing.T) {
 	name := s.must(nil, "now")
 	path := filepath.Join(s.backups, name)
 	b, _ := os.ReadFile(path)
-	i := strings.Index(string(b), "DUMP-OF")
-	if i < 0 {
-		// gzip: flip a byte in the middle of the payload instead.
-		i = len(b) / 2
+	// A byte of the dump (gzip's checksum at its end).
+	members, err := backuptest.ReadTar(path)
+	if err != nil || members[1].Name != "mongodb.archive.gz" {
+		t.Fatalf("%v %v", members, err)
 	}
+	i := bytes.Index(b, members[1].Data) + len(members[1].Data) - 1
 	b[i] ^= 0xff
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -226,7 +288,9 @@ func TestBackupScriptRotatesOnlyScheduledBackups(t *testing.T) {
 	entries, _ := os.ReadDir(s.backups)
 	var left []string
 	for _, e := range entries {
-		left = append(left, e.Name())
+		if !strings.HasPrefix(e.Name(), ".") { // the last result and the lock
+			left = append(left, e.Name())
+		}
 	}
 	// The profile keeps 7: the new one and the 6 newest old ones.
 	want := append(slices.Clone(old[3:]), name, "rocketchat-20260101T030000Z-pre-upgrade.tar", "other-20260101T030000Z.tar")

@@ -43,6 +43,7 @@ func funcs() template.FuncMap {
 		"restoreMarker":    backup.RestoreMarker,
 		"mongoInitWait":    MemberWaitMinutes,
 		"appStartPeriod":   AppStartPeriod,
+		"kdfIter":          backup.KDFIter,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }
