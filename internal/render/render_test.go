@@ -222,3 +222,21 @@ func TestReadmeKeepsDayTwoSectionsWithoutMonitoring(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeSaysHowBackupsAreProtected: with a passphrase, the README says
+// backups are encrypted as written and authenticated (what backup.sh and
+// rcgen restore do, see backup_faults_test.go); without one, it says they
+// hold the secrets in the clear and how to encrypt them.
+func TestReadmeSaysHowBackupsAreProtected(t *testing.T) {
+	for _, pass := range []string{"", "correct horse battery staple"} {
+		files := generate(t, profile{name: "backup", host: host(4, 8*spec.GiB), answers: func(a *spec.Answers) { a.BackupPassphrase = pass }})
+		readme := strings.Join(strings.Fields(string(mustGet(t, files, render.ReadmeFile).Content)), " ")
+		encrypted := strings.Contains(readme, "They are encrypted with the passphrase in `.env`") &&
+			strings.Contains(readme, "nothing lands on disk in plain text") &&
+			strings.Contains(readme, "a wrong passphrase is refused before `rcgen restore` stops anything")
+		clear := strings.Contains(readme, "They hold the deployment's secrets") && strings.Contains(readme, "--backup-passphrase-file")
+		if encrypted != (pass != "") || clear != (pass == "") {
+			t.Errorf("passphrase %q: README says encrypted %v, in the clear %v", pass, encrypted, clear)
+		}
+	}
+}
