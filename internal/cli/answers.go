@@ -102,7 +102,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
 
 // keyOtherDeployment names the confirmation that a backup of another
 // deployment is restored here (rcgen restore).
@@ -395,9 +395,12 @@ func (p presenter) one(err error) error {
 	if !errors.As(err, &fe) {
 		return err
 	}
-	if fe.Override != "" {
+	if fe.Override != "" || strings.Contains(fe.Msg, "{force:") {
 		c := *fe
-		c.Msg += fmt.Sprintf("; to go ahead, give --force=%s", fe.Override)
+		c.Msg = wordForce(c.Msg)
+		if fe.Override != "" {
+			c.Msg += fmt.Sprintf("; to go ahead, give --force=%s", fe.Override)
+		}
 		fe = &c
 	}
 	o := p.origins[fe.Key]
@@ -417,6 +420,15 @@ func (p presenter) one(err error) error {
 }
 
 func keyWord(key string) string { return key }
+
+// wordForce words the confirmations a lower layer names as {force:NAME}
+// (deploy's guards) as the flag that gives them.
+func wordForce(msg string) string {
+	for _, n := range forceNames {
+		msg = strings.ReplaceAll(msg, "{force:"+n+"}", "--force="+n)
+	}
+	return msg
+}
 
 // flagWord names an answer by its flag, when the command has one.
 func (p presenter) flagWord(key string) string {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +78,9 @@ func (t *dayTwo) open() error {
 	if _, err := os.Stat(filepath.Join(t.Dir, render.StackFile)); err == nil {
 		return usage(fmt.Errorf("%s: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version and docker stack deploy, one step at a time (generate refuses a bigger step and names the steps); back up with mongodump (README.md there)", t.dir.Name(), t.Dir))
 	}
+	if err := t.halfWritten(); err != nil {
+		return err
+	}
 	if d.Secrets().IsPlaceholder() {
 		return usage(fmt.Errorf("%s: %s: %w", t.dir.Name(), t.Dir, generate.ErrExampleDeployment))
 	}
@@ -145,6 +150,9 @@ func (t *dayTwo) regenerate(ctx context.Context, rocketChat, mongo string) error
 		return err
 	}
 	a.RocketChatVersion = rocketChat
+	if err := t.sameTarget(a); err != nil {
+		return err
+	}
 	if err := generate.Prepare(&a, t.d); err != nil {
 		return fmt.Errorf("the deployment's answers (%s): %w", filepath.Join(t.Dir, spec.FileName), err)
 	}
@@ -186,13 +194,57 @@ func (t *dayTwo) regenerate(ctx context.Context, rocketChat, mongo string) error
 	return t.reopen()
 }
 
+// sameTarget refuses answers whose target is not the one the deployment
+// runs on: a day-two command never moves a deployment to another target.
+func (t *dayTwo) sameTarget(a spec.Answers) error {
+	if old, from := t.d.Target(); old != "" && old != a.Target {
+		return fmt.Errorf("%s says target: %s, and this deployment runs on the %s target (%s): rcgen upgrade never changes the target; put target: %s back into %s "+
+			"(rcgen generate --target %s says how to move a deployment to another target), then run this again",
+			filepath.Join(t.Dir, spec.FileName), a.Target, old, from, old, spec.FileName, a.Target)
+	}
+	return nil
+}
+
 // backupsDir is where the deployment's backups are.
 func (t *dayTwo) backupsDir() string { return filepath.Join(t.Dir, render.BackupsDir) }
 
-// needBackupService refuses when the deployment runs no backup service.
+// halfWritten refuses a deployment that lacks the files its stack runs
+// from (a run of rcgen generate cut short, or a file removed by hand),
+// naming them: without compose.yaml no docker compose command runs, and
+// without .env the stack has no secrets. rcgen generate writes them again.
+func (t *dayTwo) halfWritten() error {
+	var missing []string
+	for _, f := range []string{render.ComposeFile, render.EnvFile} {
+		if _, err := os.Lstat(filepath.Join(t.Dir, f)); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	what := strings.Join(missing, " and ")
+	fix := fmt.Sprintf("write %s again with rcgen generate --out %s (it keeps the answers in %s", what, shellArg(t.Dir), spec.FileName)
+	if slices.Contains(missing, render.EnvFile) {
+		fix += "; .env holds the secrets MongoDB's data was created with: put back a copy of it first, from " + deploy.BackupDir + "/ or a backup, and rcgen generate says what it cannot keep"
+	} else {
+		fix += " and the secrets in .env"
+	}
+	return usage(fmt.Errorf("%s: %s holds %s but no %s: a run of rcgen generate did not finish writing it, or the file was removed; %s), then docker compose up -d, and run this again",
+		t.dir.Name(), t.Dir, spec.FileName, what, fix))
+}
+
+// needBackupService refuses when the deployment runs no backup service,
+// saying why: answered so (backup: false), or a compose.yaml that is not
+// the one rcgen.yaml's answers make.
 func (t *dayTwo) needBackupService() error {
 	if t.has(sizing.Backup) {
 		return nil
+	}
+	if t.d.Answers != nil {
+		if a, _, err := spec.Resolve(*t.d.Answers); err == nil && a.Backup {
+			return fmt.Errorf("%s has no backup service, and %s says backup: true: compose.yaml is not the one rcgen generate writes from these answers (an older or edited one); "+
+				"write it again with rcgen generate --out %s, then docker compose up -d", filepath.Join(t.d.Dir, render.ComposeFile), spec.FileName, shellArg(t.d.Dir))
+		}
 	}
 	return fmt.Errorf("this deployment has no backup service (backup: false in %s): re-run rcgen generate without --no-backup, then docker compose up -d", spec.FileName)
 }

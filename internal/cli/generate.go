@@ -58,6 +58,9 @@ type GenerateOptions struct {
 	unlock func()
 	// notes are the warnings about this run's release step (stepOf).
 	notes []string
+	// oldTarget is the target the deployment ran on before this run
+	// moved it to another (--force=target); "" when it stays.
+	oldTarget string
 }
 
 func newGenerateCmd(env Env) *cobra.Command {
@@ -98,7 +101,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
-	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, "cpu", "architecture"}
+	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, "cpu", "architecture"}
 	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: "+strings.Join(generateForce, ", "), generateForce...)
 	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
@@ -351,6 +354,15 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	if w != nil {
 		p.questions = w.labels()
 	}
+	// The target: another one is a migration, named by --force=target.
+	// Said first: the other answers may not fit the new target yet.
+	o.oldTarget = ""
+	if err := d.CheckTarget(a.Target); err != nil {
+		if !o.flags.force.Has(deploy.KeyTarget) {
+			return generate.Request{}, sizing.Plan{}, uniqueJoin(o.early, p.explain(err))
+		}
+		o.oldTarget, _ = d.Target()
+	}
 	if err := uniqueJoin(o.early, p.explain(generate.Prepare(&a, d))); err != nil {
 		return generate.Request{}, sizing.Plan{}, err
 	}
@@ -435,6 +447,7 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		fmt.Fprintf(stdout, "Replaced files are kept in %s.\n", applied.Backup)
 	}
 	o.reportModes(applied)
+	o.reportTargetChange(d, pending, applied)
 	fmt.Fprintf(stdout, "Wrote %s to %s.\n", spec.Plural(len(pending), "file", "files"), o.Out)
 	return true, nil
 }
@@ -593,4 +606,41 @@ func lineOf(err error) *spec.LineError {
 		return le
 	}
 	return nil
+}
+
+// reportTargetChange tells, after a run that moved the deployment to
+// another target (--force=target), where the old target's files are and
+// how to stop its stack without them: both commands find the stack by its
+// name, not by a file (docker compose -p NAME down rebuilds the project
+// from its containers' labels without a compose file, docker/compose#8635,
+// merged 2021, long before the Compose 2.20 rcgen needs; docker stack rm
+// takes the stack's name). Neither removes volumes.
+func (o *GenerateOptions) reportTargetChange(d *deploy.Deployment, pending []deploy.Change, applied deploy.Applied) {
+	if o.oldTarget == "" {
+		return
+	}
+	var gone []string
+	for _, c := range pending {
+		if c.Kind == deploy.Removed {
+			gone = append(gone, c.Path)
+		}
+	}
+	project := d.Compose.Name
+	if project == "" {
+		project = "rocketchat"
+	}
+	kept := "nothing was removed"
+	if len(gone) > 0 {
+		kept = fmt.Sprintf("its files this run removed (%s) are kept in %s", strings.Join(gone, ", "), applied.Backup)
+	}
+	stderr := o.Env.IO.ErrOut
+	switch o.oldTarget {
+	case spec.TargetCompose:
+		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from the compose target to Swarm; %s. If its compose stack still runs, stop it now: docker compose -p %s down (its volumes stay; never -v). "+
+			"Then deploy as %s says, and restore your backup into the new replica set by hand (rcgen restore runs on the compose target only for now).\n",
+			kept, project, filepath.Join(o.Out, render.ReadmeFile))
+	case spec.TargetSwarm:
+		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from Swarm to the compose target; %s. If the Swarm stack still runs, stop it on a manager: docker stack rm %s (its volumes stay on their nodes). "+
+			"Then docker compose up -d here, and restore your mongodump into it by hand.\n", kept, project)
+	}
 }

@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/stack"
 )
 
 // hostileCase is one input a person (or a script with a bug, or an
@@ -20,6 +25,18 @@ type hostileCase struct {
 	refused string
 	// accepted: each file must contain each string.
 	want map[string][]string
+	// before, when set, are the flags of a generate run that makes the
+	// deployment the case then runs on: a refusal must leave its files as
+	// they were (what the backup service writes into backups/ aside).
+	before []string
+	// damage changes the deployment before the case runs (a file gone).
+	damage func(dir string) error
+	// command replaces "generate --yes" before args (--out is added).
+	command []string
+	// docker stands in for Docker, given the deployment's directory.
+	docker func(dir string) stack.Runner
+	// code is the exit a refusal gives; 0 means 2 (invalid input).
+	code int
 }
 
 func hostileTable(dir string) []hostileCase {
@@ -103,6 +120,83 @@ func hostileTable(dir string) []hostileCase {
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", "-"}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", ""}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "args", args: []string{"stray"}, refused: "takes no arguments"})
+	cs = append(cs, upgradeNetCases(dir)...)
+	return cs
+}
+
+// upgradeNetCases: day two without its safety net (issue 24). Sizes past
+// the int64 range are too large wherever a size is typed; a pre-upgrade
+// backup that is missing or does not check out stops the upgrade (exit 1);
+// a member move beyond one per run and a change of target are refused,
+// nothing written.
+func upgradeNetCases(dir string) []hostileCase {
+	var cs []hostileCase
+	tooLarge := func(flag, v string) hostileCase {
+		return hostileCase{class: "size-overflow", args: []string{"--" + flag, v}, refused: fmt.Sprintf("--%s: %q is larger than any single host (max 64TiB)", flag, v)}
+	}
+	for _, v := range []string{"9999999TiB", "8589934592GiB", "18446744073709551616B", "99999999999999999999", strings.Repeat("9", 400) + "MiB"} {
+		cs = append(cs, tooLarge("memory", v))
+	}
+	for _, v := range []string{"9999999TB", "99999999999PB", "999999999999999999999999KB"} {
+		cs = append(cs, hostileCase{class: "size-overflow", args: []string{"--metrics-retention-size", v}, refused: fmt.Sprintf("--metrics-retention-size: %q is more disk than any host has", v)})
+	}
+	cs = append(cs, hostileCase{class: "size-overflow", args: []string{"--target", "swarm", "--node", "a=4:9999999TiB", "--domain", "chat.example.com", "--email", "ops@example.com"},
+		refused: `--node: "a=4:9999999TiB": memory "9999999TiB" is larger than any single host`})
+	overflowing := filepath.Join(dir, "overflow.yaml")
+	if err := os.WriteFile(overflowing, []byte("version: 1\nmemory: 9999999TiB\ncpus: 4\n"), 0o600); err != nil {
+		panic(err)
+	}
+	cs = append(cs, hostileCase{class: "size-overflow", args: []string{"--config", overflowing}, refused: overflowing + `: line 2: memory: "9999999TiB" is larger than any single host`})
+
+	// The pre-upgrade backup: named and not written, garbage, a member
+	// that does not match the manifest, another deployment's, the backup
+	// command failing.
+	upgrade := []string{"upgrade", "--to", "7.13.9", "--yes", "--wait", "5s"}
+	for _, b := range [][2]string{
+		{backupOmitted, "and there is no such file"},
+		{backupGarbage, "not an rcgen backup"},
+		{backupChecksum, "files.tar.gz does not match its checksum in the manifest"},
+		{backupCut, "files.tar.gz does not match its checksum in the manifest"},
+		{backupOther, "is of another deployment"},
+		{backupFails, "the backup service did not take the pre-upgrade backup"},
+	} {
+		cs = append(cs, hostileCase{class: "upgrade-backup", before: []string{"--rocketchat-version", "7.12.7"}, command: upgrade,
+			docker: newBackupStack(b[0]), code: 1, refused: b[1]})
+	}
+
+	// A half-written deployment: the missing file is named, never blamed
+	// on the backup service.
+	for _, f := range []string{render.ComposeFile, render.EnvFile} {
+		cs = append(cs, hostileCase{class: "half-written", before: []string{"--rocketchat-version", "7.12.7"}, command: upgrade,
+			damage: func(dir string) error { return os.Remove(filepath.Join(dir, f)) }, docker: newBackupStack(backupOK),
+			refused: "holds rcgen.yaml but no " + f + ": a run of rcgen generate did not finish writing it"})
+	}
+
+	// Member moves on Swarm: more than one at once, or the only member.
+	three := []string{"--target", "swarm", "--mongodb-members", "3", "--node", "n1=4:8GiB", "--node", "n2=4:8GiB", "--node", "n3=4:8GiB", "--domain", "chat.example.com", "--email", "ops@example.com"}
+	for _, inv := range [][]string{{"n4", "n5", "n6"}, {"n1", "n5", "n6"}, {"n2", "n1", "n3"}, {"n1", "n3", "n4"}} {
+		args := []string{"--force=member-node"}
+		for _, n := range inv {
+			args = append(args, "--node", n+"=4:8GiB")
+		}
+		cs = append(cs, hostileCase{class: "member-move", before: three, args: args, refused: "MongoDB members at once"})
+	}
+	one := []string{"--target", "swarm", "--node", "n1=4:8GiB:db", "--node", "n2=4:8GiB", "--domain", "chat.example.com", "--email", "ops@example.com"}
+	cs = append(cs, hostileCase{class: "member-move", before: one, args: []string{"--force=member-node", "--node", "n1=4:8GiB", "--node", "n2=4:8GiB:db"}, refused: "--node: this inventory would move mongodb-1 from n1 to n2, and a member's data is a volume on its node: the only member would start empty"})
+
+	// A change of target, by flag, by answers file, in a dry run, and
+	// with another --force.
+	public := []string{"--domain", "chat.example.com", "--email", "ops@example.com"}
+	toSwarm := append([]string{"--target", "swarm", "--node", "n1=4:8GiB"}, public...)
+	for _, extra := range [][]string{nil, {"--dry-run"}, {"--force=member-node"}, {"--force"}} {
+		cs = append(cs, hostileCase{class: "target-change", before: public, args: append(slices.Clone(toSwarm), extra...), refused: "--target: this deployment runs on the compose target"})
+	}
+	swarmAnswers := filepath.Join(dir, "to-swarm.yaml")
+	if err := os.WriteFile(swarmAnswers, []byte("version: 1\ntarget: swarm\nnodes: [\"n1=4:8GiB\"]\n"), 0o600); err != nil {
+		panic(err)
+	}
+	cs = append(cs, hostileCase{class: "target-change", before: public, args: []string{"--config", swarmAnswers}, refused: swarmAnswers + ": line 2: target: this deployment runs on the compose target"})
+	cs = append(cs, hostileCase{class: "target-change", before: one, args: []string{"--target", "compose"}, refused: "--target: this deployment is a Swarm stack"})
 	return cs
 }
 
@@ -124,16 +218,38 @@ func TestHostileTable(t *testing.T) {
 		counts[c.class]++
 		t.Run(fmt.Sprintf("%03d-%s", i, c.class), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "d")
+			var before map[string]string
+			if c.before != nil {
+				if r := run(t, append([]string{"generate", "--yes", "--out", out}, c.before...)...); r.code != 0 {
+					t.Fatalf("%q: exit %d:\n%s", c.before, r.code, r.stderr)
+				}
+				if c.damage != nil {
+					if err := c.damage(out); err != nil {
+						t.Fatal(err)
+					}
+				}
+				before = withoutBackups(out, snapshot(t, out))
+			}
 			args := append([]string{"generate", "--yes"}, c.args...)
+			if c.command != nil {
+				args = append(slices.Clone(c.command), c.args...)
+			}
 			if !contains(c.args, "--out") {
 				args = append(args, "--out", out)
 			}
-			r := run(t, args...)
-			if c.refused != "" {
-				if r.code != 2 || !strings.Contains(r.stderr, c.refused) {
-					t.Errorf("%q: exit %d, want 2 naming %s:\n%s", c.args, r.code, c.refused, r.stderr)
+			r := runEnv(func(e *Env) {
+				if c.docker != nil {
+					e.Docker = c.docker(out)
 				}
-				if _, err := os.Stat(out); err == nil {
+			}, args...)
+			if c.refused != "" {
+				code := cmp.Or(c.code, 2)
+				if r.code != code || !strings.Contains(r.stderr, c.refused) {
+					t.Errorf("%q: exit %d, want %d naming %s:\n%s", c.args, r.code, code, c.refused, r.stderr)
+				}
+				if before != nil {
+					sameFiles(t, before, withoutBackups(out, snapshot(t, out)))
+				} else if _, err := os.Stat(out); err == nil {
 					t.Errorf("%q: refused, but %s was written", c.args, out)
 				}
 				return

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/spec"
 	"github.com/rcgen/rcgen/internal/upgrade"
 )
 
@@ -44,10 +43,14 @@ must be passed through (one that runs on both MongoDB versions of a step, and
 the last release of each major before the next: Rocket.Chat migrates one
 major at a time); and the breaking changes of the releases crossed.
 
---dry-run prints the plan. Otherwise each step is applied in turn: a re-run of
-rcgen generate at that step's versions and docker compose up -d, or the FCV
-command; then rcgen waits until the stack is healthy (--yes) or asks you to
-confirm it is, before the next step. Stopped at any point, running the same
+--dry-run prints the plan. Otherwise the backup is taken through the backup
+service and read back (its manifest, each file's size and checksum, and an
+encrypted one's authentication code with .env's passphrase) before anything
+changes: a backup that is missing or does not check out stops the upgrade
+there, unless --force=no-backup says to go on without one. Then each step is
+applied in turn: a re-run of rcgen generate at that step's versions and
+docker compose up -d, or the FCV command; then rcgen waits until the stack is
+healthy (--yes) or asks you to confirm it is, before the next step. Stopped at any point, running the same
 command again goes on from what the deployment runs then.`,
 		Example: `  rcgen upgrade --to 8.8.1 --dry-run
   rcgen upgrade --to 8.8.1                 # asks before each step on a terminal
@@ -79,7 +82,7 @@ command again goes on from what the deployment runs then.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")
 	f.BoolVar(&o.JSON, "json", false, "with --dry-run: print the plan as JSON")
-	bindForceFlag(f, &o.force, "--force=no-backup: upgrade a deployment without a backup service (back it up yourself first)", keyNoBackup)
+	bindForceFlag(f, &o.force, "--force=no-backup: upgrade without a checked backup: a deployment without a backup service, or when the pre-upgrade backup fails or does not read back whole (back it up yourself first)", keyNoBackup)
 	_ = cmd.RegisterFlagCompletionFunc("to", o.upgradeCompletion)
 	return cmd
 }
@@ -122,6 +125,11 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 	if verr != nil {
 		return fmt.Errorf("rcgen upgrade changes the running stack, and it could not read MongoDB's versions from it (%v): start it (docker compose up -d) and wait until it is healthy, then run this again", verr)
 	}
+	if a, _, err := spec.Resolve(*o.d.Answers); err == nil {
+		if err := o.sameTarget(a); err != nil {
+			return usage(err)
+		}
+	}
 	ask := canPrompt(o.Env, o.Yes, o.NoInput)
 	if !ask && !o.Yes {
 		return usage(errors.New("rcgen upgrade changes the running stack and asks before each step; with no terminal to ask on, give --yes (rcgen checks the stack is healthy between steps) or --dry-run"))
@@ -143,10 +151,17 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 	}
 	for i, step := range plan.Steps {
 		fmt.Fprintf(stderr, "\nStep %d of %d: %s\n", i+1, len(plan.Steps), step.Title())
+		if step.Kind == upgrade.Backup {
+			// Nothing is done before it: its error says so.
+			if err := o.backUp(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := o.apply(ctx, step); err != nil {
 			return fmt.Errorf("step %d (%s): %w; what is done stays done: fix it, then run rcgen upgrade --to %s again to go on", i+1, step.Title(), err, o.To)
 		}
-		if i == len(plan.Steps)-1 || step.Kind == upgrade.Backup {
+		if i == len(plan.Steps)-1 {
 			continue
 		}
 		if o.Yes {
@@ -179,21 +194,7 @@ func (o *upgradeOptions) apply(ctx context.Context, step upgrade.Step) error {
 	s := o.stack()
 	switch step.Kind {
 	case upgrade.Backup:
-		if !o.has("backup") {
-			fmt.Fprintf(o.Env.IO.ErrOut, "No backup service: skipped (--force=%s).\n", keyNoBackup)
-			return nil
-		}
-		name, err := s.Backup(ctx, "pre-upgrade")
-		if err != nil {
-			return err
-		}
-		path := filepath.Join(o.backupsDir(), name)
-		if m, err := backup.Verify(path); err == nil {
-			fmt.Fprintf(o.Env.IO.ErrOut, "Backed up to %s (Rocket.Chat %s, MongoDB %s, %d users), checked.\n", path, m.RocketChatVersion, m.MongoDBVersion, m.Counts.Users)
-		} else {
-			fmt.Fprintf(o.Env.IO.ErrOut, "Backed up to %s (rcgen could not check it here: %v).\n", path, err)
-		}
-		return nil
+		return o.backUp(ctx)
 	case upgrade.RocketChat, upgrade.MongoDB:
 		if err := o.regenerate(ctx, step.RocketChat, step.MongoDB); err != nil {
 			return err

@@ -166,27 +166,5 @@ func (d *Deployment) CheckWriter(running string) error {
 	return &NewerWriterError{Written: clean(d.Answers.WrittenBy), Running: clean(running)}
 }
 
-// CheckMemberNodes refuses a Swarm plan that puts a MongoDB member on
-// another node than the one its data is on: the member's volume is local
-// to its node, and a member started elsewhere starts empty.
-func (d *Deployment) CheckMemberNodes(nodes []string, allowMove bool) error {
-	if allowMove && len(nodes) >= 3 {
-		return nil // one at a time, the others sync it (README)
-	}
-	var moved []string
-	for i, n := range nodes {
-		member := fmt.Sprintf("mongodb-%d", i+1)
-		if old := d.Compose.MemberNodes[member]; old != "" && old != n {
-			moved = append(moved, fmt.Sprintf("%s from %s to %s", member, old, n))
-		}
-	}
-	if len(moved) == 0 {
-		return nil
-	}
-	return &spec.FieldError{Key: spec.KeyNodes, Override: KeyMemberNode, Msg: fmt.Sprintf(
-		"this inventory would move %s, and a member's data is a volume on its node: keep those nodes (label them db to keep the choice), or move one of three members as README.md says, which lets it sync from the others",
-		strings.Join(moved, ", "))}
-}
-
 // KeyMemberNode names the confirmation that a member moves to another node.
 const KeyMemberNode = "member-node"

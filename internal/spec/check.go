@@ -248,14 +248,35 @@ func ValidatePromDuration(s string) error {
 // parser Prometheus reads --storage.tsdb.retention.size with
 // (alecthomas/units, base 2).
 func ValidatePromSize(s string) error {
+	tooLarge := fmt.Errorf("%q is more disk than any host has: give e.g. 10GB", s)
 	b, err := units.ParseBase2Bytes(s)
+	if err != nil && promOverflows(s) {
+		return tooLarge
+	}
 	if err != nil || b <= 0 || strings.HasPrefix(s, "+") {
 		return fmt.Errorf("%q is not a Prometheus size: give e.g. 10GB or 500MB (units B, KB, MB, GB, TB, PB)", s)
 	}
 	if int64(b) > MaxMemory*1024 {
-		return fmt.Errorf("%q is more disk than any host has: give e.g. 10GB", s)
+		return tooLarge
 	}
 	return nil
+}
+
+// promOverflows reports whether s is a well-formed size (digits, at most
+// one point, a unit the parser knows) that Prometheus's parser refuses only
+// for being past the int64 range ("units: overflow parsing unit", or too
+// many digits for its integer part).
+func promOverflows(s string) bool {
+	num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	unit := s[len(num):]
+	if unit == "" || num == "" || strings.Trim(num, "0123456789.") != "" || strings.Count(num, ".") > 1 || strings.Trim(num, ".") == "" {
+		return false
+	}
+	if _, err := units.ParseBase2Bytes("1" + unit); err != nil {
+		return false
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	return (err == nil || errors.Is(err, strconv.ErrRange)) && v > 0
 }
 
 // checkAddress accepts an IP address as the domain only when users can

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -40,28 +41,39 @@ func ParseMemory(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is negative: give the host's memory, e.g. 16GiB", s)
 	}
 	notSize := fmt.Errorf("%q is not a size: use a number with a unit such as 16GiB, 16G or 16384MiB", s)
+	tooLarge := fmt.Errorf("%q is larger than any single host (max 64TiB): check the unit", s)
 	// Plain decimal numbers only: docker's parser would also take 1e3G.
-	if num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ "); num == "" || strings.Trim(num, "0123456789.") != "" {
+	num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+	if num == "" || strings.Trim(num, "0123456789.") != "" || strings.Count(num, ".") > 1 || strings.Trim(num, ".") == "" {
 		return 0, notSize
 	}
-	var bytes float64
-	if v, err := strconv.ParseFloat(s, 64); err == nil && strings.Trim(s, "0123456789.") == "" {
-		bytes = v * float64(GiB) // a bare number means GiB: "16" is 16 GiB
-	} else {
-		b, err := units.RAMInBytes(s)
-		if err != nil {
+	// The number and the unit apart, multiplied here as floats: docker's
+	// parser converts its product to int64, and a product past the int64
+	// range comes out negative (amd64) or saturated (arm64), so 9999999TiB
+	// would read as too small on one machine and too large on another.
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, notSize
+	}
+	unit := float64(GiB) // a bare number means GiB: "16" is 16 GiB
+	if rest := s[len(num):]; rest != "" {
+		// The unit as docker's parser reads it (the one docker run
+		// --memory uses), on 1 of it, which cannot overflow.
+		mul, err := units.RAMInBytes("1" + rest)
+		if err != nil || mul <= 0 {
 			return 0, notSize
 		}
-		bytes = float64(b)
+		unit = float64(mul)
 	}
-	if math.IsNaN(bytes) || math.IsInf(bytes, 0) {
+	bytes := v * unit
+	if math.IsNaN(bytes) {
 		return 0, notSize
+	}
+	if math.IsInf(bytes, 0) || bytes > float64(MaxMemory) {
+		return 0, tooLarge
 	}
 	if bytes < float64(256*MiB) {
 		return 0, fmt.Errorf("%q is too small: a Rocket.Chat host needs gigabytes, e.g. 4GiB", s)
-	}
-	if bytes > float64(MaxMemory) {
-		return 0, fmt.Errorf("%q is larger than any single host (max 64TiB): check the unit", s)
 	}
 	return int64(bytes), nil
 }

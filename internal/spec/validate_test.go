@@ -132,3 +132,39 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestSizesPastTheInt64RangeAreTooLarge: a size whose bytes do not fit in
+// 64 bits is too large, never "too small" (docker's parser turns such a
+// product negative on amd64) nor "not a size", for host memory (flags,
+// answers file, wizard and --node share ParseMemory) and Prometheus's
+// retention size.
+func TestSizesPastTheInt64RangeAreTooLarge(t *testing.T) {
+	huge := []string{"9999999TiB", "99999999999PiB", "8589934592GiB", "9223372036854775808B", "18446744073709551616B",
+		"99999999999999999999", strings.Repeat("9", 400) + "GiB", "9999999999999999999.5PB"}
+	for _, s := range append(huge, "65TiB") {
+		_, err := ParseMemory(s)
+		if err == nil || !strings.Contains(err.Error(), "is larger than any single host (max 64TiB)") {
+			t.Errorf("ParseMemory(%q): %v, want larger than any single host", s, err)
+		}
+	}
+	if _, err := ParseNode("db-1=4:9999999TiB"); err == nil || !strings.Contains(err.Error(), "larger than any single host") {
+		t.Errorf("ParseNode: %v", err)
+	}
+	for _, s := range []string{"9999999TB", "99999999999PB", "9999999999999999999999999KB", "999999PB"} {
+		err := ValidatePromSize(s)
+		if err == nil || !strings.Contains(err.Error(), "more disk than any host has") {
+			t.Errorf("ValidatePromSize(%q): %v, want more disk than any host has", s, err)
+		}
+	}
+	// Still what they were: not sizes, and too small.
+	for s, want := range map[string]string{"1e3GiB": "is not a size", "1.2.3GiB": "is not a size", ".GiB": "is not a size", "100MiB": "too small", "9999999XB": "is not a size"} {
+		if _, err := ParseMemory(s); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseMemory(%q): %v, want %q", s, err, want)
+		}
+	}
+	for _, s := range []string{"9999999XB", "1.2.3GB", "ten"} {
+		if err := ValidatePromSize(s); err == nil || !strings.Contains(err.Error(), "is not a Prometheus size") {
+			t.Errorf("ValidatePromSize(%q): %v", s, err)
+		}
+	}
+}
