@@ -241,8 +241,9 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if o.Out == "-" {
 		return fail(usage(fmt.Errorf("%s: - is not a directory: give the directory to write the deployment into", o.out.Name())))
 	}
-	// One run at a time on a deployment, from the first read to the last write.
-	unlock, err := deploy.Lock(o.Out)
+	// One run at a time on a deployment, from the first read to the last
+	// write; an apply a killed run left is finished first.
+	unlock, err := lockDeployment(o.Env, o.Out)
 	if err != nil {
 		return fail(err)
 	}
