@@ -429,6 +429,10 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		now = o.Env.Now
 	}
 	applied, err := d.Apply(res.Changes, now())
+	var link *deploy.LinkError
+	if errors.As(err, &link) {
+		return false, usage(fmt.Errorf("%s: %w", o.out.Name(), err))
+	}
 	if err != nil {
 		return false, err
 	}

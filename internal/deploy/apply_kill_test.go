@@ -172,7 +172,7 @@ func TestKilledApply(t *testing.T) {
 						t.Errorf("%s: the apply was over, but doctor says %s", what, r)
 					}
 				case renaming:
-					if in == nil || in.State != deploy.JournalRenaming || r.Status != doctor.Fail || !strings.Contains(r.Found, "interrupted while it replaced") || !strings.Contains(r.Do, "rcgen generate --out "+dir) {
+					if in == nil || in.State != deploy.JournalRenaming || r.Status != doctor.Fail || !strings.Contains(r.Found, "interrupted while it replaced") || !strings.Contains(r.Do, "re-run rcgen generate on "+dir+", which finishes that apply first") {
 						t.Errorf("%s: doctor says %s", what, r)
 					}
 				default:

@@ -214,7 +214,16 @@ func Recover(dir string) (Recovery, error) {
 		}
 	}
 	rec.Removed = append(rec.Removed, t.sweep(j)...)
-	slices.Sort(rec.Removed)
+	// Files first, then the directories.
+	slices.SortFunc(rec.Removed, func(a, b string) int {
+		if da, db := strings.HasSuffix(a, "/"), strings.HasSuffix(b, "/"); da != db {
+			if da {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
 	rec.Removed = slices.Compact(rec.Removed)
 	return rec, nil
 }

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kballard/go-shellquote"
-
 	"github.com/rcgen/rcgen/internal/deploy"
 )
 
@@ -19,7 +17,6 @@ func Apply(dir string) (r Result, ok bool) {
 		return r, false
 	}
 	r = Result{Name: "apply", Found: "no apply was interrupted"}
-	rerun := shellquote.Join("rcgen", "generate", "--out", dir)
 	in, err := deploy.Interrupted(dir)
 	switch {
 	case err != nil:
@@ -29,11 +26,11 @@ func Apply(dir string) (r Result, ok bool) {
 	case in.State == deploy.JournalRenaming:
 		r.Status = Fail
 		r.Found = fmt.Sprintf("an apply was interrupted while it replaced the files (a kill or a power cut): %s may be new or old, and the deployment is not one rcgen wrote", strings.Join(in.Files, ", "))
-		r.Do = fmt.Sprintf("do not start or upgrade the stack as it is: `%s` finishes that apply first (or puts the old files back when it cannot) and says which", rerun)
+		r.Do = fmt.Sprintf("do not start or upgrade the stack as it is: re-run rcgen generate on %s, which finishes that apply first (or puts the old files back when it cannot) and says which", dir)
 	default:
 		r.Status = Warn
 		r.Found = "an apply was interrupted before it replaced any file: its staged copies are left beside the files"
-		r.Do = fmt.Sprintf("`%s` removes them", rerun)
+		r.Do = fmt.Sprintf("the next rcgen generate on %s removes them", dir)
 	}
 	return r, true
 }
