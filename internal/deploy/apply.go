@@ -77,6 +77,9 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 		undoTop()
 		return unchanged(err)
 	}
+	if len(madeTop) > 0 {
+		syncPath(filepath.Dir(madeTop[0]))
+	}
 	t, err := openTree(d.Dir)
 	if err != nil {
 		undoTop()
@@ -155,12 +158,16 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 	}
 
 	// 4. The new versions, written in full and synced.
+	var made []place
 	for _, m := range j.Dirs {
 		if err := t.mkdir(m, 0o755); err != nil {
 			discard()
 			return unchanged(fmt.Errorf("creating %s: %w", m, err))
 		}
 		madeDirs++
+		if p, _, err := t.locate(m); err == nil {
+			made = append(made, p)
+		}
 	}
 	for i, it := range items {
 		if it.c.Kind == Removed {
@@ -177,6 +184,8 @@ func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
 		}
 		afterStep("staged " + it.c.Path)
 	}
+
+	syncDirs(made) // the new directories' names, before the commit
 
 	// 5. Commit.
 	j.State = JournalRenaming
@@ -316,6 +325,14 @@ func makeDirs(dir string) ([]string, error) {
 		made = append(made, p)
 	}
 	return made, nil
+}
+
+// syncPath syncs the directory dir (a new name in it is durable).
+func syncPath(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
 }
 
 // isLink reports whether name is a symbolic link.

@@ -99,15 +99,27 @@ func readJournal(r *os.Root) (*journal, error) {
 	if j.Version != 1 || (j.State != JournalStaging && j.State != JournalRenaming) {
 		return nil, fmt.Errorf("%s is not a journal this rcgen wrote (version %d, state %q)", JournalFile, j.Version, j.State)
 	}
+	// What the journal names is checked as rcgen writes it, so that even
+	// a forged one makes rcgen touch its own files only: files it owns,
+	// their staged copies beside them, directories above them, and a
+	// backup folder in rcgen-backups/.
+	owned := render.OwnedPaths()
+	above := map[string]bool{}
 	for _, e := range j.Files {
-		if !validRel(e.Path) || e.Staged != "" && (!validRel(e.Staged) || path.Dir(e.Staged) != path.Dir(e.Path) || !isStaged(path.Base(e.Staged))) {
-			return nil, fmt.Errorf("%s names %q, which is not one of the deployment's files", JournalFile, e.Path)
+		if !slices.Contains(owned, e.Path) || e.Staged != "" && (!validRel(e.Staged) || path.Dir(e.Staged) != path.Dir(e.Path) || !isStaged(path.Base(e.Staged))) {
+			return nil, fmt.Errorf("%s names %q, which is not one of rcgen's files", JournalFile, e.Path)
+		}
+		for d := path.Dir(e.Path); d != "."; d = path.Dir(d) {
+			above[d] = true
 		}
 	}
-	for _, d := range append(slices.Clone(j.Dirs), j.Backup) {
-		if d != "" && !validRel(d) {
-			return nil, fmt.Errorf("%s names %q, which is not in the deployment", JournalFile, d)
+	for _, d := range j.Dirs {
+		if !above[d] {
+			return nil, fmt.Errorf("%s names the directory %q, which holds none of its files", JournalFile, d)
 		}
+	}
+	if j.Backup != "" && (!validRel(j.Backup) || path.Dir(j.Backup) != BackupDir) {
+		return nil, fmt.Errorf("%s names %q as its backup folder, which is not in %s/", JournalFile, j.Backup, BackupDir)
 	}
 	return &j, nil
 }
