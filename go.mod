@@ -11,7 +11,6 @@ require (
 	github.com/creack/pty v1.1.17
 	github.com/distribution/reference v0.6.0
 	github.com/docker/go-units v0.5.0
-	github.com/google/renameio/v2 v2.0.2
 	github.com/kballard/go-shellquote v0.0.0-20180428030007-95032a82bc51
 	github.com/moby/buildkit v0.34.2
 	github.com/pmezard/go-difflib v1.0.0

@@ -63,7 +63,7 @@ func (t *dayTwo) open() error {
 	if t.Wait <= 0 {
 		return usage(fmt.Errorf("--wait: %s is not a time to wait: give e.g. 15m", t.Wait))
 	}
-	unlock, err := deploy.Lock(t.Dir)
+	unlock, err := lockDeployment(t.Env, t.Dir)
 	if err != nil {
 		return err
 	}

@@ -126,10 +126,13 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	var d *deploy.Deployment
 	var layers []spec.Layer
 	if dir != "" {
+		if r, ok := doctor.Apply(dir); ok {
+			extra = append(extra, r)
+		}
 		var err error
 		d, err = deploy.Open(dir)
 		if err != nil {
-			return t, []doctor.Result{{Name: "deployment", Status: doctor.Fail, Found: err.Error(), Do: "fix it, or give another " + o.out.Name()}}
+			return t, append(extra, doctor.Result{Name: "deployment", Status: doctor.Fail, Found: err.Error(), Do: "fix it, or give another " + o.out.Name()})
 		}
 		t.Exists = d.Exists()
 		if d.Answers != nil {

@@ -244,8 +244,9 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if o.Out == "-" {
 		return fail(usage(fmt.Errorf("%s: - is not a directory: give the directory to write the deployment into", o.out.Name())))
 	}
-	// One run at a time on a deployment, from the first read to the last write.
-	unlock, err := deploy.Lock(o.Out)
+	// One run at a time on a deployment, from the first read to the last
+	// write; an apply a killed run left is finished first.
+	unlock, err := lockDeployment(o.Env, o.Out)
 	if err != nil {
 		return fail(err)
 	}
@@ -440,6 +441,10 @@ func (o *GenerateOptions) write(w *wizard, d *deploy.Deployment, res *generate.R
 		now = o.Env.Now
 	}
 	applied, err := d.Apply(res.Changes, now())
+	var link *deploy.LinkError
+	if errors.As(err, &link) {
+		return false, usage(fmt.Errorf("%s: %w", o.out.Name(), err))
+	}
 	if err != nil {
 		return false, err
 	}

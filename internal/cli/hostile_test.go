@@ -37,6 +37,12 @@ type hostileCase struct {
 	docker func(dir string) stack.Runner
 	// code is the exit a refusal gives; 0 means 2 (invalid input).
 	code int
+	// prepare, when set, makes the directory the run finds (out is the
+	// default --out) and returns more arguments (an --out of its own);
+	// after checks what the run must leave (the runner's own "nothing
+	// was written" check is for a directory that did not exist).
+	prepare func(t *testing.T, out string) []string
+	after   func(t *testing.T, out string, r result)
 }
 
 func hostileTable(dir string) []hostileCase {
@@ -120,6 +126,22 @@ func hostileTable(dir string) []hostileCase {
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", "-"}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", ""}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "args", args: []string{"stray"}, refused: "takes no arguments"})
+	// Deployment directory safety (issue 24, "Data lost" and the lock):
+	// symbolic links in or as --out are never removed nor written through
+	// to a missing target; an apply a kill interrupted is finished by the
+	// next run, which says so; staged leftovers are removed; a run on a
+	// sibling deployment never waits for this one. Helpers in dirsafe_test.go.
+	cs = append(cs,
+		hostileCase{class: "dir-link", prepare: danglingOut, refused: "--out:", after: linkKept("mount or create")},
+		hostileCase{class: "dir-link", prepare: underDanglingOut, refused: "--out:", after: linkKept("mount or create")},
+		hostileCase{class: "dir-link", prepare: prometheusUnmounted, refused: "--out:", after: linkKept("mount or create")},
+		hostileCase{class: "dir-link", prepare: prometheusOnAnotherDisk, want: map[string][]string{}, after: prometheusUpdatedThroughLink},
+		hostileCase{class: "dir-link", prepare: composeIsALink, refused: "--out:", after: linkKept("replace the link with a copy")},
+		hostileCase{class: "dir-journal", prepare: interruptedWhileRenaming, want: map[string][]string{}, after: finishedInterruptedApply},
+		hostileCase{class: "dir-journal", prepare: killedFirstWrite, want: map[string][]string{".env": {"DOMAIN="}}, after: removedStagedLeftovers},
+		hostileCase{class: "dir-lock", prepare: siblingLocked(true), want: map[string][]string{"rcgen.yaml": {"version: 1"}}},
+		hostileCase{class: "dir-lock", prepare: siblingLocked(false), want: map[string][]string{"rcgen.yaml": {"version: 1"}}},
+	)
 	cs = append(cs, upgradeNetCases(dir)...)
 	return cs
 }
@@ -234,7 +256,10 @@ func TestHostileTable(t *testing.T) {
 			if c.command != nil {
 				args = append(slices.Clone(c.command), c.args...)
 			}
-			if !contains(c.args, "--out") {
+			if c.prepare != nil {
+				args = append(args, c.prepare(t, out)...)
+			}
+			if !contains(args, "--out") {
 				args = append(args, "--out", out)
 			}
 			r := runEnv(func(e *Env) {
@@ -242,6 +267,9 @@ func TestHostileTable(t *testing.T) {
 					e.Docker = c.docker(out)
 				}
 			}, args...)
+			if c.after != nil {
+				c.after(t, out, r)
+			}
 			if c.refused != "" {
 				code := cmp.Or(c.code, 2)
 				if r.code != code || !strings.Contains(r.stderr, c.refused) {
@@ -249,7 +277,7 @@ func TestHostileTable(t *testing.T) {
 				}
 				if before != nil {
 					sameFiles(t, before, withoutBackups(out, snapshot(t, out)))
-				} else if _, err := os.Stat(out); err == nil {
+				} else if _, err := os.Stat(out); err == nil && c.prepare == nil {
 					t.Errorf("%q: refused, but %s was written", c.args, out)
 				}
 				return

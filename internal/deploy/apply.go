@@ -6,12 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/google/renameio/v2"
 
 	"github.com/rcgen/rcgen/internal/render"
 )
@@ -25,107 +23,324 @@ type Applied struct {
 	Modes []string
 }
 
-// Apply carries out changes in the directory as a set: replaced and
-// removed files are first copied to rcgen-backups/<now>/; every new file is
-// then written in full beside its target (temporary name, fsync), and only
-// when all are written are they renamed over the old ones (google/renameio)
-// and the removed files removed. A failure before the renames changes
-// nothing; a failed rename puts back what was already renamed, and the
-// error says exactly what state the directory is in.
+// Apply carries out changes in the directory as a set, inside the
+// deployment only (os.Root; see tree for the one way through a link):
+//
+//  1. every name is found first: a symbolic link in the way (one whose
+//     target is missing, or one where a file is written) stops the run
+//     before anything is written;
+//  2. the apply journal (JournalFile) is written, in state "staging";
+//  3. replaced and removed files are copied to rcgen-backups/<now>/;
+//  4. every new version is written in full beside its target, under a
+//     staged name (stagedPrefix), and synced;
+//  5. the journal moves to "renaming" (written, synced): from here the
+//     apply is committed;
+//  6. every new version is renamed over its target, the removed files are
+//     removed, and each directory is synced once;
+//  7. the journal is removed.
+//
+// The window in which a kill leaves the set half renamed is the renames
+// alone; the journal tells the next run (Recover) and rcgen doctor, and
+// Recover finishes it. A failure before the renames changes nothing and
+// leaves nothing; a failed rename puts back what was already renamed,
+// and the error says exactly what state the directory is in. Nothing
+// rcgen did not make in this run is removed: not a link, not a directory.
 func (d *Deployment) Apply(changes []Change, now time.Time) (Applied, error) {
-	// Ctrl-C or a SIGTERM during the apply would leave temporary files, or
+	// Ctrl-C or a SIGTERM during the apply would leave staged files, or
 	// the set half renamed, so they wait until it is over (SIGKILL cannot
-	// be held off; the whole apply takes milliseconds).
+	// be held off: the journal is for that).
 	held := holdSignals()
 	defer held()
 	var done Applied
+	var work []Change
 	for _, c := range changes {
-		if c.Kind != Modified && c.Kind != Removed {
-			continue
+		if c.Kind != Unchanged {
+			work = append(work, c)
 		}
-		if done.Backup == "" {
+	}
+	if len(work) == 0 {
+		return d.fixModes(changes)
+	}
+	unchanged := func(err error) (Applied, error) {
+		return Applied{}, fmt.Errorf("%w; nothing in %s was changed", err, d.Dir)
+	}
+
+	// A new deployment's directory is made here, and removed again (if
+	// still empty) when the run fails.
+	madeTop, err := makeDirs(d.Dir)
+	undoTop := func() {
+		for i := len(madeTop) - 1; i >= 0; i-- {
+			_ = os.Remove(madeTop[i]) // only if empty
+		}
+	}
+	if err != nil {
+		undoTop()
+		return unchanged(err)
+	}
+	if len(madeTop) > 0 {
+		syncPath(filepath.Dir(madeTop[0]))
+	}
+	t, err := openTree(d.Dir)
+	if err != nil {
+		undoTop()
+		return unchanged(err)
+	}
+	defer t.close()
+
+	// 1. Find every name.
+	type item struct {
+		c    Change
+		p, s place // the target and its staged copy
+	}
+	var items []item
+	j := &journal{Version: 1, State: JournalStaging}
+	seenDir := map[string]bool{}
+	for _, c := range work {
+		p, missing, err := t.file(c.Path)
+		if err != nil {
+			undoTop()
+			return unchanged(fmt.Errorf("writing %s: %w", c.Path, err))
+		}
+		for _, m := range missing {
+			if !seenDir[m] {
+				seenDir[m] = true
+				j.Dirs = append(j.Dirs, m)
+			}
+		}
+		e := journalEntry{Path: c.Path, Remove: c.Kind == Removed, Added: c.Kind == Added}
+		it := item{c: c, p: p}
+		if c.Kind != Removed {
+			it.s = stagedName(p)
+			e.Staged, e.SHA256 = it.s.rel, sum(c.New)
+		}
+		if c.Kind != Added && done.Backup == "" {
 			done.Backup = backupDirFor(d.Dir, now)
+			rel, _ := filepath.Rel(d.Dir, done.Backup)
+			j.Backup = filepath.ToSlash(rel)
 		}
-		// A backup may hold secrets.
-		if err := writeAtomic(filepath.Join(done.Backup, filepath.FromSlash(c.Path)), c.Old, 0o600); err != nil {
-			return Applied{}, fmt.Errorf("backing up %s: %w; nothing in %s was changed", c.Path, err, d.Dir)
-		}
+		items = append(items, it)
+		j.Files = append(j.Files, e)
 	}
-
-	// Stage every new file.
-	var ready []staged
-	var madeDirs []string
+	// What a failure before the commit undoes: the staged copies, the
+	// directories made, the journal. The backups are kept.
+	staged := 0
+	madeDirs := 0
 	discard := func() {
-		for _, s := range ready {
-			_ = s.p.Cleanup()
-		}
-		for i := len(madeDirs) - 1; i >= 0; i-- {
-			_ = os.Remove(madeDirs[i]) // only if still empty
-		}
-	}
-	for _, c := range changes {
-		if c.Kind != Added && c.Kind != Modified {
-			continue
-		}
-		path := filepath.Join(d.Dir, filepath.FromSlash(c.Path))
-		made, err := mkdirAll(filepath.Dir(path))
-		madeDirs = append(madeDirs, made...)
-		if err != nil {
-			discard()
-			return Applied{}, fmt.Errorf("writing %s: %w; nothing in %s was changed", c.Path, err, d.Dir)
-		}
-		p, err := stage(path, c.New, c.Mode)
-		if err != nil {
-			discard()
-			return Applied{}, fmt.Errorf("writing %s: %w; nothing in %s was changed", c.Path, err, d.Dir)
-		}
-		ready = append(ready, staged{c, p})
-	}
-
-	// Commit: rename each into place; on a failure, put back the ones done.
-	for i, s := range ready {
-		path := filepath.Join(d.Dir, filepath.FromSlash(s.c.Path))
-		err := beforeRename(s.p.Name(), path)
-		if err == nil {
-			err = s.p.CloseAtomicallyReplace()
-		}
-		if err == nil {
-			continue
-		}
-		for _, rest := range ready[i:] {
-			_ = rest.p.Cleanup()
-		}
-		err = d.rollback(fmt.Errorf("writing %s: %w", s.c.Path, err), ready[:i], done.Backup)
-		for j := len(madeDirs) - 1; j >= 0; j-- {
-			_ = os.Remove(madeDirs[j]) // only if empty again
-		}
-		return Applied{}, err
-	}
-	syncDirs(d.Dir, changes)
-
-	for _, c := range changes {
-		path := filepath.Join(d.Dir, filepath.FromSlash(c.Path))
-		switch c.Kind {
-		case Removed:
-			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return done, fmt.Errorf("removing %s: %w; every other change is applied, and its old version is in %s", c.Path, err, done.Backup)
-			}
-		case Unchanged:
-			// Keep the content, but make sure secrets are not readable by others.
-			fi, err := os.Stat(path)
-			if err == nil && fi.Mode().Perm() != c.Mode.Perm() {
-				if err := os.Chmod(path, c.Mode); err != nil {
-					return done, fmt.Errorf("setting the mode of %s: %w", c.Path, err)
-				}
-				done.Modes = append(done.Modes, fmt.Sprintf("%s (%04o, was %04o)", c.Path, c.Mode.Perm(), fi.Mode().Perm()))
+		for _, it := range items[:staged] {
+			if it.c.Kind != Removed {
+				_ = it.s.root.Remove(it.s.name)
 			}
 		}
+		for i := madeDirs - 1; i >= 0; i-- {
+			t.rmdir(j.Dirs[i])
+		}
+		_ = t.removeJournal()
+		undoTop()
 	}
-	return done, nil
+
+	// 2. The journal.
+	if err := t.writeJournal(j); err != nil {
+		discard()
+		return unchanged(fmt.Errorf("writing %s: %w", JournalFile, err))
+	}
+	afterStep("journal")
+
+	// 3. The backups (a backup may hold secrets).
+	for _, it := range items {
+		if it.c.Kind == Added {
+			continue
+		}
+		if err := t.writeAtomic(path.Join(j.Backup, it.c.Path), it.c.Old, 0o600); err != nil {
+			discard()
+			return unchanged(fmt.Errorf("backing up %s: %w", it.c.Path, err))
+		}
+		afterStep("backup " + it.c.Path)
+	}
+
+	// 4. The new versions, written in full and synced.
+	var made []place
+	for _, m := range j.Dirs {
+		if err := t.mkdir(m, 0o755); err != nil {
+			discard()
+			return unchanged(fmt.Errorf("creating %s: %w", m, err))
+		}
+		madeDirs++
+		if p, _, err := t.locate(m); err == nil {
+			made = append(made, p)
+		}
+	}
+	for i, it := range items {
+		if it.c.Kind == Removed {
+			staged = i + 1
+			continue
+		}
+		err := write(it.s, it.c.New, it.c.Mode)
+		if err == nil {
+			staged = i + 1
+		}
+		if err != nil {
+			discard()
+			return unchanged(fmt.Errorf("writing %s: %w", it.c.Path, err))
+		}
+		afterStep("staged " + it.c.Path)
+	}
+
+	syncDirs(made) // the new directories' names, before the commit
+
+	// 5. Commit.
+	j.State = JournalRenaming
+	if err := t.writeJournal(j); err != nil {
+		discard()
+		return unchanged(fmt.Errorf("writing %s: %w", JournalFile, err))
+	}
+	afterStep("commit")
+
+	// 6. Rename each into place; on a failure, put back the ones done.
+	old := map[string][]byte{}
+	for _, it := range items {
+		if it.c.Kind != Added {
+			old[it.c.Path] = it.c.Old
+		}
+	}
+	var places []place
+	renamed := 0
+	for _, it := range items {
+		if it.c.Kind == Removed {
+			continue
+		}
+		full := filepath.Join(d.Dir, filepath.FromSlash(it.c.Path))
+		err := beforeRename(filepath.Join(d.Dir, filepath.FromSlash(it.s.rel)), full)
+		if err == nil {
+			err = it.p.root.Rename(it.s.name, it.p.name)
+		}
+		if err != nil {
+			return Applied{}, d.putBack(t, j, old, fmt.Errorf("writing %s: %w", it.c.Path, err), renamed, undoTop)
+		}
+		renamed++
+		places = append(places, it.p)
+		afterStep("renamed " + it.c.Path)
+	}
+	for _, it := range items {
+		if it.c.Kind != Removed {
+			continue
+		}
+		if err := it.p.root.Remove(it.p.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			syncDirs(places)
+			_ = t.removeJournal()
+			return done, fmt.Errorf("removing %s: %w; every other change is applied, and its old version is in %s", it.c.Path, err, done.Backup)
+		}
+		places = append(places, it.p)
+		afterStep("removed " + it.c.Path)
+	}
+	syncDirs(places)
+	afterStep("synced")
+
+	// 7. Done.
+	if err := t.removeJournal(); err != nil {
+		return done, fmt.Errorf("every change is applied, but removing %s failed (%w): remove it by hand", filepath.Join(d.Dir, JournalFile), err)
+	}
+	afterStep("done")
+	m, err := d.fixModesIn(t, changes)
+	done.Modes = m
+	return done, err
 }
 
-// rollback puts back the files renamed before cause, from the changes'
-// old content, and says what state the directory is in.
+// putBack rolls a failed rename back and says what state the directory is in.
+func (d *Deployment) putBack(t *tree, j *journal, old map[string][]byte, cause error, renamed int, undoTop func()) error {
+	var rec Recovery
+	if err := t.finish(j, old, &rec); err != nil {
+		return fmt.Errorf("%w; %w; the next rcgen run on %s tries again to finish it or put it back", cause, err, d.Dir)
+	}
+	undoTop()
+	if renamed == 0 {
+		return fmt.Errorf("%w; nothing in %s was changed", cause, d.Dir)
+	}
+	return fmt.Errorf("%w; the %d files already replaced were put back, so %s is as it was", cause, renamed, d.Dir)
+}
+
+// fixModes restores the mode of unchanged secrets (nothing else to do).
+func (d *Deployment) fixModes(changes []Change) (Applied, error) {
+	if fi, err := os.Stat(d.Dir); err != nil || !fi.IsDir() {
+		return Applied{}, nil
+	}
+	t, err := openTree(d.Dir)
+	if err != nil {
+		return Applied{}, err
+	}
+	defer t.close()
+	m, err := d.fixModesIn(t, changes)
+	return Applied{Modes: m}, err
+}
+
+// fixModesIn keeps the content of unchanged files, but makes sure secrets
+// are not readable by others. A link is left alone.
+func (d *Deployment) fixModesIn(t *tree, changes []Change) ([]string, error) {
+	var fixed []string
+	for _, c := range changes {
+		if c.Kind != Unchanged {
+			continue
+		}
+		p, missing, err := t.locate(c.Path)
+		if err != nil || len(missing) > 0 {
+			continue
+		}
+		fi, err := p.root.Lstat(p.name)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() == c.Mode.Perm() {
+			continue
+		}
+		if err := p.root.Chmod(p.name, c.Mode); err != nil {
+			return fixed, fmt.Errorf("setting the mode of %s: %w", c.Path, err)
+		}
+		fixed = append(fixed, fmt.Sprintf("%s (%04o, was %04o)", c.Path, c.Mode.Perm(), fi.Mode().Perm()))
+	}
+	return fixed, nil
+}
+
+// makeDirs makes dir and the directories above it that do not exist,
+// one by one, and returns the ones it made, outermost first. A name that
+// exists is never made again nor removed: a link whose target is missing
+// stays as it is, and the run fails.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			// The nearest name that exists: a link there must lead to a directory.
+			if isLink(p) {
+				if err := linkError(p, false); err != nil {
+					return nil, err
+				}
+			}
+			break
+		}
+		missing = append([]string{p}, missing...)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	var made []string
+	for _, p := range missing {
+		if err := os.Mkdir(p, 0o755); err != nil {
+			return made, fmt.Errorf("creating %s: %w", p, err)
+		}
+		made = append(made, p)
+	}
+	return made, nil
+}
+
+// syncPath syncs the directory dir (a new name in it is durable).
+func syncPath(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
+}
+
+// isLink reports whether name is a symbolic link.
+func isLink(name string) bool {
+	fi, err := os.Lstat(name)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
 // backupDirFor names a new backup directory for a run at now; two runs in
 // one second (the steps of an upgrade) get their own, never one another's.
 func backupDirFor(dir string, now time.Time) string {
@@ -137,32 +352,6 @@ func backupDirFor(dir string, now time.Time) string {
 		}
 		p = fmt.Sprintf("%s-%d", base, n)
 	}
-}
-
-func (d *Deployment) rollback(cause error, renamed []staged, backup string) error {
-	var restored, lost []string
-	for _, s := range renamed {
-		path := filepath.Join(d.Dir, filepath.FromSlash(s.c.Path))
-		var err error
-		if s.c.Kind == Added {
-			err = os.Remove(path)
-		} else {
-			err = writeAtomic(path, s.c.Old, s.c.Mode)
-		}
-		if err != nil {
-			lost = append(lost, s.c.Path)
-		} else {
-			restored = append(restored, s.c.Path)
-		}
-	}
-	switch {
-	case len(lost) > 0:
-		return fmt.Errorf("%w; %s is now half old, half new: %s could not be put back (the old versions are in %s); restored: %s",
-			cause, d.Dir, strings.Join(lost, ", "), backup, strings.Join(restored, ", "))
-	case len(restored) > 0:
-		return fmt.Errorf("%w; the %d files already replaced were put back, so %s is as it was", cause, len(restored), d.Dir)
-	}
-	return fmt.Errorf("%w; nothing in %s was changed", cause, d.Dir)
 }
 
 // holdSignals ignores the signals that end rcgen until the returned func
@@ -185,12 +374,6 @@ func holdSignals() func() {
 	}
 }
 
-// staged is a new file written beside its target, waiting for its rename.
-type staged struct {
-	c Change
-	p *renameio.PendingFile
-}
-
 // Write puts files into a new or empty dir (tests and examples).
 func Write(dir string, files render.Files) error {
 	d, err := Open(dir)
@@ -205,70 +388,9 @@ func Write(dir string, files render.Files) error {
 	return err
 }
 
-// beforeRename lets tests interrupt a write between the temporary file and
+// beforeRename lets tests interrupt a write between the staged file and
 // the rename, as a crash or a full disk would.
-var beforeRename = func(tmp, path string) error { return nil }
+var beforeRename = func(staged, path string) error { return nil }
 
-// stage writes content beside path under a temporary name and syncs it.
-// Static permissions: a secret is 0600 whatever the umask says.
-func stage(path string, content []byte, mode fs.FileMode) (*renameio.PendingFile, error) {
-	p, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(mode))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := p.Write(content); err != nil {
-		_ = p.Cleanup()
-		return nil, err
-	}
-	if err := p.Sync(); err != nil {
-		_ = p.Cleanup()
-		return nil, err
-	}
-	return p, nil
-}
-
-// mkdirAll creates dir and returns the directories it created, outermost first.
-func mkdirAll(dir string) ([]string, error) {
-	var missing []string
-	for p := dir; ; p = filepath.Dir(p) {
-		if _, err := os.Stat(p); err == nil {
-			break
-		}
-		missing = append([]string{p}, missing...)
-		if p == filepath.Dir(p) {
-			break
-		}
-	}
-	return missing, os.MkdirAll(dir, 0o755)
-}
-
-// syncDirs makes the renames durable.
-func syncDirs(root string, changes []Change) {
-	seen := map[string]bool{}
-	for _, c := range changes {
-		dir := filepath.Dir(filepath.Join(root, filepath.FromSlash(c.Path)))
-		if seen[dir] {
-			continue
-		}
-		seen[dir] = true
-		if f, err := os.Open(dir); err == nil {
-			_ = f.Sync()
-			f.Close()
-		}
-	}
-}
-
-func writeAtomic(path string, content []byte, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
-	}
-	p, err := stage(path, content, mode)
-	if err != nil {
-		return err
-	}
-	if err := p.CloseAtomicallyReplace(); err != nil {
-		return err
-	}
-	syncDirs(filepath.Dir(path), []Change{{Path: filepath.Base(path)}})
-	return nil
-}
+// afterStep lets tests kill rcgen after each step of an apply.
+var afterStep = func(step string) {}

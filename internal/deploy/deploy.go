@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,24 +70,70 @@ func (e *AnswersError) Error() string { return "the deployment's answers file: "
 
 func (e *AnswersError) Unwrap() error { return e.Err }
 
-// Inspect tells what dir holds, without loading it.
+// Inspect tells what dir holds, without loading it. A symbolic link
+// whose target is missing (a disk not mounted yet), as dir or above it,
+// is an error: rcgen never writes through it. rcgen's own leftovers of an
+// interrupted run (staged copies, the journal) do not count as files.
 func Inspect(dir string) (State, error) {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if err := danglingAbove(dir); err != nil {
+			return 0, err
+		}
 		return Missing, nil
 	case err != nil:
 		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
 			return 0, fmt.Errorf("%s is a file, not a directory: give a directory to write the deployment into", dir)
 		}
 		return 0, fmt.Errorf("reading %s: %w", dir, err)
-	case len(entries) == 0:
+	}
+	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return isStaged(e.Name()) || e.Name() == JournalFile })
+	if len(entries) == 0 {
 		return Empty, nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, spec.FileName)); err == nil {
 		return Rcgen, nil
 	}
 	return NotEmpty, nil
+}
+
+// danglingAbove finds a link whose target is missing at dir or at the
+// nearest name above it that exists (dir does not exist).
+func danglingAbove(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			if isLink(p) {
+				return linkError(p, false)
+			}
+			return nil
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// danglingInside finds a link whose target is missing among the
+// directories rcgen writes into (prometheus/ on a disk not mounted yet):
+// a re-run would find none of its files there, and write them through.
+func danglingInside(dir string) error {
+	seen := map[string]bool{}
+	for _, p := range append(render.OwnedPaths(), BackupDir+"/x") {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			full := filepath.Join(dir, filepath.FromSlash(d))
+			if isLink(full) {
+				if err := linkError(full, false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Open inspects dir and loads what a re-run keeps: its answers, its .env
@@ -101,6 +148,9 @@ func Open(dir string) (*Deployment, error) {
 	d := &Deployment{Dir: dir, State: st, Env: map[string]string{}}
 	if st == Missing || st == Empty {
 		return d, nil
+	}
+	if err := danglingInside(dir); err != nil {
+		return nil, err
 	}
 	if b, err := d.read(spec.FileName); err != nil {
 		return nil, err
