@@ -300,7 +300,9 @@ func Opens(path string, m Manifest, passphrase string) (bool, error) {
 
 // Opened reports, for each of passphrases, the encrypted backups in dir
 // it opens (names, newest first): a passphrase no kept backup needs may
-// go. An error (backups/ unreadable, say) means rcgen cannot tell.
+// go. An error means rcgen cannot tell: backups/ or a backup in it is
+// unreadable (root's), or a backup is of a format this rcgen does not
+// read, which may need any of them.
 func Opened(dir string, passphrases []string) ([][]string, error) {
 	list, err := List(dir)
 	if err != nil {
@@ -308,13 +310,18 @@ func Opened(dir string, passphrases []string) ([][]string, error) {
 	}
 	out := make([][]string, len(passphrases))
 	for _, a := range list {
-		if !a.Manifest.Encrypted || a.Manifest.Format != Format && a.Manifest.Format != FormatV1 {
+		if a.Problem != "" {
+			if _, _, err := ReadManifest(a.Path); err != nil && !errors.Is(err, ErrNotBackup) {
+				return nil, err
+			}
+		}
+		if !a.Manifest.Encrypted {
 			continue
 		}
 		for i, p := range passphrases {
 			ok, err := Opens(a.Path, a.Manifest, p)
 			if err != nil {
-				break // a damaged backup needs no passphrase kept for it
+				break // a damaged backup: no passphrase opens it
 			}
 			if ok {
 				out[i] = append(out[i], a.Name())
