@@ -72,7 +72,7 @@ func TestCheckBackups(t *testing.T) {
 		{name: "the last run failed", compose: with, backups: fresh, lastRun: "0\n", status: Fail, found: "the last backup run failed", do: "docker compose logs --tail 100 backup"},
 		{name: "readable by others, unencrypted", compose: with, backups: fresh, open: map[string]bool{"rocketchat-20261124T030000Z.tar": false},
 			status: Fail, found: "readable by others, unencrypted (they hold .env and the keyfile in plain text): rocketchat-20261124T030000Z.tar (0644)",
-			do: "chmod 600 rocketchat-20261124T030000Z.tar), and encrypt backups with a passphrase (rcgen generate --backup-passphrase-file"},
+			do: "chmod 600 rocketchat-20261124T030000Z.tar), and encrypt backups with a passphrase (`rcgen generate --backup-passphrase-file"},
 		{name: "readable by others, encrypted", compose: with, backups: fresh, open: map[string]bool{"rocketchat-20261125T030000Z.tar": true},
 			status: Warn, found: "readable by others (encrypted): rocketchat-20261125T030000Z.tar (0644)", do: "chmod 600 rocketchat-20261125T030000Z.tar"},
 		{name: "a restore left half done", compose: with, backups: fresh, marker: "rocketchat-20261124T030000Z.tar", status: Fail, found: "was interrupted", do: "`rcgen restore rocketchat-20261124T030000Z.tar`"},

@@ -182,7 +182,7 @@ func exposed(list []backup.Archive) (found, fix string, status Status) {
 	switch {
 	case len(plain) > 0:
 		return "readable by others, unencrypted (they hold .env and the keyfile in plain text): " + strings.Join(plain, ", "),
-			fmt.Sprintf("chmod 600 them (in backups/: chmod 600 %s), and encrypt backups with a passphrase (rcgen generate --backup-passphrase-file FILE, then docker compose up -d)", shellquote.Join(plainNames...)), Fail
+			fmt.Sprintf("chmod 600 them (in backups/: chmod 600 %s), and encrypt backups with a passphrase (`rcgen generate --backup-passphrase-file FILE`, then `docker compose up -d`)", shellquote.Join(plainNames...)), Fail
 	case len(sealed) > 0:
 		return "readable by others (encrypted): " + strings.Join(sealed, ", "),
 			fmt.Sprintf("chmod 600 them (in backups/: chmod 600 %s)", shellquote.Join(sealedNames...)), Warn
