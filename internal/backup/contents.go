@@ -12,6 +12,10 @@ import (
 	"strings"
 )
 
+// MaxInflate is the most deflate (gzip) expands its input: 1032 times
+// (zlib's technical details, "Maximum compression factor").
+const MaxInflate = 1032
+
 // CheckContents reads the files archive of the backup at path (files.tar.gz,
 // decrypted with passphrase when it is encrypted) and refuses a member
 // the restore must not extract: a name that is absolute or climbs out
@@ -64,7 +68,10 @@ func CheckContents(path string, m Manifest, passphrase string) error {
 	}
 	// One gzip stream: what follows it (format 1's padding) is not read.
 	zr.Multistream(false)
-	inner := tar.NewReader(zr)
+	// Deflate expands at most 1032 times (zlib's limit): more declared is
+	// a sparse or forged member, and no more is read.
+	limit := MaxInflate * size
+	inner := tar.NewReader(io.LimitReader(zr, limit+1<<20))
 	for {
 		h, err := inner.Next()
 		if err == io.EOF {
@@ -72,6 +79,9 @@ func CheckContents(path string, m Manifest, passphrase string) error {
 		}
 		if err != nil {
 			return damaged(err)
+		}
+		if h.Size > limit {
+			return fmt.Errorf("%s holds %q in its %s, declaring %d bytes, more than %d times the %d bytes it is compressed into (a sparse or forged file): nothing of it is extracted: restore another backup", name, h.Name, FilesFile, h.Size, MaxInflate, size)
 		}
 		if why := unsafeMember(h); why != "" {
 			return fmt.Errorf("%s holds %q in its %s, %s: a backup rcgen wrote has none, so it was forged or changed; nothing of it is extracted: restore another backup", name, h.Name, FilesFile, why)

@@ -269,19 +269,28 @@ func newRestoreCmd(env Env) *cobra.Command {
 copied into backups/ first) into the deployment's MongoDB replica set.
 
 Before anything stops, rcgen checks the file whole against its manifest's
-checksums and, when it is encrypted, its authentication code with the
-passphrase in .env (a changed or cut backup and a wrong passphrase are
-refused, and told apart), and refuses a backup from a newer Rocket.Chat or MongoDB than the
-deployment runs, an encrypted one without the passphrase, and one of another
-deployment unless --force=other-deployment names it (then only Rocket.Chat's
-database is restored; this deployment keeps its own users and passwords).
+checksums (each member's size against the manifest and the file first: a
+sparse or forged member is refused unread), that it holds regular files
+only, named as the backup service names them, and, when it is encrypted,
+its authentication code with the passphrase in .env that opens it (the
+current one, or an earlier one .env keeps while backups need it; a changed
+or cut backup and a wrong passphrase are refused, and told apart). It reads
+the files the restore would extract (the uploads) and refuses an absolute
+path, a path climbing out with .., a link or a device among them. It refuses
+a backup from a newer Rocket.Chat or MongoDB than the deployment runs, an
+encrypted one without the passphrase, and one of another deployment unless
+--force=other-deployment names it (then only Rocket.Chat's database is
+restored; this deployment keeps its own users and passwords).
 
 Then it takes a backup of the database as it is (pre-restore), stops the app
 processes, replaces Rocket.Chat's database with the backup's (the whole dump
 with its oplog, for the deployment's own backup), restores the uploads
 volume, compares the collections and users with the manifest, and starts the
 app again. An interrupted restore is marked in backups/: the app stays
-stopped, no scheduled backup runs, and the same command finishes it.`,
+stopped, no scheduled backup runs, and the same command finishes it (when
+that backup's file is gone, restoring another one replaces it). A copy
+into backups/ interrupted by Ctrl-C is removed; one a killed run left is
+replaced by the next.`,
 		Example: `  rcgen backup list
   rcgen restore rocketchat-20261124T030000Z.tar
   rcgen restore /mnt/offsite/rocketchat-20261124T030000Z.tar --yes

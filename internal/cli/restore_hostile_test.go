@@ -173,7 +173,7 @@ func TestRestoreRefusesHostileArchivesBeforeAnyDocker(t *testing.T) {
 				{"symlink in files", fx.build(t, passphrase, nil, filesArchive(t, backuptest.Member{Name: "./uploads/x", Type: tar.TypeSymlink, Link: "/etc"})), "a symbolic link"},
 				{"hardlink in files", fx.build(t, passphrase, nil, filesArchive(t, backuptest.Member{Name: "./uploads/x", Type: tar.TypeLink, Link: "/etc/shadow"})), "a hard link"},
 				{"device in files", fx.build(t, passphrase, nil, filesArchive(t, backuptest.Member{Name: "./uploads/x", Type: tar.TypeBlock})), "a device"},
-				{"sparse in files", fx.build(t, passphrase, nil, filesArchive(t, backuptest.Member{Name: "./uploads/x", Data: []byte("x"), Sparse: 1 << 40})), "a sparse file"},
+				{"sparse in files", fx.build(t, passphrase, nil, filesArchive(t, backuptest.Member{Name: "./uploads/x", Data: []byte("x"), Sparse: 1 << 40})), "(a sparse"},
 				// Versions, compared as numbers; a manifest authenticated
 				// with the deployment's passphrase, as a newer one writes it.
 				{"MongoDB 99.0.1", fx.build(t, passphrase, func(m *backup.Manifest) { m.MongoDBVersion = "99.0.1" }, nil), "MongoDB 99.0, newer than"},
