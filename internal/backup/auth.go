@@ -14,6 +14,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // How backup.sh seals an encrypted backup (format 2). Each payload file is
@@ -224,4 +225,109 @@ func memberHead(path, name string, n int) ([]byte, error) {
 			return b[:k], nil
 		}
 	}
+}
+
+// Key is a passphrase and the .env key that holds it (BACKUP_PASSPHRASE,
+// or BACKUP_PASSPHRASE_1... for earlier ones that kept backups need).
+type Key struct {
+	Name       string
+	Passphrase string
+}
+
+// Unlock finds which of keys opens the encrypted backup at path and
+// authenticates the backup with it (Authenticate). An unencrypted backup
+// needs none: the zero Key.
+func Unlock(path string, m Manifest, keys []Key) (Key, error) {
+	if !m.Encrypted {
+		return Key{}, nil
+	}
+	var names []string
+	for _, k := range keys {
+		if k.Passphrase == "" {
+			continue
+		}
+		names = append(names, k.Name)
+		ok, err := Opens(path, m, k.Passphrase)
+		if err != nil {
+			return Key{}, err
+		}
+		if ok {
+			return k, Authenticate(path, m, k.Passphrase)
+		}
+	}
+	name := filepath.Base(path)
+	switch len(names) {
+	case 0:
+		return Key{}, fmt.Errorf("%s is encrypted, and no passphrase was given", name)
+	case 1:
+		return Key{}, fmt.Errorf("%s does not decrypt with this deployment's %s: %w", name, names[0], ErrWrongPassphrase)
+	}
+	return Key{}, fmt.Errorf("%s does not decrypt with any of this deployment's passphrases (%s): %w", name, strings.Join(names, ", "), ErrWrongPassphrase)
+}
+
+// opensCache remembers which passphrase opens which format 2 backup (by
+// its mac_salt and check): each answer costs a PBKDF2 of KDFIter rounds,
+// and a run may ask twice (generate decides what to keep, then says it).
+var opensCache sync.Map
+
+// Opens reports whether passphrase opens the encrypted backup at path
+// (manifest m): for format 2 its passphrase check, read from the
+// manifest alone; for format 1 the first block of its dump. It does not
+// authenticate the backup (Authenticate does).
+func Opens(path string, m Manifest, passphrase string) (bool, error) {
+	if !m.Encrypted || passphrase == "" {
+		return false, nil
+	}
+	if m.Format == FormatV1 {
+		return opensV1(path, passphrase)
+	}
+	if err := m.Encryption.check(); err != nil {
+		return false, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	id := sha256.Sum256([]byte(m.Encryption.MACSalt + "\x00" + m.Encryption.Check + "\x00" + passphrase))
+	if ok, found := opensCache.Load(id); found {
+		return ok.(bool), nil
+	}
+	_, check, err := MACKey(passphrase, m.Encryption.MACSalt)
+	if err != nil {
+		return false, err
+	}
+	want, _ := hex.DecodeString(m.Encryption.Check)
+	ok := subtle.ConstantTimeCompare(check, want) == 1
+	opensCache.Store(id, ok)
+	return ok, nil
+}
+
+// Opened reports, for each of passphrases, the encrypted backups in dir
+// it opens (names, newest first): a passphrase no kept backup needs may
+// go. An error means rcgen cannot tell: backups/ or a backup in it is
+// unreadable (root's), or a backup is of a format this rcgen does not
+// read, which may need any of them.
+func Opened(dir string, passphrases []string) ([][]string, error) {
+	list, err := List(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]string, len(passphrases))
+	for _, a := range list {
+		if a.Problem != "" {
+			if _, _, err := ReadManifest(a.Path); err != nil && !errors.Is(err, ErrNotBackup) {
+				return nil, err
+			}
+		}
+		if !a.Manifest.Encrypted {
+			continue
+		}
+		for i, p := range passphrases {
+			ok, err := Opens(a.Path, a.Manifest, p)
+			if err != nil {
+				break // a damaged backup: no passphrase opens it
+			}
+			if ok {
+				out[i] = append(out[i], a.Name())
+				break
+			}
+		}
+	}
+	return out, nil
 }

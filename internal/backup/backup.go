@@ -104,6 +104,9 @@ func ReadManifest(path string) (Manifest, int64, error) {
 	if err != nil || h.Name != "manifest.json" {
 		return Manifest{}, info.Size(), fmt.Errorf("%s: %w (it does not start with a manifest.json: give a file from a deployment's backups/ directory)", path, ErrNotBackup)
 	}
+	if err := checkMember(h); err != nil {
+		return Manifest{}, info.Size(), fmt.Errorf("%s: %w (it %v)", path, ErrNotBackup, err)
+	}
 	if h.Size > MaxManifest {
 		return Manifest{}, info.Size(), fmt.Errorf("%s: %w (its manifest.json is %d bytes)", path, ErrNotBackup, h.Size)
 	}
@@ -118,6 +121,9 @@ func ReadManifest(path string) (Manifest, int64, error) {
 	if len(m.Files) == 0 {
 		return m, info.Size(), fmt.Errorf("%s: %w (its manifest lists no files)", path, ErrNotBackup)
 	}
+	if err := m.checkFiles(info.Size()); err != nil {
+		return m, info.Size(), fmt.Errorf("%s: %w", path, err)
+	}
 	if m.Format == Format && m.Encrypted {
 		if err := m.Encryption.check(); err != nil {
 			return m, info.Size(), fmt.Errorf("%s: %w", path, err)
@@ -126,10 +132,92 @@ func ReadManifest(path string) (Manifest, int64, error) {
 	return m, info.Size(), nil
 }
 
+// Payload names: what backup.sh writes beside manifest.json and
+// manifest.hmac, with ".enc" when encrypted. No other member is read.
+const (
+	DumpFile  = "mongodb.archive.gz"
+	FilesFile = "files.tar.gz"
+	// EncSuffix ends the name of an encrypted payload.
+	EncSuffix = ".enc"
+)
+
+// checkFiles checks the manifest's list of payloads before anything is
+// read: names backup.sh writes (so no path leads out of anywhere), each
+// once, sizes that the archive, size bytes long, can hold. A manifest
+// that declares more than the file holds is refused here, before a
+// sparse or forged member is hashed.
+func (m Manifest) checkFiles(size int64) error {
+	suffix := ""
+	if m.Encrypted {
+		suffix = EncSuffix
+	}
+	allowed := []string{DumpFile + suffix, FilesFile + suffix}
+	seen := map[string]bool{}
+	var total int64
+	for _, f := range m.Files {
+		if !slices.Contains(allowed, f.Name) {
+			return fmt.Errorf("%w (its manifest lists %q, and a backup holds only %s)", ErrNotBackup, f.Name, strings.Join(allowed, " and "))
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("%w (its manifest lists %s twice)", ErrNotBackup, f.Name)
+		}
+		seen[f.Name] = true
+		if f.Size < 0 || f.Size > size || total+f.Size > size {
+			return fmt.Errorf("%w (its manifest says %s is %d bytes, more than the %d bytes of the whole file: forged, or a cut copy)", ErrNotBackup, f.Name, f.Size, size)
+		}
+		total += f.Size
+		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
+			return fmt.Errorf("%w (its manifest's checksum of %s, %q, is not a SHA-256)", ErrNotBackup, f.Name, f.SHA256)
+		}
+	}
+	if !seen[DumpFile+suffix] {
+		return fmt.Errorf("%w (its manifest lists no %s)", ErrNotBackup, DumpFile+suffix)
+	}
+	return nil
+}
+
+// checkMember refuses a member rcgen would not read as it is: anything
+// but a regular file (a link, a device, a directory), and a sparse file,
+// whose few bytes on disk may stand for terabytes once read. Go's reader
+// expands GNU sparse members (old 'S' and the PAX GNU.sparse.* forms).
+func checkMember(h *tar.Header) error {
+	if h.Typeflag != tar.TypeReg {
+		return fmt.Errorf("holds %q as %s, and a backup holds regular files only", h.Name, typeName(h))
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return fmt.Errorf("holds %q as a sparse file (%d bytes declared), and backup.sh writes none", h.Name, h.Size)
+		}
+	}
+	return nil
+}
+
+// typeName names a tar member's type for a message.
+func typeName(h *tar.Header) string {
+	switch h.Typeflag {
+	case tar.TypeSymlink:
+		return fmt.Sprintf("a symbolic link to %q", h.Linkname)
+	case tar.TypeLink:
+		return fmt.Sprintf("a hard link to %q", h.Linkname)
+	case tar.TypeChar, tar.TypeBlock:
+		return "a device"
+	case tar.TypeFifo:
+		return "a FIFO"
+	case tar.TypeDir:
+		return "a directory"
+	case tar.TypeGNUSparse:
+		return fmt.Sprintf("a sparse file (%d bytes declared)", h.Size)
+	}
+	return fmt.Sprintf("a member of type %q", h.Typeflag)
+}
+
 // Verify reads the whole archive and checks every payload file against
 // the manifest's size and checksum, that an encrypted format 2 backup has
-// its manifest.hmac, and that nothing else is in it. It needs no
-// passphrase: Authenticate checks an encrypted backup against one.
+// its manifest.hmac, and that nothing else is in it. Every member's
+// declared size is checked against the manifest (which ReadManifest
+// checked against the file's size) before a byte of it is read, and no
+// read goes past it. It needs no passphrase: Authenticate checks an
+// encrypted backup against one.
 func Verify(path string) (Manifest, error) {
 	m, _, err := ReadManifest(path)
 	if err != nil {
@@ -158,16 +246,25 @@ func Verify(path string) (Manifest, error) {
 		if seen[h.Name] {
 			return m, fmt.Errorf("%s holds %s twice: it was changed after it was written", path, h.Name)
 		}
+		if err := checkMember(h); err != nil {
+			return m, fmt.Errorf("%s %v: it was forged or changed after it was written; restore another backup", path, err)
+		}
 		if h.Name == "manifest.json" || h.Name == MACFile && authenticated {
+			if h.Size > MaxManifest {
+				return m, fmt.Errorf("%s: %w (its %s is %d bytes)", path, ErrNotBackup, h.Name, h.Size)
+			}
 			seen[h.Name] = true
 			continue
 		}
 		x, ok := want[h.Name]
 		if !ok {
-			return m, fmt.Errorf("%s holds %s, which its manifest does not list: it was changed after it was written", path, h.Name)
+			return m, fmt.Errorf("%s holds %q, which its manifest does not list: it was changed after it was written; restore another backup", path, h.Name)
+		}
+		if h.Size != x.Size {
+			return m, fmt.Errorf("%s is damaged: %s is %d bytes and its manifest says %d (forged, or a cut copy): restore another backup", path, h.Name, h.Size, x.Size)
 		}
 		sum := sha256.New()
-		n, err := io.Copy(sum, tr)
+		n, err := io.Copy(sum, io.LimitReader(tr, x.Size))
 		if err != nil {
 			return m, fmt.Errorf("%s is damaged (%v): take another backup, or restore an older one", path, err)
 		}

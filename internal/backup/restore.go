@@ -54,9 +54,8 @@ func Check(m Manifest, t Target, otherDeployment bool) (Mode, error) {
 	if rv.GreaterThan(tv) {
 		return "", &RefusedError{Msg: fmt.Sprintf("the backup was taken with Rocket.Chat %s, newer than the %s this deployment runs, which cannot run on a database a newer release migrated: upgrade this deployment first (`rcgen upgrade --to %s`)", rv, tv, rv)}
 	}
-	bs, ts := catalog.FeatureOf(m.MongoDBVersion), catalog.FeatureOf(t.MongoDB)
-	if catalog.FeatureIndex(bs) > catalog.FeatureIndex(ts) {
-		return "", &RefusedError{Msg: fmt.Sprintf("the backup was taken from MongoDB %s, newer than the %s this deployment runs: its data may use what %s cannot read; upgrade this deployment first (rcgen upgrade)", bs, ts, ts)}
+	if err := checkMongoDB(m.MongoDBVersion, t.MongoDB); err != nil {
+		return "", err
 	}
 	if m.Encrypted && !t.Passphrase {
 		return "", &RefusedError{Msg: "the backup is encrypted, and this deployment's .env has no BACKUP_PASSPHRASE: give rcgen generate the passphrase it was taken with ({backup_passphrase}), then docker compose up -d"}
@@ -72,6 +71,31 @@ func Check(m Manifest, t Target, otherDeployment bool) (Mode, error) {
 	}
 	return Database, nil
 }
+
+// checkMongoDB refuses a backup from a newer MongoDB series (major.minor,
+// the feature compatibility version) than the deployment runs, compared
+// as numbers: 99.0 is newer than 8.0, and 8.10 than 8.2. A version that
+// does not parse is refused: rcgen cannot say the data is readable.
+func checkMongoDB(backup, target string) error {
+	bv, err1 := mongoVersion(backup)
+	tv, err2 := mongoVersion(target)
+	if err1 != nil {
+		return &RefusedError{Msg: fmt.Sprintf("the backup says MongoDB %q, which is not a MongoDB version (like 8.0.32-ubi9): rcgen cannot tell whether this deployment's MongoDB reads its data; restore another backup", backup)}
+	}
+	if err2 != nil {
+		return &RefusedError{Msg: fmt.Sprintf("this deployment's .env says MongoDB %q (MONGODB_VERSION), which is not a MongoDB version: re-run rcgen generate to write it again", target)}
+	}
+	if bv.Major() > tv.Major() || bv.Major() == tv.Major() && bv.Minor() > tv.Minor() {
+		bs, ts := catalog.FeatureOf(backup), catalog.FeatureOf(target)
+		return &RefusedError{Msg: fmt.Sprintf("the backup was taken from MongoDB %s, newer than the %s this deployment runs: its data may use what %s cannot read; upgrade this deployment first (rcgen upgrade)", bs, ts, ts)}
+	}
+	return nil
+}
+
+// mongoVersion parses a MongoDB image tag: major.minor.patch, then
+// perhaps -ubi9, -ubi9-slim (Masterminds/semver takes them for a
+// pre-release, which the series comparison ignores).
+func mongoVersion(tag string) (*semver.Version, error) { return semver.StrictNewVersion(tag) }
 
 // CheckCounts compares what a restore left with the manifest.
 func CheckCounts(m Manifest, got Counts) error {

@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -139,8 +142,9 @@ Needs no Docker.`,
 					}
 				}
 			}
+			opens := whichPassphrase(dir, list)
 			if asJSON {
-				return writeBackupsJSON(env.IO.Out, list)
+				return writeBackupsJSON(env.IO.Out, list, opens)
 			}
 			if len(list) == 0 {
 				where, _ := filepath.Abs(backups)
@@ -155,7 +159,7 @@ Needs no Docker.`,
 				fmt.Fprintf(env.IO.Out, "No backups yet in %s: take one now with %s (the stack must be running); the backup service also takes them on its schedule.\n", where, take)
 				return nil
 			}
-			return writeBackups(env.IO.Out, list, verify)
+			return writeBackups(env.IO.Out, list, verify, opens)
 		},
 	}
 	f := cmd.Flags()
@@ -170,16 +174,48 @@ type backupJSON struct {
 	Path     string           `json:"path"`
 	Size     int64            `json:"size_bytes"`
 	Manifest *backup.Manifest `json:"manifest,omitempty"`
-	Problem  string           `json:"problem,omitempty"`
+	// Passphrase is the .env key whose passphrase opens it, when .env
+	// keeps earlier ones ("" when none does).
+	Passphrase string `json:"passphrase,omitempty"`
+	Problem    string `json:"problem,omitempty"`
 }
 
-func writeBackupsJSON(w io.Writer, list []backup.Archive) error {
+// whichPassphrase tells, when the deployment's .env keeps earlier backup
+// passphrases, which one opens each encrypted backup in list (by name;
+// "" when none does). With one passphrase it tells nothing: each answer
+// costs a key derivation.
+func whichPassphrase(dir string, list []backup.Archive) map[string]string {
+	d, err := deploy.Open(dir)
+	if err != nil {
+		return nil
+	}
+	keys := passphraseKeys(d.Env)
+	if len(keys) < 2 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, a := range list {
+		if a.Problem != "" || !a.Manifest.Encrypted {
+			continue
+		}
+		out[a.Name()] = ""
+		for _, k := range keys {
+			if ok, err := backup.Opens(a.Path, a.Manifest, k.Passphrase); err == nil && ok {
+				out[a.Name()] = k.Name
+				break
+			}
+		}
+	}
+	return out
+}
+
+func writeBackupsJSON(w io.Writer, list []backup.Archive, opens map[string]string) error {
 	out := struct {
 		Version int          `json:"version"`
 		Backups []backupJSON `json:"backups"`
 	}{Version: BackupListJSONVersion, Backups: []backupJSON{}}
 	for _, a := range list {
-		j := backupJSON{Name: a.Name(), Path: a.Path, Size: a.Size, Problem: a.Problem}
+		j := backupJSON{Name: a.Name(), Path: a.Path, Size: a.Size, Problem: a.Problem, Passphrase: opens[a.Name()]}
 		if a.Problem == "" {
 			m := a.Manifest
 			j.Manifest = &m
@@ -191,7 +227,7 @@ func writeBackupsJSON(w io.Writer, list []backup.Archive) error {
 	return enc.Encode(out)
 }
 
-func writeBackups(w io.Writer, list []backup.Archive, verified bool) error {
+func writeBackups(w io.Writer, list []backup.Archive, verified bool, opens map[string]string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	state := "OK"
 	if verified {
@@ -207,6 +243,9 @@ func writeBackups(w io.Writer, list []backup.Archive, verified bool) error {
 		enc := "no"
 		if m.Encrypted {
 			enc = "yes"
+			if k, ok := opens[a.Name()]; ok {
+				enc = "yes, " + cmp.Or(k, "no passphrase in .env opens it")
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\tyes\n", a.Name(), m.Created.UTC().Format("2006-01-02 15:04"), m.RocketChatVersion,
 			m.MongoDBVersion, m.Counts.Users, humanSize(a.Size), enc)
@@ -230,19 +269,28 @@ func newRestoreCmd(env Env) *cobra.Command {
 copied into backups/ first) into the deployment's MongoDB replica set.
 
 Before anything stops, rcgen checks the file whole against its manifest's
-checksums and, when it is encrypted, its authentication code with the
-passphrase in .env (a changed or cut backup and a wrong passphrase are
-refused, and told apart), and refuses a backup from a newer Rocket.Chat or MongoDB than the
-deployment runs, an encrypted one without the passphrase, and one of another
-deployment unless --force=other-deployment names it (then only Rocket.Chat's
-database is restored; this deployment keeps its own users and passwords).
+checksums (each member's size against the manifest and the file first: a
+sparse or forged member is refused unread), that it holds regular files
+only, named as the backup service names them, and, when it is encrypted,
+its authentication code with the passphrase in .env that opens it (the
+current one, or an earlier one .env keeps while backups need it; a changed
+or cut backup and a wrong passphrase are refused, and told apart). It reads
+the files the restore would extract (the uploads) and refuses an absolute
+path, a path climbing out with .., a link or a device among them. It refuses
+a backup from a newer Rocket.Chat or MongoDB than the deployment runs, an
+encrypted one without the passphrase, and one of another deployment unless
+--force=other-deployment names it (then only Rocket.Chat's database is
+restored; this deployment keeps its own users and passwords).
 
 Then it takes a backup of the database as it is (pre-restore), stops the app
 processes, replaces Rocket.Chat's database with the backup's (the whole dump
 with its oplog, for the deployment's own backup), restores the uploads
 volume, compares the collections and users with the manifest, and starts the
 app again. An interrupted restore is marked in backups/: the app stays
-stopped, no scheduled backup runs, and the same command finishes it.`,
+stopped, no scheduled backup runs, and the same command finishes it (when
+that backup's file is gone, restoring another one replaces it). A copy
+into backups/ interrupted by Ctrl-C is removed; one a killed run left is
+replaced by the next.`,
 		Example: `  rcgen backup list
   rcgen restore rocketchat-20261124T030000Z.tar
   rcgen restore /mnt/offsite/rocketchat-20261124T030000Z.tar --yes
@@ -281,6 +329,17 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		return err
 	}
 	stderr := o.Env.IO.ErrOut
+	marker := filepath.Join(o.backupsDir(), backup.RestoreMarker)
+	marked := ""
+	if b, err := os.ReadFile(marker); err == nil {
+		marked = strings.TrimSpace(string(b))
+	}
+	// The mark names a backup whose file is gone: it can never be
+	// finished, and the app stays stopped until the user does something.
+	stranded := marked != "" && !fileExists(filepath.Join(o.backupsDir(), marked))
+	if stranded && (arg == marked || filepath.Base(arg) == marked && !fileExists(arg)) {
+		return usage(fmt.Errorf("a restore of %s was interrupted, and %s is no longer in %s (deleted or moved), so it cannot be finished: the database may hold part of it and the app is stopped. %s", marked, marked, o.backupsDir(), o.strandedAdvice()))
+	}
 	name, path, copyTo, err := o.locate(arg)
 	if err != nil {
 		return err
@@ -291,22 +350,36 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		return usage(fmt.Errorf("%w; nothing was changed", err))
 	}
 	// An encrypted backup's MAC (and so the passphrase) before its
-	// manifest is believed, and before anything stops.
-	if pass := o.d.Env[render.EnvBackupPassphrase]; m.Encrypted && pass != "" {
-		if err := backup.Authenticate(path, m, pass); err != nil {
+	// manifest is believed, and before anything stops: each passphrase
+	// .env keeps (the current one, then the earlier ones).
+	keys := passphraseKeys(o.d.Env)
+	var key backup.Key
+	if m.Encrypted && len(keys) > 0 {
+		key, err = backup.Unlock(path, m, keys)
+		if err != nil {
 			do := "restore another backup"
 			if errors.Is(err, backup.ErrWrongPassphrase) {
-				do = "give rcgen generate the passphrase it was taken with (--backup-passphrase-file), then docker compose up -d; or restore another backup"
+				do = "give rcgen generate the passphrase it was taken with (--backup-passphrase-file; the one it replaces is kept while backups need it), then docker compose up -d; or restore another backup"
 			}
 			return usage(fmt.Errorf("%w: %s; nothing was changed", err, do))
+		}
+		if key.Name != render.EnvBackupPassphrase {
+			fmt.Fprintf(stderr, "%s opens with %s in .env, an earlier passphrase.\n", name, key.Name)
 		}
 		if m.Format == backup.FormatV1 {
 			fmt.Fprintf(stderr, "%s is a format 1 backup: encrypted without authentication, so rcgen checked its checksums and that the passphrase opens it, not that it is as it was written.\n", name)
 		}
 	}
+	// What the restore would extract, read here before anything stops:
+	// the container checks it again, after the app is stopped.
+	if !m.Encrypted || key.Passphrase != "" {
+		if err := backup.CheckContents(path, m, key.Passphrase); err != nil {
+			return usage(fmt.Errorf("%w; nothing was changed", err))
+		}
+	}
 	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
 		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],
-		Passphrase: o.d.Env[render.EnvBackupPassphrase] != ""}
+		Passphrase: len(keys) > 0}
 	mode, err := backup.Check(m, target, o.force.Has(backup.KeyOtherDeployment))
 	var refused *backup.RefusedError
 	if errors.As(err, &refused) {
@@ -316,13 +389,18 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		}
 		return usage(fmt.Errorf("%s: %w; nothing was changed", name, err))
 	}
-	marker := filepath.Join(o.backupsDir(), backup.RestoreMarker)
 	resuming := false
-	if b, err := os.ReadFile(marker); err == nil {
-		other := strings.TrimSpace(string(b))
-		if other != name {
-			return usage(fmt.Errorf("a restore of %s was interrupted (%s): the database may hold part of it and the app is stopped; finish that one first (%s), or remove %s once you know the database is as you want it", other, marker, restoreCommand(other), marker))
-		}
+	switch {
+	case marked == "":
+	case stranded:
+		// Its pre-restore backup was taken before it; the backup service
+		// takes none while the mark is there, and the database is as the
+		// interrupted restore left it: this restore replaces it whole.
+		resuming = true
+		fmt.Fprintf(stderr, "The restore of %s was interrupted and its file is gone: restoring %s in its place.\n", marked, name)
+	case marked != name:
+		return usage(fmt.Errorf("a restore of %s was interrupted (%s): the database may hold part of it and the app is stopped; finish that one first (%s), or remove %s once you know the database is as you want it", marked, marker, restoreCommand(marked), marker))
+	default:
 		resuming = true
 		fmt.Fprintf(stderr, "Finishing the interrupted restore of %s.\n", name)
 	}
@@ -344,13 +422,9 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		return usage(errors.New("rcgen restore replaces the database and stops the app meanwhile; with no terminal to ask on, give --yes"))
 	}
 	if copyTo != "" {
-		if err := os.MkdirAll(o.backupsDir(), 0o700); err != nil {
+		if err := o.copyIn(ctx, path, copyTo); err != nil {
 			return err
 		}
-		if err := copyFile(path, copyTo); err != nil {
-			return fmt.Errorf("copying %s into %s: %w; nothing was restored", path, o.backupsDir(), err)
-		}
-		fmt.Fprintf(stderr, "Copied %s to %s (the backup service reads backups/ only).\n", path, copyTo)
 	}
 	s := o.stack()
 	if !resuming {
@@ -359,6 +433,8 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 			return fmt.Errorf("the backup of the database as it is now failed, so nothing was restored: %w", err)
 		}
 		fmt.Fprintf(stderr, "The database as it was is in %s.\n", filepath.Join(o.backupsDir(), safety))
+	}
+	if !resuming || marked != name {
 		if err := os.WriteFile(marker, []byte(name+"\n"), 0o600); err != nil {
 			return fmt.Errorf("marking the restore in %s: %w; nothing was restored", marker, err)
 		}
@@ -384,6 +460,58 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		return fmt.Errorf("the database is restored and the app started, but %w", err)
 	}
 	fmt.Fprintf(o.Env.IO.Out, "Done: the deployment runs on %s.\n", name)
+	return nil
+}
+
+// strandedAdvice says what to do when the restore mark names a backup
+// whose file is gone: restore another one, or give up the restore.
+func (o *restoreOptions) strandedAdvice() string {
+	dirArg := ""
+	if o.dir != nil && o.dir.Changed() {
+		dirArg = " " + o.dir.Name() + " " + shellArg(o.Dir)
+	}
+	restore := "rcgen restore NAME" + dirArg
+	if pre := newestLabelled(o.backupsDir(), "pre-restore"); pre != "" {
+		restore = fmt.Sprintf("%s%s puts back the database as it was before that restore; rcgen backup list%s shows the others", restoreCommand(pre), dirArg, dirArg)
+	} else {
+		restore += fmt.Sprintf(" (rcgen backup list%s shows them)", dirArg)
+	}
+	return fmt.Sprintf("Either restore another backup by name: %s. Or, once you know the database is as you want it, remove the mark and start the app: rm %s && (cd %s && docker compose up -d)",
+		restore, shellArg(filepath.Join(o.backupsDir(), backup.RestoreMarker)), shellArg(o.Dir))
+}
+
+// newestLabelled is the newest sound backup in dir with label ("" when
+// none).
+func newestLabelled(dir, label string) string {
+	list, _ := backup.List(dir)
+	for _, a := range list {
+		if a.Problem == "" && a.Manifest.Label == label {
+			return a.Name()
+		}
+	}
+	return ""
+}
+
+// copyIn copies a backup from outside backups/ into it. Ctrl-C (or a
+// SIGTERM) during the copy removes the partial copy; one a killed run
+// left is recognised and replaced (copyFile).
+func (o *restoreOptions) copyIn(ctx context.Context, path, copyTo string) error {
+	if err := os.MkdirAll(o.backupsDir(), 0o700); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stale, err := copyFile(ctx, path, copyTo)
+	if stale {
+		fmt.Fprintf(o.Env.IO.ErrOut, "Removed %s.part: a copy a killed run left (no other rcgen works on this deployment now).\n", copyTo)
+	}
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("interrupted while copying %s into %s: the partial copy was removed; nothing was restored: %w", path, o.backupsDir(), context.Canceled)
+	}
+	if err != nil {
+		return fmt.Errorf("copying %s into %s: %w; nothing was restored", path, o.backupsDir(), err)
+	}
+	fmt.Fprintf(o.Env.IO.ErrOut, "Copied %s to %s (the backup service reads backups/ only).\n", path, copyTo)
 	return nil
 }
 
@@ -425,30 +553,115 @@ func fileExists(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-func copyFile(src, dst string) error {
+// copyProgress, when set (by tests), is called after each chunk copyFile
+// writes.
+var copyProgress func(ctx context.Context, written int64)
+
+// copyFile copies src to dst through dst.part, renamed once whole and
+// synced. The caller holds the deployment's lock, so a dst.part already
+// there is a killed run's: it is removed (stale reports it). When ctx
+// ends, the partial copy is removed.
+func copyFile(ctx context.Context, src, dst string) (stale bool, err error) {
 	in, err := os.Open(src)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer in.Close()
 	tmp := dst + ".part"
+	if fi, err := os.Lstat(tmp); err == nil {
+		if !fi.Mode().IsRegular() {
+			return false, fmt.Errorf("%s is in the way and is not a file rcgen writes: remove it", tmp)
+		}
+		if err := os.Remove(tmp); err != nil {
+			return false, err
+		}
+		stale = true
+	}
 	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return err
+		return stale, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	fail := func(err error) (bool, error) {
 		out.Close()
 		os.Remove(tmp)
-		return err
+		return stale, err
+	}
+	buf := make([]byte, 1<<20)
+	var written int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		n, rerr := in.Read(buf)
+		if n > 0 {
+			if _, err := out.Write(buf[:n]); err != nil {
+				return fail(err)
+			}
+			written += int64(n)
+			if copyProgress != nil {
+				copyProgress(ctx, written)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(rerr)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
 	}
 	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(tmp)
-		return err
+		return fail(err)
 	}
 	if err := out.Close(); err != nil {
 		os.Remove(tmp)
-		return err
+		return stale, err
 	}
-	return os.Rename(tmp, dst)
+	return stale, os.Rename(tmp, dst)
+}
+
+// passphraseKeys are the backup passphrases of a deployment's .env, by
+// the key that holds each: BACKUP_PASSPHRASE, then the earlier ones its
+// backups still need (BACKUP_PASSPHRASE_1...).
+func passphraseKeys(env map[string]string) []backup.Key {
+	var keys []backup.Key
+	if p := env[render.EnvBackupPassphrase]; p != "" {
+		keys = append(keys, backup.Key{Name: render.EnvBackupPassphrase, Passphrase: p})
+	}
+	for i, p := range render.OldBackupPassphrases(env) {
+		keys = append(keys, backup.Key{Name: render.EnvOldBackupPassphrase(i + 1), Passphrase: p})
+	}
+	return keys
+}
+
+// passphraseNote says, after generate wrote a deployment that keeps
+// earlier backup passphrases, which backups need which ("" when it keeps
+// none).
+func passphraseNote(dir string, a spec.Answers) string {
+	if len(a.OldBackupPassphrases) == 0 {
+		return ""
+	}
+	var keys []string
+	for i := range a.OldBackupPassphrases {
+		keys = append(keys, render.EnvOldBackupPassphrase(i+1))
+	}
+	where := filepath.Join(dir, render.EnvFile)
+	opened, err := backup.Opened(filepath.Join(dir, render.BackupsDir), a.OldBackupPassphrases)
+	if err != nil {
+		return fmt.Sprintf("Backup passphrases: %s encrypts the backups from now on; %s keeps the earlier ones (%s), as rcgen cannot tell from %s which backups need them (%v): once it can (with sudo, when backups/ is root's), a re-run drops those no backup needs.",
+			render.EnvBackupPassphrase, where, strings.Join(keys, ", "), filepath.Join(dir, render.BackupsDir), err)
+	}
+	var needs []string
+	for i, names := range opened {
+		list := names
+		more := ""
+		if len(list) > 3 {
+			list, more = list[:3], fmt.Sprintf(" and %d more", len(names)-3)
+		}
+		needs = append(needs, fmt.Sprintf("%s opens %s%s", keys[i], strings.Join(list, ", "), more))
+	}
+	return fmt.Sprintf("Backup passphrases: %s encrypts the backups from now on; %s keeps the earlier ones the backups there still need: %s. rcgen restore tries each; a re-run drops one once no backup needs it. Keep them with your copies off this server.",
+		render.EnvBackupPassphrase, where, strings.Join(needs, "; "))
 }

@@ -184,6 +184,11 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 			// The release is checked without a plan (it may be why none).
 			extra = append(extra, doctor.Release(a.RocketChatVersion, now))
 		}
+		if d != nil && d.Exists() {
+			// What needs no plan is checked all the same: a lost keyfile,
+			// the secrets' modes, the backups.
+			extra = append(extra, doctor.Unplanned(d, now)...)
+		}
 		return t, extra
 	}
 	load := render.LoadCompose

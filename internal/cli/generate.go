@@ -138,6 +138,11 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 	errs = append(errs, err)
 	o.passphrase, err = o.secret(o.flags.passphraseFile, "backup-passphrase-file", "RCGEN_BACKUP_PASSPHRASE")
 	errs = append(errs, err)
+	if err == nil && o.flags.passphraseFile != "" && o.passphrase == "" {
+		// An empty file is a mistake (a passphrase not written yet, a
+		// redirect that failed), never a wish for unencrypted backups.
+		errs = append(errs, usage(fmt.Errorf("--backup-passphrase-file: %s is empty: write the passphrase in it (%d characters or more), or leave --backup-passphrase-file out for unencrypted backups", o.flags.passphraseFile, spec.MinPassphrase)))
+	}
 	if o.passphrase != "" {
 		if err := (spec.Answers{BackupPassphrase: o.passphrase}).CheckKey(spec.KeyPassphrase); err != nil {
 			o.passphrase = "" // reported here, once
@@ -497,6 +502,9 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 			fmt.Fprintf(stdout, "Backups: %s into %s%s, the newest %d kept; copy them off this server (rcgen backup list).\n",
 				sch, filepath.Join(o.Out, render.BackupsDir), enc, a.BackupKeep)
 		}
+	}
+	if note := passphraseNote(o.Out, a); note != "" {
+		fmt.Fprintln(stdout, note)
 	}
 	fmt.Fprintf(stdout, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")

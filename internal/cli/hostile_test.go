@@ -122,6 +122,22 @@ func hostileTable(dir string) []hostileCase {
 	for _, p := range []string{"lic\x00ence", "lic\nence", "lic\xffence"} {
 		cs = append(cs, hostileCase{class: "path", args: []string{"--license-file", p}, refused: "--license-file:"})
 	}
+	// Backup passphrase files (restoresafe): an empty or blank file is a
+	// mistake, never a wish for unencrypted backups; refused at its flag.
+	for i, content := range []string{"", "\n", "\n\n\n", "\r\n", "              \n", "\t\t\t\t\t\t\t\t\t\t\t\t\n", "short\n", "it's a long passphrase\n", "two lines of it\nsecond line here\n"} {
+		f := filepath.Join(dir, fmt.Sprintf("passphrase-%d", i))
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			panic(err)
+		}
+		cs = append(cs, hostileCase{class: "passphrase", args: []string{"--backup-passphrase-file", f}, refused: "--backup-passphrase-file:"})
+	}
+	for i, pass := range []string{"correct horse battery staple", "  spaces inside and around  ", "$HOME and #hash ${X}"} {
+		f := filepath.Join(dir, fmt.Sprintf("passphrase-ok-%d", i))
+		if err := os.WriteFile(f, []byte(pass+"\r\n"), 0o600); err != nil {
+			panic(err)
+		}
+		cs = append(cs, hostileCase{class: "passphrase", args: []string{"--backup-passphrase-file", f}, want: map[string][]string{".env": {"BACKUP_PASSPHRASE='" + pass + "'"}}})
+	}
 	// Output directories.
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", "-"}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", ""}, refused: "--out:"})

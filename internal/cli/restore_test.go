@@ -53,7 +53,7 @@ func TestRestoreRefusesAnAlteredBackupBeforeStoppingAnything(t *testing.T) {
 	build := func(format int, passphrase string) []backuptest.Member {
 		m := m
 		m.Format = format
-		members, err := backuptest.Build(m, passphrase, []byte("\x1f\x8b\x08\x00DUMP"), []byte("\x1f\x8b\x08\x00FILES"))
+		members, err := backuptest.Build(m, passphrase, []byte("\x1f\x8b\x08\x00DUMP"), filesArchive(t))
 		if err != nil {
 			t.Fatal(err)
 		}

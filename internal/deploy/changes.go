@@ -130,7 +130,7 @@ func Mask(path string, content []byte) []byte {
 	var values []string
 	if env, err := render.ParseEnv(content); err == nil {
 		for k, v := range env {
-			if render.SecretEnvKeys[k] && len(v) >= 4 {
+			if render.IsSecretEnvKey(k) && len(v) >= 4 {
 				values = append(values, v)
 			}
 		}
@@ -141,7 +141,7 @@ func Mask(path string, content []byte) []byte {
 	for _, line := range strings.SplitAfter(string(content), "\n") {
 		if kv, err := render.ParseEnv([]byte(line)); err == nil && len(kv) == 1 {
 			for k := range kv {
-				if render.SecretEnvKeys[k] {
+				if render.IsSecretEnvKey(k) {
 					prefix := ""
 					if strings.HasPrefix(strings.TrimSpace(line), "export ") {
 						prefix = "export "

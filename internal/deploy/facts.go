@@ -78,7 +78,7 @@ func (d *Deployment) UserEnvLines() []string {
 			continue
 		}
 		for k := range kv {
-			if !render.OwnedEnvKeys[k] {
+			if !render.OwnsEnvKey(k) {
 				keep = append(keep, line)
 			}
 		}

@@ -87,8 +87,10 @@ func Prepare(a *spec.Answers, d *deploy.Deployment) error {
 }
 
 // Complete fills in what the answers leave to the existing deployment: the
-// licence it runs with when no licence file is named, and its SMTP password
-// when none was given. It reads nothing but d.
+// licence it runs with when no licence file is named, its SMTP password
+// and backup passphrase when none was given, and the earlier backup
+// passphrases its backups still need (KeptPassphrases). It reads nothing
+// but d and its backups/.
 func Complete(a *spec.Answers, d *deploy.Deployment) {
 	if d != nil {
 		if a.LicenseFile == "" && a.License == "" {
@@ -100,6 +102,7 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 		if a.BackupPassphrase == "" {
 			a.BackupPassphrase = d.Env[render.EnvBackupPassphrase]
 		}
+		a.OldBackupPassphrases = KeptPassphrases(d, a.BackupPassphrase)
 	}
 
 	if !a.Mail() {

@@ -66,7 +66,15 @@ const (
 	EnvMongoDBVersion    = "MONGODB_VERSION"
 )
 
-// SecretEnvKeys are the .env keys whose values are never printed.
+// IsSecretEnvKey reports whether the value of .env's key is never
+// printed: SecretEnvKeys, and the earlier backup passphrases.
+func IsSecretEnvKey(key string) bool {
+	_, old := oldPassphraseNumber(key)
+	return SecretEnvKeys[key] || old
+}
+
+// SecretEnvKeys are the .env keys whose values are never printed (and
+// BACKUP_PASSPHRASE_n: IsSecretEnvKey).
 var SecretEnvKeys = map[string]bool{
 	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true,
 	EnvMongoExporterPassword: true, EnvGrafanaAdminPassword: true,
@@ -174,7 +182,12 @@ func envFile(d *Data, s Secrets) []byte {
 		b.WriteString("# Never start this deployment: generate your own with rcgen.\n")
 	}
 	b.WriteString("# Secrets are created once and kept on every re-run of rcgen: never change them\n")
-	b.WriteString("# here, MongoDB keeps the passwords it was created with.\n\n")
+	b.WriteString("# here, MongoDB keeps the passwords it was created with.\n")
+	if len(d.Answers.OldBackupPassphrases) > 0 {
+		fmt.Fprintf(&b, "# %s_1... are earlier backup passphrases that backups in %s/ still need\n", EnvBackupPassphrase, BackupsDir)
+		b.WriteString("# (rcgen backup list shows which); a re-run drops one once no backup needs it.\n")
+	}
+	b.WriteString("\n")
 	vars := map[string]string{
 		EnvRocketChatVersion:       d.Answers.RocketChatVersion,
 		EnvMongoDBVersion:          d.MongoImageTag(),
@@ -202,6 +215,9 @@ func envFile(d *Data, s Secrets) []byte {
 		// Kept with backups off too: the backups already taken need it.
 		vars[EnvBackupPassphrase] = "'" + d.Answers.BackupPassphrase + "'"
 	}
+	for i, p := range d.Answers.OldBackupPassphrases {
+		vars[EnvOldBackupPassphrase(i+1)] = "'" + p + "'"
+	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)
@@ -226,8 +242,54 @@ const (
 	EnvACMEEmail = "ACME_EMAIL"
 )
 
-// OwnedEnvKeys are every .env key rcgen writes; any other line of a
-// deployment's .env is the operator's, and is kept.
+// EnvOldBackupPassphrase is the .env key of the n-th (from 1) earlier
+// backup passphrase, kept while a backup needs it.
+func EnvOldBackupPassphrase(n int) string { return fmt.Sprintf("%s_%d", EnvBackupPassphrase, n) }
+
+// OldBackupPassphrases returns the earlier backup passphrases in env
+// (parsed .env), in the order of their numbers.
+func OldBackupPassphrases(env map[string]string) []string {
+	var nums []int
+	for k := range env {
+		if n, ok := oldPassphraseNumber(k); ok && env[k] != "" {
+			nums = append(nums, n)
+		}
+	}
+	sort.Ints(nums)
+	var out []string
+	for _, n := range nums {
+		out = append(out, env[EnvOldBackupPassphrase(n)])
+	}
+	return out
+}
+
+// oldPassphraseNumber reads n from BACKUP_PASSPHRASE_n (n from 1, no
+// leading zero).
+func oldPassphraseNumber(k string) (int, bool) {
+	rest, ok := strings.CutPrefix(k, EnvBackupPassphrase+"_")
+	if !ok || rest == "" || rest[0] == '0' || len(rest) > 4 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// OwnsEnvKey reports whether rcgen writes key in .env (any other line is
+// the operator's, and is kept as it is).
+func OwnsEnvKey(key string) bool {
+	_, old := oldPassphraseNumber(key)
+	return OwnedEnvKeys[key] || old
+}
+
+// OwnedEnvKeys are every .env key rcgen writes but the earlier backup
+// passphrases (OwnsEnvKey); any other line of a deployment's .env is the
+// operator's, and is kept.
 var OwnedEnvKeys = map[string]bool{
 	EnvRocketChatVersion: true, EnvMongoDBVersion: true, EnvDomain: true, EnvRootURL: true, EnvACMEEmail: true,
 	EnvMongoRootPassword: true, EnvMongoRocketChatPassword: true, EnvMongoExporterPassword: true,

@@ -107,6 +107,10 @@ type Answers struct {
 	// BackupPassphrase encrypts backups at rest; kept in .env, never in
 	// rcgen.yaml.
 	BackupPassphrase string `yaml:"-"`
+	// OldBackupPassphrases are earlier backup passphrases that backups
+	// still kept need (.env's BACKUP_PASSPHRASE_1...): a new passphrase
+	// never strands the backups taken with the one before. Oldest last.
+	OldBackupPassphrases []string `yaml:"-"`
 }
 
 // Keys of answers that other code refers to by name.

@@ -147,6 +147,9 @@ func (a Answers) check(key string) error {
 		if a.BackupPassphrase == "" {
 			return nil
 		}
+		if strings.TrimSpace(a.BackupPassphrase) == "" {
+			return errors.New("the backup passphrase is only blanks: give a passphrase (it is all that protects the backups off this server)")
+		}
 		if len([]rune(a.BackupPassphrase)) < MinPassphrase {
 			return fmt.Errorf("the backup passphrase is shorter than %d characters: give a longer one (it is all that protects the backups off this server)", MinPassphrase)
 		}

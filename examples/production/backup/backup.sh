@@ -310,12 +310,90 @@ member() { tar -xOf "$archive" --occurrence=1 "$1"; }
 # field NAME prints a string field of the manifest.
 field() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" "$work/manifest.json" | head -n 1; }
 
+# passphrases prints the passphrases that may open a backup, one a line:
+# BACKUP_PASSPHRASE, then the earlier ones .env keeps while backups need
+# them (BACKUP_PASSPHRASE_1...: rcgen writes them single-quoted, and
+# refuses a passphrase with a quote or a newline).
+passphrases() {
+	[ -z "${BACKUP_PASSPHRASE:-}" ] || printf '%s\n' "$BACKUP_PASSPHRASE"
+	if [ -f "$deployment/.env" ]; then
+		sed -n "s/^BACKUP_PASSPHRASE_[1-9][0-9]*='\(.*\)'\$/\1/p" "$deployment/.env"
+	fi
+}
+
+# opens: whether BACKUP_PASSPHRASE opens the backup: its manifest's
+# passphrase check (format 2), its dump's first bytes (format 1: gzip's
+# 1f 8b once decrypted).
+opens() {
+	if [ "$sealed" = 2 ]; then
+		# shellcheck disable=SC2046 # key and check: two hex words
+		set -- $(mac_key "$(field mac_salt)")
+		[ -n "${2:-}" ] && [ "$2" = "$(field check)" ]
+		return
+	fi
+	[ "$(member mongodb.archive.gz.enc | unseal1 2>/dev/null | head -c 2 | od -An -tx1 | tr -d ' \n')" = 1f8b ]
+}
+
+# unlock sets (and exports) BACKUP_PASSPHRASE to the passphrase, of
+# those there are, that opens the backup; none does: it says so.
+unlock() {
+	cands=$(passphrases)
+	[ -n "$cands" ] || die "$name is encrypted and BACKUP_PASSPHRASE is not set"
+	set -f
+	old_ifs=$IFS
+	IFS='
+'
+	# shellcheck disable=SC2086 # one passphrase a line
+	set -- $cands
+	IFS=$old_ifs
+	set +f
+	n=$#
+	for p in "$@"; do
+		BACKUP_PASSPHRASE=$p
+		export BACKUP_PASSPHRASE
+		if opens; then
+			return 0
+		fi
+	done
+	if [ "$n" -gt 1 ]; then
+		die "$name does not decrypt with this deployment's BACKUP_PASSPHRASE, nor the $((n - 1)) earlier ones .env keeps: it was encrypted with another one (or its manifest was changed)"
+	fi
+	die "$name does not decrypt with this deployment's BACKUP_PASSPHRASE: it was encrypted with another one (or its manifest was changed)"
+}
+
+# payload NAME: whether NAME is a member backup.sh writes.
+payload() {
+	case $1 in
+	manifest.json | manifest.hmac | mongodb.archive.gz | files.tar.gz | mongodb.archive.gz.enc | files.tar.gz.enc) return 0 ;;
+	esac
+	return 1
+}
+
 # verify checks backups/$archive whole before anything changes, and sets
 # $sealed: the format of its encryption (2, 1 or empty). A wrong passphrase
-# and a changed or cut backup are told apart.
+# and a changed or cut backup are told apart. Nothing of it is read
+# before its members are listed: each a regular file named as backup.sh
+# names them, none declaring more than the whole file holds (a sparse or
+# forged member: GNU tar lists a sparse one with its full size), each the
+# size its manifest says. So no read goes past the file's own size.
 verify() {
-	tar -tf "$archive" >"$work/members" 2>/dev/null || die "$name is damaged: tar cannot read it to its end (a cut copy?): restore another backup"
-	[ -z "$(sort "$work/members" | uniq -d)" ] || die "$name holds a file twice: it was changed after it was written: restore another backup"
+	asize=$(size "$archive")
+	# -P: names as they are stored; --numeric-owner: one word for the owner.
+	tar -tvPf "$archive" --numeric-owner >"$work/members" 2>/dev/null || die "$name is damaged: tar cannot read it to its end (a cut copy?): restore another backup"
+	: >"$work/sizes"
+	while read -r mode _ msize _ _ mname; do
+		case $mode in
+		-*) ;;
+		*) die "$name holds \"$mname\" as something else than a file (type ${mode%"${mode#?}"}: a link or a device): it was forged or changed after it was written: restore another backup" ;;
+		esac
+		payload "$mname" || die "$name holds \"$mname\", which no backup holds: it was forged or changed after it was written: restore another backup"
+		case $msize in '' | *[!0-9]*) die "$name: tar lists $mname with no size: restore another backup" ;; esac
+		[ "$msize" -le "$asize" ] || die "$name: $mname declares $msize bytes, more than the $asize of the whole file (a sparse or forged member): restore another backup"
+		printf '%s %s\n' "$mname" "$msize" >>"$work/sizes"
+	done <"$work/members"
+	[ -z "$(cut -d' ' -f1 "$work/sizes" | sort | uniq -d)" ] || die "$name holds a file twice: it was changed after it was written: restore another backup"
+	grep -q '^manifest\.json ' "$work/sizes" || die "$name is not a backup: it has no manifest.json"
+	[ "$(sed -n 's/^manifest\.json //p' "$work/sizes")" -le 65536 ] || die "$name is not a backup: its manifest.json is too big"
 	member manifest.json >"$work/manifest.json" 2>/dev/null || true
 	[ -s "$work/manifest.json" ] || die "$name is not a backup: it has no manifest.json"
 	format=$(sed -n 's/^ *"format": *\([0-9][0-9]*\),*$/\1/p' "$work/manifest.json" | head -n 1)
@@ -323,35 +401,71 @@ verify() {
 	sealed=
 	if grep -q '"encrypted": true' "$work/manifest.json"; then
 		sealed=$format
-		[ -n "${BACKUP_PASSPHRASE:-}" ] || die "$name is encrypted and BACKUP_PASSPHRASE is not set"
+	fi
+	# Each {...} of "files" on a line; its name and size as the archive
+	# lists them, all of them within the file.
+	tr -d '\n' <"$work/manifest.json" | grep -o '{[^{}]*"sha256"[^{}]*}' >"$work/entries" || true
+	[ -s "$work/entries" ] || die "$name is damaged: its manifest lists no files"
+	: >"$work/sums"
+	total=0
+	while IFS= read -r entry; do
+		f=$(printf '%s\n' "$entry" | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p')
+		fsize=$(printf '%s\n' "$entry" | sed -n 's/.*"size": *\([0-9][0-9]*\).*/\1/p')
+		want=$(printf '%s\n' "$entry" | sed -n 's/.*"sha256": *"\([0-9a-f]*\)".*/\1/p')
+		case $f in
+		mongodb.archive.gz | files.tar.gz | mongodb.archive.gz.enc | files.tar.gz.enc) ;;
+		*) die "$name: its manifest lists \"$f\", which no backup holds: it was forged or changed after it was written: restore another backup" ;;
+		esac
+		[ -n "$fsize" ] || die "$name: its manifest gives $f no size: restore another backup"
+		[ "$(sed -n "s/^$f //p" "$work/sizes")" = "$fsize" ] ||
+			die "$name is damaged: $f is not the $fsize bytes its manifest says (forged, or a cut copy): restore another backup"
+		total=$((total + fsize))
+		[ "$total" -le "$asize" ] || die "$name: its manifest declares more than the $asize bytes of the whole file: restore another backup"
+		printf '%s %s\n' "$want" "$f" >>"$work/sums"
+	done <"$work/entries"
+	if [ -n "$sealed" ]; then
+		unlock
 	fi
 	if [ "$sealed" = 2 ]; then
 		# The authentication first: it covers the checksums read next.
-		check=$(field check)
-		[ -n "$check" ] || die "$name is damaged: its manifest has no passphrase check: restore another backup"
 		# shellcheck disable=SC2046 # key and check: two hex words
 		set -- $(mac_key "$(field mac_salt)")
-		[ "${2:-}" = "$check" ] ||
-			die "$name does not decrypt with this deployment's BACKUP_PASSPHRASE: it was encrypted with another one (or its manifest was changed)"
 		want=$(member manifest.hmac 2>/dev/null || true)
 		[ -n "$want" ] || die "$name is damaged: it has no manifest.hmac (a cut copy?): restore another backup"
 		[ "$(hmac "$1" <"$work/manifest.json")" = "$want" ] ||
 			die "$name is damaged or was changed after it was written: its manifest does not match its authentication code: restore another backup"
 	fi
-	# Each {...} of "files" on a line: its sha256, then its name.
-	tr -d '\n' <"$work/manifest.json" | grep -o '{[^{}]*"sha256"[^{}]*}' |
-		sed 's/.*"sha256": *"\([0-9a-f]*\)".*/\1 &/; s/ {.*"name": *"\([^"]*\)".*/ \1/' >"$work/sums"
-	[ -s "$work/sums" ] || die "$name is damaged: its manifest lists no files"
 	while read -r want f; do
 		got=$(member "$f" 2>/dev/null | sha256sum)
 		[ "${got%% *}" = "$want" ] || die "$name is damaged: $f does not match its checksum (a cut copy?): restore another backup"
 	done <"$work/sums"
-	if [ "$sealed" = 1 ]; then
-		# Format 1 has no authentication: the dump must at least start as
-		# gzip does (1f 8b) once decrypted.
-		magic=$(member mongodb.archive.gz.enc | unseal1 2>/dev/null | head -c 2 | od -An -tx1 | tr -d ' \n')
-		[ "$magic" = 1f8b ] || die "$name does not decrypt with this deployment's BACKUP_PASSPHRASE: it was encrypted with another one"
-	fi
+	check_files
+}
+
+# check_files lists the files archive (decrypted) before anything of it
+# is extracted: each member a regular file or a directory, under a
+# relative name that does not climb out with "..", none bigger than
+# deflate can expand the whole backup to (1032 times, zlib's limit: a
+# bigger one is sparse or forged).
+check_files() {
+	grep -q '^files\.tar\.gz' "$work/sizes" || return 0
+	plain files.tar.gz | tar -tvPzf - --numeric-owner >"$work/files" 2>/dev/null ||
+		die "$name is damaged: its files.tar.gz does not read as a gzipped tar: restore another backup"
+	limit=$((asize * 1032))
+	while read -r mode _ fsize _ _ fname; do
+		case $mode in
+		-* | d*) ;;
+		*) die "$name holds \"$fname\" in its files.tar.gz as a link or a device (type ${mode%"${mode#?}"}): it was forged or changed: nothing of it is extracted: restore another backup" ;;
+		esac
+		case $fname in
+		/*) die "$name holds \"$fname\" in its files.tar.gz, an absolute path: it was forged or changed: nothing of it is extracted: restore another backup" ;;
+		esac
+		case /$fname/ in
+		*/../*) die "$name holds \"$fname\" in its files.tar.gz, a path that leads out with ..: it was forged or changed: nothing of it is extracted: restore another backup" ;;
+		esac
+		case $fsize in '' | *[!0-9]*) die "$name: tar lists \"$fname\" in its files.tar.gz with no size: restore another backup" ;; esac
+		[ "$fsize" -le "$limit" ] || die "$name holds \"$fname\" in its files.tar.gz, declaring $fsize bytes (a sparse or forged file): nothing of it is extracted: restore another backup"
+	done <"$work/files"
 }
 
 # plain FILE writes payload FILE of the archive, decrypted, to standard output.

@@ -6,6 +6,7 @@ package backuptest
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -13,9 +14,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 
 	"github.com/rcgen/rcgen/internal/backup"
 )
@@ -24,6 +28,14 @@ import (
 type Member struct {
 	Name string
 	Data []byte
+	// Type is the member's tar type (a regular file when 0); Link the
+	// target of a link.
+	Type byte
+	Link string
+	// Sparse, when set, writes the member as a GNU sparse file (PAX
+	// format 1.0, as GNU tar --sparse --format=pax does) of that many
+	// bytes: a hole, then Data at its end.
+	Sparse int64
 }
 
 // Seal encrypts plain as `openssl enc -aes-256-ctr -pbkdf2 -iter N -md
@@ -76,7 +88,7 @@ func Build(m backup.Manifest, passphrase string, dump, files []byte) ([]Member, 
 	if m.Format == 0 {
 		m.Format = backup.Format
 	}
-	payload := []Member{{"mongodb.archive.gz", dump}, {"files.tar.gz", files}}
+	payload := []Member{{Name: "mongodb.archive.gz", Data: dump}, {Name: "files.tar.gz", Data: files}}
 	m.Encrypted = passphrase != ""
 	m.Encryption = nil
 	var macKey []byte
@@ -116,9 +128,9 @@ func Build(m backup.Manifest, passphrase string, dump, files []byte) ([]Member, 
 	if err != nil {
 		return nil, err
 	}
-	out := []Member{{"manifest.json", append(j, '\n')}}
+	out := []Member{{Name: "manifest.json", Data: append(j, '\n')}}
 	if macKey != nil {
-		out = append(out, Member{backup.MACFile, []byte(MAC(macKey, out[0].Data) + "\n")})
+		out = append(out, Member{Name: backup.MACFile, Data: []byte(MAC(macKey, out[0].Data) + "\n")})
 	}
 	return append(out, payload...), nil
 }
@@ -132,23 +144,124 @@ func MAC(key, b []byte) string {
 
 // WriteTar writes members as a tar file at path (mode 0600).
 func WriteTar(path string, members []Member) error {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, x := range members {
-		if err := tw.WriteHeader(&tar.Header{Name: x.Name, Mode: 0o600, Size: int64(len(x.Data)), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(x.Data); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	b, err := Tar(members)
+	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o600)
+	return os.WriteFile(path, b, 0o600)
+}
+
+// Tar returns members as a tar archive.
+func Tar(members []Member) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, x := range members {
+		if x.Sparse > 0 {
+			if err := tw.Flush(); err != nil {
+				return nil, err
+			}
+			buf.Write(sparseMember(x))
+			continue
+		}
+		h := &tar.Header{Name: x.Name, Mode: 0o600, Size: int64(len(x.Data)), Typeflag: tar.TypeReg}
+		if x.Type != 0 && x.Type != tar.TypeReg {
+			h.Typeflag, h.Linkname, h.Size = x.Type, x.Link, 0
+			if x.Type == tar.TypeDir {
+				h.Mode = 0o700
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if h.Size > 0 {
+			if _, err := tw.Write(x.Data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// TarGz returns members as a gzipped tar archive (a files.tar.gz).
+func TarGz(members []Member) ([]byte, error) {
+	b, err := Tar(members)
+	if err != nil {
+		return nil, err
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return z.Bytes(), nil
+}
+
+// sparseMember is x as GNU tar writes a sparse file in PAX format 1.0
+// (GNU tar manual, "Storing Sparse Files", format 1.0): a PAX header
+// with GNU.sparse.name and GNU.sparse.realsize, then a member whose data
+// starts with the map (the number of regions, then each one's offset and
+// size, one number a line, padded to a block) and holds the regions' bytes
+// only. Go's archive/tar reads it, and cannot write it.
+func sparseMember(x Member) []byte {
+	records := ""
+	for _, kv := range [][2]string{{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", x.Name},
+		{"GNU.sparse.realsize", strconv.FormatInt(x.Sparse, 10)}} {
+		records += paxRecord(kv[0], kv[1])
+	}
+	sparseMap := pad([]byte(fmt.Sprintf("1\n%d\n%d\n", x.Sparse-int64(len(x.Data)), len(x.Data))))
+	var b bytes.Buffer
+	b.Write(ustarHeader("PaxHeaders/"+path.Base(x.Name), 'x', int64(len(records))))
+	b.Write(pad([]byte(records)))
+	b.Write(ustarHeader(path.Join(path.Dir(x.Name), "GNUSparseFile.0", path.Base(x.Name)), '0', int64(len(sparseMap)+len(x.Data))))
+	b.Write(sparseMap)
+	b.Write(pad(x.Data))
+	return b.Bytes()
+}
+
+// paxRecord is "LEN key=value\n", LEN counting itself.
+func paxRecord(k, v string) string {
+	rest := " " + k + "=" + v + "\n"
+	n := len(rest) + 1
+	for len(strconv.Itoa(n))+len(rest) != n {
+		n++
+	}
+	return strconv.Itoa(n) + rest
+}
+
+func pad(b []byte) []byte {
+	if r := len(b) % 512; r != 0 {
+		b = append(b, make([]byte, 512-r)...)
+	}
+	return b
+}
+
+// ustarHeader is a POSIX ustar header block.
+func ustarHeader(name string, typeflag byte, size int64) []byte {
+	b := make([]byte, 512)
+	copy(b[0:100], name)
+	copy(b[100:108], "0000600\x00")
+	copy(b[108:116], "0000000\x00")
+	copy(b[116:124], "0000000\x00")
+	copy(b[124:136], fmt.Sprintf("%011o\x00", size))
+	copy(b[136:148], fmt.Sprintf("%011o\x00", 1795143600))
+	b[156] = typeflag
+	copy(b[257:265], "ustar\x0000")
+	copy(b[148:156], "        ")
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	return b
 }
 
 // ReadTar reads the members of the tar file at path.
@@ -172,7 +285,7 @@ func ReadTar(path string) ([]Member, error) {
 		if _, err := b.ReadFrom(tr); err != nil {
 			return out, err
 		}
-		out = append(out, Member{h.Name, b.Bytes()})
+		out = append(out, Member{Name: h.Name, Data: b.Bytes(), Type: h.Typeflag, Link: h.Linkname})
 	}
 }
 
