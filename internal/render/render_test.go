@@ -233,7 +233,8 @@ func TestReadmeSaysHowBackupsAreProtected(t *testing.T) {
 		readme := strings.Join(strings.Fields(string(mustGet(t, files, render.ReadmeFile).Content)), " ")
 		encrypted := strings.Contains(readme, "They are encrypted with the passphrase in `.env`") &&
 			strings.Contains(readme, "nothing lands on disk in plain text") &&
-			strings.Contains(readme, "a wrong passphrase is refused before `rcgen restore` stops anything")
+			strings.Contains(readme, "a wrong passphrase is refused before `rcgen restore` stops anything") &&
+			strings.Contains(readme, "rcgen keeps each earlier one in `.env` (`BACKUP_PASSPHRASE_1`, ...) as long as a backup in `backups/` needs it")
 		clear := strings.Contains(readme, "They hold the deployment's secrets") && strings.Contains(readme, "--backup-passphrase-file")
 		if encrypted != (pass != "") || clear != (pass == "") {
 			t.Errorf("passphrase %q: README says encrypted %v, in the clear %v", pass, encrypted, clear)
