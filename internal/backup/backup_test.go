@@ -21,6 +21,7 @@ func TestCheck(t *testing.T) {
 		name   string
 		edit   func(*Manifest, *Target)
 		other  bool
+		plain  bool
 		mode   Mode
 		refuse string
 		over   string
@@ -30,6 +31,8 @@ func TestCheck(t *testing.T) {
 		{name: "a newer MongoDB", edit: func(m *Manifest, _ *Target) { m.MongoDBVersion = "8.2.12-ubi9" }, refuse: "from MongoDB 8.2, newer than the 8.0"},
 		{name: "encrypted, no passphrase", edit: func(m *Manifest, _ *Target) { m.Encrypted = true }, refuse: "no BACKUP_PASSPHRASE"},
 		{name: "encrypted, passphrase", edit: func(m *Manifest, tg *Target) { m.Encrypted, tg.Passphrase = true, true }, mode: Full},
+		{name: "unencrypted where backups are encrypted", edit: func(_ *Manifest, tg *Target) { tg.Passphrase = true }, refuse: "carries no MAC", over: KeyUnencrypted},
+		{name: "unencrypted where backups are encrypted, confirmed", edit: func(_ *Manifest, tg *Target) { tg.Passphrase = true }, plain: true, mode: Full},
 		{name: "another deployment", edit: func(m *Manifest, _ *Target) { m.DeploymentID = "bb" }, refuse: "another deployment", over: KeyOtherDeployment},
 		{name: "another project", edit: func(m *Manifest, _ *Target) { m.Project = "old" }, refuse: "another deployment", over: KeyOtherDeployment},
 		{name: "another deployment, confirmed: its database only", edit: func(m *Manifest, _ *Target) { m.DeploymentID = "bb" }, other: true, mode: Database},
@@ -41,7 +44,7 @@ func TestCheck(t *testing.T) {
 			if c.edit != nil {
 				c.edit(&m, &tg)
 			}
-			mode, err := Check(m, tg, c.other)
+			mode, err := Check(m, tg, Confirmed{OtherDeployment: c.other, Unencrypted: c.plain})
 			if c.refuse != "" {
 				var r *RefusedError
 				if !errors.As(err, &r) || !strings.Contains(err.Error(), c.refuse) || r.Override != c.over {

@@ -205,7 +205,7 @@ func TestNewerMongoDBIsRefused(t *testing.T) {
 	for _, c := range cases {
 		m := manifest(backup.Format)
 		m.MongoDBVersion = c.backup
-		_, err := backup.Check(m, tg, false)
+		_, err := backup.Check(m, tg, backup.Confirmed{})
 		var r *backup.RefusedError
 		if !errors.As(err, &r) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("MongoDB %q: %v, want a refusal with %q", c.backup, err, c.want)
@@ -214,12 +214,12 @@ func TestNewerMongoDBIsRefused(t *testing.T) {
 	for _, ok := range []string{"8.0.32-ubi9", "8.0.1", "7.0.14-ubi8", "4.4.29"} {
 		m := manifest(backup.Format)
 		m.MongoDBVersion = ok
-		if _, err := backup.Check(m, tg, false); err != nil {
+		if _, err := backup.Check(m, tg, backup.Confirmed{}); err != nil {
 			t.Errorf("MongoDB %q into 8.0: %v", ok, err)
 		}
 	}
 	tg.MongoDB = "garbage"
-	if _, err := backup.Check(manifest(backup.Format), tg, false); err == nil || !strings.Contains(err.Error(), "MONGODB_VERSION") {
+	if _, err := backup.Check(manifest(backup.Format), tg, backup.Confirmed{}); err == nil || !strings.Contains(err.Error(), "MONGODB_VERSION") {
 		t.Errorf("a deployment whose MongoDB version does not parse: %v", err)
 	}
 }

@@ -45,7 +45,20 @@ type RefusedError struct {
 func (e *RefusedError) Error() string { return e.Msg }
 
 // Check decides whether m may be restored into t, and how.
-func Check(m Manifest, t Target, otherDeployment bool) (Mode, error) {
+// KeyUnencrypted names the confirmation that an unencrypted backup is
+// restored into a deployment that encrypts its backups.
+const KeyUnencrypted = "unencrypted-backup"
+
+// Confirmed are the confirmations (--force names) a restore was given.
+type Confirmed struct {
+	// OtherDeployment: a backup of another deployment (KeyOtherDeployment).
+	OtherDeployment bool
+	// Unencrypted: an unencrypted backup where backups are encrypted
+	// (KeyUnencrypted).
+	Unencrypted bool
+}
+
+func Check(m Manifest, t Target, confirmed Confirmed) (Mode, error) {
 	rv, err1 := semver.NewVersion(m.RocketChatVersion)
 	tv, err2 := semver.NewVersion(t.RocketChat)
 	if err1 != nil || err2 != nil {
@@ -57,13 +70,22 @@ func Check(m Manifest, t Target, otherDeployment bool) (Mode, error) {
 	if err := checkMongoDB(m.MongoDBVersion, t.MongoDB); err != nil {
 		return "", err
 	}
+	// A deployment with a passphrase writes only encrypted, authenticated
+	// backups. An unencrypted one carries no MAC: nothing shows that this
+	// deployment's backup service wrote it, and anyone who can write to
+	// backups/ can forge one (its users, its settings, its integrations'
+	// scripts), so it is taken only on the operator's word.
+	if !m.Encrypted && t.Passphrase && !confirmed.Unencrypted {
+		return "", &RefusedError{Override: KeyUnencrypted, Msg: "the backup is not encrypted, and this deployment encrypts its backups (BACKUP_PASSPHRASE in .env), so its backup service did not write it as it is: " +
+			"an unencrypted backup carries no MAC, and anyone who can write to backups/ could have put it there; restore it only if you know where it comes from (an older backup from before the passphrase, a copy you made), and confirm it"}
+	}
 	if m.Encrypted && !t.Passphrase {
 		return "", &RefusedError{Msg: "the backup is encrypted, and this deployment's .env has no BACKUP_PASSPHRASE: give rcgen generate the passphrase it was taken with ({backup_passphrase}), then docker compose up -d"}
 	}
 	if m.Project == t.Project && m.DeploymentID != "" && m.DeploymentID == t.DeploymentID {
 		return Full, nil
 	}
-	if !otherDeployment {
+	if !confirmed.OtherDeployment {
 		return "", &RefusedError{Override: KeyOtherDeployment, Msg: fmt.Sprintf(
 			"the backup is of another deployment (project %q, id %q, taken %s), and this one is project %q, id %q: to move that deployment's data here, confirm it; "+
 				"Rocket.Chat's database is then replaced by the backup's, and this deployment keeps its own users and passwords",

@@ -13,6 +13,7 @@ import (
 	"github.com/kballard/go-shellquote"
 	"github.com/spf13/pflag"
 
+	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -102,7 +103,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, keyOtherDeployment, keyNoBackup, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, keyOtherDeployment, backup.KeyUnencrypted, keyNoBackup, "cpu", "architecture"}
 
 // keyOtherDeployment names the confirmation that a backup of another
 // deployment is restored here (rcgen restore).

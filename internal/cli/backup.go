@@ -278,7 +278,9 @@ or cut backup and a wrong passphrase are refused, and told apart). It reads
 the files the restore would extract (the uploads) and refuses an absolute
 path, a path climbing out with .., a link or a device among them. It refuses
 a backup from a newer Rocket.Chat or MongoDB than the deployment runs, an
-encrypted one without the passphrase, and one of another deployment unless
+encrypted one without the passphrase, an unencrypted one where backups are
+encrypted (nothing shows who wrote it) unless --force=unencrypted-backup
+names it, and one of another deployment unless
 --force=other-deployment names it (then only Rocket.Chat's database is
 restored; this deployment keeps its own users and passwords).
 
@@ -310,7 +312,7 @@ replaced by the next.`,
 	o.bind(f)
 	f.BoolVarP(&o.Yes, "yes", "y", false, "restore without asking (the app is stopped meanwhile)")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is restored")
-	bindForceFlag(f, &o.force, "--force=other-deployment: restore a backup of another deployment (its database only)", keyOtherDeployment)
+	bindForceFlag(f, &o.force, "--force=other-deployment: restore a backup of another deployment (its database only); --force=unencrypted-backup: restore an unencrypted backup where backups are encrypted", keyOtherDeployment, backup.KeyUnencrypted)
 	cmd.ValidArgsFunction = o.backupCompletion
 	return cmd
 }
@@ -380,7 +382,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
 		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],
 		Passphrase: len(keys) > 0}
-	mode, err := backup.Check(m, target, o.force.Has(backup.KeyOtherDeployment))
+	mode, err := backup.Check(m, target, backup.Confirmed{OtherDeployment: o.force.Has(backup.KeyOtherDeployment), Unencrypted: o.force.Has(backup.KeyUnencrypted)})
 	var refused *backup.RefusedError
 	if errors.As(err, &refused) {
 		refused.Msg = strings.ReplaceAll(refused.Msg, "{backup_passphrase}", "--backup-passphrase-file")

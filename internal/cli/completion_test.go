@@ -47,7 +47,7 @@ func TestCompletionOffersValues(t *testing.T) {
 		{"generate's force names", []string{"generate", "--force="}, []string{"directory", "memory", "older-rcgen", "member-node", "target", "cpu", "architecture"}},
 		{"after a comma, the names not given yet", []string{"generate", "--force=cpu,memory,"}, []string{"cpu,memory,directory", "cpu,memory,older-rcgen", "cpu,memory,member-node", "cpu,memory,target", "cpu,memory,architecture"}},
 		{"plan's force", []string{"plan", "--force="}, []string{"memory"}},
-		{"restore's force", []string{"restore", "--force="}, []string{"other-deployment"}},
+		{"restore's force", []string{"restore", "--force="}, []string{"other-deployment", "unencrypted-backup"}},
 		{"upgrade's force", []string{"upgrade", "--force="}, []string{"no-backup"}},
 	}
 	for _, c := range cases {

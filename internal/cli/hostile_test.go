@@ -194,7 +194,7 @@ func upgradeNetCases(dir string) []hostileCase {
 		{backupOmitted, "and there is no such file"},
 		{backupGarbage, "not an rcgen backup"},
 		{backupChecksum, "files.tar.gz does not match its checksum in the manifest"},
-		{backupCut, "files.tar.gz does not match its checksum in the manifest"},
+		{backupCut, "files.tar.gz is 3 bytes and its manifest says 5 (forged, or a cut copy)"},
 		{backupOther, "is of another deployment"},
 		{backupFails, "the backup service did not take the pre-upgrade backup"},
 	} {

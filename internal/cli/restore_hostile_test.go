@@ -436,3 +436,30 @@ func TestPassphraseRotationKeepsOldBackupsRestorable(t *testing.T) {
 		t.Errorf("a backup rcgen cannot read: .env %v:\n%s", e, r.stdout)
 	}
 }
+
+// TestRestoreRefusesAnUnencryptedBackupWhereBackupsAreEncrypted: an
+// attacker who can write to backups/ cannot forge an encrypted backup
+// (no passphrase, no MAC), but could drop an unencrypted one in; a
+// deployment with a passphrase takes it only on the operator's word
+// (--force=unencrypted-backup), refused before rcgen runs anything.
+func TestRestoreRefusesAnUnencryptedBackupWhereBackupsAreEncrypted(t *testing.T) {
+	fx := newRestoreFixture(t, "correct horse battery staple")
+	name := "rocketchat-20261124T030000Z.tar"
+	if err := backuptest.WriteTar(filepath.Join(fx.dir, render.BackupsDir, name), fx.build(t, "", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	f := fx.docker(t)
+	r := runEnv(func(e *Env) { e.Docker = f.run }, "restore", name, "--dir", fx.dir, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "the backup is not encrypted, and this deployment encrypts its backups") ||
+		!strings.Contains(r.stderr, "(--force=unencrypted-backup); nothing was changed") {
+		t.Errorf("exit %d, want 2 naming --force=unencrypted-backup:\n%s", r.code, r.stderr)
+	}
+	if len(f.log) > 0 {
+		t.Errorf("rcgen ran docker before refusing: %q", f.log)
+	}
+	f = fx.docker(t)
+	r = runEnv(func(e *Env) { e.Docker = f.run }, "restore", name, "--dir", fx.dir, "--yes", "--force=unencrypted-backup")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: the deployment runs on "+name) {
+		t.Errorf("confirmed: exit %d, docker %q:\n%s", r.code, f.log, r.stderr)
+	}
+}

@@ -186,7 +186,7 @@ func TestUpgradeStopsWithoutACheckedBackup(t *testing.T) {
 		{mode: backupOmitted, why: "the backup service answered that it wrote %s, and there is no such file"},
 		{mode: backupGarbage, why: "the pre-upgrade backup %s does not check out: %[1]s: not an rcgen backup"},
 		{mode: backupChecksum, why: "does not check out: %s is damaged: files.tar.gz does not match its checksum in the manifest"},
-		{mode: backupCut, why: "does not check out: %s is damaged: files.tar.gz does not match its checksum in the manifest"},
+		{mode: backupCut, why: "does not check out: %s is damaged: files.tar.gz is 3 bytes and its manifest says 5 (forged, or a cut copy)"},
 		{mode: backupOther, why: "the pre-upgrade backup %s is of another deployment"},
 		{mode: backupMisnamed, why: "the pre-upgrade backup %s says it is rocketchat-20250101T000000Z: not the backup the service was asked for"},
 		{mode: backupFails, why: "the backup service did not take the pre-upgrade backup: docker compose exec -T backup sh /rcgen/backup.sh now pre-upgrade: exit status 1: mongodump: connection refused"},
