@@ -48,7 +48,9 @@ the architecture, the kernel (6.19 to 7.0.13 break MongoDB 8), memory, swap
 and disk, Docker Engine and Compose versions, the ports the stack publishes,
 and for a public domain whether its DNS points here. In a deployment
 directory (--out, or the current directory when it holds rcgen.yaml) also:
-the files rcgen owns, the modes of the secrets, and the release's support.
+the files rcgen owns, the modes of the secrets, the release's support, and
+that each image the deployment pins is on its registry (docker manifest
+inspect; RCGEN_OFFLINE=1 skips it).
 
 Each check prints "ok|warn|fail name: what was found; what to do". Exit 1 when
 any check fails.`,
@@ -188,6 +190,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 			// What needs no plan is checked all the same: a lost keyfile,
 			// the secrets' modes, the backups.
 			extra = append(extra, doctor.Unplanned(d, now)...)
+			extra = append(extra, o.images(ctx, sys, d)...)
 		}
 		return t, extra
 	}
@@ -212,9 +215,36 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	})
 	if d != nil && d.Exists() {
 		extra = append(extra, doctor.Deployment(d, res.Pending(), a.RocketChatVersion, now)...)
+		extra = append(extra, o.images(ctx, sys, d)...)
 	}
 	t.Dir, _ = filepath.Abs(t.Dir)
 	return t, extra
+}
+
+// offlineEnv reports whether RCGEN_OFFLINE asks rcgen not to use the
+// network.
+func offlineEnv(env Env) bool {
+	if env.Getenv == nil {
+		return false
+	}
+	v := env.Getenv("RCGEN_OFFLINE")
+	return v != "" && v != "0" && v != "false"
+}
+
+// images checks that the registries have every image the deployment's
+// compose.yaml (or stack.yaml) pins, unless RCGEN_OFFLINE says not to use
+// the network.
+func (o *doctorOptions) images(ctx context.Context, sys doctor.System, d *deploy.Deployment) []doctor.Result {
+	if offlineEnv(o.Env) {
+		return []doctor.Result{{Name: "images", Status: doctor.Warn, Found: "not checked: RCGEN_OFFLINE is set, so rcgen does not ask the registries",
+			Do: "unset RCGEN_OFFLINE to check that every image the deployment pins is on its registry"}}
+	}
+	images, err := doctor.DeploymentImages(ctx, d.Dir)
+	if err != nil {
+		return []doctor.Result{{Name: "images", Status: doctor.Warn, Found: "could not read the images the deployment pins: " + err.Error(),
+			Do: "fix the file it names (a re-run of rcgen generate writes rcgen's own), then run rcgen doctor again"}}
+	}
+	return doctor.Images(ctx, sys, images, doctor.ImageTimeout)
 }
 
 // headerVersion is the rcgen version doctor renders the files' headers
