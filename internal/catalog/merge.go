@@ -310,7 +310,7 @@ func (c *Catalog) allowedLatest(r Release) string {
 // old it is on day now.
 func (c *Catalog) Describe(now time.Time) string {
 	if c.File == "" {
-		return fmt.Sprintf("compiled into rcgen, checked %s (%s); a newer rcgen, or --catalog FILE, knows newer releases", c.Generated, c.Age(now))
+		return fmt.Sprintf("compiled into rcgen, checked %s (%s)", c.Generated, c.Age(now))
 	}
 	s := fmt.Sprintf("%s, generated %s (%s), over rcgen's compiled-in catalog of %s", c.File, c.Generated, c.Age(now), CheckedOn)
 	if len(c.Sources) > 0 {
