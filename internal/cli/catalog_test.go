@@ -128,3 +128,18 @@ func TestCatalogKeyInAnswersFile(t *testing.T) {
 		t.Errorf("the error does not name the answers file's catalog key:\n%s", r.stderr)
 	}
 }
+
+// TestUpgradeUsesTheDeploymentsCatalog: upgrade --to applies the release
+// rule under the catalog the deployment's rcgen.yaml names.
+func TestUpgradeUsesTheDeploymentsCatalog(t *testing.T) {
+	dir := t.TempDir()
+	file := writeCatalog(t, dir, orgCatalog)
+	dep := filepath.Join(dir, "dep")
+	if r := run(t, "generate", "--yes", "--catalog", file, "--rocketchat-version", "8.5.3", "--out", dep); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(t, "upgrade", "--dir", dep, "--to", "8.8.1", "--dry-run")
+	if r.code == 0 || !strings.Contains(r.stderr, "not among the releases the catalog "+filepath.Join(dep, "..", "approved.yaml")) {
+		t.Errorf("upgrade --to 8.8.1 outside the deployment's allow list: exit %d:\n%s", r.code, r.stderr)
+	}
+}
