@@ -171,6 +171,12 @@ func example(key string) string {
 		return "true"
 	case "image":
 		return RocketChatImage + ":8.9.1"
+	case "allow[]":
+		return `"8.9" (a line) or 8.9.1 (a release)`
+	case "mongodb[]":
+		return `"8.0"`
+	case "sources[]":
+		return "https://github.com/RocketChat/Rocket.Chat/releases"
 	}
 	return "a line of text"
 }

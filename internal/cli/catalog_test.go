@@ -143,3 +143,23 @@ func TestUpgradeUsesTheDeploymentsCatalog(t *testing.T) {
 		t.Errorf("upgrade --to 8.8.1 outside the deployment's allow list: exit %d:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestDoctorUsesTheDeploymentsCatalog: doctor's release check judges by
+// the catalog the deployment names: 8.9.1, whose image only the catalog
+// saw, is a release rcgen deploys there.
+func TestDoctorUsesTheDeploymentsCatalog(t *testing.T) {
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	file := writeCatalog(t, dir, orgCatalog)
+	dep := filepath.Join(dir, "dep")
+	if r := runOn(t, "kernel-7.0.14", now, "generate", "--yes", "--catalog", file, "--rocketchat-version", "8.9.1", "--out", dep); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := runOn(t, "kernel-7.0.14", now, "doctor", "--dir", dep)
+	if strings.Contains(r.stdout+r.stderr, "rcgen does not deploy Rocket.Chat 8.9.1") {
+		t.Errorf("doctor judged 8.9.1 by the compiled-in catalog:\n%s%s", r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout+r.stderr, "8.9.1") {
+		t.Errorf("doctor does not name the release:\n%s%s", r.stdout, r.stderr)
+	}
+}
