@@ -101,7 +101,7 @@ func (r Release) SupportNote(now time.Time) string {
 }
 
 // Releases returns the release lines, oldest first.
-func Releases() []Release { return slices.Clone(releases) }
+func Releases() []Release { return slices.Clone(cur().releases) }
 
 // Lookup returns the release line of version (e.g. 8.7 for 8.7.1).
 func Lookup(version string) (Release, bool) {
@@ -110,7 +110,7 @@ func Lookup(version string) (Release, bool) {
 		return Release{}, false
 	}
 	line := fmt.Sprintf("%d.%d", v.Major(), v.Minor())
-	for _, r := range releases {
+	for _, r := range cur().releases {
 		if r.Line == line {
 			return r, true
 		}
@@ -159,7 +159,7 @@ func LatestOfMajor(major uint64) (Release, bool) {
 const MajorStopSource = "RocketChat/Rocket.Chat apps/meteor/server/startup/migrations/minimumVersion.ts; PR #36168 (8.0: migrations from 7.0 on); issue #29921 (\"You need to update one major at time\")"
 
 // Newest returns the newest line in the catalog, deployable or not.
-func Newest() Release { return releases[len(releases)-1] }
+func Newest() Release { rs := cur().releases; return rs[len(rs)-1] }
 
 // MongoDBSeries is one MongoDB feature version rcgen can run.
 type MongoDBSeries struct {
@@ -197,7 +197,7 @@ func MongoDBFor(version string) (MongoDBSeries, error) {
 
 // Series returns the MongoDB series row.
 func Series(series string) (MongoDBSeries, bool) {
-	for _, s := range mongoSeries {
+	for _, s := range cur().series {
 		if s.Series == series {
 			return s, true
 		}
@@ -206,7 +206,7 @@ func Series(series string) (MongoDBSeries, bool) {
 }
 
 // AllMongoDB returns the MongoDB series rcgen pins, oldest first.
-func AllMongoDB() []MongoDBSeries { return slices.Clone(mongoSeries) }
+func AllMongoDB() []MongoDBSeries { return slices.Clone(cur().series) }
 
 // FeatureOf returns the series ("8.0") of a MongoDB tag ("8.0.32-ubi9-slim").
 func FeatureOf(tag string) string {

@@ -58,15 +58,19 @@ func Deployable(version string) (Release, error) {
 		return Release{}, &RefusedError{Version: version, Short: short,
 			Msg: fmt.Sprintf(format, a...) + ": " + deployableList()}
 	}
+	c := cur()
 	r, ok := Lookup(version)
 	if !ok {
-		oldest := releases[0]
+		oldest := c.releases[0]
 		if v.LessThan(semver.MustParse(oldest.Line + ".0")) {
 			return refuse("older than "+oldest.Line,
 				"Rocket.Chat %s is older than %s, the oldest line rcgen deploys (6.x is out of support, and 8.x servers exit on the MongoDB it ran on)", version, oldest.Line)
 		}
 		return refuse("not in the catalog",
 			"Rocket.Chat %s is not a release rcgen knows (its catalog holds the lines %s to %s; a newer rcgen may know more)", version, oldest.Line, Newest().Line)
+	}
+	if held, ok := c.held[r.Line]; ok {
+		return refuse(held[0], "%s", held[1])
 	}
 	if !r.ImageConfirmed {
 		return refuse("image not confirmed",
@@ -76,6 +80,10 @@ func Deployable(version string) (Release, error) {
 		return refuse("newer than "+r.Latest,
 			"Rocket.Chat %s is newer than the newest %s patch rcgen has confirmed an image for (%s)", version, r.Line, r.Latest)
 	}
+	if !c.allows(v, r) {
+		return Release{}, &RefusedError{Version: version, Short: "not allowed by " + c.File,
+			Msg: fmt.Sprintf("Rocket.Chat %s is not among the releases the catalog %s allows (%s): give one of those, or ask whoever keeps %s to allow it", version, c.File, strings.Join(c.Allow, ", "), c.File)}
+	}
 	return r, nil
 }
 
@@ -83,10 +91,13 @@ func Deployable(version string) (Release, error) {
 // first; each line's Latest is its newest deployable patch (earlier
 // patches of the line are deployable too). The last is the default.
 func DeployableReleases() []Release {
+	c := cur()
 	var rs []Release
-	for _, r := range releases {
-		if r.ImageConfirmed {
-			rs = append(rs, r)
+	for _, r := range c.releases {
+		if _, held := c.held[r.Line]; r.ImageConfirmed && !held {
+			if r.Latest = c.allowedLatest(r); r.Latest != "" {
+				rs = append(rs, r)
+			}
 		}
 	}
 	return rs
@@ -95,13 +106,19 @@ func DeployableReleases() []Release {
 // deployableList names what rcgen deploys, as runs of lines ("7.0 to
 // 8.8"), and what to do.
 func deployableList() string {
+	c := cur()
+	releases := c.releases
+	deploys := func(r Release) bool {
+		_, held := c.held[r.Line]
+		return r.ImageConfirmed && !held && c.allowedLatest(r) != ""
+	}
 	var runs []string
 	start := ""
 	for i, r := range releases {
-		if r.ImageConfirmed && start == "" {
+		if deploys(r) && start == "" {
 			start = r.Line
 		}
-		if start != "" && (i == len(releases)-1 || !releases[i+1].ImageConfirmed) {
+		if start != "" && (i == len(releases)-1 || !deploys(releases[i+1])) {
 			if start == r.Line {
 				runs = append(runs, r.Line)
 			} else {
@@ -109,6 +126,9 @@ func deployableList() string {
 			}
 			start = ""
 		}
+	}
+	if len(runs) == 0 {
+		return fmt.Sprintf("under the catalog %s rcgen deploys no release: allow in it a line `rcgen versions --catalog %s` says rcgen deploys", c.File, c.File)
 	}
 	lines := "line " + runs[0]
 	if len(runs) > 1 || strings.Contains(runs[0], " to ") {

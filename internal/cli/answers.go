@@ -198,6 +198,7 @@ func (b *answerFlags) negate(p *bool, flag, key, usage string) {
 func (b *answerFlags) bindSizing() {
 	a, f := &b.v, b.fs
 	f.StringVar(&b.config, "config", "", "answers file to start from (rcgen.yaml; - reads standard input); flags override it")
+	b.str(&a.Catalog, "catalog", "a catalog file your organisation pins (rcgen versions --help): it adds releases rcgen may deploy and may restrict them to an allow list")
 	b.value(&a.CPUs, "cpus", "cores of the target host, instead of detecting this one (e.g. 8)")
 	b.value(&a.Memory, "memory", "memory of the target host, instead of detecting this one (e.g. 16GiB, 16384MiB)")
 	b.str(&a.LicenseFile, "license-file", "file holding a Rocket.Chat Enterprise licence (needed for more than one app process)")

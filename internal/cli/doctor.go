@@ -147,6 +147,13 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		layers = append(layers, spec.LayerOf(spec.FromFlag, a, spec.KeyDomain))
 	}
 	a, _, err := spec.Resolve(layers...)
+	// The release checks judge by the catalog the deployment names
+	// (checking the answer makes it this run's catalog).
+	if err == nil && a.Catalog != "" {
+		if cerr := a.CheckKey(spec.KeyCatalog); cerr != nil {
+			extra = append(extra, doctor.Result{Name: "catalog", Status: doctor.Fail, Found: cerr.Error(), Do: "fix the catalog file rcgen.yaml names (catalog:), or remove the key to use rcgen's own"})
+		}
+	}
 	plan := func() (*generate.Result, error) {
 		if err != nil {
 			return nil, err

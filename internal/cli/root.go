@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/render"
@@ -147,6 +148,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 	stderr := env.IO.ErrOut
 	m := &mentions{}
 	env.IO.Out, env.IO.ErrOut = m.watch(env.IO.Out), m.watch(env.IO.ErrOut)
+	// Each run starts from the compiled-in catalog; --catalog or an
+	// answers file's catalog: sets another for this run only.
+	defer catalog.Use(nil)()
 	root := NewRootCmd(env)
 	m.commands(root)
 	root.SetArgs(args)

@@ -61,7 +61,11 @@ command again goes on from what the deployment runs then.`,
 			if strings.TrimSpace(o.To) == "" {
 				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.DefaultRocketChatVersion + " (rcgen versions lists them)"))
 			}
-			// The release rule generate applies, before Docker is asked anything.
+			// The release rule generate applies, under the deployment's
+			// catalog, before Docker is asked anything.
+			if err := useDeploymentCatalog(o.Dir); err != nil {
+				return usage(err)
+			}
 			if _, err := catalog.Deployable(o.To); err != nil {
 				return usage(fmt.Errorf("--to %s: %w", o.To, err))
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rcgen/rcgen/internal/catalog"
+	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // VersionsJSONVersion is the version of the `rcgen versions --json` object.
@@ -28,8 +29,21 @@ type versionsRow struct {
 	WhyNot     string `json:"why_not,omitempty"`
 }
 
+// catalogJSON says which catalog `rcgen versions` used.
+type catalogJSON struct {
+	// File is the catalog file merged over the compiled-in catalog, ""
+	// for the compiled-in one.
+	File      string              `json:"file,omitempty"`
+	Generated string              `json:"generated"`
+	Sources   []string            `json:"sources,omitempty"`
+	Allow     []string            `json:"allow,omitempty"`
+	Notes     []string            `json:"notes,omitempty"`
+	Seen      []catalog.SeenImage `json:"images_seen,omitempty"`
+}
+
 type versionsJSON struct {
 	Version  int                     `json:"version"`
+	Catalog  catalogJSON             `json:"catalog"`
 	Today    string                  `json:"today"`
 	Default  string                  `json:"default"`
 	Releases []versionsRow           `json:"releases"`
@@ -39,6 +53,7 @@ type versionsJSON struct {
 
 func newVersionsCmd(env Env) *cobra.Command {
 	var asJSON bool
+	var file string
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Show the Rocket.Chat releases rcgen deploys, their MongoDB, support dates and pinned images",
@@ -48,8 +63,18 @@ confirmed is listed, not deployed), the MongoDB series its release notes
 declare (and the image rcgen pairs with it), its Node.js version, release
 date, end of support and LTS flag, marking the default and what is past
 support today; then the MongoDB series and every other pinned image. Each
-row's source is in --json.`,
+row's source is in --json.
+
+It says first which catalog it used: the one compiled into rcgen (and how
+old it is), or the catalog file --catalog names, merged over it. A catalog
+file (YAML, "version: 1", see the README's Versions section) may add
+releases and MongoDB patches and mark images seen, and an allow: list may
+restrict what is deployable; it never changes what rcgen knows of a
+release (the MongoDB it declares, its LTS flag and dates, its breaking
+changes): where it says otherwise, rcgen keeps its own and says so here.
+generate and plan take the same --catalog (or catalog: in rcgen.yaml).`,
 		Example: `  rcgen versions
+  rcgen versions --catalog approved-versions.yaml
   rcgen versions --json | jq '.releases[] | select(.lts)'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,17 +82,28 @@ row's source is in --json.`,
 			if env.Now != nil {
 				now = env.Now()
 			}
+			if file != "" {
+				c, err := spec.LoadCatalog(file)
+				if err != nil {
+					return usage(fmt.Errorf("--catalog: %w", err))
+				}
+				catalog.Use(c) // for this run: Run puts the compiled-in one back
+			}
+			c := catalog.Active()
 			rows := versionRows(now)
 			if asJSON {
 				enc := json.NewEncoder(env.IO.Out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(versionsJSON{Version: VersionsJSONVersion, Today: now.Format(time.DateOnly), Default: catalog.DefaultRocketChatVersion,
+				return enc.Encode(versionsJSON{Version: VersionsJSONVersion,
+					Catalog: catalogJSON{File: c.File, Generated: c.Generated.String(), Sources: c.Sources, Allow: c.Allow, Notes: c.Notes, Seen: c.SeenImages()},
+					Today:   now.Format(time.DateOnly), Default: catalog.DefaultRocketChatVersion,
 					Releases: rows, MongoDB: catalog.AllMongoDB(), Images: catalog.PinnedImages()})
 			}
 			return writeVersions(env, now, rows)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON, with each row's source")
+	cmd.Flags().StringVar(&file, "catalog", "", "a catalog file your organisation pins, merged over rcgen's compiled-in catalog (see --help)")
 	return cmd
 }
 
@@ -90,6 +126,18 @@ func versionRows(now time.Time) []versionsRow {
 }
 
 func writeVersions(env Env, now time.Time, rows []versionsRow) error {
+	c := catalog.Active()
+	fmt.Fprintf(env.IO.Out, "Catalog: %s\n", c.Describe(now))
+	if c.File == "" {
+		fmt.Fprintln(env.IO.Out, "(a newer rcgen knows newer releases; an organisation pins its own with --catalog FILE)")
+	}
+	if len(c.Allow) > 0 {
+		fmt.Fprintf(env.IO.Out, "Allowed by %s: %s (nothing else is deployed)\n", c.File, strings.Join(c.Allow, ", "))
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(env.IO.Out, "Note: %s\n", n)
+	}
+	fmt.Fprintln(env.IO.Out)
 	w := tabwriter.NewWriter(env.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ROCKET.CHAT\tRELEASED\tSUPPORTED TO\tSTATUS\tRCGEN DEPLOYS\tMONGODB DECLARED\tRCGEN RUNS\tNODE")
 	for _, r := range rows {
@@ -125,6 +173,13 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 	fmt.Fprintf(w, "rocketchat\t%s:<release>\n", catalog.RocketChatImage)
 	for _, i := range catalog.PinnedImages() {
 		fmt.Fprintf(w, "%s\t%s\n", i.Service, i.Image)
+	}
+	if seen := c.SeenImages(); len(seen) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "SEEN BY %s\tON\tWHERE\n", c.File)
+		for _, i := range seen {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", i.Image, i.Seen, i.Where)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -245,7 +245,7 @@ func Run(ctx context.Context, req Request, plan sizing.Plan) (*Result, error) {
 // recorded returns a with the paths of the files it names relative to the
 // deployment directory, as rcgen.yaml records them.
 func recorded(a spec.Answers, dir string) spec.Answers {
-	for _, p := range []*string{&a.LicenseFile, &a.TLSCert, &a.TLSKey} {
+	for _, p := range []*string{&a.LicenseFile, &a.TLSCert, &a.TLSKey, &a.Catalog} {
 		if *p != "" {
 			if rel, err := relTo(dir, *p); err == nil {
 				*p = rel

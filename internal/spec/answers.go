@@ -50,6 +50,12 @@ type Answers struct {
 	AllowIP bool `yaml:"allow_ip,omitempty"`
 	// Email is the Let's Encrypt account address (required for a public domain).
 	Email string `yaml:"email,omitempty"`
+	// Catalog is a catalog file an organisation pins (catalog.ParseFile's
+	// format): it adds to rcgen's compiled-in catalog and may restrict
+	// what is deployable. Relative paths are taken from the answers file.
+	// It comes before RocketChatVersion: checking it makes it the catalog
+	// the release is checked against (CheckKey).
+	Catalog string `yaml:"catalog,omitempty" rcgen:"path"`
 	// RocketChatVersion is an exact release such as "8.1.1".
 	RocketChatVersion string `yaml:"rocketchat_version"`
 	// MongoDBMembers is the replica set size: 1 or 3.
@@ -119,6 +125,7 @@ const (
 	KeyDomain       = "domain"
 	KeyEmail        = "email"
 	KeyVersion      = "rocketchat_version"
+	KeyCatalog      = "catalog"
 	KeyMembers      = "mongodb_members"
 	KeyProcesses    = "processes"
 	KeyUsers        = "users"

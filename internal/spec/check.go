@@ -11,6 +11,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/rcgen/rcgen/internal/catalog"
+
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 )
@@ -72,6 +74,21 @@ func (a Answers) check(key string) error {
 			return nil
 		}
 		return ValidateEmail(a.Email, a.Domain)
+	case KeyCatalog:
+		if a.Catalog == "" {
+			return nil
+		}
+		if err := plainPath(a.Catalog); err != nil {
+			return err
+		}
+		// The catalog checked is the catalog the run decides with: the
+		// field list checks it before the release (cli.Run puts the
+		// compiled-in one back when the run ends).
+		c, err := LoadCatalog(a.Catalog)
+		if err != nil {
+			return err
+		}
+		catalog.Use(c)
 	case KeyVersion:
 		return ValidateRocketChatVersion(a.RocketChatVersion)
 	case KeyMembers:

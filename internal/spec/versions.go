@@ -46,3 +46,19 @@ func ValidateRocketChatVersion(s string) error {
 	_, err := catalog.Deployable(s)
 	return err
 }
+
+// LoadCatalog reads a catalog file a person named (--catalog, catalog:),
+// as every file a person names is read (ReadUserFile: a regular file, of
+// bounded size), and merges it over the compiled-in catalog. Every
+// mistake is reported at once, by line.
+func LoadCatalog(path string) (*catalog.Catalog, error) {
+	b, err := ReadUserFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := catalog.ParseFile(path, b)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.Merge(f)
+}
