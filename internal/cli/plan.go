@@ -104,7 +104,7 @@ func (o *PlanOptions) Run(context.Context) error {
 		return explain(wordStep(err, a))
 	}
 	p.Warnings = append(p.Warnings, step.Warnings...)
-	supportNote(o.Env, a.RocketChatVersion)
+	supportNote(o.Env, nil, a)
 	rel := pr.releases(a, nil, "")
 	if o.JSON {
 		if p.Warnings == nil {
