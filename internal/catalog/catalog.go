@@ -138,9 +138,10 @@ func Lookup(version string) (Release, bool) {
 	return Release{}, false
 }
 
-// Default is the release line rcgen deploys when none is given.
+// Default is the release line rcgen deploys when none is given
+// (DefaultRocketChatVersion).
 func Default() Release {
-	r, ok := Lookup(DefaultRocketChatVersion)
+	r, ok := Lookup(DefaultRocketChatVersion())
 	if !ok {
 		panic("catalog: the default release is not in the catalog")
 	}

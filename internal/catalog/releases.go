@@ -1,11 +1,5 @@
 package catalog
 
-// DefaultRocketChatVersion is the release rcgen deploys when none is
-// given: the newest deployable release (Deployable; the catalog's tests
-// hold it so). Bump it (and regenerate the examples) when a newer line's
-// image is confirmed.
-const DefaultRocketChatVersion = "8.8.1"
-
 // Sources shared by the rows.
 const (
 	srcReleases = "https://github.com/RocketChat/Rocket.Chat/releases (Engine versions: MongoDB, Node)"

@@ -59,3 +59,36 @@ func TestEndOfSupportDates(t *testing.T) {
 		t.Errorf("SupportEnd(2025-08-31) = %s, want 2026-02-28", got)
 	}
 }
+
+// TestDefaultIsTheNewestSeenLTS: a new deployment gets the newest patch of
+// the newest LTS line whose image rcgen has seen. 8.9 is LTS but its image
+// is unconfirmed, so it is 8.5's newest confirmed patch, not 8.8.1, the
+// newest release rcgen deploys (latest).
+func TestDefaultIsTheNewestSeenLTS(t *testing.T) {
+	if got := DefaultRocketChatVersion(); got != "8.5.3" {
+		t.Errorf("default %s, want 8.5.3", got)
+	}
+	if why := DefaultReason(); why != "the newest patch of the newest LTS line whose image rcgen has seen (8.5; 8.9 LTS is listed, its image not confirmed yet)" {
+		t.Errorf("reason: %q", why)
+	}
+	for given, want := range map[string][2]string{
+		"latest": {"8.8.1", "latest"}, " LTS ": {"8.5.3", "lts"}, "Latest": {"8.8.1", "latest"},
+		"8.4.6": {"8.4.6", ""}, "newest": {"newest", ""},
+	} {
+		if v, word, _ := ResolveWord(given); v != want[0] || word != want[1] {
+			t.Errorf("ResolveWord(%q) = %s, %q; want %s, %q", given, v, word, want[0], want[1])
+		}
+	}
+	// The rule, not a row: with 8.9's image seen, 8.9.1 is the default.
+	saved := releases
+	t.Cleanup(func() { releases = saved })
+	releases = append([]Release(nil), saved...)
+	for i := range releases {
+		if releases[i].Line == "8.9" {
+			releases[i].ImageConfirmed = true
+		}
+	}
+	if got := DefaultRocketChatVersion(); got != "8.9.1" {
+		t.Errorf("with 8.9's image seen: default %s, want 8.9.1", got)
+	}
+}

@@ -90,7 +90,7 @@ func TestSupportWarnings(t *testing.T) {
 func TestVersionsCommand(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	r := runOn(t, "kernel-7.0.14", now, "versions")
-	for _, want := range []string{"8.8.1 (default)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "8.9.1 (LTS)  ", "no: image not confirmed", "The newest LTS line rcgen deploys is 8.5 (supported to 2027-06-30): rcgen generate --rocketchat-version 8.5.3", "prom/prometheus:v3.13.1"} {
+	for _, want := range []string{"8.5.3 (default, LTS)", "8.8.1 (latest)  ", "The default is 8.5.3: the newest patch of the newest LTS line whose image rcgen has seen (8.5; 8.9 LTS is listed, its image not confirmed yet)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "8.9.1 (LTS)  ", "no: image not confirmed", "The newest LTS line rcgen deploys is 8.5 (supported to 2027-06-30): rcgen generate --rocketchat-version 8.5.3", "prom/prometheus:v3.13.1"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("versions lacks %q:\n%s", want, r.stdout)
 		}
@@ -121,7 +121,7 @@ func TestVersionsCommand(t *testing.T) {
 			t.Errorf("7.0 on 2026-11-25: %s", rel.Support)
 		}
 	}
-	if v.Version != 1 || v.Default != spec.DefaultRocketChatVersion || defaults != 1 {
+	if v.Version != 1 || v.Default != spec.DefaultRocketChatVersion() || defaults != 1 {
 		t.Errorf("versions --json: version %d, default %s, %d rows marked default", v.Version, v.Default, defaults)
 	}
 }

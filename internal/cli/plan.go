@@ -147,7 +147,11 @@ func (pr presenter) releases(a spec.Answers, d *deploy.Deployment, mongo string)
 	case spec.FromWizard:
 		from = "chosen in the wizard"
 	default:
-		from = "rcgen's default release"
+		from = "rcgen's default release: " + catalog.DefaultReason()
+	}
+	if o := pr.origins[spec.KeyVersion]; o.Word != "" {
+		// The word was resolved when read: rcgen.yaml records the release.
+		from = fmt.Sprintf("%s (%s, %s)", from, o.Word, o.WordMeaning)
 	}
 	rows := releaseRows{RocketChat: v}
 	line, known := catalog.Lookup(v)

@@ -50,7 +50,8 @@ type Answers struct {
 	AllowIP bool `yaml:"allow_ip,omitempty"`
 	// Email is the Let's Encrypt account address (required for a public domain).
 	Email string `yaml:"email,omitempty"`
-	// RocketChatVersion is an exact release such as "8.1.1".
+	// RocketChatVersion is an exact release such as "8.1.1" (a word given,
+	// latest or lts, is resolved to one when read: Resolve).
 	RocketChatVersion string `yaml:"rocketchat_version"`
 	// MongoDBMembers is the replica set size: 1 or 3.
 	MongoDBMembers int `yaml:"mongodb_members"`
@@ -159,7 +160,7 @@ func Default() Answers {
 		Target:               TargetCompose,
 		Project:              DefaultProject,
 		Domain:               DefaultDomain,
-		RocketChatVersion:    DefaultRocketChatVersion,
+		RocketChatVersion:    DefaultRocketChatVersion(),
 		MongoDBMembers:       1,
 		Proxy:                ProxyCaddy,
 		Monitoring:           true,
