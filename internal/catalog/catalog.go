@@ -29,10 +29,18 @@ type Release struct {
 	ImageConfirmed bool `json:"image_confirmed"`
 	// Released is the date of the line's first release (x.y.0).
 	Released Date `json:"released"`
-	// EndOfSupport is the last day Rocket.Chat supports the line: six months
-	// after its release, twelve for an LTS line.
+	// EndOfSupport is the last day Rocket.Chat supports the line: Announced
+	// when Rocket.Chat announced a date, else derived from Released by its
+	// rule (SupportEnd). No row types it.
 	EndOfSupport Date `json:"end_of_support"`
-	LTS          bool `json:"lts"`
+	// EndOfSupportSource says where EndOfSupport comes from: the rule and
+	// the month it counts from, or the announcement.
+	EndOfSupportSource string `json:"end_of_support_source"`
+	// Announced is an end of support Rocket.Chat announced for the line
+	// (zero: none), and AnnouncedSource where.
+	Announced       Date   `json:"-"`
+	AnnouncedSource string `json:"-"`
+	LTS             bool   `json:"lts"`
 	// MongoDB lists the MongoDB feature versions the release notes declare.
 	MongoDB []string `json:"mongodb"`
 	Node    string   `json:"node"`
@@ -88,16 +96,28 @@ func (r Release) SupportOn(now time.Time) Support {
 	return Supported
 }
 
-// SupportNote is a warning about r's support on day now, or "".
-func (r Release) SupportNote(now time.Time) string {
+// SupportNote is a warning about r's support on day now, or "": the date
+// and way, what the operator should do (e.g. "`rcgen upgrade --to
+// 8.5.3`"), which the caller works out (the catalog knows no deployment).
+func (r Release) SupportNote(now time.Time, way string) string {
 	after := "the push gateway, the marketplace and the official mobile and desktop apps stop working with it"
+	if way == "" {
+		way = "no newer release rcgen deploys is one step away: a newer rcgen may know one (rcgen versions)"
+	}
 	switch r.SupportOn(now) {
 	case Unsupported:
-		return fmt.Sprintf("Rocket.Chat %s has been out of support since %s: %s; upgrade to %s", r.Line, r.EndOfSupport, after, Default().Latest)
+		return fmt.Sprintf("Rocket.Chat %s has been out of support since %s: %s; %s", r.Line, r.EndOfSupport, after, way)
 	case EndingSoon:
-		return fmt.Sprintf("Rocket.Chat %s leaves support on %s, after which %s; plan the upgrade to %s", r.Line, r.EndOfSupport, after, Default().Latest)
+		return fmt.Sprintf("Rocket.Chat %s leaves support on %s (in %d days), after which %s; %s", r.Line, r.EndOfSupport, daysUntil(now, r.EndOfSupport), after, way)
 	}
 	return ""
+}
+
+// daysUntil counts the calendar days from now's day to end.
+func daysUntil(now time.Time, end Date) int {
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return int(end.Sub(today).Hours() / 24)
 }
 
 // Releases returns the release lines, oldest first.
@@ -118,9 +138,10 @@ func Lookup(version string) (Release, bool) {
 	return Release{}, false
 }
 
-// Default is the release line rcgen deploys when none is given.
+// Default is the release line rcgen deploys when none is given
+// (DefaultRocketChatVersion).
 func Default() Release {
-	r, ok := Lookup(DefaultRocketChatVersion)
+	r, ok := Lookup(DefaultRocketChatVersion())
 	if !ok {
 		panic("catalog: the default release is not in the catalog")
 	}

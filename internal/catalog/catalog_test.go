@@ -73,26 +73,16 @@ func TestCatalogInvariants(t *testing.T) {
 		if r.Source == "" || r.Node == "" {
 			t.Errorf("%s has no source or Node version", r.Line)
 		}
-		months := 6
-		if r.LTS {
-			months = 12
-		}
-		if end := r.Released.AddDate(0, months+1, 0); r.EndOfSupport.After(end) || !r.EndOfSupport.After(r.Released.Time) {
-			t.Errorf("%s: end of support %s is not within %d months of %s", r.Line, r.EndOfSupport, months, r.Released)
-		}
 	}
-	if _, err := Deployable(DefaultRocketChatVersion); err != nil {
-		t.Errorf("the default %s is not deployable: %v", DefaultRocketChatVersion, err)
-	}
-	if d := DeployableReleases(); len(d) == 0 || d[len(d)-1].Latest != DefaultRocketChatVersion {
-		t.Errorf("the default %s is not the newest deployable release", DefaultRocketChatVersion)
+	if _, err := Deployable(DefaultRocketChatVersion()); err != nil {
+		t.Errorf("the default %s is not deployable: %v", DefaultRocketChatVersion(), err)
 	}
 	for _, s := range AllMongoDB() {
 		if FeatureOf(s.Tag) != s.Series || s.Source == "" {
 			t.Errorf("MongoDB %s: tag %s or source wrong", s.Series, s.Tag)
 		}
 	}
-	images := []string{RocketChatImage + ":" + DefaultRocketChatVersion}
+	images := []string{RocketChatImage + ":" + DefaultRocketChatVersion()}
 	for _, s := range AllMongoDB() {
 		images = append(images, s.Image())
 	}
@@ -131,13 +121,16 @@ func at(s string) time.Time { return day(s).Time }
 
 // TestSupportOnAGivenDay: the clock is the caller's.
 func TestSupportOnAGivenDay(t *testing.T) {
-	r, _ := Lookup("8.7.1") // end of support 2027-01-31
-	for now, want := range map[string]Support{"2026-11-25": Supported, "2027-01-01": EndingSoon, "2027-01-31": EndingSoon, "2027-02-02": Unsupported} {
+	r, _ := Lookup("8.7.1") // end of support 2027-02-28 (August 2026 + 6)
+	for now, want := range map[string]Support{"2026-11-25": Supported, "2027-01-28": Supported, "2027-01-29": EndingSoon, "2027-02-28": EndingSoon, "2027-03-02": Unsupported} {
 		if got := r.SupportOn(at(now)); got != want {
 			t.Errorf("8.7 on %s: %s, want %s", now, got, want)
 		}
 	}
-	if note := r.SupportNote(at("2027-03-01")); !strings.Contains(note, "out of support since 2027-01-31") {
+	if note := r.SupportNote(at("2027-03-03"), "upgrade with `rcgen upgrade --to 8.8.1`"); !strings.Contains(note, "out of support since 2027-02-28") || !strings.HasSuffix(note, "; upgrade with `rcgen upgrade --to 8.8.1`") {
+		t.Errorf("note: %q", note)
+	}
+	if note := r.SupportNote(at("2027-02-01"), ""); !strings.Contains(note, "leaves support on 2027-02-28 (in 27 days)") || !strings.Contains(note, "a newer rcgen may know one") {
 		t.Errorf("note: %q", note)
 	}
 	// 8.9 is LTS, but rcgen has not confirmed its image: 8.5 is the LTS
@@ -178,7 +171,7 @@ func TestDeployable(t *testing.T) {
 			if (err == nil) != want {
 				t.Errorf("Deployable(%s) = %v; want deployable %v", v, err, want)
 			}
-			if err != nil && !strings.Contains(err.Error(), ": rcgen deploys the lines 7.0 to 8.8, each up to its newest patch with a confirmed image (the default is "+DefaultRocketChatVersion+"): give one of those") {
+			if err != nil && !strings.Contains(err.Error(), ": rcgen deploys the lines 7.0 to 8.8, each up to its newest patch with a confirmed image (the default is "+DefaultRocketChatVersion()+"): give one of those") {
 				t.Errorf("Deployable(%s): the refusal does not list what rcgen deploys: %v", v, err)
 			}
 		}

@@ -31,7 +31,7 @@ import (
 func ParseRelease(s string) (*semver.Version, error) {
 	v, err := semver.StrictNewVersion(s)
 	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
-		return nil, fmt.Errorf("%q is not a release number: give an exact release such as %s (not latest, not a v prefix)", s, DefaultRocketChatVersion)
+		return nil, fmt.Errorf("%q is not a release number: give an exact release such as %s (no v prefix), or %s or %s", s, DefaultRocketChatVersion(), WordLatest, WordLTS)
 	}
 	return v, nil
 }
@@ -89,7 +89,8 @@ func Deployable(version string) (Release, error) {
 
 // DeployableReleases returns the release lines rcgen deploys, oldest
 // first; each line's Latest is its newest deployable patch (earlier
-// patches of the line are deployable too). The last is the default.
+// patches of the line are deployable too). The last is what latest
+// names.
 func DeployableReleases() []Release {
 	c := cur()
 	var rs []Release
@@ -138,5 +139,5 @@ func deployableList() string {
 		}
 		lines += runs[len(runs)-1]
 	}
-	return fmt.Sprintf("rcgen deploys the %s, each up to its newest patch with a confirmed image (the default is %s): give one of those (`rcgen versions` lists them, with their support)", lines, DefaultRocketChatVersion)
+	return fmt.Sprintf("rcgen deploys the %s, each up to its newest patch with a confirmed image (the default is %s): give one of those (`rcgen versions` lists them, with their support)", lines, DefaultRocketChatVersion())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rcgen/rcgen/internal/backup"
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -220,7 +221,7 @@ func (b *answerFlags) bindDeployment() {
 	b.str(&a.Domain, "domain", "public host name users type (localhost: plain http, no certificate)")
 	b.boolean(&a.AllowIP, "allow-ip", "accept an IP address as --domain (plain http: no certificate can name it)")
 	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")
-	b.str(&a.RocketChatVersion, "rocketchat-version", "exact Rocket.Chat release to deploy")
+	b.str(&a.RocketChatVersion, "rocketchat-version", "Rocket.Chat release to deploy: exact (e.g. "+catalog.DefaultRocketChatVersion()+"), or latest (the newest rcgen deploys) or lts (the newest LTS, the default); rcgen.yaml records the exact release")
 	b.str(&a.Project, "project", "Compose project name; it prefixes every volume, so it never changes once data exists")
 	b.str(&a.TLSCert, "tls-cert", "your own certificate (PEM, full chain) instead of an automatic one")
 	b.str(&a.TLSKey, "tls-key", "the key of --tls-cert (PEM, unencrypted)")

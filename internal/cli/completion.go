@@ -78,8 +78,8 @@ func releaseCompletions(after *semver.Version) []string {
 			}
 		}
 		desc := "Rocket.Chat " + r.Line
-		if r.Latest == catalog.DefaultRocketChatVersion {
-			desc += ", the default"
+		if r.Latest == catalog.DefaultRocketChatVersion() {
+			desc += ", the default (" + catalog.WordLTS + ")"
 		}
 		if r.LTS {
 			desc += ", LTS"

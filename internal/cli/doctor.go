@@ -191,7 +191,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 		extra = append(extra, doctor.Result{Name: "plan", Status: doctor.Warn, Found: "could not plan the stack: " + perr.Error(), Do: "rcgen plan shows why; ports were not checked"})
 		if d != nil && d.Exists() && err == nil {
 			// The release is checked without a plan (it may be why none).
-			extra = append(extra, doctor.Release(a.RocketChatVersion, now))
+			extra = append(extra, doctor.Release(a.RocketChatVersion, d.Env[render.EnvMongoDBVersion], now))
 		}
 		if d != nil && d.Exists() {
 			// What needs no plan is checked all the same: a lost keyfile,

@@ -38,7 +38,7 @@ func pinnedImages(t *testing.T, version string) []string {
 // ones, Rocket.Chat's and MongoDB's among them.
 func TestDeploymentImages(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	pinned := pinnedImages(t, spec.DefaultRocketChatVersion)
+	pinned := pinnedImages(t, spec.DefaultRocketChatVersion())
 	for _, c := range []struct {
 		name string
 		args []string
@@ -69,7 +69,7 @@ func TestDeploymentImages(t *testing.T) {
 				t.Errorf("%s: %s is not an image rcgen pins", c.name, g)
 			}
 		}
-		for _, must := range []string{catalog.RocketChatImage + ":" + spec.DefaultRocketChatVersion, catalog.CaddyImage} {
+		for _, must := range []string{catalog.RocketChatImage + ":" + spec.DefaultRocketChatVersion(), catalog.CaddyImage} {
 			if !slices.Contains(got, must) {
 				t.Errorf("%s: %s is not checked: %v", c.name, must, got)
 			}
@@ -121,7 +121,7 @@ func TestDoctorChecksImages(t *testing.T) {
 	if r := runOn(t, "kernel-7.0.14", now, "generate", "--yes", "--out", out); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	rc := catalog.RocketChatImage + ":" + spec.DefaultRocketChatVersion
+	rc := catalog.RocketChatImage + ":" + spec.DefaultRocketChatVersion()
 	doctorWith := func(f *fakeRegistryDocker, offline string) result {
 		return runEnv(func(env *Env) {
 			env.Now = func() time.Time { return now }

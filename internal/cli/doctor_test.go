@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -49,32 +50,47 @@ func TestGenerateChecksThisHost(t *testing.T) {
 	}
 }
 
-// TestSupportWarnings: plan and re-runs warn near and past a release's
-// end of support, on the day given (the files do not change with the day).
+// TestSupportWarnings: plan, re-runs and doctor warn from 30 days before a
+// release's end of support (the date by Rocket.Chat's rule: 8.4.0 in April
+// 2026, so to 2026-10-31), on the day given, with the way on: the newest
+// release one step away (the files do not change with the day).
 func TestSupportWarnings(t *testing.T) {
-	soon := time.Date(2027, 2, 10, 0, 0, 0, 0, time.UTC) // 8.8 ends 2027-02-28
-	r := runOn(t, "kernel-7.0.14", soon, "plan", "--cpus", "4", "--memory", "8GiB")
-	if r.code != 0 || !strings.Contains(r.stderr, "Rocket.Chat 8.8 leaves support on 2027-02-28") {
+	soon := time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)
+	answers := filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(answers, []byte("version: 1\nrocketchat_version: 8.4.6\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runOn(t, "kernel-7.0.14", soon, "plan", "--cpus", "4", "--memory", "8GiB", "--config", answers)
+	if r.code != 0 || !strings.Contains(r.stderr, "Rocket.Chat 8.4 leaves support on 2026-10-31 (in 21 days)") || !strings.Contains(r.stderr, "deploy rcgen's default instead") {
 		t.Errorf("plan near the end of support: exit %d: %s", r.code, r.stderr)
 	}
 	out := filepath.Join(t.TempDir(), "d")
-	if r := runOn(t, "kernel-7.0.14", soon, "generate", "--yes", "--out", out, "--example-secrets"); r.code != 0 {
-		t.Fatal(r.stderr)
+	if r := runOn(t, "kernel-7.0.14", soon.AddDate(0, -1, 0), "generate", "--yes", "--out", out, "--example-secrets", "--rocketchat-version", "8.4.6"); r.code != 0 || strings.Contains(r.stderr, "support") {
+		t.Fatalf("41 days before the end of support: exit %d: %s", r.code, r.stderr)
 	}
 	before := read(t, filepath.Join(out, "README.md"))
-	r = runOn(t, "kernel-7.0.14", time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), "generate", "--yes", "--out", out, "--example-secrets")
-	if r.code != 0 || !strings.Contains(r.stderr, "out of support since 2027-02-28") || !strings.Contains(r.stdout, "Nothing to change") {
+	r = runOn(t, "kernel-7.0.14", soon, "generate", "--yes", "--out", out, "--example-secrets")
+	if r.code != 0 || !strings.Contains(r.stderr, "Warning: Rocket.Chat 8.4 leaves support on 2026-10-31 (in 21 days)") ||
+		!strings.Contains(r.stderr, "upgrade with `rcgen upgrade --to 8.8.1` (Rocket.Chat 8.8, supported to 2027-03-31)") {
+		t.Errorf("re-run near the end of support: exit %d: %s", r.code, r.stderr)
+	}
+	r = runOn(t, "kernel-7.0.14", time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), "generate", "--yes", "--out", out, "--example-secrets")
+	if r.code != 0 || !strings.Contains(r.stderr, "out of support since 2026-10-31") || !strings.Contains(r.stderr, "`rcgen upgrade --to 8.8.1`") || !strings.Contains(r.stdout, "Nothing to change") {
 		t.Errorf("re-run past the end of support: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	if !bytes.Equal(before, read(t, filepath.Join(out, "README.md"))) {
 		t.Error("the README changed with the day")
+	}
+	r = runOn(t, "kernel-7.0.14", soon, "doctor", "--out", out)
+	if !strings.Contains(r.stdout, "warn release: Rocket.Chat 8.4.6, supported to 2026-10-31") || !strings.Contains(r.stdout, "leaves support on 2026-10-31 (in 21 days)") || !strings.Contains(r.stdout, "`rcgen upgrade --to 8.8.1`") {
+		t.Errorf("doctor near the end of support:\n%s", r.stdout)
 	}
 }
 
 func TestVersionsCommand(t *testing.T) {
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	r := runOn(t, "kernel-7.0.14", now, "versions")
-	for _, want := range []string{"8.8.1 (default)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "8.9.1 (LTS)  ", "no: image not confirmed", "The newest LTS line rcgen deploys is 8.5 (supported to 2027-06-30): rcgen generate --rocketchat-version 8.5.3", "prom/prometheus:v3.13.1"} {
+	for _, want := range []string{"8.5.3 (default, LTS)", "8.8.1 (latest)  ", "The default is 8.5.3: the newest patch of the newest LTS line whose image rcgen has seen (8.5; 8.9 LTS is listed, its image not confirmed yet)", "8.9.1 (LTS)", "7.10.15 (LTS)", "unsupported", "8.0.32-ubi9", "8.9.1 (LTS)  ", "no: image not confirmed", "The newest LTS line rcgen deploys is 8.5 (supported to 2027-06-30): rcgen generate --rocketchat-version 8.5.3", "prom/prometheus:v3.13.1"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("versions lacks %q:\n%s", want, r.stdout)
 		}
@@ -105,7 +121,7 @@ func TestVersionsCommand(t *testing.T) {
 			t.Errorf("7.0 on 2026-11-25: %s", rel.Support)
 		}
 	}
-	if v.Version != 1 || v.Default != spec.DefaultRocketChatVersion || defaults != 1 {
+	if v.Version != 1 || v.Default != spec.DefaultRocketChatVersion() || defaults != 1 {
 		t.Errorf("versions --json: version %d, default %s, %d rows marked default", v.Version, v.Default, defaults)
 	}
 }
@@ -119,7 +135,7 @@ func TestDoctorChecksTheDeployment(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	r := runOn(t, "kernel-7.0.14", now, "doctor", "--out", out)
-	for _, want := range []string{"ok   files: every file rcgen owns is as rcgen writes it", "ok   secrets: readable by their owner only", "ok   release: Rocket.Chat 8.8.1, supported to 2027-02-28", "ok   kernel: 7.0.14-200.fc44.x86_64"} {
+	for _, want := range []string{"ok   files: every file rcgen owns is as rcgen writes it", "ok   secrets: readable by their owner only", "ok   release: Rocket.Chat " + catalog.Default().Latest + ", supported to " + catalog.Default().EndOfSupport.String(), "ok   kernel: 7.0.14-200.fc44.x86_64"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("a fresh deployment: doctor lacks %q:\n%s", want, r.stdout)
 		}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/generate"
@@ -210,7 +209,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 			fmt.Fprintln(o.Env.IO.ErrOut, "Warning:", msg)
 		}
 	}
-	supportNote(o.Env, req.Answers.RocketChatVersion)
+	supportNote(o.Env, req.Deployment, req.Answers)
 	written, err := o.write(w, req.Deployment, res)
 	if err != nil || !written {
 		return err
@@ -518,18 +517,23 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 }
 
 // supportNote warns when the release is within 30 days of its end of
-// support, or past it. It goes to stderr, not into the plan: the files
-// must not depend on the day they are written.
-func supportNote(env Env, version string) {
-	r, ok := catalog.Lookup(version)
-	if !ok {
-		return
-	}
+// support, or past it, with the date and the way on (doctor's release
+// check says the same): on a re-run, the next release one step away
+// (rcgen upgrade --to). It goes to stderr, not into the plan: the files
+// must not depend on the day they are written. d is the deployment (nil
+// for a plan alone).
+func supportNote(env Env, d *deploy.Deployment, a spec.Answers) {
 	now := time.Now()
 	if env.Now != nil {
 		now = env.Now()
 	}
-	if note := r.SupportNote(now); note != "" {
+	mongo := ""
+	if d != nil && d.Env[render.EnvRocketChatVersion] != "" {
+		// What runs: the way on starts there, or, when this run changes
+		// the release, from the release it deploys on the same MongoDB.
+		mongo = d.Env[render.EnvMongoDBVersion]
+	}
+	if note := doctor.SupportWarning(a.RocketChatVersion, mongo, a.Swarm(), now); note != "" {
 		fmt.Fprintln(env.IO.ErrOut, "Warning:", note)
 	}
 }

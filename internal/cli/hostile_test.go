@@ -76,7 +76,7 @@ func hostileTable(dir string) []hostileCase {
 		cs = append(cs, hostileCase{class: "email", args: []string{"--domain", "chat.example.com", "--email", e}, refused: "--email:"})
 	}
 	// Releases.
-	refuse("release", "rocketchat-version", "", "latest", "v8.8.1", "8.8", "8.8.1-rc.1", "08.8.1", "6.13.0", "8.8.1\n", "8.8.1; rm -rf /", "${V}", "99999999999.0.0", "8.8.99", "8.9.1", "9.0.0")
+	refuse("release", "rocketchat-version", "", "stable", "latest-lts", "v8.8.1", "8.8", "8.8.1-rc.1", "08.8.1", "6.13.0", "8.8.1\n", "8.8.1; rm -rf /", "${V}", "99999999999.0.0", "8.8.99", "8.9.1", "9.0.0")
 	accept("release", "rcgen.yaml", "rocketchat-version", "8.5.3", "7.13.9", "8.8.0")
 	// Project names (they prefix every volume).
 	refuse("project", "project", "", "Rocket Chat", "rocket/chat", "../rc", "-rc", "_rc", strings.Repeat("r", 64), "rc$1", "ROCKETCHAT")

@@ -104,7 +104,7 @@ func (o *PlanOptions) Run(context.Context) error {
 		return explain(wordStep(err, a))
 	}
 	p.Warnings = append(p.Warnings, step.Warnings...)
-	supportNote(o.Env, a.RocketChatVersion)
+	supportNote(o.Env, nil, a)
 	rel := pr.releases(a, nil, "")
 	if o.JSON {
 		if p.Warnings == nil {
@@ -147,7 +147,11 @@ func (pr presenter) releases(a spec.Answers, d *deploy.Deployment, mongo string)
 	case spec.FromWizard:
 		from = "chosen in the wizard"
 	default:
-		from = "rcgen's default release"
+		from = "rcgen's default release: " + catalog.DefaultReason()
+	}
+	if o := pr.origins[spec.KeyVersion]; o.Word != "" {
+		// The word was resolved when read: rcgen.yaml records the release.
+		from = fmt.Sprintf("%s (%s, %s)", from, o.Word, o.WordMeaning)
 	}
 	rows := releaseRows{RocketChat: v}
 	line, known := catalog.Lookup(v)

@@ -109,13 +109,13 @@ func titles(steps []upgrade.Step) string {
 // one rule for generate, upgrade, versions and doctor.
 func strandedNew(version string, on catalog.MongoDBSeries, leftBy catalog.Release) string {
 	return fmt.Sprintf("%s; deploy Rocket.Chat %s or later instead (rcgen's default, %s, runs on MongoDB %s), unless this deployment is for restoring a backup taken on MongoDB %s",
-		strandedWhy(version, on, leftBy), leftBy.Line, catalog.DefaultRocketChatVersion, defaultMongoDB(), on.Series)
+		strandedWhy(version, on, leftBy), leftBy.Line, catalog.DefaultRocketChatVersion(), defaultMongoDB(), on.Series)
 }
 
 // strandedMove warns about a way that moves an existing deployment onto
 // such a series.
 func strandedMove(version string, on catalog.MongoDBSeries, leftBy catalog.Release, swarm bool) string {
-	way := fmt.Sprintf("`rcgen upgrade --to %s`", catalog.DefaultRocketChatVersion)
+	way := fmt.Sprintf("`rcgen upgrade --to %s`", catalog.DefaultRocketChatVersion())
 	if swarm {
 		way = "one step per run"
 	}
@@ -130,7 +130,7 @@ func strandedWhy(version string, on catalog.MongoDBSeries, leftBy catalog.Releas
 }
 
 func defaultMongoDB() string {
-	s, _ := catalog.MongoDBFor(catalog.DefaultRocketChatVersion)
+	s, _ := catalog.MongoDBFor(catalog.DefaultRocketChatVersion())
 	return s.Series
 }
 

@@ -59,7 +59,13 @@ command again goes on from what the deployment runs then.`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(o.To) == "" {
-				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.DefaultRocketChatVersion + " (rcgen versions lists them)"))
+				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.DefaultRocketChatVersion() + " or --to " + catalog.WordLTS + " (rcgen versions lists them)"))
+			}
+			// A word (latest, lts) names an exact release from here on: the
+			// plan, and the command that goes on after a stop, name that.
+			if v, word, meaning := catalog.ResolveWord(o.To); word != "" {
+				fmt.Fprintf(o.Env.IO.ErrOut, "Note: --to %s: Rocket.Chat %s, %s.\n", word, v, meaning)
+				o.To = v
 			}
 			// The release rule generate applies, under the deployment's
 			// catalog, before Docker is asked anything.
@@ -81,7 +87,7 @@ command again goes on from what the deployment runs then.`,
 	}
 	f := cmd.Flags()
 	o.bind(f)
-	f.StringVar(&o.To, "to", "", "the Rocket.Chat release to upgrade to (exact, e.g. "+catalog.DefaultRocketChatVersion+")")
+	f.StringVar(&o.To, "to", "", "the Rocket.Chat release to upgrade to: exact (e.g. "+catalog.DefaultRocketChatVersion()+"), or "+catalog.WordLatest+" (the newest rcgen deploys) or "+catalog.WordLTS+" (the newest LTS)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")

@@ -96,7 +96,7 @@ generate and plan take the same --catalog (or catalog: in rcgen.yaml).`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(versionsJSON{Version: VersionsJSONVersion,
 					Catalog: catalogJSON{File: c.File, Generated: c.Generated.String(), Sources: c.Sources, Allow: c.Allow, Notes: c.Notes, Seen: c.SeenImages()},
-					Today:   now.Format(time.DateOnly), Default: catalog.DefaultRocketChatVersion,
+					Today:   now.Format(time.DateOnly), Default: catalog.DefaultRocketChatVersion(),
 					Releases: rows, MongoDB: catalog.AllMongoDB(), Images: catalog.PinnedImages()})
 			}
 			return writeVersions(env, now, rows)
@@ -112,7 +112,7 @@ func versionRows(now time.Time) []versionsRow {
 	for _, r := range catalog.Releases() {
 		m, _ := catalog.MongoDBFor(r.Latest)
 		row := versionsRow{Release: r, MongoDBImage: m.Image(),
-			Default: r.Latest == catalog.DefaultRocketChatVersion, Support: r.SupportOn(now).String(), Deployable: true}
+			Default: r.Latest == catalog.DefaultRocketChatVersion(), Support: r.SupportOn(now).String(), Deployable: true}
 		if _, err := catalog.Deployable(r.Latest); err != nil {
 			row.Deployable, row.WhyNot = false, err.Error()
 			var re *catalog.RefusedError
@@ -140,11 +140,15 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 	fmt.Fprintln(env.IO.Out)
 	w := tabwriter.NewWriter(env.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ROCKET.CHAT\tRELEASED\tSUPPORTED TO\tSTATUS\tRCGEN DEPLOYS\tMONGODB DECLARED\tRCGEN RUNS\tNODE")
+	newest, _, _ := catalog.ResolveWord(catalog.WordLatest)
 	for _, r := range rows {
 		name := r.Latest
 		var marks []string
 		if r.Default {
 			marks = append(marks, "default")
+		}
+		if r.Deployable && r.Latest == newest {
+			marks = append(marks, catalog.WordLatest)
 		}
 		if r.LTS {
 			marks = append(marks, "LTS")
@@ -187,5 +191,7 @@ func writeVersions(env Env, now time.Time, rows []versionsRow) error {
 	if lts, ok := catalog.LatestLTS(now); ok {
 		fmt.Fprintf(env.IO.Out, "\nThe newest LTS line rcgen deploys is %s (supported to %s): rcgen generate --rocketchat-version %s\n", lts.Line, lts.EndOfSupport, lts.Latest)
 	}
+	fmt.Fprintf(env.IO.Out, "The default is %s: %s. The words %s (%s) and %s (%s) are taken wherever a release is given, and recorded as the release they name.\n",
+		catalog.DefaultRocketChatVersion(), catalog.DefaultReason(), catalog.WordLTS, catalog.DefaultRocketChatVersion(), catalog.WordLatest, newest)
 	return nil
 }

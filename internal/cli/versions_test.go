@@ -76,7 +76,7 @@ func TestOneReleaseRule(t *testing.T) {
 					continue
 				}
 				reason = m[1]
-				if !strings.Contains(reason, ": rcgen deploys the lines ") || !strings.Contains(reason, "(the default is "+catalog.DefaultRocketChatVersion+")") {
+				if !strings.Contains(reason, ": rcgen deploys the lines ") || !strings.Contains(reason, "(the default is "+catalog.DefaultRocketChatVersion()+")") {
 					t.Errorf("the refusal of %s does not list what rcgen deploys: %s", v, reason)
 				}
 			}

@@ -722,8 +722,11 @@ func (w *wizard) releaseOption(version string) string {
 	if version == w.a.RocketChatVersion {
 		notes = append(notes, "the current answer")
 	}
-	if version == catalog.DefaultRocketChatVersion {
-		notes = append(notes, "rcgen's default")
+	if version == catalog.DefaultRocketChatVersion() {
+		notes = append(notes, "rcgen's default ("+catalog.WordLTS+")")
+	}
+	if v, _, _ := catalog.ResolveWord(catalog.WordLatest); version == v && v != catalog.DefaultRocketChatVersion() {
+		notes = append(notes, "the newest release rcgen deploys ("+catalog.WordLatest+")")
 	}
 	r, ok := catalog.Lookup(version)
 	switch {

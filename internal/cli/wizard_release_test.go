@@ -93,16 +93,17 @@ func TestWizardShowsAndChangesTheRelease(t *testing.T) {
 	}
 
 	// What was offered: the current answer first, then releases rcgen
-	// deploys: none newer than the default, none out of support.
+	// deploys: none newer than the newest (latest), none out of support.
 	if len(picker.offered) < 2 || optionVersion(picker.offered[0]) != def.Latest || !strings.Contains(picker.offered[0], "the current answer") {
 		t.Fatalf("offered %q: want the current answer (%s) first, then others", picker.offered, def.Latest)
 	}
-	defV, _ := spec.ParseVersion(def.Latest)
+	newest, _, _ := catalog.ResolveWord(catalog.WordLatest)
+	defV, _ := spec.ParseVersion(newest)
 	for _, o := range picker.offered {
 		rel, ok := catalog.Lookup(optionVersion(o))
 		ov, err := spec.ParseVersion(optionVersion(o))
 		if !ok || err != nil || defV.Before(ov) || rel.SupportOn(now) == catalog.Unsupported || !strings.Contains(o, rel.EndOfSupport.String()) {
-			t.Errorf("offered %q: want releases of the catalog up to %s, supported on %s, with their end of support", o, def.Latest, now.Format(time.DateOnly))
+			t.Errorf("offered %q: want releases of the catalog up to %s, supported on %s, with their end of support", o, newest, now.Format(time.DateOnly))
 		}
 	}
 	chosen := optionVersion(picker.offered[len(picker.offered)-1])

@@ -22,7 +22,7 @@ import (
 // owns as rcgen would write them (pending are the changes a re-run would
 // make), the modes of its secrets, and the support status of its release.
 func Deployment(d *deploy.Deployment, pending []deploy.Change, version string, now time.Time) []Result {
-	return []Result{checkFiles(d, pending), checkModes(d), Release(version, now), checkBackups(d, now)}
+	return []Result{checkFiles(d, pending), checkModes(d), Release(version, d.Env[render.EnvMongoDBVersion], now), checkBackups(d, now)}
 }
 
 // Unplanned runs the checks of a deployment that need no plan, for one
@@ -250,8 +250,11 @@ func checkModes(d *deploy.Deployment) Result {
 
 // Release checks the deployment's release by the rule generate and
 // upgrade apply (catalog.Deployable), then its support on day now: a
-// release rcgen does not deploy is never called supported.
-func Release(version string, now time.Time) Result {
+// warning from catalog.EndingSoonDays before its end, a failure after,
+// each with the date and the way on (SupportWarning; mongo is what the
+// deployment's MongoDB runs). A release rcgen does not deploy is never
+// called supported.
+func Release(version, mongo string, now time.Time) Result {
 	r := Result{Name: "release"}
 	rel, err := catalog.Deployable(version)
 	if err != nil {
@@ -262,9 +265,9 @@ func Release(version string, now time.Time) Result {
 	r.Found = fmt.Sprintf("Rocket.Chat %s, supported to %s", version, rel.EndOfSupport)
 	switch rel.SupportOn(now) {
 	case catalog.EndingSoon:
-		r.Status, r.Do = Warn, rel.SupportNote(now)
+		r.Status, r.Do = Warn, SupportWarning(version, mongo, false, now)
 	case catalog.Unsupported:
-		r.Status, r.Do = Fail, rel.SupportNote(now)
+		r.Status, r.Do = Fail, SupportWarning(version, mongo, false, now)
 	}
 	return r
 }

@@ -19,7 +19,7 @@ import (
 // mongod reads it, its environment, from an image whose glibc honours it,
 // and the members must start mongod directly.
 func TestMongodRunsOnAffectedKernels(t *testing.T) {
-	for _, version := range []string{spec.DefaultRocketChatVersion, "8.1.0", "7.13.0"} {
+	for _, version := range []string{spec.DefaultRocketChatVersion(), "8.1.0", "7.13.0"} {
 		a := spec.Default()
 		a.RocketChatVersion = version
 		a.MongoDBMembers = 3

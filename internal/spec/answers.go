@@ -56,7 +56,8 @@ type Answers struct {
 	// It comes before RocketChatVersion: checking it makes it the catalog
 	// the release is checked against (CheckKey).
 	Catalog string `yaml:"catalog,omitempty" rcgen:"path"`
-	// RocketChatVersion is an exact release such as "8.1.1".
+	// RocketChatVersion is an exact release such as "8.1.1" (a word given,
+	// latest or lts, is resolved to one when read: Resolve).
 	RocketChatVersion string `yaml:"rocketchat_version"`
 	// MongoDBMembers is the replica set size: 1 or 3.
 	MongoDBMembers int `yaml:"mongodb_members"`
@@ -166,7 +167,7 @@ func Default() Answers {
 		Target:               TargetCompose,
 		Project:              DefaultProject,
 		Domain:               DefaultDomain,
-		RocketChatVersion:    DefaultRocketChatVersion,
+		RocketChatVersion:    DefaultRocketChatVersion(),
 		MongoDBMembers:       1,
 		Proxy:                ProxyCaddy,
 		Monitoring:           true,

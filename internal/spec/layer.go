@@ -26,6 +26,9 @@ type Origin struct {
 	Name string
 	// Line is the answer's line in that file (0 when not from a file).
 	Line int
+	// Word is the word the release was given as (latest, lts), resolved
+	// to an exact release when read; WordMeaning says what it names.
+	Word, WordMeaning string
 }
 
 // Origins maps each answer key to the origin of its value. A key that is
@@ -120,7 +123,11 @@ func Resolve(layers ...Layer) (Answers, Origins, error) {
 				}
 			}
 			v.Set(dst)
-			origins[key] = Origin{Kind: l.Kind, Name: l.Name, Line: n.Line}
+			o := Origin{Kind: l.Kind, Name: l.Name, Line: n.Line}
+			if key == KeyVersion {
+				resolveVersionWord(&a, &o)
+			}
+			origins[key] = o
 		}
 	}
 	return a, origins, nil

@@ -7,8 +7,20 @@ import (
 )
 
 // DefaultRocketChatVersion is the release rcgen deploys when none is given
-// (the catalog decides).
-const DefaultRocketChatVersion = catalog.DefaultRocketChatVersion
+// (the catalog decides: the newest patch of the newest LTS line whose
+// image rcgen has seen).
+func DefaultRocketChatVersion() string { return catalog.DefaultRocketChatVersion() }
+
+// resolveVersionWord turns a release given as a word (latest, lts) into
+// the exact release it names today, noting the word in origin: answers
+// carry exact releases only, so rcgen.yaml records one and a re-run
+// deploys what runs until a release is asked for again.
+func resolveVersionWord(a *Answers, origin *Origin) {
+	if v, word, meaning := catalog.ResolveWord(a.RocketChatVersion); word != "" {
+		a.RocketChatVersion = v
+		origin.Word, origin.WordMeaning = word, meaning
+	}
+}
 
 // Version is a parsed Rocket.Chat release number (semantic versioning).
 type Version struct{ v *semver.Version }
