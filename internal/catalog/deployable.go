@@ -29,11 +29,22 @@ import (
 // ParseRelease reads an exact release number such as "8.8.1": three
 // numbers, no "v" prefix, no pre-release or build suffix.
 func ParseRelease(s string) (*semver.Version, error) {
-	v, err := semver.StrictNewVersion(s)
-	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
+	v, ok := exactRelease(s)
+	if !ok {
 		return nil, fmt.Errorf("%q is not a release number: give an exact release such as %s (no v prefix), or %s or %s", s, DefaultRocketChatVersion(), WordLatest, WordLTS)
 	}
 	return v, nil
+}
+
+// exactRelease is ParseRelease without its message, for the code that
+// decides what is deployable (the message names the default, which asks
+// that code).
+func exactRelease(s string) (*semver.Version, bool) {
+	v, err := semver.StrictNewVersion(s)
+	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
+		return nil, false
+	}
+	return v, true
 }
 
 // RefusedError is a release rcgen does not deploy: Msg says why and what

@@ -268,7 +268,7 @@ func (c *Catalog) known(entry string) bool {
 		if r.Line == entry {
 			return true
 		}
-		if v, err := ParseRelease(entry); err == nil && fmt.Sprintf("%d.%d", v.Major(), v.Minor()) == r.Line {
+		if v, ok := exactRelease(entry); ok && fmt.Sprintf("%d.%d", v.Major(), v.Minor()) == r.Line {
 			return !v.GreaterThan(semver.MustParse(r.Latest))
 		}
 	}
@@ -296,7 +296,7 @@ func (c *Catalog) allowedLatest(r Release) string {
 	}
 	var best *semver.Version
 	for _, a := range c.Allow {
-		if v, err := ParseRelease(a); err == nil && fmt.Sprintf("%d.%d", v.Major(), v.Minor()) == r.Line && (best == nil || v.GreaterThan(best)) {
+		if v, ok := exactRelease(a); ok && fmt.Sprintf("%d.%d", v.Major(), v.Minor()) == r.Line && (best == nil || v.GreaterThan(best)) {
 			best = v
 		}
 	}

@@ -163,3 +163,21 @@ func TestDoctorUsesTheDeploymentsCatalog(t *testing.T) {
 		t.Errorf("doctor does not name the release:\n%s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestCatalogAllowListPicksTheDefault: with no release given, a catalog
+// that allows only some lines gets the default from among them (the
+// newest allowed LTS, else the newest allowed), recorded exactly.
+func TestCatalogAllowListPicksTheDefault(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ allow, want string }{{`["8.8"]`, "8.8.1"}, {`["8.4", "8.5.2"]`, "8.5.2"}} {
+		file := writeCatalog(t, dir, "version: 1\ngenerated: 2026-12-01\nsources: [\"security team\"]\nallow: "+c.allow+"\n")
+		out := filepath.Join(t.TempDir(), "dep")
+		r := run(t, "generate", "--yes", "--catalog", file, "--out", out)
+		if r.code != 0 {
+			t.Fatalf("allow %s: exit %d:\n%s", c.allow, r.code, r.stderr)
+		}
+		if b := read(t, filepath.Join(out, "rcgen.yaml")); !strings.Contains(string(b), `rocketchat_version: "`+c.want+`"`) {
+			t.Errorf("allow %s: rcgen.yaml does not record %s:\n%s", c.allow, c.want, b)
+		}
+	}
+}
