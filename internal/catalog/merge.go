@@ -328,3 +328,7 @@ func (c *Catalog) sortedSeen() []SeenImage {
 
 // SeenImages are the other images the catalog file saw published, by image.
 func (c *Catalog) SeenImages() []SeenImage { return c.sortedSeen() }
+
+// Lines are the catalog's release lines, oldest first (a refresh asks
+// which lines the compiled-in catalog already knows).
+func (c *Catalog) Lines() []Release { return slices.Clone(c.releases) }
