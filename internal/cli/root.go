@@ -18,6 +18,7 @@ import (
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/prompt"
+	"github.com/rcgen/rcgen/internal/refresh"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -122,6 +123,11 @@ type Env struct {
 	// that told the person to run rcgen says how. nil: not checked.
 	Executable func() (string, error)
 	LookPath   func(string) (string, error)
+	// CatalogCache is where the refreshed catalog is cached ("": none,
+	// as in tests); Refresh says where a refresh reads (zero: the real
+	// sources).
+	CatalogCache string
+	Refresh      refresh.Options
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -138,6 +144,9 @@ func Main() int {
 		Executable: os.Executable,
 		LookPath:   exec.LookPath,
 	}
+	if p, err := refresh.CachePath(); err == nil {
+		env.CatalogCache = p
+	}
 	return Run(context.Background(), env, os.Args[1:])
 }
 
@@ -150,7 +159,9 @@ func Run(ctx context.Context, env Env, args []string) int {
 	env.IO.Out, env.IO.ErrOut = m.watch(env.IO.Out), m.watch(env.IO.ErrOut)
 	// Each run starts from the compiled-in catalog; --catalog or an
 	// answers file's catalog: sets another for this run only.
-	defer catalog.Use(nil)()
+	// The refreshed catalog, when cached, stands in for the compiled-in one
+	// (an explicit --catalog or catalog: still wins).
+	defer catalog.Use(cachedCatalog(env))()
 	root := NewRootCmd(env)
 	m.commands(root)
 	root.SetArgs(args)

@@ -54,6 +54,7 @@ type versionsJSON struct {
 func newVersionsCmd(env Env) *cobra.Command {
 	var asJSON bool
 	var file string
+	var doRefresh, noNetwork bool
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "Show the Rocket.Chat releases rcgen deploys, their MongoDB, support dates and pinned images",
@@ -72,8 +73,17 @@ releases and MongoDB patches and mark images seen, and an allow: list may
 restrict what is deployable; it never changes what rcgen knows of a
 release (the MongoDB it declares, its LTS flag and dates, its breaking
 changes): where it says otherwise, rcgen keeps its own and says so here.
-generate and plan take the same --catalog (or catalog: in rcgen.yaml).`,
+generate and plan take the same --catalog (or catalog: in rcgen.yaml).
+
+--refresh reads Rocket.Chat's GitHub releases (their "Engine versions")
+and the registries' tag lists (registry.rocket.chat, Docker Hub) within 5
+seconds and caches what it read, as a catalog file, in the user's cache
+directory (rcgen/catalog.yaml); every later run uses that cache over the
+compiled-in catalog (a --catalog file still wins). A refresh marks an
+image seen only when its registry lists the tag, and never writes a rule.
+--offline or RCGEN_OFFLINE=1: rcgen never touches the network.`,
 		Example: `  rcgen versions
+  rcgen versions --refresh
   rcgen versions --catalog approved-versions.yaml
   rcgen versions --json | jq '.releases[] | select(.lts)'`,
 		Args: noArgs,
@@ -81,6 +91,15 @@ generate and plan take the same --catalog (or catalog: in rcgen.yaml).`,
 			now := time.Now()
 			if env.Now != nil {
 				now = env.Now()
+			}
+			if doRefresh && noNetwork {
+				return usage(errors.New("--refresh and --offline contradict each other: give one"))
+			}
+			switch {
+			case doRefresh && offline(env, false):
+				fmt.Fprintln(env.IO.ErrOut, "Refresh skipped: RCGEN_OFFLINE is set, so rcgen does not touch the network (unset it to refresh)")
+			case doRefresh:
+				refreshNow(cmd.Context(), env)
 			}
 			if file != "" {
 				c, err := spec.LoadCatalog(file)
@@ -103,6 +122,8 @@ generate and plan take the same --catalog (or catalog: in rcgen.yaml).`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalog as JSON, with each row's source")
+	cmd.Flags().BoolVar(&doRefresh, "refresh", false, "read Rocket.Chat's releases and the registries' tag lists now (5s at most) and cache them")
+	cmd.Flags().BoolVar(&noNetwork, "offline", false, "never touch the network (as RCGEN_OFFLINE=1)")
 	cmd.Flags().StringVar(&file, "catalog", "", "a catalog file your organisation pins, merged over rcgen's compiled-in catalog (see --help)")
 	return cmd
 }
