@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +45,9 @@ func cachedCatalog(env Env) *catalog.Catalog {
 	}
 	c, _, err := refresh.Load(env.CatalogCache, envNow(env))
 	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(env.IO.ErrOut, "Note: the cached catalog is not used (%v): rcgen uses its compiled-in catalog; rcgen versions --refresh writes the cache again\n", err)
+		}
 		return nil
 	}
 	return c

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,5 +137,29 @@ func TestOfflineNeverDials(t *testing.T) {
 	}
 	if r := runEnv(withCache(cache, forbidden(t), nil), "versions", "--offline", "--refresh"); r.code != ExitUsage || !strings.Contains(r.stderr, "contradict") {
 		t.Errorf("--offline --refresh: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestABadCacheIsNotUsedAndSaysSo: a cache that does not read (garbage, or
+// not a regular file: a FIFO would block a plain read forever) leaves the
+// compiled-in catalog in use, with a note saying why and how to mend it.
+func TestABadCacheIsNotUsedAndSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.yaml")
+	if err := os.WriteFile(garbage, []byte("version: 99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cache := range []string{garbage, fifo} {
+		r := runEnv(withCache(cache, forbidden(t), nil), "versions", "--offline")
+		if r.code != 0 || !strings.Contains(r.stderr, "Note: the cached catalog is not used (") || !strings.Contains(r.stderr, "rcgen versions --refresh writes the cache again") {
+			t.Errorf("%s: exit %d, no note:\n%s", filepath.Base(cache), r.code, r.stderr)
+		}
+		if !strings.Contains(r.stdout, "Catalog: compiled into rcgen") {
+			t.Errorf("%s: the compiled-in catalog is not the one used:\n%s", filepath.Base(cache), r.stdout)
+		}
 	}
 }

@@ -537,12 +537,23 @@ func Load(path string, now time.Time) (c *catalog.Catalog, fresh bool, err error
 	if err != nil {
 		return nil, false, err
 	}
+	if !st.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("%s is not a regular file: not read (remove it; rcgen versions --refresh writes it again)", path)
+	}
 	if st.Size() > MaxBody {
 		return nil, false, fmt.Errorf("%s is larger than %d MiB: not read", path, MaxBody>>20)
 	}
-	b, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, false, err
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, MaxBody+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(b)) > MaxBody {
+		return nil, false, fmt.Errorf("%s is larger than %d MiB: not read", path, MaxBody>>20)
 	}
 	f, err := catalog.ParseFile(path, b)
 	if err != nil {
