@@ -11,6 +11,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The rcgen binaries these tests start (the pseudo-terminal, kill and
+	// race tests inherit this environment) never look up the catalog
+	// online: a test must not depend on the network, nor wait on it.
+	if _, set := os.LookupEnv("RCGEN_OFFLINE"); !set {
+		os.Setenv("RCGEN_OFFLINE", "1")
+	}
 	testscript.Main(m, map[string]func(){
 		"rcgen": func() { os.Exit(cli.Main()) },
 	})
@@ -26,6 +32,9 @@ func TestScripts(t *testing.T) {
 	}
 	testscript.Run(t, testscript.Params{Dir: "testdata/script", Setup: func(env *testscript.Env) error {
 		env.Setenv("RCGEN", bin)
+		// No lookups online, and a cache of the script's own.
+		env.Setenv("RCGEN_OFFLINE", "1")
+		env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/.cache")
 		return nil
 	}})
 }

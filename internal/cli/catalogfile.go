@@ -36,3 +36,20 @@ func useDeploymentCatalog(dir string) error {
 	}
 	return nil
 }
+
+// pinsCatalog reports whether the deployment in dir names a catalog file
+// (catalog: in rcgen.yaml): its organisation pins the versions, so rcgen
+// looks nothing up for it on its own.
+func pinsCatalog(dir string) bool {
+	path := filepath.Join(dir, spec.FileName)
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	b, err := spec.ReadUserFile(path)
+	if err != nil {
+		return false
+	}
+	l, _ := spec.ParseFile(path, b, dir)
+	a, _, err := spec.Resolve(l)
+	return err == nil && a.Catalog != ""
+}

@@ -30,12 +30,13 @@ const DoctorJSONVersion = 1
 var errChecksFailed = errors.New("some checks failed")
 
 type doctorOptions struct {
-	Env    Env
-	Out    string
-	out    *dirFlag
-	Domain string
-	JSON   bool
-	Root   string
+	Env     Env
+	Out     string
+	out     *dirFlag
+	Domain  string
+	JSON    bool
+	Root    string
+	Offline bool
 }
 
 func newDoctorCmd(env Env) *cobra.Command {
@@ -66,6 +67,7 @@ any check fails.`,
 	o.out = bindDir(f, &o.Out, "out", "", "deployment directory to check as well (default: the current directory when it holds rcgen.yaml)")
 	f.StringVar(&o.Domain, "domain", "", "public domain to check in DNS (default: the deployment's)")
 	f.BoolVar(&o.JSON, "json", false, "print the checks as JSON for scripts")
+	f.BoolVar(&o.Offline, "offline", false, "never touch the network: no daily catalog refresh, no image check (as RCGEN_OFFLINE=1)")
 	f.StringVar(&o.Root, "root", "/", "read host facts (/proc, /etc/os-release) under this directory")
 	_ = f.MarkHidden("root")
 	return cmd
@@ -76,6 +78,7 @@ func (o *doctorOptions) Run(ctx context.Context) error {
 	if err := o.out.check(); err != nil {
 		return err
 	}
+	autoRefresh(ctx, o.Env, o.Offline, pinsCatalog(cmpOr(o.Out, ".")))
 	sys := doctor.This()
 	if o.Env.System != nil {
 		sys = o.Env.System()
@@ -228,23 +231,13 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	return t, extra
 }
 
-// offlineEnv reports whether RCGEN_OFFLINE asks rcgen not to use the
-// network.
-func offlineEnv(env Env) bool {
-	if env.Getenv == nil {
-		return false
-	}
-	v := env.Getenv("RCGEN_OFFLINE")
-	return v != "" && v != "0" && v != "false"
-}
-
 // images checks that the registries have every image the deployment's
 // compose.yaml (or stack.yaml) pins, unless RCGEN_OFFLINE says not to use
 // the network.
 func (o *doctorOptions) images(ctx context.Context, sys doctor.System, d *deploy.Deployment) []doctor.Result {
-	if offlineEnv(o.Env) {
-		return []doctor.Result{{Name: "images", Status: doctor.Warn, Found: "not checked: RCGEN_OFFLINE is set, so rcgen does not ask the registries",
-			Do: "unset RCGEN_OFFLINE to check that every image the deployment pins is on its registry"}}
+	if offline(o.Env, o.Offline) {
+		return []doctor.Result{{Name: "images", Status: doctor.Warn, Found: "not checked: offline (--offline or RCGEN_OFFLINE), so rcgen does not ask the registries",
+			Do: "run rcgen doctor without --offline and RCGEN_OFFLINE to check that every image the deployment pins is on its registry"}}
 	}
 	images, err := doctor.DeploymentImages(ctx, d.Dir)
 	if err != nil {

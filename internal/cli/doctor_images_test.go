@@ -169,7 +169,7 @@ func TestDoctorChecksImages(t *testing.T) {
 
 	quiet := &fakeRegistryDocker{missing: []string{rc}}
 	r = doctorWith(quiet, "1")
-	if r.code != 0 || !strings.Contains(r.stdout, "warn images: not checked: RCGEN_OFFLINE is set") || len(quiet.asked) != 0 {
+	if r.code != 0 || !strings.Contains(r.stdout, "warn images: not checked: offline") || len(quiet.asked) != 0 {
 		t.Errorf("RCGEN_OFFLINE=1: exit %d, asked %v\n%s%s", r.code, quiet.asked, r.stdout, r.stderr)
 	}
 }

@@ -39,6 +39,8 @@ type GenerateOptions struct {
 	NewMongoDBSecrets bool
 	NoInput           bool
 	DryRun            bool
+	// Offline: never touch the network (no catalog refresh).
+	Offline bool
 
 	// Secrets draws new secrets; tests make it deterministic.
 	Secrets func() (render.Secrets, error)
@@ -85,6 +87,9 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
   rcgen generate --cpus 4 --memory 8GiB --dry-run`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			// Before anything reads the catalog (defaults, the words
+			// latest and lts): once a day, online, a fresh catalog.
+			autoRefresh(cmd.Context(), o.Env, o.Offline, cmd.Flags().Changed("catalog") || pinsCatalog(o.Out))
 			return o.Check()
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -100,6 +105,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "ask nothing; use defaults for answers not given and apply changes")
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
+	f.BoolVar(&o.Offline, "offline", false, "never touch the network: no daily catalog refresh (as RCGEN_OFFLINE=1)")
 	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, "cpu", "architecture"}
 	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: "+strings.Join(generateForce, ", "), generateForce...)
 	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")

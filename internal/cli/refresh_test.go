@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,13 @@ import (
 // the OCI tag list, Docker Hub's tags), releases whose notes declare
 // mongo for 8.0.8 and 8.0 for 8.9.1, and the registry listing tags.
 func upstream(t *testing.T, mongo80 string, tags ...string) refresh.Options {
+	t.Helper()
+	return upstreamMissing(t, nil, mongo80, tags...)
+}
+
+// upstreamMissing is upstream whose Docker Hub does not list the pinned
+// images in missing (Docker Hub's "Read repository tag": 200 or 404).
+func upstreamMissing(t *testing.T, missing []string, mongo80 string, tags ...string) refresh.Options {
 	t.Helper()
 	notes := func(m string) string {
 		return "### Engine versions\n- Node: `22.22.3`\n- MongoDB: `" + m + "`\n"
@@ -36,6 +44,15 @@ func upstream(t *testing.T, mongo80 string, tags ...string) refresh.Options {
 	})
 	mux.HandleFunc("/v2/repositories/mongodb/mongodb-community-server/tags", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"count":0,"next":null,"results":[]}`)
+	})
+	mux.HandleFunc("/v2/namespaces/{ns}/repositories/{repo}/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
+		image := r.PathValue("ns") + "/" + r.PathValue("repo") + ":" + r.PathValue("tag")
+		image = strings.TrimPrefix(image, "library/")
+		if slices.Contains(missing, image) {
+			http.Error(w, `{"message":"not found","errinfo":null}`, http.StatusNotFound)
+			return
+		}
+		fmt.Fprintf(w, `{"name":%q,"tag_status":"active"}`, r.PathValue("tag"))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -26,6 +26,7 @@ type upgradeOptions struct {
 	Yes     bool
 	NoInput bool
 	JSON    bool
+	Offline bool
 	force   forceSet
 }
 
@@ -58,6 +59,7 @@ command again goes on from what the deployment runs then.`,
   rcgen upgrade --to 8.5.3 --dry-run --json | jq '.plan.steps[].kind'`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			autoRefresh(cmd.Context(), o.Env, o.Offline, pinsCatalog(o.Dir))
 			if strings.TrimSpace(o.To) == "" {
 				return usage(errors.New("--to: give the Rocket.Chat release to upgrade to, e.g. --to " + catalog.DefaultRocketChatVersion() + " or --to " + catalog.WordLTS + " (rcgen versions lists them)"))
 			}
@@ -92,6 +94,7 @@ command again goes on from what the deployment runs then.`,
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply every step without asking, checking the stack is healthy between steps")
 	f.BoolVar(&o.NoInput, "no-input", false, "never ask (as RCGEN_NO_INPUT=1); without --yes nothing is applied")
 	f.BoolVar(&o.JSON, "json", false, "with --dry-run: print the plan as JSON")
+	f.BoolVar(&o.Offline, "offline", false, "never touch the network: no daily catalog refresh (as RCGEN_OFFLINE=1)")
 	bindForceFlag(f, &o.force, "--force=no-backup: upgrade without a checked backup: a deployment without a backup service, or when the pre-upgrade backup fails or does not read back whole (back it up yourself first)", keyNoBackup)
 	_ = cmd.RegisterFlagCompletionFunc("to", o.upgradeCompletion)
 	return cmd

@@ -80,7 +80,9 @@ and the registries' tag lists (registry.rocket.chat, Docker Hub) within 5
 seconds and caches what it read, as a catalog file, in the user's cache
 directory (rcgen/catalog.yaml); every later run uses that cache over the
 compiled-in catalog (a --catalog file still wins). A refresh marks an
-image seen only when its registry lists the tag, and never writes a rule.
+image seen only when its registry lists the tag (every pinned image's tag
+is asked of Docker Hub), and never writes a rule. generate, upgrade and
+doctor refresh on their own once a day, within 3 seconds.
 --offline or RCGEN_OFFLINE=1: rcgen never touches the network.`,
 		Example: `  rcgen versions
   rcgen versions --refresh

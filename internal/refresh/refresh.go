@@ -18,9 +18,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/distribution/reference"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rcgen/rcgen/internal/catalog"
@@ -118,11 +120,16 @@ func Fetch(ctx context.Context, o Options) ([]byte, *catalog.File, error) {
 		}
 		mongo[s.Series] = t
 	}
+	pinned, err := g.pinnedSeen(ctx)
+	if err != nil {
+		return nil, nil, g.fail(o.DockerHub, err)
+	}
 	today := catalog.Date{Time: o.Now().UTC().Truncate(24 * time.Hour)}
-	b := Build(today, rels, tags, mongo, []string{
+	b := Build(today, rels, tags, mongo, pinned, []string{
 		o.GitHubAPI + releasesPath,
 		o.RocketChatRegistry + "/v2/" + rocketRepo + "/tags/list",
 		o.DockerHub + "/v2/repositories/" + catalog.MongoDBImageRepo + "/tags",
+		o.DockerHub + "/v2/namespaces/NAMESPACE/repositories/REPOSITORY/tags/TAG",
 	}, g.hosts())
 	f, err := catalog.ParseFile("refreshed catalog", b)
 	if err != nil {
@@ -312,6 +319,81 @@ func (g getter) hubTags(ctx context.Context, repo, prefix string) ([]string, err
 	return tags, nil
 }
 
+// pinnedSeen asks Docker Hub, side by side, whether each other image rcgen
+// pins (catalog.PinnedImages) is published under its tag, and returns those
+// it lists. Docker Hub's "Read repository tag" answers 200 for a tag that
+// exists and 404 for one that does not
+// (https://docs.docker.com/reference/api/hub/latest/operations/GetRepositoryTag/);
+// an official image's namespace is "library". Every image rcgen pins is on
+// Docker Hub (MongoDB's own images too, which quay.io mirrors), so no other
+// registry is asked; an image on another registry is left unmarked.
+func (g getter) pinnedSeen(ctx context.Context) ([]string, error) {
+	images := catalog.PinnedImages()
+	type answer struct {
+		seen bool
+		err  error
+	}
+	answers := make([]answer, len(images))
+	var wg sync.WaitGroup
+	for i, im := range images {
+		ns, repo, tag, ok := hubRef(im.Image)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := fmt.Sprintf("%s/v2/namespaces/%s/repositories/%s/tags/%s", g.o.DockerHub, ns, repo, url.PathEscape(tag))
+			resp, _, err := g.get(ctx, u, "")
+			switch {
+			case err != nil:
+				answers[i].err = err
+			case resp.StatusCode == http.StatusOK:
+				answers[i].seen = true
+			case resp.StatusCode == http.StatusNotFound:
+			default:
+				answers[i].err = fmt.Errorf("%s answered %s", u, resp.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	var seen []string
+	for i, a := range answers {
+		if a.err != nil {
+			return nil, a.err
+		}
+		if a.seen {
+			seen = append(seen, images[i].Image)
+		}
+	}
+	return seen, nil
+}
+
+// OnDockerHub says whether image is on Docker Hub (a refresh checks its tag).
+func OnDockerHub(image string) bool {
+	_, _, _, ok := hubRef(image)
+	return ok
+}
+
+// hubRef splits a Docker Hub image reference into namespace, repository
+// and tag ("caddy:2.11.7-alpine" is library/caddy, 2.11.7-alpine); ok is
+// false for an image on another registry or without a tag.
+func hubRef(image string) (ns, repo, tag string, ok bool) {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil || reference.Domain(named) != "docker.io" {
+		return "", "", "", false
+	}
+	tagged, isTagged := named.(reference.Tagged)
+	if !isTagged {
+		return "", "", "", false
+	}
+	ns, repo, found := strings.Cut(reference.Path(named), "/")
+	if !found {
+		return "", "", "", false
+	}
+	return ns, repo, tagged.Tag(), true
+}
+
 type ghRelease struct {
 	TagName     string    `json:"tag_name"`
 	Name        string    `json:"name"`
@@ -371,7 +453,7 @@ var ltsWord = regexp.MustCompile(`\bLTS\b`)
 // flavour the registry lists. Lines the compiled-in catalog knows carry
 // only what a refresh may add (latest, image) and the MongoDB the notes
 // declare (so Merge can say when upstream contradicts rcgen's rule).
-func Build(today catalog.Date, rels []ghRelease, rcTags map[string]bool, mongoTags map[string][]string, sources []string, hosts [3]string) []byte {
+func Build(today catalog.Date, rels []ghRelease, rcTags map[string]bool, mongoTags map[string][]string, pinned []string, sources []string, hosts [3]string) []byte {
 	known := map[string]bool{}
 	for _, r := range catalog.Compiled().Lines() {
 		known[r.Line] = true
@@ -455,6 +537,9 @@ func Build(today catalog.Date, rels []ghRelease, rcTags map[string]bool, mongoTa
 				Image: catalog.MongoDBImageRepo + ":" + bestTag, Seen: today.String(), Where: hosts[2] + " tag list"}}})
 		}
 	}
+	for _, im := range pinned {
+		out.Images = append(out.Images, imageYAML{Image: im, Seen: today.String(), Where: hosts[2]})
+	}
 	b, err := yaml.Marshal(out)
 	if err != nil {
 		panic(err) // plain strings and lists always marshal
@@ -468,6 +553,7 @@ type fileYAML struct {
 	Sources   []string      `yaml:"sources,omitempty"`
 	Releases  []releaseYAML `yaml:"releases,omitempty"`
 	MongoDB   []seriesYAML  `yaml:"mongodb,omitempty"`
+	Images    []imageYAML   `yaml:"images,omitempty"`
 }
 
 type releaseYAML struct {

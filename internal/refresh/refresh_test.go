@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,6 +225,60 @@ func TestEnginesReadsTheNotesShapes(t *testing.T) {
 		node, mongo := Engines(c.body)
 		if node != c.node || strings.Join(mongo, ",") != c.mongo {
 			t.Errorf("Engines(%q) = %q, %v; want %q, %s", c.body, node, mongo, c.node, c.mongo)
+		}
+	}
+}
+
+// TestPinnedImagesAreAskedOfDockerHub: every pinned image's tag is asked
+// by Docker Hub's tag endpoint (official images under library/); a 404
+// leaves the image unmarked, an error fails the refresh naming the hub.
+func TestPinnedImagesAreAskedOfDockerHub(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		fails  bool
+	}{{http.StatusOK, false}, {http.StatusNotFound, false}, {http.StatusBadGateway, true}} {
+		asked := map[string]bool{}
+		var mu sync.Mutex
+		o := serve(t, normal("8.9.1"))
+		upstream := o.DockerHub
+		mux := http.NewServeMux()
+		mux.HandleFunc("/v2/namespaces/{ns}/repositories/{repo}/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			asked[r.PathValue("ns")+"/"+r.PathValue("repo")+":"+r.PathValue("tag")] = true
+			mu.Unlock()
+			w.WriteHeader(c.status)
+		})
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			resp, err := http.Get(upstream + r.URL.RequestURI())
+			if err != nil {
+				w.WriteHeader(502)
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			w.WriteHeader(resp.StatusCode)
+			w.Write(b)
+		})
+		hub := httptest.NewServer(mux)
+		o.DockerHub = hub.URL
+		b, _, err := Fetch(context.Background(), o)
+		hub.Close()
+		if c.fails {
+			if err == nil || !strings.Contains(err.Error(), "502") {
+				t.Errorf("%d: err %v, want the hub's failure", c.status, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d: %v", c.status, err)
+		}
+		for _, want := range []string{"library/caddy:" + strings.TrimPrefix(catalog.CaddyImage, "caddy:"), "grafana/grafana:" + strings.TrimPrefix(catalog.GrafanaImage, "grafana/grafana:")} {
+			if !asked[want] {
+				t.Errorf("%d: %s was not asked (asked %v)", c.status, want, asked)
+			}
+		}
+		if got := strings.Contains(string(b), "image: "+catalog.PrometheusImage); got != (c.status == http.StatusOK) {
+			t.Errorf("%d: Prometheus's pin marked seen = %v:\n%s", c.status, got, b)
 		}
 	}
 }
