@@ -306,7 +306,10 @@ func TestCertificate(t *testing.T) {
 		}, []string{`signed by "Someone Else's CA", which this machine does not trust`}, "ACME challenge failed"},
 		"self-signed, expired and for another name": {func(s *server) tls.Certificate {
 			return leaf(t, nil, []string{"localhost"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour))
-		}, []string{"expired on", "issued for localhost", "self-signed"}, "renewal failed"},
+		}, []string{"expired on", "issued for localhost", "self-signed"}, "ACME challenge failed"},
+		"expired and for another name": {func(s *server) tls.Certificate {
+			return leaf(t, s.ca, []string{"localhost"}, now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+		}, []string{"expired on", "issued for localhost"}, "the domain must be chat.example.com"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newServer(t, nil, func(s *server) { s.cert = tc.cert(s) })

@@ -130,13 +130,21 @@ func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certifica
 	for _, c := range intermediates {
 		pool.AddCert(c)
 	}
-	// The chain is checked as of a moment the leaf is valid: expiry is
-	// named above, once.
-	at := now
-	if at.After(leaf.NotAfter) || at.Before(leaf.NotBefore) {
-		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	trusted := func(at time.Time) error {
+		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: at})
+		return err
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: at})
+	err := trusted(now)
+	// Dates are named above, once: the chain is then checked as of the
+	// leaf's last valid moment, and a chain that fails only on dates
+	// (an authority's own) adds nothing to say.
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+		err = trusted(leaf.NotAfter.Add(-time.Second))
+		if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+			err = nil
+		}
+	}
 	var unknown x509.UnknownAuthorityError
 	switch {
 	case err == nil:
@@ -153,9 +161,10 @@ func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certifica
 	if len(problems) == 0 {
 		return "", ""
 	}
-	// The fix of the problem a browser shows first is enough; the others
-	// usually go with it.
-	return "the certificate served for " + host + " is " + strings.Join(problems, ", and ") + ".", fixes[0] + "."
+	// One fix, for the problem most likely the cause of the others: a
+	// certificate nobody trusts (it was not issued), then a wrong name,
+	// then its dates.
+	return "the certificate served for " + host + " is " + strings.Join(problems, ", and ") + ".", fixes[len(fixes)-1] + "."
 }
 
 func acmeFix(host string) string {
