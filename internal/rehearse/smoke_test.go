@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -101,13 +102,26 @@ func (s *stack) checkSmoke() {
 		t.Errorf("the smoke test read the certificate's expiry as %s", rep.CertNotAfter)
 	}
 
-	// And it sees what is wrong: a pinned version the stand-ins do not run.
+	// And it sees what is wrong: a pinned version the stand-ins do not run,
+	// a certificate this machine does not trust.
 	target.Version, target.PrometheusTargets = "7.0.0", nil
 	rep = smoke.Run(context.Background(), target)
 	for _, r := range rep.Results {
 		if r.OK == (r.Name == smoke.CheckAPIInfo) {
 			t.Errorf("pinning 7.0.0, the smoke test's %s: %+v", r.Name, r)
 		}
+	}
+	if u.Scheme == "https" {
+		target.Version, target.RootCAs = s.answers.RocketChatVersion, x509.NewCertPool()
+		rep = smoke.Run(context.Background(), target)
+		// Caddy's local CA's, or the operator's own, self-signed.
+		untrusted := regexp.MustCompile(`is (signed by "Caddy Local Authority - ECC Intermediate", which this machine does not trust|self-signed)\.$`)
+		for _, r := range rep.Results {
+			if r.OK == (r.Name == smoke.CheckCertificate) || r.Name == smoke.CheckCertificate && !untrusted.MatchString(r.Detail) {
+				t.Errorf("trusting no authority, the smoke test's %s: %+v", r.Name, r)
+			}
+		}
+		t.Logf("trusting no authority:\n%s", describe(rep))
 	}
 }
 

@@ -94,6 +94,12 @@ func ddp(before func(c net.Conn, r *bufio.Reader) bool) http.HandlerFunc {
 		if before != nil && !before(conn, rw.Reader) {
 			return
 		}
+		// A server must close the connection on a frame the client did
+		// not mask (RFC 6455 5.1).
+		if h, err := rw.Reader.Peek(2); err != nil || h[1]&0x80 == 0 {
+			serverFrame(conn, opClose, "\x03\xeaunmasked frame")
+			return
+		}
 		fin, op, p, err := readFrame(rw.Reader)
 		var m map[string]any
 		if err != nil || !fin || op != opText || json.Unmarshal(p, &m) != nil || m["msg"] != "connect" || m["version"] != "1" {

@@ -168,8 +168,8 @@ func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certifica
 }
 
 func acmeFix(host string) string {
-	return "a Let's Encrypt certificate was likely not issued (the ACME challenge failed: DNS for " + host +
-		" does not point to this host, or port 80 is closed), see `docker compose logs caddy`; a local name uses Caddy's own CA, whose root browsers must be told to trust"
+	return "with Let's Encrypt, the certificate was likely not issued (the ACME challenge failed: DNS for " + host +
+		" does not point to this host, or port 80 is closed), see `docker compose logs caddy`; a local name uses Caddy's own CA, whose root each browser must be told to trust; an own certificate must come from an authority browsers trust"
 }
 
 func selfSigned(c *x509.Certificate) bool {
