@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -118,8 +119,13 @@ func TestRehearse(t *testing.T) {
 		// dies with this test (Pdeathsig, from this locked thread) and takes
 		// that first process with it (--kill-child): a killed test leaves
 		// nothing behind.
+		// -run 'TestRehearse/NAME' rehearses that deployment alone.
+		run := "^TestRehearse$"
+		if p := flag.Lookup("test.run").Value.String(); strings.HasPrefix(p, "TestRehearse/") || strings.HasPrefix(p, "^TestRehearse$/") {
+			run = p
+		}
 		cmd := exec.CommandContext(ctx, "unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc",
-			"--", os.Args[0], "-test.run", "^TestRehearse$", "-test.v", "-test.count=1")
+			"--", os.Args[0], "-test.run", run, "-test.v", "-test.count=1")
 		// Its files go to a tmpfs of its mount namespace (mounted on tmp by
 		// the run), gone with it however it ends.
 		tmp, err := os.MkdirTemp("", "rcgen-rehearsal-")
@@ -219,6 +225,7 @@ type container struct {
 	name, ns, ip string
 	log          string // its processes' output
 	procs        []*proc
+	data         string // where Caddy keeps its data (its local CA's root)
 }
 
 // proc is a process started in a container, waited for once.
@@ -288,6 +295,8 @@ func rehearse(t *testing.T, host *hostNet, idx int, dep deployment) {
 	s.checkListeners()
 	if plan.Has(sizing.Caddy) {
 		s.waitCertificate()
+		// Before checkProxy, which kills an app process.
+		s.checkSmoke()
 		s.checkProxy()
 	} else {
 		s.checkDirect()
@@ -390,6 +399,10 @@ func (s *stack) start(c *container) {
 		if s.dep.flaky {
 			env = append(env, "RCGEN_FLAKY=1")
 		}
+		if kind == "app" {
+			// /api/info answers with the version of the image compose runs.
+			env = append(env, "RCGEN_STANDIN_VERSION="+svc.Image[strings.LastIndex(svc.Image, ":")+1:])
+		}
 	default:
 		root, rewrite, err := s.d.ContainerView(c.name)
 		if err != nil {
@@ -417,6 +430,7 @@ func (s *stack) start(c *container) {
 			b = strings.Replace(b, "{\n", "{\n"+global, 1)
 			writeFile(t, cf, rewrite(b))
 			env = append(env, "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CONFIG_HOME="+tmp)
+			c.data = filepath.Join(tmp, "caddy")
 			argv = []string{rendertest.ImageCaddy(), "run", "--adapter", "caddyfile", "--config", cf}
 		case sizing.Prometheus:
 			cfg := filepath.Join(root, "etc", "prometheus", "prometheus.yml")

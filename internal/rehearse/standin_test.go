@@ -5,11 +5,13 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +49,8 @@ func serve(addr string, h http.Handler) error {
 // appStandin answers like a Rocket.Chat process: /health, /livez and
 // /readyz (with RCGEN_FLAKY=1 the first probe and every third after it
 // fail, as /readyz does under load in 8.x; with RCGEN_WATCHER_LAG=1 /health
-// answers 500), a websocket on /websocket (echo), the XHR
+// answers 500), /api/info (with RCGEN_STANDIN_VERSION), a websocket on
+// /websocket (a DDP connect is answered, anything else echoed), the XHR
 // streaming fallback (unbuffered chunks), pages that say which process
 // served them, and Prometheus metrics on 9458 with the names rcgen's
 // dashboards and alerts read.
@@ -77,6 +80,15 @@ func appStandin(name string) error {
 	mux.HandleFunc("/livez", probe)
 	mux.HandleFunc("/readyz", probe)
 	mux.HandleFunc("/websocket", func(w http.ResponseWriter, r *http.Request) { websocketEcho(w, r, name) })
+	// Rocket.Chat's /api/info tells anonymous callers its version without
+	// the patch level: {"version":"8.8","minimumClientVersions":{...},
+	// "success":true} for 8.8.1 (apps/meteor/app/api/server/default/info.ts,
+	// lib/getServerInfo.ts's removePatchInfo).
+	version := regexp.MustCompile(`^\d+\.\d+`).FindString(os.Getenv("RCGEN_STANDIN_VERSION"))
+	mux.HandleFunc("/api/info", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"version":%q,"minimumClientVersions":{"desktop":"3.9.6","mobile":"4.39.0"},"success":true}`, version)
+	})
 	// A streaming session's second chunk waits for /release/SESSION (sent
 	// by the rehearsal to the process itself, not through the proxy, once
 	// the first chunk has reached it through the proxy): a proxy that
@@ -121,7 +133,9 @@ func appStandin(name string) error {
 
 // websocketEcho is the server side of RFC 6455, enough for text frames:
 // the handshake, then every frame the client sends comes back, prefixed
-// with the process's name.
+// with the process's name, but a DDP connect (Meteor's handshake,
+// packages/ddp/DDP.md), which is answered {"msg":"connected"} with the
+// process's name as the session.
 func websocketEcho(w http.ResponseWriter, r *http.Request, name string) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		http.Error(w, "not a websocket upgrade", http.StatusBadRequest)
@@ -140,7 +154,12 @@ func websocketEcho(w http.ResponseWriter, r *http.Request, name string) {
 		if err != nil {
 			return
 		}
-		if err := writeFrame(rw.Writer, []byte(name+": "+string(msg)), false); err != nil {
+		answer := []byte(name + ": " + string(msg))
+		var ddp struct{ Msg, Version string }
+		if json.Unmarshal(msg, &ddp) == nil && ddp.Msg == "connect" && ddp.Version == "1" {
+			answer = []byte(`{"msg":"connected","session":"` + name + `"}`)
+		}
+		if err := writeFrame(rw.Writer, answer, false); err != nil {
 			return
 		}
 		rw.Flush()
