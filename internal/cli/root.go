@@ -136,7 +136,11 @@ type Env struct {
 
 // Main runs rcgen with the process's arguments and streams and returns the
 // exit code.
-func Main() int {
+func Main() int { return MainWith(nil) }
+
+// MainWith is Main with adjust applied to the environment first (tests
+// that run the program stand in for what cannot run there).
+func MainWith(adjust func(*Env)) int {
 	env := Env{
 		IO:     SystemIO(),
 		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
@@ -150,6 +154,9 @@ func Main() int {
 	}
 	if p, err := refresh.CachePath(); err == nil {
 		env.CatalogCache = p
+	}
+	if adjust != nil {
+		adjust(&env)
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }

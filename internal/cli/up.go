@@ -260,8 +260,12 @@ func (o *upOptions) report(_ context.Context, _ stack.Stack, a spec.Answers, r s
 	}
 	rep.Admin = fmt.Sprintf("open %s and register the first user: Rocket.Chat makes the first account the administrator, and its setup wizard asks for the organisation; do it now, before anyone else can", rep.URL)
 	if o.has(sizing.Backup) {
-		rep.BackUp = fmt.Sprintf("the backup service writes to %s on the schedule in rcgen.yaml (%s); copy that directory off this server, and keep .env, rcgen.yaml and secrets/ with it (they hold the secrets the data needs); rcgen backup takes one now",
-			filepath.Join(o.Dir, render.BackupsDir)+string(filepath.Separator), a.BackupSchedule)
+		when := a.BackupSchedule
+		if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
+			when = sch.String()
+		}
+		rep.BackUp = fmt.Sprintf("the backup service writes to %s %s; copy that directory off this server, and keep .env, rcgen.yaml and secrets/ with it (they hold the secrets the data needs); rcgen backup takes one now",
+			filepath.Join(o.Dir, render.BackupsDir)+string(filepath.Separator), when)
 	} else {
 		rep.BackUp = "this deployment has no backup service: back up MongoDB with mongodump (README.md here), and keep .env, rcgen.yaml and secrets/ with it"
 	}
@@ -276,7 +280,11 @@ func (o *upOptions) report(_ context.Context, _ stack.Stack, a spec.Answers, r s
 func printUpReport(w io.Writer, r upReport) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Rocket.Chat %s is running at %s\n", r.RocketChat, r.URL)
-	fmt.Fprintf(&b, "  %d app process(es), MongoDB %s, %d services; smoke test passed (%d checks)\n", r.Apps, r.MongoDB, len(r.Services), len(r.Smoke))
+	procs := "1 app process"
+	if r.Apps != 1 {
+		procs = fmt.Sprintf("%d app processes", r.Apps)
+	}
+	fmt.Fprintf(&b, "  %s, MongoDB %s, %d services; smoke test passed (%d checks)\n", procs, r.MongoDB, len(r.Services), len(r.Smoke))
 	if r.CertExpiry != nil {
 		fmt.Fprintf(&b, "  certificate valid until %s\n", r.CertExpiry.Format("2006-01-02"))
 	}

@@ -40,7 +40,7 @@ func Stages(services []string) []Stage {
 		switch {
 		case s == sizing.MongoDBPrepare:
 			prepare = append(prepare, s)
-		case regexp.MustCompile(`^mongodb-[0-9]+$`).MatchString(s):
+		case memberRe.MatchString(s):
 			members = append(members, s)
 		case s == sizing.MongoDBInit:
 			initSet = append(initSet, s)
@@ -78,6 +78,8 @@ func Stages(services []string) []Stage {
 	}
 	return out
 }
+
+var memberRe = regexp.MustCompile(`^mongodb-[0-9]+$`)
 
 // byNumber sorts rocketchat-2 before rocketchat-10.
 func byNumber(s []string) {
