@@ -151,7 +151,7 @@ var rules = []rule{
 		cause: func(e Evidence, _ Expect, _ string) Cause {
 			return Cause{Name: "no AVX",
 				Message: fmt.Sprintf("%s stopped with \"Illegal instruction\": this CPU has no AVX, which MongoDB 5.0 and later need", e.Service),
-				Fix: "run on a CPU with AVX (grep -w avx /proc/cpuinfo); on a VM, give it the host's CPU type (host-passthrough, or x86-64-v3); rcgen doctor checks it"}
+				Fix:     "run on a CPU with AVX (grep -w avx /proc/cpuinfo); on a VM, give it the host's CPU type (host-passthrough, or x86-64-v3); rcgen doctor checks it"}
 		},
 	},
 	{
