@@ -16,7 +16,10 @@ import (
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/doctor"
+	"github.com/rcgen/rcgen/internal/prompt"
+	"github.com/rcgen/rcgen/internal/prompt/prompttest"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/smoke"
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -279,5 +282,59 @@ func TestStatusExitCodes(t *testing.T) {
 	down := runUp(t, &composeFake{noRS: true}, &fakeRegistryDocker{}, okSmoke, "status", "--dir", dir)
 	if down.code != StatusDown || !strings.Contains(down.stdout, "Status: down") || !strings.Contains(down.stdout, "! the replica set cannot be read") {
 		t.Errorf("no replica set: exit %d: %s", down.code, down.stdout)
+	}
+}
+
+// TestWizardStartsItWhenAsked: the wizard's last question, "Start it
+// now?", runs rcgen up on the deployment just written when answered yes;
+// no (the default) starts nothing; without docker on the PATH it is not
+// asked.
+func TestWizardStartsItWhenAsked(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		docker bool
+		steps  []step
+		starts bool
+	}{
+		{"yes", true, []step{{Question: "Start it now?", Answer: true}}, true},
+		{"no", true, []step{{Question: "Start it now?", Answer: false}}, false},
+		{"no docker", false, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "d")
+			script := prompttest.NewScript(t, c.steps...)
+			f := &composeFake{logs: map[string]string{"rocketchat-1": "|      Site URL: https://chat.example.com  |\n"}}
+			reg := &fakeRegistryDocker{}
+			var stdout, stderr bytes.Buffer
+			env := Env{
+				IO:       IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr, Interactive: true},
+				Detect:   func() (sizing.Host, error) { return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil },
+				Getenv:   func(string) string { return "" },
+				Prompter: func() prompt.Prompter { return script },
+				Now:      func() time.Time { return upNow },
+				System: func() doctor.System {
+					return doctor.System{Root: filepath.Join("..", "doctor", "testdata", "hosts", "kernel-7.0.14"), Docker: reg.run}
+				},
+				Docker: f.run, Smoke: okSmoke,
+				LookPath: func(name string) (string, error) {
+					if c.docker {
+						return "/usr/bin/" + name, nil
+					}
+					return "", errors.New("not found")
+				},
+			}
+			code := Run(context.Background(), env, []string{"generate", "--out", out, "--domain", "chat.example.com", "--proxy", "caddy",
+				"--email", "a@example.com", "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h", "--target", "compose"})
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			started := strings.Contains(stdout.String(), "is running at https://chat.example.com")
+			if started != c.starts || (len(f.calls) > 0) != c.starts {
+				t.Errorf("started %v (docker asked %d times), want %v:\n%s\n%s", started, len(f.calls), c.starts, stdout.String(), stderr.String())
+			}
+			if bad := f.removed(); len(bad) > 0 {
+				t.Errorf("removed: %q", bad)
+			}
+		})
 	}
 }
