@@ -307,8 +307,10 @@ func TestWizardStartsItWhenAsked(t *testing.T) {
 			reg := &fakeRegistryDocker{}
 			var stdout, stderr bytes.Buffer
 			env := Env{
-				IO:       IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr, Interactive: true},
-				Detect:   func() (sizing.Host, error) { return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil },
+				IO: IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr, Interactive: true},
+				Detect: func() (sizing.Host, error) {
+					return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil
+				},
 				Getenv:   func(string) string { return "" },
 				Prompter: func() prompt.Prompter { return script },
 				Now:      func() time.Time { return upNow },

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -79,5 +81,31 @@ func TestLogs(t *testing.T) {
 	got, err := s.Logs(context.Background(), "mongodb-1", 20)
 	if err != nil || len(got) != 2 || got[0] != "one" || got[1] != "two" {
 		t.Errorf("got %q, %v", got, err)
+	}
+}
+
+// TestInspectFormat: the template docker inspect is given runs on what
+// docker inspect holds (Go templates with docker's json function, on the
+// container's JSON: State.Status, State.OOMKilled... and RestartCount at
+// the top) and prints the JSON Inspect reads.
+func TestInspectFormat(t *testing.T) {
+	tmpl, err := template.New("").Funcs(template.FuncMap{"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	}}).Parse(inspectFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(`{"Id":"4f1e2d","RestartCount":2,"State":{"Status":"restarting","Running":true,"Paused":false,"Restarting":true,"OOMKilled":false,"Dead":false,"Pid":0,"ExitCode":14,"Error":"","StartedAt":"2026-11-25T12:00:00Z"}}`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := json.Unmarshal([]byte(b.String()), &st); err != nil || st.Status != "restarting" || !st.Restarting || st.ExitCode != 14 || st.RestartCount != 2 {
+		t.Errorf("%s read as %+v (%v)", b.String(), st, err)
 	}
 }

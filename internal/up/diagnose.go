@@ -124,7 +124,7 @@ var rules = []rule{
 		// src/mongo/db/startup_check_rseq.cpp).
 		name: "kernel",
 		match: func(e Evidence, _ Expect) (string, bool) {
-			return anyLine(e, "SERVER-121912", "Linux kernel versions 6.19 and newer", "12257600")
+			return anyLine(e, "SERVER-121912", "Linux kernel versions 6.19 and newer", `"id":12257600`)
 		},
 		cause: func(e Evidence, _ Expect, _ string) Cause {
 			return Cause{Name: "kernel refused",

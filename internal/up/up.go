@@ -147,6 +147,16 @@ func (o Options) now() time.Time {
 	return time.Now()
 }
 
+// since is when a stage's logs begin: a second before it started (the
+// clocks of docker and rcgen are the same host's), zero under a test's
+// clock.
+func (o Options) since(started time.Time) time.Time {
+	if o.Now != nil {
+		return time.Time{}
+	}
+	return started.Add(-time.Second)
+}
+
 // Run starts every stage in order and waits for each. It returns a
 // *Failure when a stage does not come up.
 func Run(ctx context.Context, o Options) error {
@@ -155,6 +165,10 @@ func Run(ctx context.Context, o Options) error {
 		label := fmt.Sprintf("[%d/%d] %s", i+1, len(stages), st.Name)
 		args := append([]string{"compose", "up", "--detach"}, st.Services...)
 		o.Progress.Line(label + ": docker " + stack.Quote(args...))
+		// Its logs are read from before the start (a running container
+		// keeps its old lines); its time runs from when it has started
+		// (docker compose up pulls images first).
+		logsFrom := o.since(o.now())
 		if out, err := o.Stack.Run(ctx, o.Stack.Dir, args...); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -162,7 +176,7 @@ func Run(ctx context.Context, o Options) error {
 			return o.upFailed(ctx, st, string(out)+"\n"+err.Error())
 		}
 		started := o.now()
-		if err := o.wait(ctx, label, st, started); err != nil {
+		if err := o.wait(ctx, label, st, started, logsFrom); err != nil {
 			return err
 		}
 		o.Progress.Line(fmt.Sprintf("%s: up (%s)", label, strings.Join(st.Services, ", ")))
@@ -262,7 +276,7 @@ var migrationRe = regexp.MustCompile(`(Migrating from version [0-9]+ -> [0-9]+|R
 
 // wait polls until every service of st is up, a service fails, or the
 // stage's time is over.
-func (o Options) wait(ctx context.Context, label string, st Stage, started time.Time) error {
+func (o Options) wait(ctx context.Context, label string, st Stage, started, logsFrom time.Time) error {
 	deadline := started.Add(o.Timeout)
 	for {
 		cs, err := o.Stack.PS(ctx)
@@ -290,7 +304,7 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started time.
 		}
 		note := ""
 		if st.migrations {
-			logs, _ := o.Stack.Logs(ctx, st.Services[0], 50)
+			logs, _ := o.Stack.LogsSince(ctx, st.Services[0], 50, logsFrom)
 			// A fatal line ends the wait at once, even while docker still
 			// calls the container running (it restarts).
 			if c, ok := Diagnose(Evidence{Service: st.Services[0], Logs: logs}, o.Expect); ok {

@@ -32,8 +32,10 @@ type fakeService struct {
 	states  []stack.Container
 	inspect stack.State
 	// logs are its log on each poll of the logs (the last one stays).
-	logs  [][]string
-	upErr string
+	logs [][]string
+	// logsSince are what docker compose logs --since returns instead.
+	logsSince [][]string
+	upErr     string
 }
 
 func newFake(services []string) *fakeDocker {
@@ -75,6 +77,9 @@ func (f *fakeDocker) run(_ context.Context, _ string, args ...string) ([]byte, e
 	case strings.HasPrefix(a, "compose logs "):
 		svc := args[len(args)-1]
 		ls := f.svcs[svc].logs
+		if slices.Contains(args, "--since") {
+			ls = f.svcs[svc].logsSince
+		}
 		if len(ls) == 0 {
 			return nil, nil
 		}
@@ -284,5 +289,30 @@ func TestACME(t *testing.T) {
 	}
 	if c, ok := Diagnose(Evidence{Service: "caddy", Logs: []string{`{"level":"info","msg":"certificate obtained successfully"}`}}, x); ok {
 		t.Errorf("a good log diagnosed as %+v", c)
+	}
+}
+
+// TestOldLinesAreNotTheCurrentFailure: a container that ran before keeps
+// its old log; a migration that failed then, and was fixed since, does
+// not stop this start: while waiting, rcgen reads what was logged since
+// the stage began (docker compose logs --since).
+func TestOldLinesAreNotTheCurrentFailure(t *testing.T) {
+	f := newFake(small)
+	rc := f.svcs["rocketchat-1"]
+	rc.states = []stack.Container{{State: "running", Health: "starting"}, {State: "running", Health: "healthy"}}
+	rc.logs = [][]string{{"|       ERROR! SERVER STOPPED        |", "| Your database migration failed:    |", "| E11000 duplicate key |"}}
+	rc.logsSince = [][]string{{"Running up() on version 321", "|      Site URL: https://chat.example.com  |"}}
+	var out bytes.Buffer
+	o := Options{
+		Stack:    stack.Stack{Dir: t.TempDir(), Run: f.run, Members: 1},
+		Services: small, Timeout: time.Minute, Poll: time.Millisecond,
+		Progress: NewProgress(&out, false),
+		Expect:   Expect{RootURL: "https://chat.example.com"},
+	}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("an old failure in the log stopped the start: %v", err)
+	}
+	if !strings.Contains(out.String(), "migrations: Running up() on version 321") {
+		t.Errorf("progress: %s", out.String())
 	}
 }
