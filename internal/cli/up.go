@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +124,12 @@ func (o *upOptions) run(ctx context.Context) error {
 	return o.report(ctx, st, a, report)
 }
 
+// startsAnyway are the doctor checks whose failure does not stop rcgen
+// up: a release out of support still runs (stopping it would take a
+// running chat down after a reboot); doctor and the preflight's lines say
+// how to upgrade.
+var startsAnyway = []string{"release"}
+
 // preflight runs doctor's checks for the deployment, images included, and
 // stops when one fails.
 func (o *upOptions) preflight(ctx context.Context) error {
@@ -141,8 +148,14 @@ func (o *upOptions) preflight(ctx context.Context) error {
 			fmt.Fprintln(o.Env.IO.ErrOut, "  "+p)
 		}
 	}
-	if failed := doctor.Failed(rs); len(failed) > 0 {
-		return fmt.Errorf("%w: %s; nothing was started: fix what the checks above say, then run rcgen up again", errPreflight, strings.Join(failed, ", "))
+	var blocking []string
+	for _, name := range doctor.Failed(rs) {
+		if !slices.Contains(startsAnyway, name) {
+			blocking = append(blocking, name)
+		}
+	}
+	if len(blocking) > 0 {
+		return fmt.Errorf("%w: %s; nothing was started: fix what the checks above say, then run rcgen up again", errPreflight, strings.Join(blocking, ", "))
 	}
 	fmt.Fprintf(o.Env.IO.ErrOut, "Preflight: %d checks passed", len(rs)-len(problems))
 	if len(problems) > 0 {
