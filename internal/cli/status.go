@@ -102,16 +102,14 @@ database, and the alerts Alertmanager has firing.
 
 Exit 0 when healthy, 1 when degraded (something is wrong and the chat still
 serves), 2 when down (no app process up, no primary, or Docker cannot tell),
-so scripts and monitoring can use it. It changes nothing. The compose
-target only: for Swarm, it says what to run instead.`,
+so scripts and monitoring can use it. It changes nothing. On a Swarm
+stack it shows the services' replicas (docker stack services) and says
+what it does not read there yet.`,
 		Example: `  rcgen status
   rcgen status --dir /srv/rocketchat --json | jq .status`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.checkDir(); err != nil {
-				return err
-			}
-			if err := swarmNote(o.Dir, "status"); err != nil {
 				return err
 			}
 			d, err := deploy.Open(o.Dir)
@@ -122,7 +120,12 @@ target only: for Swarm, it says what to run instead.`,
 				return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", o.dir.Name(), o.Dir, spec.FileName))
 			}
 			o.d = d
-			r := o.status(cmd.Context())
+			var r statusReport
+			if d.Compose.Swarm {
+				r = o.swarmStatus(cmd.Context())
+			} else {
+				r = o.status(cmd.Context())
+			}
 			if asJSON {
 				enc := json.NewEncoder(env.IO.Out)
 				enc.SetIndent("", "  ")
@@ -358,6 +361,15 @@ func printStatus(w io.Writer, r statusReport) error {
 		}
 		fmt.Fprintf(&b, "%s: running %s, pinned %s\n", name, running, v.Pinned)
 	}
+	if len(r.Smoke) > 0 {
+		passed := 0
+		for _, res := range r.Smoke {
+			if res.OK {
+				passed++
+			}
+		}
+		fmt.Fprintf(&b, "Front door (smoke test): %d of %d checks passed\n", passed, len(r.Smoke))
+	}
 	if r.CertExpiry != nil {
 		fmt.Fprintf(&b, "Certificate: valid until %s\n", r.CertExpiry.Format("2006-01-02"))
 	}
@@ -375,4 +387,59 @@ func printStatus(w io.Writer, r statusReport) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// swarmStatus is status for a Swarm stack: the services and their
+// replicas from `docker stack services NAME --format '{{json .}}'` (run on
+// a manager); the replica set, versions, backups and alerts are not read
+// there yet, and the report says so.
+func (o *dayTwo) swarmStatus(ctx context.Context) statusReport {
+	r := statusReport{Version: StatusJSONVersion, Versions: map[string]statusVersion{}, Members: []statusMember{}, Alerts: []statusAlert{}, Problems: []string{}}
+	name := o.answers().Project
+	run := o.Env.Docker
+	if run == nil {
+		run = stack.Docker
+	}
+	out, err := run(ctx, o.Dir, "stack", "services", name, "--format", "{{json .}}")
+	if err != nil {
+		r.code = StatusDown
+		r.Problems = append(r.Problems, fmt.Sprintf("docker stack services %s failed (run rcgen status on a Swarm manager): %s", name, firstLineOf(err.Error())))
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var s struct{ Name, Replicas string }
+		if json.Unmarshal([]byte(line), &s) != nil || s.Name == "" {
+			continue
+		}
+		svc := strings.TrimPrefix(s.Name, name+"_")
+		seen[svc] = true
+		// "2/2", "1/1 (max 1 per node)", a job's "0/1 (1/1 completed)".
+		var running, want int
+		fmt.Sscanf(s.Replicas, "%d/%d", &running, &want)
+		up := want > 0 && running == want || strings.Contains(s.Replicas, "completed") && !strings.Contains(s.Replicas, "(0/")
+		r.Services = append(r.Services, statusService{Name: svc, State: s.Replicas, Up: up})
+		if svc == "rocketchat" {
+			r.Apps.Up, r.Apps.Total = running, want
+		}
+		if !up {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s runs %s replicas (docker service ps %s_%s says why)", svc, s.Replicas, name, svc))
+			r.code = max(r.code, StatusDegraded)
+		}
+	}
+	if err == nil {
+		for _, svc := range o.d.Compose.Services {
+			if !seen[svc] {
+				r.Services = append(r.Services, statusService{Name: svc, State: "not deployed"})
+				r.Problems = append(r.Problems, svc+" is not deployed (docker stack deploy, as README.md says)")
+				r.code = max(r.code, StatusDegraded)
+			}
+		}
+		if r.Apps.Up == 0 {
+			r.Problems = append(r.Problems, "no app task runs")
+			r.code = StatusDown
+		}
+	}
+	r.Problems = append(r.Problems, fmt.Sprintf("on Swarm, rcgen status reads the services only for now: the replica set, versions, certificate, backups and alerts are not read (docker stack ps %s shows the tasks)", name))
+	r.Status = [...]string{"healthy", "degraded", "down"}[r.code]
+	return r
 }

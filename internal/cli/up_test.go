@@ -232,17 +232,55 @@ func TestUpSmokeFailureSaysWhy(t *testing.T) {
 	}
 }
 
-// TestUpAndStatusOnSwarm: both say plainly what they do not cover.
+// TestUpAndStatusOnSwarm: up says plainly it does not cover Swarm and
+// what to run; status reads the services' replicas and says what it does
+// not read there.
 func TestUpAndStatusOnSwarm(t *testing.T) {
 	dir := upDeployment(t, "--target", "swarm", "--node", "app-1=8:16GiB:proxy,monitoring,db", "--domain", "chat.example.com", "--email", "admin@example.com")
-	for _, c := range []string{"up", "status"} {
-		f := &composeFake{}
-		r := runUp(t, f, &fakeRegistryDocker{}, okSmoke, c, "--dir", dir)
-		if r.code != 2 || !strings.Contains(r.stderr, "rcgen "+c+" covers the compose target only for now: start it with `docker stack deploy -c stack.yaml rocketchat`") {
-			t.Errorf("%s on Swarm: exit %d: %s", c, r.code, r.stderr)
+	f := &composeFake{}
+	r := runUp(t, f, &fakeRegistryDocker{}, okSmoke, "up", "--dir", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "rcgen up covers the compose target only for now: start it with `docker stack deploy -c stack.yaml rocketchat`") {
+		t.Errorf("up on Swarm: exit %d: %s", r.code, r.stderr)
+	}
+	if len(f.calls) > 0 {
+		t.Errorf("up on Swarm ran %q", f.calls)
+	}
+	d, err := deploy.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		replicas map[string]string
+		code     int
+		want     string
+	}{
+		{"healthy", nil, StatusHealthy, "Status: healthy (app processes up: 1 of 1)"},
+		{"caddy down", map[string]string{"caddy": "0/1"}, StatusDegraded, "! caddy runs 0/1 replicas (docker service ps rocketchat_caddy says why)"},
+		{"no app", map[string]string{"rocketchat": "0/1"}, StatusDown, "! no app task runs"},
+	} {
+		var asked []string
+		swarm := func(_ context.Context, _ string, args ...string) ([]byte, error) {
+			asked = append(asked, strings.Join(args, " "))
+			var b strings.Builder
+			for _, s := range d.Compose.Services {
+				rep := "1/1"
+				if strings.HasPrefix(s, "mongodb-prepare") || s == "mongodb-init" {
+					rep = "0/1 (1/1 completed)"
+				}
+				if v, ok := c.replicas[s]; ok {
+					rep = v
+				}
+				fmt.Fprintf(&b, `{"ID":"x","Mode":"replicated","Name":"rocketchat_%s","Replicas":%q}`+"\n", s, rep)
+			}
+			return []byte(b.String()), nil
 		}
-		if len(f.calls) > 0 {
-			t.Errorf("%s on Swarm ran %q", c, f.calls)
+		r := runEnv(func(e *Env) { e.Docker = swarm }, "status", "--dir", dir)
+		if r.code != c.code || !strings.Contains(r.stdout, c.want) || !strings.Contains(r.stdout, "on Swarm, rcgen status reads the services only for now") {
+			t.Errorf("%s: exit %d:\n%s%s", c.name, r.code, r.stdout, r.stderr)
+		}
+		if len(asked) != 1 || asked[0] != "stack services rocketchat --format {{json .}}" {
+			t.Errorf("%s: asked docker %q", c.name, asked)
 		}
 	}
 }
