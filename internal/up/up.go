@@ -302,16 +302,23 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started, logs
 				waiting = append(waiting, s+": "+state)
 			}
 		}
+		// A known fatal line in what a service not yet up logged since the
+		// stage began ends the wait at once, even while docker still calls
+		// the container running (it restarts).
 		note := ""
+		for _, w := range waiting {
+			svc, _, _ := strings.Cut(w, ":")
+			if _, found := by[svc]; !found || (st.migrations && svc == st.Services[0]) {
+				continue
+			}
+			if f := o.fatal(ctx, st, svc, logsFrom, nil); f != nil {
+				return f
+			}
+		}
 		if st.migrations {
-			logs, _ := o.Stack.LogsSince(ctx, st.Services[0], 50, logsFrom)
-			// A fatal line ends the wait at once, even while docker still
-			// calls the container running (it restarts).
-			if c, ok := Diagnose(Evidence{Service: st.Services[0], Logs: logs}, o.Expect); ok {
-				f := o.failure(ctx, st, st.Services[0], "failed", "")
-				if f.Cause == nil {
-					f.Cause = &c
-				}
+			first := st.Services[0]
+			var logs []string
+			if f := o.fatal(ctx, st, first, logsFrom, &logs); f != nil {
 				return f
 			}
 			for _, l := range logs {
@@ -320,8 +327,8 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started, logs
 				}
 			}
 			if len(waiting) == 0 {
-				if c, ok := RootURLMismatch(st.Services[0], logs, o.Expect); ok {
-					return &Failure{Stage: st.Name, Service: st.Services[0], What: "started with the wrong address", Cause: &c, State: describe(by[st.Services[0]])}
+				if c, ok := RootURLMismatch(first, logs, o.Expect); ok {
+					return &Failure{Stage: st.Name, Service: first, What: "started with the wrong address", Cause: &c, State: describe(by[first])}
 				}
 			}
 		}
@@ -365,6 +372,24 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started, logs
 		case <-time.After(o.Poll):
 		}
 	}
+}
+
+// fatal reads what svc logged since from and returns its failure when a
+// known cause shows there; logs (when not nil) receives the lines.
+func (o Options) fatal(ctx context.Context, st Stage, svc string, from time.Time, logs *[]string) *Failure {
+	lines, _ := o.Stack.LogsSince(ctx, svc, 50, from)
+	if logs != nil {
+		*logs = lines
+	}
+	c, ok := Diagnose(Evidence{Service: svc, Logs: lines}, o.Expect)
+	if !ok {
+		return nil
+	}
+	f := o.failure(ctx, st, svc, "failed", "")
+	if f.Cause == nil {
+		f.Cause = &c
+	}
+	return f
 }
 
 // noPrimary is a replica set that elected no primary in time: the

@@ -316,3 +316,28 @@ func TestOldLinesAreNotTheCurrentFailure(t *testing.T) {
 		t.Errorf("progress: %s", out.String())
 	}
 }
+
+// TestFatalLineEndsTheWait: mongod refusing the kernel while docker still
+// calls it running (it restarts) stops the stage at once, not after its
+// time.
+func TestFatalLineEndsTheWait(t *testing.T) {
+	f := newFake(small)
+	m := f.svcs["mongodb-1"]
+	m.states = []stack.Container{{State: "running", Health: "starting"}}
+	m.logsSince = [][]string{{`{"s":"F","c":"CONTROL","id":12257600,"msg":"MongoDB cannot start: Linux kernel versions 6.19 and newer has a known incompatibility with this version of MongoDB. See https://jira.mongodb.org/browse/SERVER-121912 for more information."}`}}
+	m.logs = m.logsSince
+	_, err := start(t, f, false)
+	fl, ok := IsFailure(err)
+	if !ok || fl.Service != "mongodb-1" || fl.What != "failed" || fl.Cause == nil || fl.Cause.Name != "kernel refused" {
+		t.Fatalf("got %v", err)
+	}
+	polls := 0
+	for _, c := range f.calls {
+		if c == "compose ps --all --format json" {
+			polls++
+		}
+	}
+	if polls > 3 {
+		t.Errorf("waited %d polls for a fatal line", polls)
+	}
+}
