@@ -535,6 +535,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	}
 	fmt.Fprintf(stdout, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")
+	fmt.Fprintf(stdout, "Or start it in stages, checked through the front door: rcgen up --dir %s\n", shellArg(o.Out))
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
 		if !plan.Has(sizing.Caddy) {
