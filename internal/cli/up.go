@@ -112,6 +112,18 @@ func (o *upOptions) run(ctx context.Context) error {
 	a := o.answers()
 	x := up.Expect{RootURL: o.d.Env[render.EnvRootURL], Domain: a.Domain}
 	err := up.Run(ctx, up.Options{Stack: st, Services: o.d.Compose.Services, Timeout: o.Wait, Poll: o.poll(), Progress: p, Expect: x})
+	if f, ok := up.IsFailure(err); ok && o.JSON {
+		// Scripts get the failure as an object too; the message goes to
+		// standard error as always.
+		enc := json.NewEncoder(o.Env.IO.Out)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(struct {
+			Version int         `json:"version"`
+			Failure *up.Failure `json:"failure"`
+		}{UpJSONVersion, f}); jerr != nil {
+			return jerr
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -378,3 +378,24 @@ func TestWizardStartsItWhenAsked(t *testing.T) {
 		})
 	}
 }
+
+// TestUpJSONFailure: with --json a failed stage is an object on standard
+// output too (the message on standard error as always).
+func TestUpJSONFailure(t *testing.T) {
+	dir := upDeployment(t)
+	f := &composeFake{down: map[string]string{"mongodb-1": `"State":"exited","ExitCode":132`}}
+	r := runUp(t, f, &fakeRegistryDocker{}, okSmoke, "up", "--dir", dir, "--json")
+	var got struct {
+		Version int
+		Failure struct {
+			Stage, Service, What string
+			Cause                struct{ Name, Message, Fix string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v: %q", err, r.stdout)
+	}
+	if r.code != 1 || got.Failure.Service != "mongodb-1" || got.Failure.Cause.Name != "no AVX" || !strings.Contains(r.stderr, "this CPU has no AVX") {
+		t.Errorf("exit %d: %+v\n%s", r.code, got, r.stderr)
+	}
+}
