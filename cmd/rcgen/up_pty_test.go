@@ -64,10 +64,10 @@ func TestUpProgressOnATerminal(t *testing.T) {
 	term.mu.Lock()
 	raw := term.buf.String()
 	term.mu.Unlock()
-	if !strings.Contains(raw, "\r\x1b[K[3/6] rocketchat-1 (runs the migrations): waiting for rocketchat-1: running (starting) - migrations: Running up() on version 320 (") {
+	if !strings.Contains(raw, "\r\x1b[K[3/6] rocketchat-1 (migrations): Running up() on version 320; waiting for rocketchat-1: running (starting) (") {
 		t.Errorf("the wait is not one line rewritten in place:\n%q", raw)
 	}
-	if !strings.Contains(raw, "\r\x1b[K[3/6] rocketchat-1 (runs the migrations): up (rocketchat-1)") {
+	if !strings.Contains(raw, "\r\x1b[K[3/6] rocketchat-1 (migrations): up (rocketchat-1)") {
 		t.Errorf("the finished stage does not replace the waiting line:\n%q", raw)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/rcgen/rcgen/internal/doctor"
 	"github.com/rcgen/rcgen/internal/render"
@@ -109,6 +110,11 @@ func (o *upOptions) run(ctx context.Context) error {
 	st := o.stack()
 	st.Echo = nil
 	p := up.NewProgress(errOut, o.Env.IO.ErrTerminal)
+	if o.Env.IO.ErrTerminal {
+		if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil {
+			p.Width = w
+		}
+	}
 	a := o.answers()
 	x := up.Expect{RootURL: o.d.Env[render.EnvRootURL], Domain: a.Domain}
 	err := up.Run(ctx, up.Options{Stack: st, Services: o.d.Compose.Services, Timeout: o.Wait, Poll: o.poll(), Progress: p, Expect: x})

@@ -16,6 +16,9 @@ type Progress struct {
 	tty  bool
 	last string
 	open bool
+	// Width is the terminal's width: a status line longer than it would
+	// wrap, and only its last row would be rewritten. 0: 80.
+	Width int
 }
 
 // NewProgress writes to w; tty says w is a terminal.
@@ -25,7 +28,15 @@ func NewProgress(w io.Writer, tty bool) *Progress { return &Progress{w: w, tty: 
 func (p *Progress) Status(text string, waited time.Duration) {
 	text = oneLine(text)
 	if p.tty {
-		fmt.Fprintf(p.w, "\r\x1b[K%s (%s)", text, waited.Round(time.Second))
+		line := fmt.Sprintf("%s (%s)", text, waited.Round(time.Second))
+		width := p.Width
+		if width <= 0 {
+			width = 80
+		}
+		if r := []rune(line); len(r) > width-1 {
+			line = string(r[:max(width-4, 1)]) + "..."
+		}
+		fmt.Fprint(p.w, "\r\x1b[K"+line)
 		p.open = true
 		return
 	}

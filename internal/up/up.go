@@ -63,7 +63,7 @@ func Stages(services []string) []Stage {
 	all := []Stage{
 		{Name: "MongoDB members", Services: append(prepare, members...)},
 		{Name: "replica set", Services: initSet, primary: true},
-		{Name: "rocketchat-1 (runs the migrations)", Services: first, migrations: true},
+		{Name: "rocketchat-1 (migrations)", Services: first, migrations: true},
 		{Name: "app processes", Services: apps},
 		{Name: "proxy", Services: proxy},
 		{Name: "monitoring", Services: monitoring},
@@ -323,7 +323,7 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started, logs
 			}
 			for _, l := range logs {
 				if m := migrationRe.FindString(l); m != "" {
-					note = "migrations: " + m
+					note = m
 				}
 			}
 			if len(waiting) == 0 {
@@ -360,9 +360,11 @@ func (o Options) wait(ctx context.Context, label string, st Stage, started, logs
 			}
 			return o.failure(ctx, st, svc, fmt.Sprintf("was not up after %s", o.Timeout), "")
 		}
+		// The current migration first: a terminal's line is cut to its
+		// width from the end.
 		text := label + ": waiting for " + strings.Join(waiting, "; ")
 		if note != "" {
-			text += " - " + note
+			text = label + ": " + note + "; waiting for " + strings.Join(waiting, "; ")
 		}
 		o.Progress.Status(text, waited)
 		select {

@@ -197,7 +197,7 @@ func TestFailures(t *testing.T) {
 		{"out of memory", func(f *fakeDocker) {
 			f.svcs["rocketchat-1"].states = []stack.Container{{State: "running", Health: "starting"}, {State: "exited", ExitCode: 137}}
 			f.svcs["rocketchat-1"].inspect = stack.State{Status: "exited", OOMKilled: true, ExitCode: 137}
-		}, []string{"rocketchat-1 (stage: rocketchat-1 (runs the migrations)) exited with code 137: rocketchat-1 was killed for lack of memory (OOMKilled)", "Fix: check the host's free memory"}},
+		}, []string{"rocketchat-1 (stage: rocketchat-1 (migrations)) exited with code 137: rocketchat-1 was killed for lack of memory (OOMKilled)", "Fix: check the host's free memory"}},
 		{"kernel", func(f *fakeDocker) {
 			f.svcs["mongodb-1"].states = []stack.Container{{State: "restarting", ExitCode: 14}}
 			f.svcs["mongodb-1"].logs = [][]string{{`{"t":{"$date":"2026-11-30T10:00:00.000+00:00"},"s":"F","c":"CONTROL","id":12257600,"ctx":"initandlisten","msg":"MongoDB cannot start: Linux kernel versions 6.19 and newer has a known incompatibility with this version of MongoDB. See https://jira.mongodb.org/browse/SERVER-121912 for more information."}`}}
@@ -258,15 +258,17 @@ func TestSlowMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wait := "[3/6] rocketchat-1 (runs the migrations): waiting for rocketchat-1: running (starting) - migrations: "
+		stage, waiting := "[3/6] rocketchat-1 (migrations): ", "; waiting for rocketchat-1: running (starting)"
 		if !tty {
-			want := wait + "Migrating from version 300 -> 302\n" + wait + "Running up() on version 301\n" + wait + "Running up() on version 302\n[3/6] rocketchat-1 (runs the migrations): up (rocketchat-1)\n"
+			want := stage + "Migrating from version 300 -> 302" + waiting + "\n" + stage + "Running up() on version 301" + waiting + "\n" +
+				stage + "Running up() on version 302" + waiting + "\n" + stage + "up (rocketchat-1)\n"
 			if !strings.Contains(out, want) {
 				t.Errorf("on a pipe, want\n%s\nin\n%s", want, out)
 			}
 			continue
 		}
-		if !strings.Contains(out, "\r\x1b[K"+wait+"Running up() on version 301 (") || !strings.Contains(out, "\r\x1b[K[3/6] rocketchat-1 (runs the migrations): up") {
+		// 80 columns: the line is cut to 79, the migration kept.
+		if !strings.Contains(out, "\r\x1b[K"+stage+"Running up() on version 301; waiting for ro...\r") || !strings.Contains(out, "\r\x1b[K"+stage+"up (rocketchat-1)\n") {
 			t.Errorf("on a terminal, the line is not rewritten: %q", out)
 		}
 	}
@@ -312,7 +314,7 @@ func TestOldLinesAreNotTheCurrentFailure(t *testing.T) {
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatalf("an old failure in the log stopped the start: %v", err)
 	}
-	if !strings.Contains(out.String(), "migrations: Running up() on version 321") {
+	if !strings.Contains(out.String(), "(migrations): Running up() on version 321; waiting") {
 		t.Errorf("progress: %s", out.String())
 	}
 }
@@ -339,5 +341,18 @@ func TestFatalLineEndsTheWait(t *testing.T) {
 	}
 	if polls > 3 {
 		t.Errorf("waited %d polls for a fatal line", polls)
+	}
+}
+
+// TestStatusLineFitsTheTerminal: on a terminal a status line longer than
+// the terminal is cut to fit (a wrapped line could not be rewritten).
+func TestStatusLineFitsTheTerminal(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgress(&b, true)
+	p.Width = 40
+	p.Status(strings.Repeat("x", 100), time.Minute)
+	line := strings.TrimPrefix(b.String(), "\r\x1b[K")
+	if len([]rune(line)) != 39 || !strings.HasSuffix(line, "...") {
+		t.Errorf("%q (%d)", line, len(line))
 	}
 }
