@@ -74,11 +74,12 @@ func (s Stack) ReplSetStatus(ctx context.Context) (ReplSet, error) {
 	return rs, nil
 }
 
-// DiskJS prints the file system holding the database: dbStats's
+// diskJS prints the file system holding the database: dbStats's
 // fsUsedSize and fsTotalSize (bytes; MongoDB 3.6 and later,
-// https://www.mongodb.com/docs/manual/reference/command/dbStats/).
+// https://www.mongodb.com/docs/manual/reference/command/dbStats/), of the
+// admin database: a database that does not exist yet reports 0 for both.
 func (s Stack) diskJS() string {
-	return s.connectJS() + ` const d = c.getDB("rocketchat").runCommand({ dbStats: 1 }); print(JSON.stringify({ used: d.fsUsedSize, total: d.fsTotalSize }));`
+	return s.connectJS() + ` const d = c.getDB("admin").runCommand({ dbStats: 1 }); print(JSON.stringify({ used: d.fsUsedSize, total: d.fsTotalSize }));`
 }
 
 // DatabaseDisk reads how much of the database's file system is used and

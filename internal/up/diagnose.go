@@ -239,7 +239,8 @@ var rules = []rule{
 	{
 		// Caddy's ACME client logs "challenge failed" (logger
 		// tls.issuance.acme.acme_client) with Let's Encrypt's problem
-		// detail, then "could not get certificate from issuer"; the detail
+		// detail, then "could not get certificate from issuer" (logger
+		// tls.obtain, caddyserver/certmagic config.go); the detail
 		// says "DNS problem: NXDOMAIN looking up A for ..." when the name
 		// does not resolve, "Timeout during connect (likely firewall
 		// problem)" or "Connection refused" when port 80/443 is closed
