@@ -269,12 +269,19 @@ var rules = []rule{
 	},
 }
 
-var detailRe = regexp.MustCompile(`"detail":"([^"]*)"`)
+var (
+	detailRe = regexp.MustCompile(`"detail":"([^"]*)"`)
+	errorRe  = regexp.MustCompile(`"error":"([^"]*)"`)
+)
 
-// acmeDetail is Let's Encrypt's own words from Caddy's log line.
+// acmeDetail is Let's Encrypt's own words from Caddy's log line: the
+// problem's detail ("challenge failed"), or the error ("could not get
+// certificate from issuer").
 func acmeDetail(line string) string {
-	if m := detailRe.FindStringSubmatch(line); m != nil {
-		return m[1]
+	for _, re := range []*regexp.Regexp{detailRe, errorRe} {
+		if m := re.FindStringSubmatch(line); m != nil {
+			return m[1]
+		}
 	}
 	return line
 }
