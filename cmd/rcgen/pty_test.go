@@ -232,6 +232,7 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("Rocket.Chat's own email", enter) // default yes
 	term.answer("Back up daily at 03:00 UTC", "n", enter)
 	term.answer("Write the deployment to deploy?", enter)
+	declineStart(term)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
 	}
@@ -272,6 +273,7 @@ func TestWizardAsksWhenOutputIsPiped(t *testing.T) {
 	term.answer("MongoDB replica set", enter)
 	term.answer("Back up", enter)
 	term.answer("Write the deployment to deploy?", enter)
+	declineStart(term)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s\nstdout:\n%s", code, term.screen(), stdout.String())
 	}
@@ -380,6 +382,7 @@ func TestSplitArrowKeyDoesNotCancel(t *testing.T) {
 	term.send("[B", enter) // the rest of arrow-down, then Enter: 3 members
 	term.answer("Back up", enter)
 	term.answer("Write the deployment to deploy?", enter)
+	declineStart(term)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d; the terminal shows:\n%s", code, term.screen())
 	}

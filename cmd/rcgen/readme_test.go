@@ -30,3 +30,32 @@ func TestReadmeShowsTheTestedUpgradePlan(t *testing.T) {
 	}
 	t.Fatal("daytwo.txtar has no plan.txt")
 }
+
+// TestReadmeShowsTheTestedUpTranscript: the README's "Start it" transcript
+// is what up.txtar asserts: the stages (up-progress.txt) and the report
+// (up.txt), byte for byte.
+func TestReadmeShowsTheTestedUpTranscript(t *testing.T) {
+	a, err := txtar.ParseFile("testdata/script/up.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress, report string
+	for _, f := range a.Files {
+		switch f.Name {
+		case "up-progress.txt":
+			progress = string(f.Data)
+		case "up.txt":
+			report = string(f.Data)
+		}
+	}
+	if progress == "" || report == "" {
+		t.Fatal("up.txtar has no up-progress.txt or up.txt")
+	}
+	if !strings.Contains(string(readme), "\n"+progress+report+"```\n") {
+		t.Errorf("README.md's Start it section does not show the transcript up.txtar asserts:\n%s%s", progress, report)
+	}
+}

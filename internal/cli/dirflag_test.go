@@ -29,7 +29,7 @@ func TestDirAndOutEverywhere(t *testing.T) {
 	nowhere := filepath.Join(dir, "nowhere")
 	for _, cmd := range [][]string{
 		{"generate", "--yes"}, {"doctor"}, {"upgrade", "--to", "8.8.1", "--dry-run"},
-		{"backup"}, {"backup", "list"}, {"restore", "x.tar", "--yes"},
+		{"backup"}, {"backup", "list"}, {"restore", "x.tar", "--yes"}, {"up"}, {"status"},
 	} {
 		name := strings.Join(cmd, " ")
 		help := run(t, append(cmd[:len(cmd):len(cmd)], "--help")...).stdout

@@ -79,21 +79,7 @@ func (o *doctorOptions) Run(ctx context.Context) error {
 		return err
 	}
 	autoRefresh(ctx, o.Env, o.Offline, pinsCatalog(cmpOr(o.Out, ".")))
-	sys := doctor.This()
-	if o.Env.System != nil {
-		sys = o.Env.System()
-	}
-	if o.Root != "" && o.Root != "/" {
-		sys.Root, sys.Arch = o.Root, "" // a fixture or a mounted system: its own architecture
-	}
-	now := time.Now()
-	if o.Env.Now != nil {
-		now = o.Env.Now()
-	}
-	results := doctor.Host(sys)
-	target, extra := o.target(ctx, sys, now)
-	results = append(results, doctor.Environment(ctx, sys, target)...)
-	results = append(results, extra...)
+	results := o.results(ctx)
 	if o.JSON {
 		enc := json.NewEncoder(o.Env.IO.Out)
 		enc.SetIndent("", "  ")
@@ -111,6 +97,26 @@ func (o *doctorOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", errChecksFailed, strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// results runs every check: the host's, and the deployment's (images
+// included) when there is one.
+func (o *doctorOptions) results(ctx context.Context) []doctor.Result {
+	sys := doctor.This()
+	if o.Env.System != nil {
+		sys = o.Env.System()
+	}
+	if o.Root != "" && o.Root != "/" {
+		sys.Root, sys.Arch = o.Root, "" // a fixture or a mounted system: its own architecture
+	}
+	now := time.Now()
+	if o.Env.Now != nil {
+		now = o.Env.Now()
+	}
+	results := doctor.Host(sys)
+	target, extra := o.target(ctx, sys, now)
+	results = append(results, doctor.Environment(ctx, sys, target)...)
+	return append(results, extra...)
 }
 
 // target works out what the stack will publish and where it lives: from

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rcgen/rcgen/internal/deploy"
 	"github.com/rcgen/rcgen/internal/doctor"
@@ -221,7 +222,34 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.summarize(req.Answers, plan)
-	return nil
+	return o.startNow(ctx, w, req.Answers)
+}
+
+// startNow is the wizard's last question: start the deployment just
+// written with rcgen up. Asked only in the wizard (a terminal), for the
+// compose target, when docker is on the PATH; the default is no.
+func (o *GenerateOptions) startNow(ctx context.Context, w *wizard, a spec.Answers) error {
+	if w == nil || a.Swarm() || o.DryRun || o.Env.LookPath == nil {
+		return nil
+	}
+	if _, err := o.Env.LookPath("docker"); err != nil {
+		return nil
+	}
+	yes, err := w.p.Confirm("Start it now?", "Runs rcgen up: starts the stack in stages, checks it through the front door, and says what broke if something does. Later: rcgen up --dir "+shellArg(o.Out)+".", false)
+	if err != nil || !yes {
+		return err
+	}
+	// rcgen up takes the deployment's lock itself.
+	if o.unlock != nil {
+		o.unlock()
+		o.unlock = nil
+	}
+	u := &upOptions{dayTwo: dayTwo{Env: o.Env, Wait: 15 * time.Minute}}
+	f := pflag.NewFlagSet("up", pflag.ContinueOnError)
+	u.bindDir(f)
+	u.Dir = o.Out
+	defer u.close()
+	return u.run(ctx)
 }
 
 // settle opens the deployment, layers the answers, asks what is missing on
@@ -513,6 +541,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	}
 	fmt.Fprintf(stdout, "Next: cd %s && docker compose up -d, then open %s\n", o.Out, a.PublicURL())
 	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")
+	fmt.Fprintf(stdout, "Or start it in stages, checked through the front door: rcgen up --dir %s\n", shellArg(o.Out))
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
 		if !plan.Has(sizing.Caddy) {

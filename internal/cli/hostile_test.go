@@ -235,6 +235,13 @@ func upgradeNetCases(dir string) []hostileCase {
 	}
 	cs = append(cs, hostileCase{class: "target-change", before: public, args: []string{"--config", swarmAnswers}, refused: swarmAnswers + ": line 2: target: this deployment runs on the compose target"})
 	cs = append(cs, hostileCase{class: "target-change", before: one, args: []string{"--target", "compose"}, refused: "--target: this deployment is a Swarm stack"})
+
+	// rcgen up's bound on each stage, and up and status on a Swarm stack:
+	// refused before Docker is asked anything.
+	for _, v := range []string{"0s", "-5m", "forever", "15"} {
+		cs = append(cs, hostileCase{class: "up", before: public, command: []string{"up"}, args: []string{"--timeout", v}, refused: "--timeout"})
+	}
+	cs = append(cs, hostileCase{class: "up", before: one, command: []string{"up"}, refused: "rcgen up covers the compose target only for now"})
 	return cs
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/rcgen/rcgen/internal/refresh"
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/smoke"
 	"github.com/rcgen/rcgen/internal/spec"
 	"github.com/rcgen/rcgen/internal/stack"
 )
@@ -128,11 +129,18 @@ type Env struct {
 	// sources).
 	CatalogCache string
 	Refresh      refresh.Options
+	// Smoke runs the front-door smoke test (rcgen up, status); nil means
+	// smoke.Run.
+	Smoke func(context.Context, smoke.Target) smoke.Report
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
 // exit code.
-func Main() int {
+func Main() int { return MainWith(nil) }
+
+// MainWith is Main with adjust applied to the environment first (tests
+// that run the program stand in for what cannot run there).
+func MainWith(adjust func(*Env)) int {
 	env := Env{
 		IO:     SystemIO(),
 		Detect: func() (sizing.Host, error) { return sizing.NewDetector().Detect() },
@@ -146,6 +154,9 @@ func Main() int {
 	}
 	if p, err := refresh.CachePath(); err == nil {
 		env.CatalogCache = p
+	}
+	if adjust != nil {
+		adjust(&env)
 	}
 	return Run(context.Background(), env, os.Args[1:])
 }
@@ -191,6 +202,10 @@ func exitCode(w io.Writer, err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, new(*exitStatus)):
+		var es *exitStatus
+		errors.As(err, &es)
+		return es.code
 	case errors.Is(err, prompt.ErrInterrupted):
 		fmt.Fprintln(w, "Interrupted: nothing was written.")
 		return ExitInterrupted
@@ -245,7 +260,7 @@ validated before anything is written.`,
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
 	gen := newGenerateCmd(env)
-	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env), newVersionCmd(env))
+	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env), newUpCmd(env), newStatusCmd(env), newVersionCmd(env))
 	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -139,6 +139,7 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &helpRecorder{t: t, called: map[string][]int{}}
+	var lookPath func(string) (string, error) // docker's, for "Start it now?"
 	ask := func(steps []step, wantCode int, args ...string) {
 		t.Helper()
 		rec.p = prompttest.NewScript(t, steps...)
@@ -150,6 +151,7 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 			},
 			Getenv:   func(string) string { return "" },
 			Prompter: func() prompt.Prompter { return rec },
+			LookPath: lookPath,
 		}
 		if code := Run(context.Background(), env, args); code != wantCode {
 			t.Fatalf("rcgen %s: exit %d, want %d: %s", strings.Join(args, " "), code, wantCode, errOut.String())
@@ -202,6 +204,14 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 		{Question: "Apply these changes?", Answer: false},
 	}, ExitError, "generate", "--out", rerun, "--target", "compose", "--domain", "localhost", "--license-file", "", "--users", "5",
 		"--mongodb-members", "3", "--no-monitoring", "--backup-schedule", "6h")
+
+	// Docker on the PATH: the last question offers to start it.
+	lookPath = func(name string) (string, error) { return "/usr/bin/" + name, nil }
+	ask([]step{
+		{Question: "Start it now?", Answer: false},
+	}, ExitOK, "generate", "--out", filepath.Join(dir, "start"), "--target", "compose", "--domain", "localhost", "--license-file", "", "--users", "5",
+		"--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h")
+	lookPath = nil
 
 	sites := wizardAskSites(t)
 	if len(sites) < 20 {

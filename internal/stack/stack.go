@@ -82,6 +82,8 @@ type Container struct {
 	State    string `json:"State"`
 	Health   string `json:"Health"`
 	ExitCode int    `json:"ExitCode"`
+	// Image is the image the container runs (repository:tag).
+	Image string `json:"Image"`
 }
 
 // PS lists the project's containers, stopped ones included.
