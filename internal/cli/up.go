@@ -135,7 +135,7 @@ func (o *upOptions) run(ctx context.Context) error {
 	}
 	p.Line("Smoke test through the front door...")
 	target := o.smokeTarget(ctx, st, a)
-	report := o.runSmoke(ctx, target)
+	report := o.smokeUntil(ctx, target, p)
 	if !report.OK() {
 		return o.smokeFailed(ctx, st, x, report)
 	}
@@ -211,6 +211,10 @@ func (o *dayTwo) smokeTarget(ctx context.Context, st stack.Stack, a spec.Answers
 			port = "80"
 		}
 		t.Address = "127.0.0.1:" + port
+		if port == "443" {
+			// Caddy redirects http to https on :80 (the redirect check).
+			t.HTTPAddress = "127.0.0.1:80"
+		}
 		if a.TLSMode() == spec.TLSInternal {
 			if pem, err := st.Run(ctx, st.Dir, "compose", "exec", "-T", sizing.Caddy, "cat", caddyRootCA); err == nil {
 				pool := x509.NewCertPool()
@@ -231,6 +235,61 @@ func (o *dayTwo) smokeTarget(ctx context.Context, st stack.Stack, a spec.Answers
 		}
 	}
 	return t
+}
+
+// smokeSettle bounds how long up reruns a failing smoke test: right after
+// the start Prometheus has not scraped its targets yet (health
+// "unknown"), and Caddy may still be getting its certificate.
+const smokeSettle = 3 * time.Minute
+
+// smokeUntil reruns the smoke test until it passes or smokeSettle (at
+// most --timeout) is over, saying on the progress line what it waits for;
+// the last report stands.
+func (o *upOptions) smokeUntil(ctx context.Context, t smoke.Target, p *up.Progress) smoke.Report {
+	deadline := time.Now().Add(min(smokeSettle, o.Wait))
+	said := ""
+	for {
+		// Each run has its checks' own timeouts: the last report is a
+		// whole one, not one cut short by the deadline.
+		r := o.runSmoke(ctx, t)
+		if r.OK() || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return r
+		}
+		var failing []string
+		for _, res := range r.Results {
+			if res.OK {
+				continue
+			}
+			if !settling(res) {
+				return r // not a start-up state: waiting would not mend it
+			}
+			failing = append(failing, res.Name)
+		}
+		if line := "Smoke test: waiting for " + strings.Join(failing, ", ") + "..."; line != said {
+			p.Line(line)
+			said = line
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(o.poll()):
+		}
+	}
+}
+
+// settling says whether a failed check may pass by itself soon after the
+// start: Prometheus has not scraped its targets yet, Grafana is still
+// migrating its database, Caddy is still getting its certificate (it
+// answers with no certificate meanwhile). Anything else (nothing listens,
+// a wrong version, a refused websocket) is reported at once.
+func settling(r smoke.Result) bool {
+	switch r.Name {
+	case smoke.CheckPrometheus, smoke.CheckGrafana:
+		return true
+	case smoke.CheckCertificate:
+		return strings.Contains(r.Detail, "no certificate for")
+	}
+	return false
 }
 
 func (o *dayTwo) runSmoke(ctx context.Context, t smoke.Target) smoke.Report {

@@ -399,3 +399,36 @@ func TestUpJSONFailure(t *testing.T) {
 		t.Errorf("exit %d: %+v\n%s", r.code, got, r.stderr)
 	}
 }
+
+// TestUpWaitsForTheSmokeTestToSettle: right after the start Prometheus
+// has not scraped its targets (a failure that mends itself): up runs the
+// smoke test again until it passes. A failure that does not mend itself
+// (a wrong version) is reported after one run, without waiting.
+func TestUpWaitsForTheSmokeTestToSettle(t *testing.T) {
+	dir := upDeployment(t)
+	f := &composeFake{logs: map[string]string{"rocketchat-1": "|      Site URL: http://localhost  |\n"}}
+	runs := 0
+	settling := func(ctx context.Context, tg smoke.Target) smoke.Report {
+		runs++
+		if runs < 3 {
+			return smoke.Report{Results: []smoke.Result{{Name: smoke.CheckAPIInfo, OK: true}, {Name: smoke.CheckPrometheus, Detail: "mongodb-exporter: unknown (not scraped yet)"}}}
+		}
+		return okSmoke(ctx, tg)
+	}
+	r := runUp(t, f, &fakeRegistryDocker{}, settling, "up", "--dir", dir, "--timeout", "1m")
+	if r.code != 0 || runs != 3 {
+		t.Fatalf("exit %d after %d smoke runs, want 0 after 3: %s", r.code, runs, r.stderr)
+	}
+	if strings.Count(r.stderr, "Smoke test: waiting for prometheus targets...") != 1 {
+		t.Errorf("the wait is not said once on a pipe:\n%s", r.stderr)
+	}
+	runs = 0
+	wrong := func(context.Context, smoke.Target) smoke.Report {
+		runs++
+		return smoke.Report{Results: []smoke.Result{{Name: smoke.CheckAPIInfo, Detail: "/api/info says 7.0", Fix: "pull the pinned image"}, {Name: smoke.CheckPrometheus, Detail: "unknown"}}}
+	}
+	r = runUp(t, f, &fakeRegistryDocker{}, wrong, "up", "--dir", dir, "--timeout", "1m")
+	if r.code != 1 || runs != 1 {
+		t.Errorf("exit %d after %d smoke runs, want 1 after 1: %s", r.code, runs, r.stderr)
+	}
+}
