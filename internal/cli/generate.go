@@ -229,7 +229,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		fmt.Fprintln(o.Env.IO.ErrOut, "Note:", why)
 	}
 	if canPrompt(o.Env, o.Yes, o.NoInput) {
-		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory)}
+		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory), detectProxy: o.Env.DetectProxy}
 		// Show the host first: what rcgen sizes for, and where each figure
 		// came from.
 		if a, _, err := spec.Resolve(o.given...); err == nil {

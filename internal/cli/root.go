@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rcgen/rcgen/internal/hostproxy"
 	"io"
 	"os"
 	"os/exec"
@@ -128,6 +129,9 @@ type Env struct {
 	// sources).
 	CatalogCache string
 	Refresh      refresh.Options
+	// DetectProxy tells which reverse proxy the host already runs, for the
+	// wizard's default; nil finds none.
+	DetectProxy func() hostproxy.Finding
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -139,10 +143,11 @@ func Main() int {
 		Getenv: os.Getenv,
 		// The questions are drawn on standard error, beside the progress,
 		// so standard output keeps only results (rcgen generate | tee log).
-		Prompter:   func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
-		System:     doctor.This,
-		Executable: os.Executable,
-		LookPath:   exec.LookPath,
+		Prompter:    func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
+		System:      doctor.This,
+		DetectProxy: func() hostproxy.Finding { return hostproxy.Detect(hostproxy.System()) },
+		Executable:  os.Executable,
+		LookPath:    exec.LookPath,
 	}
 	if p, err := refresh.CachePath(); err == nil {
 		env.CatalogCache = p
