@@ -571,3 +571,26 @@ func TestNginxProxyContract(t *testing.T) {
 		})
 	}
 }
+
+// TestInvariantsKeepTheProxyNetworkToTheApps: a service other than the
+// app processes on the user's proxy network (shared with whatever else
+// runs there) fails the checks.
+func TestInvariantsKeepTheProxyNetworkToTheApps(t *testing.T) {
+	a := hostAnswers("chat.example.com", 1)
+	a.Proxy = spec.ProxyNginxProxy
+	good := generateAnswers(t, a)
+	files := slices.Clone(good)
+	for i, f := range files {
+		if f.Path == render.ComposeFile {
+			old := "    networks: [internal]\n"
+			if !strings.Contains(string(f.Content), old) {
+				t.Fatalf("test is stale: compose.yaml has no %q", old)
+			}
+			files[i].Content = []byte(strings.Replace(string(f.Content), old, "    networks: [internal, proxy]\n", 1))
+		}
+	}
+	err := render.Check(t.Context(), files)
+	if err == nil || !strings.Contains(err.Error(), "joins the external network nginx-proxy; only the app processes may") {
+		t.Fatalf("Check() = %v", err)
+	}
+}
