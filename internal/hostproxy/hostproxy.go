@@ -8,6 +8,7 @@ package hostproxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kinds of proxy found: the --proxy answer each one means.
@@ -47,7 +49,10 @@ type Sources struct {
 // System reads this machine.
 func System() Sources {
 	return Sources{DockerPS: func() ([]byte, error) {
-		return exec.Command("docker", "ps", "--format", "json").Output()
+		// A Docker that does not answer must not hold the wizard.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return exec.CommandContext(ctx, "docker", "ps", "--format", "json").Output()
 	}}
 }
 
