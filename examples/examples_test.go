@@ -37,6 +37,9 @@ var examples = []struct{ name, look string }{
 	{"licensed-3-members", "Several app processes over NATS with sticky sessions in the Caddyfile, a three-member replica set, and `mongodb/init-replica-set.js`."},
 	{"licensed-large", "A big licensed host: one app process per core but one, each capped at 4GiB, MongoDB members sharing what is left, and Prometheus sized for its many targets."},
 	{"behind-proxy", "`--proxy none`: the app on 127.0.0.1 only, Grafana on 127.0.0.1:3100, and the README's instructions for your own proxy."},
+	{"behind-nginx-host", "`--proxy host`: two app processes on 127.0.0.1:3000 and :3001, and `proxy/nginx.conf` and `proxy/Caddyfile` for the proxy on the host, with the sticky cookie, WebSockets, forwarded headers and the upload size."},
+	{"behind-nginx-proxy", "`--proxy nginx-proxy`: `VIRTUAL_HOST`, `VIRTUAL_PORT` and `ACME_HOST` on the app processes, the external `nginx-proxy` network, no published app port, and nginx-proxy's loadbalance label for two processes."},
+	{"behind-caddy-docker-proxy", "`--proxy caddy-docker-proxy`: `caddy` labels with `{{upstreams 3000}}` and a sticky cookie on the app processes, on the external `caddy` network its ingress watches."},
 	{"swarm-3-nodes", "Docker Swarm on three nodes without a licence: one member per node pinned by its label, the stack's secrets and content-named configs, the node labels and deploy commands in README.md."},
 	{"swarm-5-nodes-licensed", "Docker Swarm with roles: members on the three db nodes, app tasks only where they fit (`max_replicas_per_node`), Caddy's dynamic upstreams from `tasks.rocketchat`, Prometheus finding the tasks by DNS."},
 }

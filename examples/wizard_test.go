@@ -24,6 +24,7 @@ var readmeWizard = []prompttest.Step{
 	{Question: "Directory to write the deployment into", Answer: ""},
 	{Question: "several hosts", Answer: false},
 	{Question: "Public domain name", Answer: "chat.example.com"},
+	{Question: "already run a reverse proxy", Answer: false},
 	{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
 	{Question: "Email for Let's Encrypt", Answer: "admin@example.com"},
 	{Question: "Enterprise licence", Answer: false},

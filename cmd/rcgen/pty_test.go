@@ -205,6 +205,8 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("Directory to write the deployment into", "deploy", enter)
 	term.answer("several hosts", enter) // default no
 	term.answer("Public domain name users will type", "chat.example.com", enter)
+	// "n" typed, not the default: the default is what this host runs.
+	term.answer("Does this host already run a reverse proxy?", "n", enter)
 	term.answer("How should HTTPS work?", enter) // the default: Let's Encrypt
 	term.answer("Email for Let's Encrypt", "ops@example", enter)
 	term.expect("Sorry, your reply was invalid: \"ops@example\" does not end in a public domain") // shown, asked again
@@ -317,6 +319,7 @@ func TestWizardEscCancels(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "generate", "--out", "deploy", "--memory", "8GiB", "--cpus", "4", "--target", "compose")
 	term.answer("Public domain name users will type", "chat.example.com", enter)
+	term.answer("Does this host already run a reverse proxy?", "n", enter)
 	term.answer("How should HTTPS work?", esc)
 	if code := term.wait(); code != 130 {
 		t.Errorf("Esc: exit %d, want 130; the terminal shows:\n%s", code, term.screen())

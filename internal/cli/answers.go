@@ -207,7 +207,8 @@ func (b *answerFlags) bindSizing() {
 	b.integer(&a.MongoDBMembers, "mongodb-members", "MongoDB replica set members: 1 or 3")
 	b.integer(&a.Processes, "processes", "app processes, overriding the computed count")
 	b.boolean(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", "allow --processes above 1 without a licence (instances will not share real-time events)")
-	b.str(&a.Proxy, "proxy", "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
+	b.str(&a.Proxy, "proxy", "who serves users: caddy (rcgen's own, automatic HTTPS), host (nginx or Caddy on this host: rcgen writes proxy/nginx.conf and proxy/Caddyfile), nginx-proxy or caddy-docker-proxy (your proxy container, on --proxy-network); none is the older host")
+	b.str(&a.ProxyNetwork, "proxy-network", "the Docker network your proxy container watches, which the app processes join (default: nginx-proxy for nginx-proxy, caddy for caddy-docker-proxy)")
 	b.negate(&a.Monitoring, "no-monitoring", spec.KeyMonitoring, "leave out Prometheus, Grafana and the exporters")
 	b.negate(&a.Backup, "no-backup", spec.KeyBackup, "leave out the backup service (scheduled MongoDB dumps and the deployment's files, in backups/)")
 }

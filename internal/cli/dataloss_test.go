@@ -298,3 +298,41 @@ func TestNewerRcgenWroteIt(t *testing.T) {
 		t.Errorf("a newer rcgen: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestLostAnswersKeepTheOwnProxy: a deployment behind the user's proxy
+// that lost rcgen.yaml stays behind it (its network too): recovered as
+// --proxy none it would drop off the proxy's network and publish ports.
+func TestLostAnswersKeepTheOwnProxy(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--proxy", "nginx-proxy", "--proxy-network", "web"}, []string{`VIRTUAL_HOST: "chat.example.com"`, `name: "web"`}},
+		{[]string{"--proxy", "caddy-docker-proxy"}, []string{`"caddy": "chat.example.com"`, `name: "caddy"`}},
+		{[]string{"--proxy", "host"}, []string{`127.0.0.1:3000:3000`}},
+	} {
+		t.Run(c.args[1], func(t *testing.T) {
+			out := fresh(t, append([]string{"--domain", "chat.example.com"}, c.args...)...)
+			before := read(t, filepath.Join(out, "compose.yaml"))
+			if err := os.Remove(filepath.Join(out, "rcgen.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, "generate", "--yes", "--out", out)
+			if r.code != 0 || !strings.Contains(r.stderr, "answers were recovered from .env and compose.yaml") {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			after := string(read(t, filepath.Join(out, "compose.yaml")))
+			for _, w := range c.want {
+				if !strings.Contains(after, w) {
+					t.Errorf("after recovery compose.yaml lacks %s", w)
+				}
+			}
+			if after != string(before) {
+				t.Errorf("recovery changed compose.yaml")
+			}
+			if _, err := os.Stat(filepath.Join(out, "rcgen.yaml")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

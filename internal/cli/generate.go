@@ -263,7 +263,7 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 		fmt.Fprintln(o.Env.IO.ErrOut, "Note:", why)
 	}
 	if canPrompt(o.Env, o.Yes, o.NoInput) {
-		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory)}
+		w = &wizard{p: o.Env.Prompter(), stderr: o.Env.IO.ErrOut, force: o.flags.force.Has(forceDirectory), detectProxy: o.Env.DetectProxy}
 		// Show the host first: what rcgen sizes for, and where each figure
 		// came from.
 		if a, _, err := spec.Resolve(o.given...); err == nil {
@@ -521,9 +521,20 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stdout, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
-	if !plan.Has(sizing.Caddy) {
+	switch {
+	case a.Proxy == spec.ProxyHost:
+		fmt.Fprintf(stdout, "Your proxy on this host: the app listens on 127.0.0.1 only; copy %s (or import %s) into it, as README.md says.\n",
+			filepath.Join(o.Out, render.HostNginxFile), filepath.Join(o.Out, render.HostCaddyFile))
+	case a.ProxyJoinsNetwork():
+		fmt.Fprintf(stdout, "Your %s: the app processes join the Docker network %s (docker network create %s, once) and publish nothing.\n",
+			a.Proxy, a.ProxyNetworkName(), a.ProxyNetworkName())
+		if a.Proxy == spec.ProxyNginxProxy && plan.Processes > 1 {
+			// nginx-proxy has no cookie affinity (render.ownProxy).
+			fmt.Fprintf(stdout, "Note: nginx-proxy has no cookie affinity: the %d processes stick by client address (its loadbalance label), so everyone behind one address shares a process; --processes 1, --proxy host or caddy-docker-proxy stick by cookie.\n", plan.Processes)
+		}
+	case !plan.Has(sizing.Caddy):
 		fmt.Fprintln(stdout, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
-	} else if a.LoopbackOnly() {
+	case a.LoopbackOnly():
 		fmt.Fprintln(stdout, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
 	}
 	if plan.Has(sizing.Backup) {

@@ -93,6 +93,23 @@ func hostileTable(dir string) []hostileCase {
 	refuse("retention", "metrics-retention-size", "999999PB", "10", "0GB", "10XB", "-1GB", "ten", "1.5.5GB")
 	accept("retention", "compose.yaml", "metrics-retention", "8w", "1y")
 	accept("retention", "compose.yaml", "metrics-retention-size", "512MiB", "20GB")
+	// Proxies and the network a proxy container watches.
+	refuse("proxy", "proxy", "", "traefik2", "Caddy", "nginx", "nginx-proxy\n", "${PROXY}", "host; rm -rf /", "caddy-docker-proxy ")
+	for _, n := range []string{"", "-net", ".net", "my net", "net/work", "net\nevil: true", "${NET}", "nét", strings.Repeat("n", 65), "net:1"} {
+		if n == "" {
+			continue // empty: the proxy's usual network
+		}
+		cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy", "nginx-proxy", "--domain", "chat.example.com", "--proxy-network", n}, refused: "--proxy-network:"})
+	}
+	cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy", "host", "--proxy-network", "web"}, refused: "--proxy-network:"})
+	cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy-network", "web"}, refused: "--proxy-network:"})
+	for _, n := range []string{"web_1", "proxy.net", "A-b"} {
+		cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy", "caddy-docker-proxy", "--domain", "chat.example.com", "--proxy-network", n}, want: map[string][]string{"compose.yaml": {`name: "` + n + `"`, `"caddy_ingress_network": "` + n + `"`}}})
+	}
+	cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy", "nginx-proxy", "--domain", "chat.example.com", "--email", "ops@example.com"},
+		want: map[string][]string{"compose.yaml": {`VIRTUAL_HOST: "chat.example.com"`, `ACME_HOST: "chat.example.com"`, `name: "nginx-proxy"`}, ".env": {"ROOT_URL=https://chat.example.com"}}})
+	cs = append(cs, hostileCase{class: "proxy", args: []string{"--proxy", "host", "--allow-ip", "--domain", "2001:db8::7"},
+		want: map[string][]string{"proxy/nginx.conf": {"server_name [2001:db8::7];"}, "proxy/Caddyfile": {"http://[2001:db8::7] {"}, ".env": {"ROOT_URL=http://[2001:db8::7]"}}})
 	// Alert mail that would silently fail.
 	alert := []string{"--alert-email", "ops@example.com", "--smtp-from", "rc@example.com"}
 	for _, h := range []string{"localhost:25", "127.0.0.1:25", "[::1]:25", "0.0.0.0:25", "relay.localhost:587", "smtp.example.com", "smtp.example.com:0", "smtp.example.com:99999", ":25"} {

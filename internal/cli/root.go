@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rcgen/rcgen/internal/hostproxy"
 	"io"
 	"os"
 	"os/exec"
@@ -132,6 +133,9 @@ type Env struct {
 	// Smoke runs the front-door smoke test (rcgen up, status); nil means
 	// smoke.Run.
 	Smoke func(context.Context, smoke.Target) smoke.Report
+	// DetectProxy tells which reverse proxy the host already runs, for the
+	// wizard's default; nil finds none.
+	DetectProxy func() hostproxy.Finding
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -147,10 +151,11 @@ func MainWith(adjust func(*Env)) int {
 		Getenv: os.Getenv,
 		// The questions are drawn on standard error, beside the progress,
 		// so standard output keeps only results (rcgen generate | tee log).
-		Prompter:   func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
-		System:     doctor.This,
-		Executable: os.Executable,
-		LookPath:   exec.LookPath,
+		Prompter:    func() prompt.Prompter { return prompt.NewSurvey(os.Stdin, os.Stderr, os.Stderr) },
+		System:      doctor.This,
+		DetectProxy: func() hostproxy.Finding { return hostproxy.Detect(hostproxy.System()) },
+		Executable:  os.Executable,
+		LookPath:    exec.LookPath,
 	}
 	if p, err := refresh.CachePath(); err == nil {
 		env.CatalogCache = p

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/deploy"
+	"github.com/rcgen/rcgen/internal/hostproxy"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
@@ -54,9 +55,13 @@ type wizard struct {
 	// checkVersion is the deployment's guard on a Rocket.Chat release (no
 	// downgrade, MongoDB one step at a time); nil accepts any.
 	checkVersion func(version string) error
-	a            *spec.Answers
-	origins      spec.Origins
-	asked        []question
+	// detectProxy tells which proxy the host runs (nil: none found);
+	// found is its answer, asked once.
+	detectProxy func() hostproxy.Finding
+	found       *hostproxy.Finding
+	a           *spec.Answers
+	origins     spec.Origins
+	asked       []question
 }
 
 type question struct {
@@ -261,7 +266,18 @@ func (w *wizard) askTLS() error {
 		a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyCaddy, "", ""
 		return nil // localhost: plain http, nothing to choose
 	}
-	w.record(keyTLS, spec.KeyProxy, spec.KeyTLSCert, spec.KeyTLSKey)
+	w.record(keyTLS, spec.KeyProxy, spec.KeyProxyNetwork, spec.KeyTLSCert, spec.KeyTLSKey)
+	if !a.Swarm() {
+		// The Swarm stack keeps its Caddy (spec: checkTarget).
+		own, err := w.askOwnProxy()
+		if err != nil || own {
+			return err
+		}
+	}
+	a.ProxyNetwork = ""
+	if a.OwnProxy() && a.Proxy != spec.ProxyNone {
+		a.Proxy = spec.ProxyCaddy // "no proxy here": the HTTPS question decides
+	}
 	auto := tlsAuto + " from Let's Encrypt (Caddy renews it)"
 	if spec.TLSModeFor(a.Domain) == spec.TLSInternal {
 		auto = tlsAuto + " from Caddy's own CA (a local name Let's Encrypt cannot reach)"
@@ -297,6 +313,95 @@ func (w *wizard) askTLS() error {
 		}
 		return nil
 	}
+}
+
+// ownProxies are the proxies a host may already run, as the wizard offers
+// them; one the answers do not accept (spec.CheckKey) is not offered.
+var ownProxies = []struct{ proxy, label string }{
+	{spec.ProxyNginxProxy, "nginx-proxy (with acme-companion), in a container"},
+	{spec.ProxyCaddyDockerProxy, "caddy-docker-proxy, in a container"},
+	{hostproxy.TraefikLabels, "Traefik reading Docker labels, in a container"},
+	{spec.ProxyHost, "nginx, Caddy or Apache installed on this host"},
+}
+
+// proxyFinding runs the host's proxy detection once (none without one).
+func (w *wizard) proxyFinding() hostproxy.Finding {
+	if w.detectProxy == nil {
+		return hostproxy.Finding{}
+	}
+	if w.found == nil {
+		f := w.detectProxy()
+		w.found = &f
+	}
+	return *w.found
+}
+
+// askOwnProxy asks whether the host already runs a reverse proxy and, if
+// so, which one and (for a proxy container) the network it watches, with
+// what the host shows as the defaults. own reports a proxy of the
+// person's: nothing is then asked about HTTPS, which that proxy owns.
+func (w *wizard) askOwnProxy() (own bool, err error) {
+	a := w.a
+	found := w.proxyFinding()
+	var offered []string
+	def := ""
+	for _, p := range ownProxies {
+		c := *a
+		c.Proxy = p.proxy
+		if c.CheckKey(spec.KeyProxy) != nil {
+			continue
+		}
+		offered = append(offered, p.label)
+		if p.proxy == found.Proxy || found.Proxy == "" && p.proxy == a.Proxy {
+			def = p.label
+		}
+	}
+	help := "A proxy that already owns ports 80 and 443 for several sites (nginx-proxy, caddy-docker-proxy, Traefik, " +
+		"or nginx installed on the host) keeps them: rcgen then runs no Caddy and sets Rocket.Chat up behind yours. " +
+		"Without one, rcgen runs Caddy, which gets the certificate itself."
+	if found.Proxy != "" {
+		help += " rcgen found " + found.Seen + "."
+	}
+	yes, err := w.p.Confirm("Does this host already run a reverse proxy?", help, found.Proxy != "" || a.OwnProxy() && a.Proxy != spec.ProxyNone)
+	if err != nil || !yes {
+		return false, err
+	}
+	if def == "" {
+		def = offered[len(offered)-1]
+	}
+	v, err := w.p.Select("Which one?",
+		"Containers find Rocket.Chat on a Docker network they watch, by its labels or environment; a proxy installed on "+
+			"the host reaches the app processes on 127.0.0.1, and rcgen writes its configuration into proxy/.",
+		offered, def)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range ownProxies {
+		if p.label == v {
+			a.Proxy = p.proxy
+		}
+	}
+	a.TLSCert, a.TLSKey, a.TLSCertPEM, a.TLSKeyPEM = "", "", "", ""
+	if !a.ProxyJoinsNetwork() {
+		a.ProxyNetwork = ""
+		return true, nil
+	}
+	netDef := a.ProxyNetwork
+	if found.Proxy == a.Proxy && found.Network != "" && netDef == "" {
+		netDef = found.Network
+	}
+	if netDef == "" {
+		netDef = a.ProxyNetworkName()
+	}
+	n, err := w.p.Input("Docker network your proxy watches:",
+		"The app processes join this network (created outside this deployment: docker network create NAME) "+
+			"and nothing else of the deployment does. It must be one your proxy's container is on.",
+		netDef, w.check(spec.KeyProxyNetwork, func(c *spec.Answers, s string) { c.ProxyNetwork = s }))
+	if err != nil {
+		return false, err
+	}
+	a.ProxyNetwork = n
+	return true, nil
 }
 
 // errBack is askCertificate's way back to the HTTPS question.

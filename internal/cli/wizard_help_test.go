@@ -166,6 +166,7 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 		{Question: "Public domain name", Answer: "203.0.113.7"},
 		{Question: "is an IP address", Answer: false},
 		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "already run a reverse proxy", Answer: false},
 		{Question: "How should HTTPS work?", Answer: tlsOwn},
 		{Question: "Certificate file", Answer: filepath.Join(tls, "cert.pem")},
 		{Question: "Key file", Answer: ""},
@@ -188,6 +189,16 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 		{Question: "Rocket.Chat release to deploy", Answer: ""},
 		{Question: "Write the deployment to", Answer: "Cancel"},
 	}, ExitError, "generate")
+
+	// A proxy the host already runs: which one, and its network.
+	ask([]step{
+		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "already run a reverse proxy", Answer: true},
+		{Question: "Which one?", Answer: "caddy-docker-proxy, in a container"},
+		{Question: "Docker network your proxy watches", Answer: ""},
+		{Question: "Write the deployment to", Answer: "Cancel"},
+	}, ExitError, "generate", "--out", filepath.Join(dir, "own-proxy"), "--target", "compose", "--license-file", "", "--users", "5",
+		"--mongodb-members", "1", "--no-monitoring", "--backup-schedule", "6h")
 
 	// Several hosts: the nodes.
 	ask([]step{

@@ -74,6 +74,7 @@ func TestWizardGoesBackFromTheCertificate(t *testing.T) {
 		r, script := runWizard(t, []step{
 			{Question: "several hosts", Answer: false},
 			{Question: "Public domain name", Answer: "chat.example.com"},
+			{Question: "already run a reverse proxy", Answer: false},
 			{Question: "How should HTTPS work?", Answer: tlsOwn},
 			{Question: "Certificate file (PEM, full chain; empty to go back to the HTTPS question)", Answer: ""},
 			{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
@@ -101,6 +102,7 @@ func TestWizardGoesBackFromTheCertificate(t *testing.T) {
 		r, _ := runWizard(t, []step{
 			{Question: "several hosts", Answer: false},
 			{Question: "Public domain name", Answer: "chat.example.com"},
+			{Question: "already run a reverse proxy", Answer: false},
 			{Question: "How should HTTPS work?", Answer: tlsOwn},
 			{Question: "Certificate file", Answer: filepath.Join(tls, "key.pem")}, // the wrong file
 			{Question: "Key file (PEM, unencrypted; empty to go back to the HTTPS question)", Answer: ""},

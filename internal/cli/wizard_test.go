@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rcgen/rcgen/internal/hostproxy"
 	"github.com/rcgen/rcgen/internal/prompt"
 	"github.com/rcgen/rcgen/internal/prompt/prompttest"
 	"github.com/rcgen/rcgen/internal/render"
@@ -52,6 +53,7 @@ func TestWizardAsksOnlyWhatIsMissing(t *testing.T) {
 		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: "Chat.Example.com"}, // invalid: upper case
 		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "already run a reverse proxy", Answer: false},
 		{Question: "How should HTTPS work?", Answer: "Let's Encrypt"},
 		{Question: "Email for Let's Encrypt", Answer: "not-an-email"},
 		{Question: "Email for Let's Encrypt", Answer: "ops@example.com"},
@@ -170,6 +172,7 @@ func TestWizardRerunUsesTheDeploymentsAnswers(t *testing.T) {
 	r, _ := runWizard(t, []step{
 		{Question: "several hosts", Answer: false},
 		{Question: "Public domain name", Answer: ""}, // keep the default: the deployment's
+		{Question: "already run a reverse proxy", Answer: false},
 		{Question: "How should HTTPS work?", Answer: ""},
 		{Question: "Email for Let's Encrypt", Answer: ""},
 		{Question: "Enterprise licence", Answer: false},
@@ -340,5 +343,69 @@ func TestWizardWarnsOnce(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, "Warning: "+warning); n != 1 {
 		t.Errorf("generate --yes prints the warning %d times, want once:\n%s", n, r.stderr)
+	}
+}
+
+// TestWizardJoinsTheProxyTheHostRuns: the proxy the host runs (as
+// detected) is the default of the proxy questions, its network the
+// default network; the answers written are the proxy's, and nothing asks
+// about HTTPS, which that proxy owns.
+func TestWizardJoinsTheProxyTheHostRuns(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		found   hostproxy.Finding
+		answers []step
+		want    []string
+		absent  []string
+	}{
+		{"nginx-proxy found, defaults taken", hostproxy.Finding{Proxy: hostproxy.NginxProxy, Network: "webproxy", Seen: "container nginx-proxy (nginxproxy/nginx-proxy:1.6)"},
+			[]step{{Question: "already run a reverse proxy", Answer: true}, {Question: "Which one?", Answer: ""}, {Question: "Docker network your proxy watches", Answer: ""}},
+			[]string{`proxy: "nginx-proxy"`, `proxy_network: "webproxy"`}, nil},
+		{"a listener on 443: the host's nginx", hostproxy.Finding{Proxy: hostproxy.Host, Seen: "a process listening on port 443"},
+			[]step{{Question: "already run a reverse proxy", Answer: true}, {Question: "Which one?", Answer: ""}},
+			[]string{`proxy: "host"`}, []string{"proxy_network"}},
+		{"nothing found, the person names caddy-docker-proxy and a bad network first", hostproxy.Finding{},
+			[]step{{Question: "already run a reverse proxy", Answer: true}, {Question: "Which one?", Answer: "caddy-docker-proxy, in a container"},
+				{Question: "Docker network your proxy watches", Answer: "my net"}, {Question: "Docker network your proxy watches", Answer: "edge_net"}},
+			[]string{`proxy: "caddy-docker-proxy"`, `proxy_network: "edge_net"`}, nil},
+		{"found, but the person says no: rcgen's Caddy", hostproxy.Finding{Proxy: hostproxy.NginxProxy, Seen: "container nginx-proxy (x)"},
+			[]step{{Question: "already run a reverse proxy", Answer: false}, {Question: "How should HTTPS work?", Answer: "Let's Encrypt"}, {Question: "Email for Let's Encrypt", Answer: "ops@example.com"}},
+			[]string{`proxy: "caddy"`}, []string{"proxy_network"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "d")
+			steps := append([]step{{Question: "several hosts", Answer: false}, {Question: "Public domain name", Answer: "chat.example.com"}}, c.answers...)
+			steps = append(steps, step{Question: "Write the deployment to", Answer: "Write it"})
+			script := prompttest.NewScript(t, steps...)
+			var stdout, stderr bytes.Buffer
+			calls := 0
+			env := Env{
+				IO: IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr, Interactive: true},
+				Detect: func() (sizing.Host, error) {
+					return sizing.Host{CPUs: 8, CPUSource: "test", Memory: 16 * spec.GiB, MemorySource: "test"}, nil
+				},
+				Getenv:      func(string) string { return "" },
+				Prompter:    func() prompt.Prompter { return script },
+				DetectProxy: func() hostproxy.Finding { calls++; return c.found },
+			}
+			code := Run(context.Background(), env, []string{"generate", "--out", out, "--license-file", "", "--users", "10", "--mongodb-members", "1", "--no-monitoring", "--no-backup"})
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if calls != 1 {
+				t.Errorf("detection ran %d times, want once", calls)
+			}
+			answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+			for _, w := range c.want {
+				if !strings.Contains(answers, w) {
+					t.Errorf("rcgen.yaml lacks %s:\n%s", w, answers)
+				}
+			}
+			for _, a := range c.absent {
+				if strings.Contains(answers, a) {
+					t.Errorf("rcgen.yaml has %s:\n%s", a, answers)
+				}
+			}
+		})
 	}
 }

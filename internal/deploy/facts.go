@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +24,11 @@ type Compose struct {
 	MemberNodes map[string]string
 	// Swarm is set when the file is a Swarm stack (stack.yaml).
 	Swarm bool
+	// Proxy is the user's proxy the app processes are set up for, as
+	// their environment and labels show (nginx-proxy's VIRTUAL_HOST,
+	// caddy-docker-proxy's caddy label), and ProxyNetwork the external
+	// network they join; "" when neither shows.
+	Proxy, ProxyNetwork string
 }
 
 // Members counts the MongoDB members (mongodb-N services).
@@ -45,7 +51,13 @@ func parseCompose(b []byte) (Compose, error) {
 			Deploy struct {
 				Labels map[string]string `yaml:"labels"`
 			} `yaml:"deploy"`
+			Labels      map[string]string `yaml:"labels"`
+			Environment map[string]any    `yaml:"environment"`
 		} `yaml:"services"`
+		Networks map[string]struct {
+			Name     string `yaml:"name"`
+			External bool   `yaml:"external"`
+		} `yaml:"networks"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return Compose{}, err
@@ -61,6 +73,17 @@ func parseCompose(b []byte) (Compose, error) {
 		}
 	}
 	slices.Sort(c.Services)
+	if app, ok := doc.Services["rocketchat-1"]; ok {
+		switch {
+		case app.Environment["VIRTUAL_HOST"] != nil:
+			c.Proxy = spec.ProxyNginxProxy
+		case app.Labels["caddy"] != "":
+			c.Proxy = spec.ProxyCaddyDockerProxy
+		}
+	}
+	if nw, ok := doc.Networks[render.ProxyNetworkKey]; ok && nw.External {
+		c.ProxyNetwork = nw.Name
+	}
 	return c, nil
 }
 
@@ -114,8 +137,14 @@ func (d *Deployment) recoverAnswers() *spec.Layer {
 		keys = append(keys, spec.KeyMembers)
 	}
 	a.Proxy = spec.ProxyNone
-	if slices.Contains(d.Compose.Services, "caddy") {
+	switch {
+	case slices.Contains(d.Compose.Services, "caddy"):
 		a.Proxy = spec.ProxyCaddy
+	case d.Compose.Proxy != "":
+		a.Proxy, a.ProxyNetwork = d.Compose.Proxy, d.Compose.ProxyNetwork
+		keys = append(keys, spec.KeyProxyNetwork)
+	case fileExists(filepath.Join(d.Dir, filepath.FromSlash(render.HostNginxFile))):
+		a.Proxy = spec.ProxyHost
 	}
 	a.Monitoring = slices.Contains(d.Compose.Services, "prometheus")
 	keys = append(keys, spec.KeyProxy, spec.KeyMonitoring)

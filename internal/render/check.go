@@ -213,6 +213,13 @@ func Invariants(p *types.Project, files Files) []error {
 				bad(name, "is long-running but never restarts")
 			}
 		}
+		// The user's proxy network is shared with whatever else runs
+		// there: only the app processes join it (render.ownProxy).
+		for n := range s.Networks {
+			if nw, ok := p.Networks[n]; ok && bool(nw.External) && !strings.HasPrefix(name, "rocketchat-") {
+				bad(name, "joins the external network %s; only the app processes may", nw.Name)
+			}
+		}
 		for _, port := range s.Ports {
 			public := port.HostIP == "" || port.HostIP == "0.0.0.0" || port.HostIP == "::"
 			if public && name != sizing.Caddy {

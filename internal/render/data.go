@@ -225,11 +225,17 @@ func ports(a spec.Answers, p sizing.Plan, apps []App) []Port {
 			add(sizing.Caddy, ip, 443, 443, "tcp", "Rocket.Chat over https")
 			add(sizing.Caddy, ip, 443, 443, "udp", "Rocket.Chat over HTTP/3")
 		}
-	} else {
+	} else if a.AppsOnLoopback() {
+		what := "this app process, for your own proxy"
+		if a.Proxy == spec.ProxyHost {
+			what = "this app process, for the proxy on this host (" + HostNginxFile + ", " + HostCaddyFile + ")"
+		}
 		for _, app := range apps {
-			add(app.Name, "127.0.0.1", app.HostPort, AppPort, "tcp", "this app process, for your own proxy")
+			add(app.Name, "127.0.0.1", app.HostPort, AppPort, "tcp", what)
 		}
 	}
+	// nginx-proxy and caddy-docker-proxy reach the app processes on
+	// their own network: nothing of theirs is published.
 	if p.Swarm != nil {
 		return out
 	}
@@ -307,6 +313,13 @@ type Data struct {
 
 	// Ports are what the deployment publishes on its host.
 	Ports []Port
+
+	// ProxyNetwork is the user's proxy's external network the app
+	// processes join ("" when the proxy reaches them otherwise); ProxyEnv
+	// and ProxyLabels are what that proxy reads on each of them (ownProxy).
+	ProxyNetwork string
+	ProxyEnv     []KV
+	ProxyLabels  []KV
 
 	Images map[string]string
 	// Budgets maps a fixed service to its compose memory limit.
@@ -422,6 +435,7 @@ func Derive(in Input) (*Data, error) {
 	}
 	d.MongoHosts = strings.Join(hosts, ",")
 	d.Ports = ports(a, p, d.Apps)
+	d.ownProxy()
 	d.Majority = len(d.Members)/2 + 1
 	for _, b := range p.Services {
 		d.Budgets[b.Service] = composeBytes(b.Memory)

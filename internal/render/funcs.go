@@ -44,6 +44,11 @@ func funcs() template.FuncMap {
 		"mongoInitWait":    MemberWaitMinutes,
 		"appStartPeriod":   AppStartPeriod,
 		"kdfIter":          backup.KDFIter,
+		"stickyCookie":     StickyCookie,
+		"bodyLimit":        BodyLimit,
+		"proxyNetworkKey":  ProxyNetworkKey,
+		"hostNginxFile":    HostNginxFile,
+		"hostCaddyFile":    HostCaddyFile,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

@@ -49,23 +49,27 @@ type tmpl struct {
 	src, dst, service string
 	// target limits the file to one target ("" for both).
 	target string
+	// proxy limits the file to one --proxy ("" for any).
+	proxy string
 }
 
 var tmpls = []tmpl{
-	{"compose/compose.yaml.tmpl", ComposeFile, "", spec.TargetCompose},
-	{"docs/README.md.tmpl", ReadmeFile, "", spec.TargetCompose},
-	{"swarm/README.md.tmpl", ReadmeFile, "", spec.TargetSwarm},
-	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy, ""},
-	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, "", ""},
-	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus, ""},
-	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana, ""},
-	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana, ""},
-	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus, ""},
-	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager, ""},
-	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup, ""},
-	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup, ""},
+	{"compose/compose.yaml.tmpl", ComposeFile, "", spec.TargetCompose, ""},
+	{"docs/README.md.tmpl", ReadmeFile, "", spec.TargetCompose, ""},
+	{"swarm/README.md.tmpl", ReadmeFile, "", spec.TargetSwarm, ""},
+	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy, "", ""},
+	{"proxy/nginx.conf.tmpl", HostNginxFile, "", spec.TargetCompose, spec.ProxyHost},
+	{"proxy/Caddyfile.tmpl", HostCaddyFile, "", spec.TargetCompose, spec.ProxyHost},
+	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, "", "", ""},
+	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus, "", ""},
+	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana, "", ""},
+	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana, "", ""},
+	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus, "", ""},
+	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager, "", ""},
+	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup, "", ""},
+	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup, "", ""},
 	// Last: it names the other files by their content.
-	{"swarm/stack.yaml.tmpl", StackFile, "", spec.TargetSwarm},
+	{"swarm/stack.yaml.tmpl", StackFile, "", spec.TargetSwarm, ""},
 }
 
 // parsed holds the templates, parsed on first use (not at start-up, so
@@ -119,7 +123,7 @@ func Render(d *Data, s Secrets) (Files, error) {
 	}
 	var out Files
 	for _, tm := range tmpls {
-		if tm.service != "" && !d.Has(tm.service) || tm.target != "" && tm.target != target {
+		if tm.service != "" && !d.Has(tm.service) || tm.target != "" && tm.target != target || tm.proxy != "" && tm.proxy != d.Answers.Proxy {
 			continue
 		}
 		if tm.dst == StackFile {

@@ -56,6 +56,15 @@ var profiles = []profile{
 		a.Proxy = spec.ProxyNone
 		a.Domain = "chat.example.com"
 	}},
+	{"proxy-host-8c-16g-licensed", "behind-nginx-host", host(8, 16*spec.GiB), func(a *spec.Answers) {
+		a.Proxy, a.Domain, a.Email, a.License, a.Processes = spec.ProxyHost, "chat.example.com", "admin@example.com", "TEST-LICENCE-NOT-REAL", 2
+	}},
+	{"nginx-proxy-8c-16g-licensed", "behind-nginx-proxy", host(8, 16*spec.GiB), func(a *spec.Answers) {
+		a.Proxy, a.Domain, a.Email, a.License, a.Processes = spec.ProxyNginxProxy, "chat.example.com", "admin@example.com", "TEST-LICENCE-NOT-REAL", 2
+	}},
+	{"caddy-docker-proxy-8c-16g-licensed", "behind-caddy-docker-proxy", host(8, 16*spec.GiB), func(a *spec.Answers) {
+		a.Proxy, a.Domain, a.Email, a.License, a.Processes = spec.ProxyCaddyDockerProxy, "chat.example.com", "admin@example.com", "TEST-LICENCE-NOT-REAL", 2
+	}},
 	{"internal-tls-no-monitoring", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
 		a.Domain = "chat.home.arpa"
 		a.Monitoring = false

@@ -15,8 +15,31 @@ import (
 
 // Proxy choices.
 const (
+	// ProxyCaddy is rcgen's own Caddy in front (HTTPS, sticky sessions).
 	ProxyCaddy = "caddy"
-	ProxyNone  = "none"
+	// ProxyNone is kept for deployments made before ProxyHost: each app
+	// process on 127.0.0.1:3000+, ROOT_URL http://localhost:3000 on
+	// localhost, and no proxy snippets. ProxyHost supersedes it.
+	ProxyNone = "none"
+	// ProxyHost is a proxy installed on the host (nginx, Caddy, Apache):
+	// each app process on 127.0.0.1:3000+, and ready snippets in proxy/.
+	ProxyHost = "host"
+	// ProxyNginxProxy is nginx-proxy (with its acme-companion) in a
+	// container: VIRTUAL_HOST and friends on its external network.
+	ProxyNginxProxy = "nginx-proxy"
+	// ProxyCaddyDockerProxy is lucaslorentz/caddy-docker-proxy: caddy
+	// labels on the network its ingress watches.
+	ProxyCaddyDockerProxy = "caddy-docker-proxy"
+)
+
+// Default external networks of the proxies that find the app by Docker
+// network: nginx-proxy's docs name none (it proxies the networks its own
+// container is on), so the network is named after it;
+// caddy-docker-proxy's README creates "caddy" (docker network create caddy,
+// CADDY_INGRESS_NETWORKS=caddy).
+const (
+	DefaultNginxProxyNetwork  = "nginx-proxy"
+	DefaultCaddyDockerNetwork = "caddy"
 )
 
 // Defaults for answers a person may leave out.
@@ -74,8 +97,13 @@ type Answers struct {
 	// files). Set, they replace automatic certificates.
 	TLSCert string `yaml:"tls_cert,omitempty" rcgen:"path"`
 	TLSKey  string `yaml:"tls_key,omitempty" rcgen:"path"`
-	// Proxy is "caddy" or "none".
+	// Proxy is who serves users: "caddy" (rcgen's own), "host",
+	// "nginx-proxy", "caddy-docker-proxy", or "none" (the older "host").
 	Proxy string `yaml:"proxy"`
+	// ProxyNetwork is the external Docker network the user's proxy
+	// container reaches the app on ("" is the proxy's usual one:
+	// ProxyNetworkName).
+	ProxyNetwork string `yaml:"proxy_network,omitempty"`
 	// Monitoring turns Prometheus, Grafana and the exporters on.
 	Monitoring bool `yaml:"monitoring"`
 	// MetricsRetention and MetricsRetentionSize bound what Prometheus keeps
@@ -134,6 +162,7 @@ const (
 	KeyTLSCert      = "tls_cert"
 	KeyTLSKey       = "tls_key"
 	KeyProxy        = "proxy"
+	KeyProxyNetwork = "proxy_network"
 	KeyMonitoring   = "monitoring"
 	KeyAlertEmail   = "alert_email"
 	KeySMTPHost     = "smtp_host"
@@ -220,6 +249,7 @@ func (a Answers) PublicURL() string {
 		host = "[" + host + "]"
 	}
 	if a.Proxy == ProxyNone {
+		// As before ProxyHost: existing deployments keep their ROOT_URL.
 		if a.Domain == DefaultDomain {
 			return "http://localhost:3000"
 		}
@@ -231,3 +261,31 @@ func (a Answers) PublicURL() string {
 	}
 	return "https://" + host
 }
+
+// ProxyJoinsNetwork reports whether the user's proxy reaches the app
+// processes over an external Docker network (ProxyNetwork).
+func (a Answers) ProxyJoinsNetwork() bool {
+	return a.Proxy == ProxyNginxProxy || a.Proxy == ProxyCaddyDockerProxy
+}
+
+// ProxyNetworkName is the external network the app joins: ProxyNetwork,
+// or the proxy's usual one; "" when the proxy joins none.
+func (a Answers) ProxyNetworkName() string {
+	switch {
+	case !a.ProxyJoinsNetwork():
+		return ""
+	case a.ProxyNetwork != "":
+		return a.ProxyNetwork
+	case a.Proxy == ProxyNginxProxy:
+		return DefaultNginxProxyNetwork
+	}
+	return DefaultCaddyDockerNetwork
+}
+
+// OwnProxy reports whether the person's own proxy serves users (not
+// rcgen's Caddy): the app answers it, not the internet.
+func (a Answers) OwnProxy() bool { return a.Proxy != ProxyCaddy }
+
+// AppsOnLoopback reports whether each app process is published on
+// 127.0.0.1 for a proxy on the host.
+func (a Answers) AppsOnLoopback() bool { return a.Proxy == ProxyHost || a.Proxy == ProxyNone }

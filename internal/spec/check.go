@@ -42,6 +42,10 @@ func (e *FieldError) Text(name func(key string) string) string {
 	})
 }
 
+// networkRe is a Docker network name rcgen writes into compose.yaml:
+// what Docker accepts for a container name (moby daemon/names), at most 64.
+var networkRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
+
 var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z_]+\}`) })
 
 // fieldErr wraps err as the error of key, or returns nil.
@@ -116,8 +120,14 @@ func (a Answers) check(key string) error {
 	case KeyTLSKey:
 		return plainPath(a.TLSKey)
 	case KeyProxy:
-		if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
-			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy)
+		switch a.Proxy {
+		case ProxyCaddy, ProxyHost, ProxyNginxProxy, ProxyCaddyDockerProxy, ProxyNone:
+		default:
+			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS), host (nginx or Caddy installed on this host), nginx-proxy or caddy-docker-proxy (your proxy container)", a.Proxy)
+		}
+	case KeyProxyNetwork:
+		if a.ProxyNetwork != "" && !networkRe.MatchString(a.ProxyNetwork) {
+			return fmt.Errorf("%q is not a Docker network name: use letters, digits, _, . and -, starting with a letter or digit (at most 64), e.g. %s", a.ProxyNetwork, DefaultNginxProxyNetwork)
 		}
 	case "metrics_retention":
 		return ValidatePromDuration(a.MetricsRetention)
@@ -214,11 +224,14 @@ func (a Answers) Validate() error {
 	case a.TLSCert == "" || a.TLSKey == "":
 		add(KeyTLSCert, errors.New("give both the certificate and its key (PEM files)"))
 	case a.Proxy != ProxyCaddy:
-		add(KeyTLSCert, errors.New("own certificate files need rcgen's proxy: drop {proxy} none, or terminate TLS in your own proxy"))
+		add(KeyTLSCert, errors.New("own certificate files need rcgen's proxy: use {proxy} caddy, or give them to your own proxy"))
 	case a.Domain == DefaultDomain:
 		add(KeyTLSCert, errors.New("a certificate needs a real {domain}, not localhost"))
 	case a.TLSCertPEM != "" || a.TLSKeyPEM != "":
 		add(KeyTLSCert, ValidateCertificate([]byte(a.TLSCertPEM), []byte(a.TLSKeyPEM), a.Domain))
+	}
+	if a.ProxyNetwork != "" && !a.ProxyJoinsNetwork() {
+		add(KeyProxyNetwork, fmt.Errorf("a network is for a proxy container that finds the app on it (nginx-proxy or caddy-docker-proxy), and {proxy} is %s: drop {proxy_network}", a.Proxy))
 	}
 	errs = append(errs, a.requireSMTP()...)
 	errs = append(errs, a.checkTarget()...)

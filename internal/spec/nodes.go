@@ -161,7 +161,7 @@ func (a Answers) checkTarget() []error {
 		add(KeyNodes, "the Swarm target needs the nodes it runs on: give each as NAME=CPUS:MEMORY, e.g. node-1=4:8GiB")
 	}
 	if a.Proxy != ProxyCaddy {
-		add(KeyProxy, "the Swarm stack keeps its Caddy in front: Swarm's routing mesh balances each connection anew, and Rocket.Chat needs sticky sessions; drop {proxy} none")
+		add(KeyProxy, "the Swarm stack keeps its Caddy in front: Swarm's routing mesh balances each connection anew, and Rocket.Chat needs sticky sessions; use {proxy} caddy")
 	}
 	if a.LoopbackOnly() {
 		add(KeyDomain, "a Swarm stack serves users on the network, and its proxy publishes on every interface of its node: give the public {domain}")
