@@ -660,7 +660,7 @@ func (o *GenerateOptions) reportTargetChange(d *deploy.Deployment, pending []dep
 	switch o.oldTarget {
 	case spec.TargetCompose:
 		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from the compose target to Swarm; %s. If its compose stack still runs, stop it now: docker compose -p %s down (its volumes stay; never -v). "+
-			"Then deploy as %s says, and restore your backup into the new replica set by hand (rcgen restore runs on the compose target only for now).\n",
+			"Then deploy as %s says, and restore your backup into the new replica set by hand (rcgen restore on Swarm would stop at the one-host backup's uploads: a Swarm stack has no uploads volume).\n",
 			kept, project, filepath.Join(o.Out, render.ReadmeFile))
 	case spec.TargetSwarm:
 		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from Swarm to the compose target; %s. If the Swarm stack still runs, stop it on a manager: docker stack rm %s (its volumes stay on their nodes). "+

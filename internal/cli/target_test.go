@@ -26,7 +26,7 @@ func TestTargetChangeIsAMigration(t *testing.T) {
 		r := run(t, append(toSwarm, extra...)...)
 		for _, w := range []string{"--target: this deployment runs on the compose target (compose.yaml in " + out + "), and --target swarm would turn it into a Swarm stack in place",
 			"volume rocketchat_uploads", "rcgen backup --dir " + out, "cd " + out + " && docker compose down", "run this command again with --force=target",
-			"rcgen restore runs on the compose target only for now", "mongorestore --archive --gzip --oplogReplay --drop", "to go ahead, give --force=target"} {
+			"rcgen restore on Swarm would stop at the one-host backup's uploads", "mongorestore --archive --gzip --oplogReplay --drop", "to go ahead, give --force=target"} {
 			if r.code != 2 || !strings.Contains(r.stderr, w) {
 				t.Errorf("%q: exit %d, want 2 and %q:\n%s", extra, r.code, w, r.stderr)
 			}
@@ -48,7 +48,7 @@ func TestTargetChangeIsAMigration(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--force=target: exit %d:\n%s", r.code, r.stderr)
 	}
-	for _, w := range []string{"Warning: --force=target: this deployment moved from the compose target to Swarm; its files this run removed (backup/backup.sh, backup/counts.js, compose.yaml) are kept in " + filepath.Join(out, "rcgen-backups"),
+	for _, w := range []string{"Warning: --force=target: this deployment moved from the compose target to Swarm; its files this run removed (compose.yaml) are kept in " + filepath.Join(out, "rcgen-backups"),
 		"If its compose stack still runs, stop it now: docker compose -p rocketchat down (its volumes stay; never -v)"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("--force=target: stderr lacks %q:\n%s", w, r.stderr)

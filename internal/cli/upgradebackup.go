@@ -46,8 +46,12 @@ func (o *upgradeOptions) withoutBackup(err error) error {
 		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %v; going on without a checked backup (--force=%s).\n", err, keyNoBackup)
 		return nil
 	}
-	return fmt.Errorf("%w; the upgrade stopped before it changed anything: find out why (docker compose logs backup; rcgen backup takes a backup and checks it), "+
-		"then run rcgen upgrade --to %s again; or, with a backup of your own, give --force=%s", err, o.To, keyNoBackup)
+	logs := "docker compose logs backup"
+	if o.swarm() {
+		logs = "docker service logs " + o.project() + "_backup"
+	}
+	return fmt.Errorf("%w; the upgrade stopped before it changed anything: find out why (%s; rcgen backup takes a backup and checks it), "+
+		"then run rcgen upgrade --to %s again; or, with a backup of your own, give --force=%s", err, logs, o.To, keyNoBackup)
 }
 
 // checkBackup reads back the backup the service says it wrote at path.

@@ -23,6 +23,9 @@ type Compose struct {
 	MemberNodes map[string]string
 	// Swarm is set when the file is a Swarm stack (stack.yaml).
 	Swarm bool
+	// AppReplicas is a Swarm stack's app tasks (service rocketchat's
+	// deploy.replicas).
+	AppReplicas int
 }
 
 // Members counts the MongoDB members (mongodb-N services).
@@ -43,7 +46,8 @@ func parseCompose(b []byte) (Compose, error) {
 		Name     string `yaml:"name"`
 		Services map[string]struct {
 			Deploy struct {
-				Labels map[string]string `yaml:"labels"`
+				Labels   map[string]string `yaml:"labels"`
+				Replicas any               `yaml:"replicas"`
 			} `yaml:"deploy"`
 		} `yaml:"services"`
 	}
@@ -53,6 +57,9 @@ func parseCompose(b []byte) (Compose, error) {
 	c := Compose{Name: doc.Name}
 	for s, svc := range doc.Services {
 		c.Services = append(c.Services, s)
+		if n, ok := svc.Deploy.Replicas.(int); ok && s == "rocketchat" {
+			c.AppReplicas = n
+		}
 		if n := svc.Deploy.Labels["rcgen.node"]; n != "" && memberRe.MatchString(s) {
 			if c.MemberNodes == nil {
 				c.MemberNodes = map[string]string{}
