@@ -402,7 +402,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 			return usage(fmt.Errorf("%w; nothing was changed", err))
 		}
 	}
-	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
+	target := backup.Target{Project: o.project(), DeploymentID: o.d.Env[render.EnvDeploymentID],
 		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],
 		Passphrase: len(keys) > 0}
 	mode, err := backup.Check(m, target, backup.Confirmed{OtherDeployment: o.force.Has(backup.KeyOtherDeployment), Unencrypted: o.force.Has(backup.KeyUnencrypted)})

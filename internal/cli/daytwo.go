@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,14 +130,18 @@ func (t *dayTwo) swarm() bool {
 	return false
 }
 
-// project is the deployment's project: the Swarm stack's name.
+// project is the deployment's project (a Swarm stack file has no name:
+// the answers' project is the stack's name).
 func (t *dayTwo) project() string {
+	if t.d.Compose.Name != "" {
+		return t.d.Compose.Name // compose.yaml's name:
+	}
 	if t.d.Answers != nil {
 		if a, _, err := spec.Resolve(*t.d.Answers); err == nil && a.Project != "" {
 			return a.Project
 		}
 	}
-	return cmp.Or(t.d.Compose.Name, "rocketchat")
+	return "rocketchat"
 }
 
 // locateBackups finds, on Swarm, the backup service's task on this node

@@ -68,8 +68,8 @@ func (o *upgradeOptions) checkBackup(path, name string) (backup.Manifest, error)
 	if m.Name+".tar" != name && m.Name != name {
 		return m, fmt.Errorf("the pre-upgrade backup %s says it is %s: not the backup the service was asked for", path, m.Name)
 	}
-	if id := o.d.Env[render.EnvDeploymentID]; m.Project != o.d.Compose.Name || id != "" && m.DeploymentID != id {
-		return m, fmt.Errorf("the pre-upgrade backup %s is of another deployment (project %q, id %q; this one is %q, id %q)", path, m.Project, m.DeploymentID, o.d.Compose.Name, id)
+	if id := o.d.Env[render.EnvDeploymentID]; m.Project != o.project() || id != "" && m.DeploymentID != id {
+		return m, fmt.Errorf("the pre-upgrade backup %s is of another deployment (project %q, id %q; this one is %q, id %q)", path, m.Project, m.DeploymentID, o.project(), id)
 	}
 	if !m.Encrypted {
 		return m, nil
