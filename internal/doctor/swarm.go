@@ -89,7 +89,7 @@ func Swarm(ctx context.Context, sys System, d *deploy.Deployment, project string
 	switch {
 	case len(missing) > 0:
 		nr.Status, nr.Found = Fail, fmt.Sprintf("the plan's nodes %s are not in this swarm (docker node ls)", strings.Join(missing, ", "))
-		nr.Do = "join them (docker swarm join) under those names, or re-run rcgen generate with the --node inventory the swarm has (a member's node cannot change without --force=member-node)"
+		nr.Do = "join them (docker swarm join) under those names, or re-run rcgen generate with the inventory the swarm has (nodes: in rcgen.yaml; a member's node changes only when you confirm it)"
 	case len(notReady) > 0:
 		nr.Status, nr.Found = Warn, "not ready: "+strings.Join(notReady, ", ")
 		nr.Do = "bring them back (docker node ls; the services pinned there do not run meanwhile)"
@@ -118,7 +118,7 @@ func Swarm(ctx context.Context, sys System, d *deploy.Deployment, project string
 			br.Do = "join it (see swarm nodes)"
 		case n.ManagerStatus == "":
 			br.Status, br.Found = Warn, fmt.Sprintf("%s holds the backups and is a worker: rcgen backup, restore and upgrade run docker exec on the backup task's node and docker service, which only a manager answers", sw.BackupNode)
-			br.Do = fmt.Sprintf("promote it (docker node promote %s), or give a manager the backup role (--node NAME=CPUS:MEMORY:backup) and re-run rcgen generate", sw.BackupNode)
+			br.Do = fmt.Sprintf("promote it (docker node promote %s), or give a manager the backup role (NAME=CPUS:MEMORY:backup in nodes: of rcgen.yaml) and re-run rcgen generate", sw.BackupNode)
 		default:
 			br.Found = fmt.Sprintf("%s, a manager (%s): rcgen's backup commands run there", sw.BackupNode, n.ManagerStatus)
 		}
@@ -205,7 +205,7 @@ func swarmMembers(ctx context.Context, sys System, d *deploy.Deployment, project
 	switch {
 	case len(bad) > 0:
 		r.Status, r.Found = Fail, strings.Join(bad, "; ")
-		r.Do = "a member away from its volume starts empty: fix the node labels (swarm labels) so each rcgen.mongodb-N is on its node only, then docker service update --force STACK_mongodb-N"
+		r.Do = fmt.Sprintf("a member away from its volume starts empty: fix the node labels (swarm labels) so each rcgen.mongodb-N is on its node only, then restart the member there: docker service scale %s_mongodb-N=0, then =1", project)
 	case len(unknown) > 0:
 		r.Status, r.Found = Warn, fmt.Sprintf("no task of %s runs (docker service ps)", strings.Join(unknown, ", "))
 		r.Do = "deploy the stack (README.md: Deploy, step 4), or see docker service ps for why a member does not run"
