@@ -485,6 +485,18 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		if plan.Has(sizing.Grafana) {
 			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
+		if plan.Has(sizing.Backup) {
+			if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
+				enc := ""
+				if a.BackupPassphrase != "" {
+					enc = ", encrypted"
+				}
+				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen backup, backup list, restore and upgrade run there (%s: Backups); copy them off that node.\n",
+					sch, sw.BackupNode, a.Project, enc, a.BackupKeep, filepath.Join(o.Out, render.ReadmeFile))
+			}
+		} else {
+			fmt.Fprintln(stdout, "No backup service (backup: false): back up by hand, as README.md says.")
+		}
 		return
 	}
 	fmt.Fprintf(stdout, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
