@@ -45,8 +45,8 @@ var replicasRe = regexp.MustCompile(`^(\d+)/(\d+)(?: \((\d+)/(\d+) completed\))?
 // swarmPS lists the stack's services as containers: a service whose
 // tasks all run (Swarm counts a task with a health check as running once
 // it is healthy) is "running", a job whose tasks all completed "exited"
-// with 0, anything else "starting" (never down for good: Swarm restarts
-// it, and the wait ends at its deadline).
+// with 0, anything else how many of its tasks run or completed (never
+// down for good: Swarm restarts it, and the wait ends at its deadline).
 func (s Stack) swarmPS(ctx context.Context) ([]Container, error) {
 	out, err := s.Docker(ctx, "service", "ls", "--filter", "label=com.docker.stack.namespace="+s.Project, "--format", "json")
 	if err != nil {
@@ -71,15 +71,16 @@ func (s Stack) swarmPS(ctx context.Context) ([]Container, error) {
 			desired, _ := strconv.Atoi(m[2])
 			switch {
 			case m[3] != "":
+				c.State, c.Health = fmt.Sprintf("%s of %s completed", m[3], m[4]), ""
 				if m[3] == m[4] {
-					c.State, c.Health = "exited", ""
+					c.State = "exited"
 				}
 			case desired > 0 && running == desired:
 				c.State, c.Health = "running", ""
 			case desired == 0:
 				c.State, c.Health = "stopped (0 replicas)", ""
 			default:
-				c.Health = fmt.Sprintf("%d of %d tasks running", running, desired)
+				c.State = fmt.Sprintf("%d of %d tasks running", running, desired)
 			}
 		}
 		cs = append(cs, c)
