@@ -491,7 +491,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 				if a.BackupPassphrase != "" {
 					enc = ", encrypted"
 				}
-				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen backup, backup list, restore and upgrade run there (%s: Backups); copy them off that node.\n",
+				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen's backup, restore and upgrade commands run on that node (%s: Backups); copy them off it.\n",
 					sch, sw.BackupNode, a.Project, enc, a.BackupKeep, filepath.Join(o.Out, render.ReadmeFile))
 			}
 		} else {
