@@ -213,12 +213,18 @@ func (b *answerFlags) bindSizing() {
 	b.negate(&a.Backup, "no-backup", spec.KeyBackup, "leave out the backup service (scheduled MongoDB dumps and the deployment's files, in backups/)")
 }
 
+// bindTarget registers --target and --node (generate and plan).
+func (b *answerFlags) bindTarget() {
+	a := &b.v
+	b.str(&a.Target, "target", "where it runs: compose (this host, docker compose) or swarm (several hosts, docker stack deploy, with --node)")
+	b.fs.Var(deferred{&a.Nodes, "node", b}, "node", "a Swarm node, repeated for each: NAME=CPUS:MEMORY[:ROLES] (roles db, proxy, monitoring, backup pin those services), e.g. node-1=4:8GiB")
+	b.register("node", spec.KeyNodes)
+}
+
 // bindDeployment registers the flags only generate has.
 func (b *answerFlags) bindDeployment() {
 	a, f := &b.v, b.fs
-	b.str(&a.Target, "target", "where it runs: compose (this host, docker compose) or swarm (several hosts, docker stack deploy, with --node)")
-	b.fs.Var(deferred{&a.Nodes, "node", b}, "node", "a Swarm node, repeated for each: NAME=CPUS:MEMORY[:ROLES] (roles db, proxy, monitoring pin those services), e.g. node-1=4:8GiB")
-	b.register("node", spec.KeyNodes)
+	b.bindTarget()
 	b.str(&a.Domain, "domain", "public host name users type (localhost: plain http, no certificate)")
 	b.boolean(&a.AllowIP, "allow-ip", "accept an IP address as --domain (plain http: no certificate can name it)")
 	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")

@@ -42,6 +42,11 @@ manifest of checksums, versions and counts, encrypted when BACKUP_PASSPHRASE
 is set. rcgen checks the file once it is written. Backups taken this way are
 never deleted by the schedule's rotation.
 
+On Docker Swarm the backups are in the volume backups on the node labelled
+rcgen.backup, and rcgen reaches the backup service with docker exec, which
+sees only the containers of the node Docker runs on: run it there (README.md
+of the deployment: Backups).
+
 The backup's path is the result, alone on standard output (for scripts:
 path=$(rcgen backup)); what it holds and the commands run go to standard
 error.`,
@@ -57,6 +62,9 @@ error.`,
 			if err := o.needBackupService(); err != nil {
 				return err
 			}
+			if err := o.locateBackups(cmd.Context()); err != nil {
+				return err
+			}
 			name, err := o.stack().Backup(cmd.Context(), "manual")
 			if err != nil {
 				return err
@@ -69,14 +77,14 @@ error.`,
 			if pass := o.d.Env[render.EnvBackupPassphrase]; m.Encrypted && pass != "" {
 				if err := backup.Authenticate(path, m, pass); err != nil {
 					if errors.Is(err, backup.ErrWrongPassphrase) {
-						return fmt.Errorf("the backup service wrote %s, but %w: the service runs with another passphrase than .env's (docker compose up -d gives it .env's), and a restore with this .env would refuse the backup", path, err)
+						return fmt.Errorf("the backup service wrote %s, but %w: the service runs with another passphrase than .env's (%s gives it .env's), and a restore with this .env would refuse the backup", path, err, o.applyCommand())
 					}
 					return fmt.Errorf("the backup service wrote %s, but it does not check out: %w", path, err)
 				}
 			}
 			fmt.Fprintln(env.IO.Out, path)
-			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this server.\n",
-				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m))
+			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this %s.\n",
+				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m), map[bool]string{false: "server", true: "node"}[o.swarm()])
 			return nil
 		},
 	}
@@ -112,7 +120,9 @@ func newBackupListCmd(env Env) *cobra.Command {
 		Long: `List the backups in the deployment's backups/ directory, newest first, from
 their manifests: when, which Rocket.Chat and MongoDB, counts, size, whether
 encrypted. --verify also reads each file whole and checks its checksums.
-Needs no Docker.`,
+Needs no Docker on one host; on Docker Swarm the backups are the volume
+backups on the node labelled rcgen.backup, which docker volume inspect finds:
+run it there.`,
 		Example: `  rcgen backup list
   rcgen backup list --verify
   rcgen backup list --json | jq -r '.backups[0].name'`,
@@ -125,6 +135,16 @@ Needs no Docker.`,
 			backups := filepath.Join(dir, render.BackupsDir)
 			if _, err := os.Stat(filepath.Join(dir, spec.FileName)); err != nil {
 				return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", o.dir.Name(), dir, spec.FileName))
+			}
+			if d, err := deploy.Open(dir); err == nil {
+				o.d = d
+				if o.swarm() && o.has(sizing.Backup) {
+					v, err := o.stack().Volume(cmd.Context(), "backups")
+					if err != nil {
+						return fmt.Errorf("%w; docker node ls --filter node.label=rcgen.backup names that node", err)
+					}
+					backups = v
+				}
 			}
 			list, err := backup.List(backups)
 			if err != nil {
@@ -330,6 +350,9 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if err := o.needBackupService(); err != nil {
 		return err
 	}
+	if err := o.locateBackups(ctx); err != nil {
+		return err
+	}
 	stderr := o.Env.IO.ErrOut
 	marker := filepath.Join(o.backupsDir(), backup.RestoreMarker)
 	marked := ""
@@ -361,7 +384,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		if err != nil {
 			do := "restore another backup"
 			if errors.Is(err, backup.ErrWrongPassphrase) {
-				do = "give rcgen generate the passphrase it was taken with (--backup-passphrase-file; the one it replaces is kept while backups need it), then docker compose up -d; or restore another backup"
+				do = "give rcgen generate the passphrase it was taken with (--backup-passphrase-file; the one it replaces is kept while backups need it), then " + o.applyCommand() + "; or restore another backup"
 			}
 			return usage(fmt.Errorf("%w: %s; nothing was changed", err, do))
 		}
@@ -379,7 +402,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 			return usage(fmt.Errorf("%w; nothing was changed", err))
 		}
 	}
-	target := backup.Target{Project: o.d.Compose.Name, DeploymentID: o.d.Env[render.EnvDeploymentID],
+	target := backup.Target{Project: o.project(), DeploymentID: o.d.Env[render.EnvDeploymentID],
 		RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion],
 		Passphrase: len(keys) > 0}
 	mode, err := backup.Check(m, target, backup.Confirmed{OtherDeployment: o.force.Has(backup.KeyOtherDeployment), Unencrypted: o.force.Has(backup.KeyUnencrypted)})
@@ -441,7 +464,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 			return fmt.Errorf("marking the restore in %s: %w; nothing was restored", marker, err)
 		}
 	}
-	if _, err := s.Compose(ctx, append([]string{"stop"}, o.apps()...)...); err != nil {
+	if err := o.stopApps(ctx); err != nil {
 		return fmt.Errorf("%w; nothing was restored (the restore mark %s stays: %s goes on)", err, marker, restoreCommand(name))
 	}
 	got, err := s.Restore(ctx, name, mode)
@@ -449,11 +472,11 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: fix the cause, then %s again", err, restoreCommand(name))
 	}
 	if err := backup.CheckCounts(m, got); err != nil {
-		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run %s again, or, if the difference is writes made while the backup ran, start the app (docker compose up -d) and remove %s", err, restoreCommand(name), marker)
+		return fmt.Errorf("%w; the app stays stopped and the restore mark stays: run %s again, or, if the difference is writes made while the backup ran, start the app (%s) and remove %s", err, restoreCommand(name), o.upCommand(), marker)
 	}
 	fmt.Fprintf(stderr, "Restored: %d collections, %d users, as the manifest says.\n", got.Collections, got.Users)
-	if _, err := s.Compose(ctx, "up", "-d"); err != nil {
-		return fmt.Errorf("the database is restored, but starting the app failed: %w (docker compose up -d)", err)
+	if err := o.startApps(ctx); err != nil {
+		return fmt.Errorf("the database is restored, but starting the app failed: %w (%s)", err, o.upCommand())
 	}
 	if err := os.Remove(marker); err != nil {
 		return err
@@ -463,6 +486,27 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	}
 	fmt.Fprintf(o.Env.IO.Out, "Done: the deployment runs on %s.\n", name)
 	return nil
+}
+
+// stopApps stops the app processes: on Swarm, the app service scaled to
+// no task (the stack file's replicas bring it back: startApps).
+func (o *restoreOptions) stopApps(ctx context.Context) error {
+	s := o.stack()
+	if o.swarm() {
+		return s.ScaleApps(ctx, 0)
+	}
+	_, err := s.Compose(ctx, append([]string{"stop"}, o.apps()...)...)
+	return err
+}
+
+// startApps starts the app again after a restore.
+func (o *restoreOptions) startApps(ctx context.Context) error {
+	s := o.stack()
+	if o.swarm() {
+		return s.ScaleApps(ctx, max(1, o.d.Compose.AppReplicas))
+	}
+	_, err := s.Compose(ctx, "up", "-d")
+	return err
 }
 
 // strandedAdvice says what to do when the restore mark names a backup
@@ -478,8 +522,12 @@ func (o *restoreOptions) strandedAdvice() string {
 	} else {
 		restore += fmt.Sprintf(" (rcgen backup list%s shows them)", dirArg)
 	}
-	return fmt.Sprintf("Either restore another backup by name: %s. Or, once you know the database is as you want it, remove the mark and start the app: rm %s && (cd %s && docker compose up -d)",
-		restore, shellArg(filepath.Join(o.backupsDir(), backup.RestoreMarker)), shellArg(o.Dir))
+	start := fmt.Sprintf("(cd %s && docker compose up -d)", shellArg(o.Dir))
+	if o.swarm() {
+		start = o.upCommand()
+	}
+	return fmt.Sprintf("Either restore another backup by name: %s. Or, once you know the database is as you want it, remove the mark and start the app: rm %s && %s",
+		restore, shellArg(filepath.Join(o.backupsDir(), backup.RestoreMarker)), start)
 }
 
 // newestLabelled is the newest sound backup in dir with label ("" when

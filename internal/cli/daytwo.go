@@ -32,6 +32,9 @@ type dayTwo struct {
 	Wait   time.Duration
 	unlock func()
 	d      *deploy.Deployment
+	// backups is where the backups are when not backups/ here: on Swarm,
+	// the backup volume's directory on this node (locateBackups).
+	backups string
 }
 
 func (t *dayTwo) bind(f *pflag.FlagSet) {
@@ -75,9 +78,7 @@ func (t *dayTwo) open() error {
 	if !d.Exists() {
 		return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.dir.Name(), t.Dir, spec.FileName))
 	}
-	if _, err := os.Stat(filepath.Join(t.Dir, render.StackFile)); err == nil {
-		return usage(fmt.Errorf("%s: %s is a Docker Swarm stack, and rcgen's day-two commands run the compose target for now: upgrade by re-running rcgen generate with --rocketchat-version and docker stack deploy, one step at a time (generate refuses a bigger step and names the steps); back up with mongodump (README.md there)", t.dir.Name(), t.Dir))
-	}
+	t.d = d
 	if err := t.halfWritten(); err != nil {
 		return err
 	}
@@ -109,7 +110,74 @@ func (t *dayTwo) stack() stack.Stack {
 	if run == nil {
 		run = stack.Docker
 	}
-	return stack.Stack{Dir: t.Dir, Run: run, Echo: t.Env.IO.ErrOut, Members: max(1, t.d.Compose.Members())}
+	return stack.Stack{Dir: t.Dir, Run: run, Echo: t.Env.IO.ErrOut, Members: max(1, t.d.Compose.Members()), Swarm: t.swarm(), Project: t.project()}
+}
+
+// swarm reports whether the deployment is a Docker Swarm stack (its
+// stack.yaml, or its answers when that file is missing).
+func (t *dayTwo) swarm() bool {
+	if t.d.Compose.Swarm {
+		return true
+	}
+	if _, err := os.Lstat(filepath.Join(t.Dir, render.ComposeFile)); err == nil {
+		return false
+	}
+	if t.d.Answers != nil {
+		if a, _, err := spec.Resolve(*t.d.Answers); err == nil {
+			return a.Swarm()
+		}
+	}
+	return false
+}
+
+// project is the deployment's project (a Swarm stack file has no name:
+// the answers' project is the stack's name).
+func (t *dayTwo) project() string {
+	if t.d.Compose.Name != "" {
+		return t.d.Compose.Name // compose.yaml's name:
+	}
+	if t.d.Answers != nil {
+		if a, _, err := spec.Resolve(*t.d.Answers); err == nil && a.Project != "" {
+			return a.Project
+		}
+	}
+	return "rocketchat"
+}
+
+// locateBackups finds, on Swarm, the backup service's task on this node
+// and its volume of backups here (a root-owned directory of Docker's):
+// rcgen reads and checks the backups there as it does backups/ on one
+// host. On compose it does nothing.
+func (t *dayTwo) locateBackups(ctx context.Context) error {
+	if !t.swarm() {
+		return nil
+	}
+	s := t.stack()
+	if _, err := s.BackupContainer(ctx); err != nil {
+		return err
+	}
+	dir, err := s.Volume(ctx, "backups")
+	if err != nil {
+		return err
+	}
+	t.backups = dir
+	return nil
+}
+
+// upCommand is what starts the deployment's app again.
+func (t *dayTwo) upCommand() string {
+	if t.swarm() {
+		return fmt.Sprintf("docker service scale %s_rocketchat=%d", t.project(), max(1, t.d.Compose.AppReplicas))
+	}
+	return "docker compose up -d"
+}
+
+// applyCommand is what applies the deployment's files to the running stack.
+func (t *dayTwo) applyCommand() string {
+	if t.swarm() {
+		return "docker stack deploy as README.md says (Deploy, step 4)"
+	}
+	return "docker compose up -d"
 }
 
 // has reports whether the deployment runs service.
@@ -206,7 +274,12 @@ func (t *dayTwo) sameTarget(a spec.Answers) error {
 }
 
 // backupsDir is where the deployment's backups are.
-func (t *dayTwo) backupsDir() string { return filepath.Join(t.Dir, render.BackupsDir) }
+func (t *dayTwo) backupsDir() string {
+	if t.backups != "" {
+		return t.backups
+	}
+	return filepath.Join(t.Dir, render.BackupsDir)
+}
 
 // halfWritten refuses a deployment that lacks the files its stack runs
 // from (a run of rcgen generate cut short, or a file removed by hand),
@@ -214,7 +287,11 @@ func (t *dayTwo) backupsDir() string { return filepath.Join(t.Dir, render.Backup
 // without .env the stack has no secrets. rcgen generate writes them again.
 func (t *dayTwo) halfWritten() error {
 	var missing []string
-	for _, f := range []string{render.ComposeFile, render.EnvFile} {
+	runs := render.ComposeFile
+	if t.swarm() {
+		runs = render.StackFile
+	}
+	for _, f := range []string{runs, render.EnvFile} {
 		if _, err := os.Lstat(filepath.Join(t.Dir, f)); errors.Is(err, fs.ErrNotExist) {
 			missing = append(missing, f)
 		}
@@ -229,8 +306,8 @@ func (t *dayTwo) halfWritten() error {
 	} else {
 		fix += " and the secrets in .env"
 	}
-	return usage(fmt.Errorf("%s: %s holds %s but no %s: a run of rcgen generate did not finish writing it, or the file was removed; %s), then docker compose up -d, and run this again",
-		t.dir.Name(), t.Dir, spec.FileName, what, fix))
+	return usage(fmt.Errorf("%s: %s holds %s but no %s: a run of rcgen generate did not finish writing it, or the file was removed; %s), then %s, and run this again",
+		t.dir.Name(), t.Dir, spec.FileName, what, fix, t.applyCommand()))
 }
 
 // needBackupService refuses when the deployment runs no backup service,
@@ -240,13 +317,17 @@ func (t *dayTwo) needBackupService() error {
 	if t.has(sizing.Backup) {
 		return nil
 	}
+	file := render.ComposeFile
+	if t.swarm() {
+		file = render.StackFile
+	}
 	if t.d.Answers != nil {
 		if a, _, err := spec.Resolve(*t.d.Answers); err == nil && a.Backup {
-			return fmt.Errorf("%s has no backup service, and %s says backup: true: compose.yaml is not the one rcgen generate writes from these answers (an older or edited one); "+
-				"write it again with rcgen generate --out %s, then docker compose up -d", filepath.Join(t.d.Dir, render.ComposeFile), spec.FileName, shellArg(t.d.Dir))
+			return fmt.Errorf("%s has no backup service, and %s says backup: true: %s is not the one rcgen generate writes from these answers (an older or edited one, or one of an rcgen before Swarm had backups); "+
+				"write it again with rcgen generate --out %s, then %s", filepath.Join(t.d.Dir, file), spec.FileName, file, shellArg(t.d.Dir), t.applyCommand())
 		}
 	}
-	return fmt.Errorf("this deployment has no backup service (backup: false in %s): re-run rcgen generate without --no-backup, then docker compose up -d", spec.FileName)
+	return fmt.Errorf("this deployment has no backup service (backup: false in %s): re-run rcgen generate without --no-backup, then %s", spec.FileName, t.applyCommand())
 }
 
 // shellArg is one argument as a shell needs it typed.

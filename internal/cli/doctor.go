@@ -232,6 +232,9 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	if d != nil && d.Exists() {
 		extra = append(extra, doctor.Deployment(d, res.Pending(), a.RocketChatVersion, now)...)
 		extra = append(extra, o.images(ctx, sys, d)...)
+		if res.Files.Swarm() {
+			extra = append(extra, doctor.Swarm(ctx, sys, d, a.Project, res.Plan.Swarm)...)
+		}
 	}
 	t.Dir, _ = filepath.Abs(t.Dir)
 	return t, extra

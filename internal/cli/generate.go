@@ -513,6 +513,18 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		if plan.Has(sizing.Grafana) {
 			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
+		if plan.Has(sizing.Backup) {
+			if sch, err := spec.ParseSchedule(a.BackupSchedule); err == nil {
+				enc := ""
+				if a.BackupPassphrase != "" {
+					enc = ", encrypted"
+				}
+				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen's backup, restore and upgrade commands run on that node (%s: Backups); copy them off it.\n",
+					sch, sw.BackupNode, a.Project, enc, a.BackupKeep, filepath.Join(o.Out, render.ReadmeFile))
+			}
+		} else {
+			fmt.Fprintln(stdout, "No backup service (backup: false): back up by hand, as README.md says.")
+		}
 		return
 	}
 	fmt.Fprintf(stdout, "Plan for %s: it serves about %d concurrent users: %s of %s, MongoDB %s of %s with a %.2fGB cache (details in %s).\n", plan.Host,
@@ -700,7 +712,7 @@ func (o *GenerateOptions) reportTargetChange(d *deploy.Deployment, pending []dep
 	switch o.oldTarget {
 	case spec.TargetCompose:
 		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from the compose target to Swarm; %s. If its compose stack still runs, stop it now: docker compose -p %s down (its volumes stay; never -v). "+
-			"Then deploy as %s says, and restore your backup into the new replica set by hand (rcgen restore runs on the compose target only for now).\n",
+			"Then deploy as %s says, and restore your backup into the new replica set by hand (rcgen restore on Swarm would stop at the one-host backup's uploads: a Swarm stack has no uploads volume).\n",
 			kept, project, filepath.Join(o.Out, render.ReadmeFile))
 	case spec.TargetSwarm:
 		fmt.Fprintf(stderr, "Warning: --force=target: this deployment moved from Swarm to the compose target; %s. If the Swarm stack still runs, stop it on a manager: docker stack rm %s (its volumes stay on their nodes). "+

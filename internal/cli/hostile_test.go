@@ -197,6 +197,14 @@ func upgradeNetCases(dir string) []hostileCase {
 	}
 	cs = append(cs, hostileCase{class: "size-overflow", args: []string{"--target", "swarm", "--node", "a=4:9999999TiB", "--domain", "chat.example.com", "--email", "ops@example.com"},
 		refused: `--node: "a=4:9999999TiB": memory "9999999TiB" is larger than any single host`})
+	// Roles: the backup role is one rcgen knows; anything else (a shell
+	// word, a label's syntax) is refused by name.
+	for _, role := range []string{"backup;rm", "rcgen.backup=true", "BACKUP", "backup,tape"} {
+		cs = append(cs, hostileCase{class: "node-role", args: []string{"--target", "swarm", "--node", "a=4:8GiB:" + role, "--domain", "chat.example.com", "--email", "ops@example.com"},
+			refused: fmt.Sprintf("--node: %q: ", "a=4:8GiB:"+role)})
+	}
+	cs = append(cs, hostileCase{class: "node-role", args: []string{"--target", "swarm", "--node", "n1=4:8GiB", "--node", "n2=4:8GiB:backup", "--domain", "chat.example.com", "--email", "ops@example.com"},
+		want: map[string][]string{"README.md": {"docker node update --label-add rcgen.backup=true n2\n"}, "stack.yaml": {"node.labels.rcgen.backup == true"}}})
 	overflowing := filepath.Join(dir, "overflow.yaml")
 	if err := os.WriteFile(overflowing, []byte("version: 1\nmemory: 9999999TiB\ncpus: 4\n"), 0o600); err != nil {
 		panic(err)

@@ -53,9 +53,12 @@ func newPlanCmd(env Env) *cobra.Command {
 		Short: "Show the detected host and the sizing plan, with a reason for every number",
 		Long: `Detect the host (or take --cpus and --memory), compute the plan that
 'rcgen generate' would use, and print it as a table with a reason for every
-number, or as JSON with --json. Nothing is written.`,
+number, or as JSON with --json. With --target swarm and a --node for each
+Swarm node, the plan places every service on its node, as generate would.
+Nothing is written.`,
 		Example: `  rcgen plan
   rcgen plan --cpus 8 --memory 16GiB --license-file rocketchat.license --users 800
+  rcgen plan --target swarm --node node-1=4:8GiB --node node-2=4:8GiB --node node-3=4:8GiB:backup
   rcgen plan --json | jq .plan.processes`,
 		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,6 +76,7 @@ number, or as JSON with --json. Nothing is written.`,
 	f := cmd.Flags()
 	o.flags = newAnswerFlags(f)
 	o.flags.bindSizing()
+	o.flags.bindTarget()
 	o.flags.bindForce("plan for a host below the absolute minimum", forceMemory)
 	f.BoolVar(&o.JSON, "json", false, "print the plan as JSON (a stable, versioned object) for scripts")
 	return cmd
@@ -86,6 +90,15 @@ func (o *PlanOptions) Run(context.Context) error {
 	}
 	pr := presenter{flags: o.flags, origins: origins}
 	explain := pr.explain
+	if _, given := origins[spec.KeyDomain]; a.Swarm() && !given {
+		// A Swarm stack needs a public domain (and an ACME email), which
+		// no number of the plan depends on: plan takes neither flag, so a
+		// stand-in lets it size the nodes; generate asks for both.
+		a.Domain = "chat.example.com"
+		if _, given := origins[spec.KeyEmail]; !given {
+			a.Email = "admin@example.com"
+		}
+	}
 	if err := uniqueJoin(o.early, explain(generate.Prepare(&a, nil))); err != nil {
 		return err
 	}

@@ -135,8 +135,8 @@ func defaultMongoDB() string {
 }
 
 // wordStep turns a refusal of stepOf into the error of the release answer,
-// with the way: rcgen upgrade on compose, one run per step on Swarm (which
-// rcgen upgrade does not run yet).
+// with the way: rcgen upgrade (on Swarm, on the backup node), or one run
+// per step.
 func wordStep(err error, a spec.Answers) error {
 	var se *upgrade.StepError
 	var ue *upgrade.Error
@@ -158,7 +158,11 @@ func wordStep(err error, a spec.Answers) error {
 					runs = append(runs, "the same again (MongoDB "+s.MongoDB+")")
 				}
 			}
-			msg = fmt.Sprintf("%v%s. rcgen upgrade does not run Swarm stacks yet: run rcgen generate once per step, deploying each and waiting until it is healthy: %s", se, why, strings.Join(runs, ", then "))
+			how := "a Swarm stack without a backup service (backup: false) has none to run MongoDB's commands in, so rcgen upgrade refuses it"
+			if a.Backup {
+				how = fmt.Sprintf("`rcgen upgrade --to %s`, run on the node labelled rcgen.backup (a manager), takes it there: it backs up first, then rolls each image with docker service update and waits for the tasks (README.md: Backups); or by hand", se.To)
+			}
+			msg = fmt.Sprintf("%v%s. %s: run rcgen generate once per step, deploying each and waiting until it is healthy: %s", se, why, how, strings.Join(runs, ", then "))
 		}
 		return &spec.FieldError{Key: spec.KeyVersion, Msg: msg}
 	case errors.As(err, &ue):

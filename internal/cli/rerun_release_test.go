@@ -121,8 +121,9 @@ func TestRerunTakesOneStep(t *testing.T) {
 	}
 }
 
-// TestSwarmRerunNamesEachRun: on Swarm, which rcgen upgrade does not run,
-// the refusal names one run per step, and those runs get there.
+// TestSwarmRerunNamesEachRun: on Swarm the refusal names rcgen upgrade,
+// run on the backup node, and one run per step by hand; those runs get
+// there.
 func TestSwarmRerunNamesEachRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sw")
 	nodes := []string{"--node", "node-1=4:8GiB", "--node", "node-2=4:8GiB", "--node", "node-3=4:8GiB"}
@@ -132,7 +133,7 @@ func TestSwarmRerunNamesEachRun(t *testing.T) {
 	}
 	before := snapshot(t, out)
 	r := run(t, "generate", "--yes", "--rocketchat-version", "8.8.1", "--out", out)
-	want := "rcgen upgrade does not run Swarm stacks yet: run rcgen generate once per step, deploying each and waiting until it is healthy: --rocketchat-version 7.13.9, then the same again (MongoDB 8.0), then --rocketchat-version 8.8.1"
+	want := "`rcgen upgrade --to 8.8.1`, run on the node labelled rcgen.backup (a manager), takes it there: it backs up first, then rolls each image with docker service update and waits for the tasks (README.md: Backups); or by hand: run rcgen generate once per step, deploying each and waiting until it is healthy: --rocketchat-version 7.13.9, then the same again (MongoDB 8.0), then --rocketchat-version 8.8.1"
 	if r.code != 2 || !strings.Contains(r.stderr, want) {
 		t.Fatalf("swarm 7.10.15 -> 8.8.1: exit %d, want 2 and %q: %s", r.code, want, r.stderr)
 	}
@@ -244,7 +245,7 @@ func TestSwarmReadmeSaysHowToChangeTheRelease(t *testing.T) {
 		t.Fatalf("the README has no Change it section:\n%s", readme)
 	}
 	flat := strings.Join(strings.Fields(readme[i:]), " ")
-	for _, want := range []string{"A new Rocket.Chat release is taken one step at a time", "refuses anything farther, listing each run on the way", "Back up before each step"} {
+	for _, want := range []string{"A new Rocket.Chat release is taken one step at a time", "refuses anything farther, listing each run on the way", "`rcgen upgrade --to VERSION`, run on `node-2` (see \"Backups\"), takes every step for you: a backup first"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("Change it lacks %q:\n%s", want, readme[i:])
 		}

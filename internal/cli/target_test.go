@@ -26,7 +26,7 @@ func TestTargetChangeIsAMigration(t *testing.T) {
 		r := run(t, append(toSwarm, extra...)...)
 		for _, w := range []string{"--target: this deployment runs on the compose target (compose.yaml in " + out + "), and --target swarm would turn it into a Swarm stack in place",
 			"volume rocketchat_uploads", "rcgen backup --dir " + out, "cd " + out + " && docker compose down", "run this command again with --force=target",
-			"rcgen restore runs on the compose target only for now", "mongorestore --archive --gzip --oplogReplay --drop", "to go ahead, give --force=target"} {
+			"rcgen restore on Swarm would stop at the one-host backup's uploads", "mongorestore --archive --gzip --oplogReplay --drop", "to go ahead, give --force=target"} {
 			if r.code != 2 || !strings.Contains(r.stderr, w) {
 				t.Errorf("%q: exit %d, want 2 and %q:\n%s", extra, r.code, w, r.stderr)
 			}
@@ -48,7 +48,7 @@ func TestTargetChangeIsAMigration(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--force=target: exit %d:\n%s", r.code, r.stderr)
 	}
-	for _, w := range []string{"Warning: --force=target: this deployment moved from the compose target to Swarm; its files this run removed (backup/backup.sh, backup/counts.js, compose.yaml) are kept in " + filepath.Join(out, "rcgen-backups"),
+	for _, w := range []string{"Warning: --force=target: this deployment moved from the compose target to Swarm; its files this run removed (compose.yaml) are kept in " + filepath.Join(out, "rcgen-backups"),
 		"If its compose stack still runs, stop it now: docker compose -p rocketchat down (its volumes stay; never -v)"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("--force=target: stderr lacks %q:\n%s", w, r.stderr)
@@ -199,4 +199,38 @@ func TestMembersMoveOneAtATime(t *testing.T) {
 		t.Errorf("one member: it offers to go ahead:\n%s", r.stderr)
 	}
 	unchanged(t, one, before)
+}
+
+// TestPlanTakesSwarmTarget: rcgen plan sizes a Swarm inventory as
+// generate would (the same nodes, the backup on its node), needs no
+// domain for it, and refuses what generate refuses about the target.
+func TestPlanTakesSwarmTarget(t *testing.T) {
+	nodes := []string{"--node", "node-1=4:8GiB", "--node", "node-2=4:8GiB", "--node", "node-3=4:8GiB:backup"}
+	r := run(t, append([]string{"plan", "--target", "swarm", "--json", "--mongodb-members", "3"}, nodes...)...)
+	if r.code != 0 {
+		t.Fatalf("plan --target swarm: exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, w := range []string{`"backup_node": "node-3"`, `"member_nodes": [`, `"name": "node-1"`} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("plan --json lacks %s:\n%s", w, r.stdout)
+		}
+	}
+	r = run(t, append([]string{"plan", "--target", "swarm"}, nodes...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "node-exporter, grafana, backup, prometheus") {
+		t.Errorf("plan --target swarm: exit %d, want the node table with the backup on node-3:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--target", "swarm"}, "--node: the Swarm target needs the nodes it runs on"},
+		{[]string{"plan", "--node", "node-1=4:8GiB"}, "--node: a node inventory is for the Swarm target: give --target swarm too"},
+		{[]string{"plan", "--target", "mars"}, `--target: "mars" is not a target rcgen knows`},
+		{[]string{"plan", "--target", "swarm", "--node", "node-1=4:8GiB:tape"}, `--node: "node-1=4:8GiB:tape": "tape" is not a role rcgen knows: use db, proxy, monitoring, backup`},
+		{append([]string{"plan", "--target", "swarm", "--cpus", "4"}, nodes...), "on Swarm each node is sized from the inventory"},
+	} {
+		if r := run(t, c.args...); r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, want 2 and %q:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+	}
 }

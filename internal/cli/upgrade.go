@@ -12,6 +12,7 @@ import (
 
 	"github.com/rcgen/rcgen/internal/catalog"
 	"github.com/rcgen/rcgen/internal/render"
+	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
 	"github.com/rcgen/rcgen/internal/upgrade"
 )
@@ -108,7 +109,21 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 	}
 	stderr := o.Env.IO.ErrOut
 	from := upgrade.Deployed{RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion]}
-	version, fcv, verr := o.stack().Versions(ctx)
+	var version, fcv string
+	var verr error
+	switch {
+	case o.swarm() && !o.has(sizing.Backup):
+		// MongoDB's commands run in the backup service's container on
+		// Swarm: a member's task may be on any node.
+		verr = fmt.Errorf("on Docker Swarm rcgen reads MongoDB's versions and sets its featureCompatibilityVersion in the backup service's container, and this deployment has none (backup: false in %s): "+
+			"re-run rcgen generate without --no-backup and deploy it (README.md: Deploy, step 4), then run this again on the node labelled rcgen.backup", spec.FileName)
+	case o.swarm():
+		if verr = o.locateBackups(ctx); verr == nil {
+			version, fcv, verr = o.stack().Versions(ctx)
+		}
+	default:
+		version, fcv, verr = o.stack().Versions(ctx)
+	}
 	if verr == nil {
 		if catalog.FeatureOf(version) != catalog.FeatureOf(from.MongoDB) {
 			fmt.Fprintf(stderr, "Note: the members run MongoDB %s, and .env says %s: planning from what runs (docker compose up -d applies .env).\n", version, from.MongoDB)
@@ -134,6 +149,9 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 	if o.DryRun {
 		fmt.Fprintf(stderr, "Dry run: nothing was changed. Apply it with: rcgen upgrade --to %s --dir %s\n", o.To, shellArg(o.Dir))
 		return nil
+	}
+	if verr != nil && o.swarm() {
+		return fmt.Errorf("rcgen upgrade changes the running stack, and it could not read MongoDB's versions from it: %w", verr)
 	}
 	if verr != nil {
 		return fmt.Errorf("rcgen upgrade changes the running stack, and it could not read MongoDB's versions from it (%v): start it (docker compose up -d) and wait until it is healthy, then run this again", verr)
@@ -183,8 +201,12 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 			}
 			continue
 		}
-		ok, err := o.Env.Prompter().Confirm(fmt.Sprintf("Step %d is applied. Is the stack healthy (docker compose ps)? Go on with step %d (%s)?", i+1, i+2, plan.Steps[i+1].Title()),
-			"Check docker compose ps and the app in a browser. No stops here; rcgen upgrade --to "+o.To+" goes on later.", true)
+		ps := "docker compose ps"
+		if o.swarm() {
+			ps = "docker service ls"
+		}
+		ok, err := o.Env.Prompter().Confirm(fmt.Sprintf("Step %d is applied. Is the stack healthy (%s)? Go on with step %d (%s)?", i+1, ps, i+2, plan.Steps[i+1].Title()),
+			"Check "+ps+" and the app in a browser. No stops here; rcgen upgrade --to "+o.To+" goes on later.", true)
 		if err != nil {
 			return err
 		}
@@ -200,6 +222,9 @@ func (o *upgradeOptions) run(ctx context.Context) error {
 	}
 	last := plan.Steps[len(plan.Steps)-1]
 	fmt.Fprintf(o.Env.IO.Out, "Upgraded: Rocket.Chat %s on MongoDB %s.\n", o.To, last.MongoDB)
+	if o.swarm() {
+		fmt.Fprintf(stderr, "Note: the services run the new images; %s holds the rest of what changed with them (a health check, the backup's versions in its configs), which docker stack deploy applies: deploy it as README.md says (Deploy, step 4).\n", render.StackFile)
+	}
 	return nil
 }
 
@@ -212,12 +237,51 @@ func (o *upgradeOptions) apply(ctx context.Context, step upgrade.Step) error {
 		if err := o.regenerate(ctx, step.RocketChat, step.MongoDB); err != nil {
 			return err
 		}
+		if o.swarm() {
+			return o.swarmStep(ctx, step)
+		}
 		_, err := s.Compose(ctx, "up", "-d", "--remove-orphans")
 		return err
 	case upgrade.FCV:
 		return s.SetFCV(ctx, step.FCV)
 	}
 	return fmt.Errorf("unknown step %q", step.Kind)
+}
+
+// swarmStep rolls a Swarm stack onto a step's images, one service at a
+// time (docker service update --image, which waits until the service
+// converges: its update_config rolls the tasks and rolls back one that
+// fails its health check): the app for a release; for MongoDB, each
+// member from the last to mongodb-1, so the set keeps a majority. docker
+// stack deploy would need the exporter's password in the deploying shell
+// (README.md: Deploy, step 4), which rcgen does not hold there. The backup
+// service records the versions in every backup's manifest: its
+// environment follows.
+func (o *upgradeOptions) swarmStep(ctx context.Context, step upgrade.Step) error {
+	s := o.stack()
+	switch step.Kind {
+	case upgrade.RocketChat:
+		if err := s.UpdateImage(ctx, "rocketchat", catalog.RocketChatImage+":"+step.RocketChat); err != nil {
+			return err
+		}
+		if o.has(sizing.Backup) {
+			return s.UpdateEnv(ctx, sizing.Backup, render.EnvRocketChatVersion+"="+step.RocketChat)
+		}
+	case upgrade.MongoDB:
+		tag := o.d.Env[render.EnvMongoDBVersion]
+		if tag == "" {
+			return fmt.Errorf("%s names no %s after the re-run", render.EnvFile, render.EnvMongoDBVersion)
+		}
+		for i := max(1, o.d.Compose.Members()); i >= 1; i-- {
+			if err := s.UpdateImage(ctx, sizing.MemberName(i), catalog.MongoDBImageRepo+":"+tag); err != nil {
+				return err
+			}
+		}
+		if o.has(sizing.Backup) {
+			return s.UpdateEnv(ctx, sizing.Backup, render.EnvMongoDBVersion+"="+tag)
+		}
+	}
+	return nil
 }
 
 // printUpgrade writes the plan for people.

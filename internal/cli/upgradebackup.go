@@ -46,8 +46,12 @@ func (o *upgradeOptions) withoutBackup(err error) error {
 		fmt.Fprintf(o.Env.IO.ErrOut, "Warning: %v; going on without a checked backup (--force=%s).\n", err, keyNoBackup)
 		return nil
 	}
-	return fmt.Errorf("%w; the upgrade stopped before it changed anything: find out why (docker compose logs backup; rcgen backup takes a backup and checks it), "+
-		"then run rcgen upgrade --to %s again; or, with a backup of your own, give --force=%s", err, o.To, keyNoBackup)
+	logs := "docker compose logs backup"
+	if o.swarm() {
+		logs = "docker service logs " + o.project() + "_backup"
+	}
+	return fmt.Errorf("%w; the upgrade stopped before it changed anything: find out why (%s; rcgen backup takes a backup and checks it), "+
+		"then run rcgen upgrade --to %s again; or, with a backup of your own, give --force=%s", err, logs, o.To, keyNoBackup)
 }
 
 // checkBackup reads back the backup the service says it wrote at path.
@@ -64,8 +68,8 @@ func (o *upgradeOptions) checkBackup(path, name string) (backup.Manifest, error)
 	if m.Name+".tar" != name && m.Name != name {
 		return m, fmt.Errorf("the pre-upgrade backup %s says it is %s: not the backup the service was asked for", path, m.Name)
 	}
-	if id := o.d.Env[render.EnvDeploymentID]; m.Project != o.d.Compose.Name || id != "" && m.DeploymentID != id {
-		return m, fmt.Errorf("the pre-upgrade backup %s is of another deployment (project %q, id %q; this one is %q, id %q)", path, m.Project, m.DeploymentID, o.d.Compose.Name, id)
+	if id := o.d.Env[render.EnvDeploymentID]; m.Project != o.project() || id != "" && m.DeploymentID != id {
+		return m, fmt.Errorf("the pre-upgrade backup %s is of another deployment (project %q, id %q; this one is %q, id %q)", path, m.Project, m.DeploymentID, o.project(), id)
 	}
 	if !m.Encrypted {
 		return m, nil

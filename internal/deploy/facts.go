@@ -29,6 +29,9 @@ type Compose struct {
 	// caddy-docker-proxy's caddy label), and ProxyNetwork the external
 	// network they join; "" when neither shows.
 	Proxy, ProxyNetwork string
+	// AppReplicas is a Swarm stack's app tasks (service rocketchat's
+	// deploy.replicas).
+	AppReplicas int
 }
 
 // Members counts the MongoDB members (mongodb-N services).
@@ -49,7 +52,8 @@ func parseCompose(b []byte) (Compose, error) {
 		Name     string `yaml:"name"`
 		Services map[string]struct {
 			Deploy struct {
-				Labels map[string]string `yaml:"labels"`
+				Labels   map[string]string `yaml:"labels"`
+				Replicas any               `yaml:"replicas"`
 			} `yaml:"deploy"`
 			Labels      map[string]string `yaml:"labels"`
 			Environment map[string]any    `yaml:"environment"`
@@ -65,6 +69,9 @@ func parseCompose(b []byte) (Compose, error) {
 	c := Compose{Name: doc.Name}
 	for s, svc := range doc.Services {
 		c.Services = append(c.Services, s)
+		if n, ok := svc.Deploy.Replicas.(int); ok && s == "rocketchat" {
+			c.AppReplicas = n
+		}
 		if n := svc.Deploy.Labels["rcgen.node"]; n != "" && memberRe.MatchString(s) {
 			if c.MemberNodes == nil {
 				c.MemberNodes = map[string]string{}

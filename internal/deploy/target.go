@@ -72,7 +72,7 @@ func (d *Deployment) CheckTarget(target string) error {
 				"3. stop the compose stack: cd %s && docker compose down (its volumes stay; never -v); "+
 				"4. run this command again with {force:target} (rcgen keeps the secrets, and the files it removes in %s/); "+
 				"5. deploy the stack as the new README.md says (Deploy); "+
-				"6. restore the backup by hand, as rcgen restore runs on the compose target only for now: tar -xOf backups/NAME.tar mongodb.archive.gz "+
+				"6. restore the backup by hand (rcgen restore on Swarm would stop at the one-host backup's uploads: a Swarm stack has no uploads volume): tar -xOf backups/NAME.tar mongodb.archive.gz "+
 				"(an encrypted backup holds mongodb.archive.gz.enc: pipe it through openssl enc -d -aes-256-ctr -pbkdf2 -iter 600000 -md sha256 -pass env:BACKUP_PASSPHRASE, with .env's BACKUP_PASSPHRASE exported) "+
 				"and load it with mongorestore --archive --gzip --oplogReplay --drop as MongoDB's root user against the new replica set",
 			from, d.Dir, target, project, backup, dir, BackupDir)}
@@ -81,7 +81,7 @@ func (d *Deployment) CheckTarget(target string) error {
 		"this deployment is a Swarm stack (%s in %s), and {target} %s would turn it into a one-host deployment in place: "+
 			"stack.yaml would go while the stack may still run, and the compose stack starts with empty MongoDB volumes on this host "+
 			"(a Swarm member's data is a volume on its node). Changing the target is a migration, nothing was written: "+
-			"1. back up with mongodump as README.md says (rcgen has no backup service on Swarm yet), and keep .env, rcgen.yaml and secrets/ with it; "+
+			"1. back up: with a backup service, rcgen backup on the node labelled rcgen.backup (README.md: Backups), copied into backups/ here, and step 5 is rcgen restore NAME; without one, with mongodump as README.md says, and keep .env, rcgen.yaml and secrets/ with it; "+
 			"2. stop the stack, on a manager: docker stack rm %s (its volumes stay on their nodes); "+
 			"3. on the host that is to run it, take nodes out of rcgen.yaml (the compose target sizes one host) and run this command again with {force:target} (rcgen keeps the secrets, and stack.yaml in %s/); "+
 			"4. cd %s && docker compose up -d; "+

@@ -86,8 +86,12 @@ func restoreSecretsAdvice(d *deploy.Deployment, missing []string) string {
 func checkBackups(d *deploy.Deployment, now time.Time) Result {
 	r := Result{Name: "backups"}
 	if _, err := os.Stat(filepath.Join(d.Dir, render.StackFile)); err == nil {
-		r.Status, r.Found = Warn, "a Swarm stack: no backup service on Swarm yet"
-		r.Do = "back up with mongodump as the deployment's README.md says, and keep .env, rcgen.yaml and secrets/ with it"
+		if !slices.Contains(d.Compose.Services, sizing.Backup) {
+			r.Status, r.Found = Warn, "a Swarm stack without a backup service"
+			r.Do = "turn backups on (backup: true in rcgen.yaml), re-run `rcgen generate` and deploy; or back up with mongodump as the deployment's README.md says, and keep .env, rcgen.yaml and secrets/ with it"
+			return r
+		}
+		r.Found = "a Swarm stack: the backups are in the volume backups on the node labelled rcgen.backup, not here (Prometheus alerts when the newest is too old); `rcgen backup list --verify` on that node checks them"
 		return r
 	}
 	if !slices.Contains(d.Compose.Services, sizing.Backup) {

@@ -331,6 +331,9 @@ type Data struct {
 	KeepEnv []string
 	// Placeholder is set for documentation examples with public secrets.
 	Placeholder bool
+	// DeploymentID names the deployment in its backups (the Swarm backup
+	// service's environment: docker stack deploy reads no .env).
+	DeploymentID string
 
 	Retention      string
 	HeapAlertBytes string // 90% of the heap limit, for the alert rule
@@ -417,6 +420,7 @@ func Derive(in Input) (*Data, error) {
 		Rerun:          in.Rerun,
 		KeepEnv:        in.KeepEnv,
 		Placeholder:    in.Secrets.Placeholder,
+		DeploymentID:   in.Secrets.DeploymentID,
 	}
 	if host, port, err := net.SplitHostPort(a.SMTPHost); err == nil {
 		d.SMTP.Host, d.SMTP.Port, d.SMTP.Protocol = host, port, "smtp"

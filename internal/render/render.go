@@ -116,7 +116,7 @@ func Render(d *Data, s Secrets) (Files, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Placeholder = s.Placeholder
+	d.Placeholder, d.DeploymentID = s.Placeholder, s.DeploymentID
 	target := spec.TargetCompose
 	if d.Swarm != nil {
 		target = spec.TargetSwarm

@@ -16,6 +16,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/rcgen/rcgen/internal/sizing"
+	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // StackFile is the Swarm target's stack file (docker stack deploy -c).
@@ -31,6 +32,7 @@ var swarmSecretFiles = []struct{ key, file, service string }{
 	{"grafana_admin_password", "secrets/grafana-admin-password", sizing.Grafana},
 	{"rocketchat_license", "secrets/rocketchat-license", ""},
 	{"smtp_password", "secrets/smtp-password", ""},
+	{"backup_passphrase", "secrets/backup-passphrase", sizing.Backup},
 }
 
 // swarmSecrets renders the secret files the stack needs.
@@ -46,6 +48,9 @@ func swarmSecrets(d *Data, s Secrets) (Files, error) {
 	}
 	if d.Answers.Mail() && d.Answers.SMTPUser != "" {
 		values["smtp_password"] = d.Answers.SMTPPassword
+	}
+	if d.Answers.BackupPassphrase != "" {
+		values["backup_passphrase"] = d.Answers.BackupPassphrase
 	}
 	var out Files
 	for _, f := range swarmSecretFiles {
@@ -72,6 +77,18 @@ var swarmConfigFiles = []struct{ key, file string }{
 	{"grafana_dashboards", DashProvFile},
 	{"alertmanager", AlertmanagerFile},
 	{"tls_cert", TLSCertFile},
+	{"backup_script", BackupScript},
+	{"backup_counts", BackupCounts},
+}
+
+// swarmDeploymentFiles are the deployment's files every backup holds (as
+// the compose target's backup service reads them from the directory),
+// given to the Swarm backup service as secrets at the paths backup.sh
+// reads (the keyfile is the members' secret mongodb_keyfile): Docker mounts a secret whose target is absolute there
+// (moby/moby container/container.go, getSecretTargetPath).
+var swarmDeploymentFiles = []struct{ key, file string }{
+	{"deployment_env", EnvFile},
+	{"deployment_answers", spec.FileName},
 }
 
 // swarmObjects names the configs and secrets of the stack after the files'
@@ -106,6 +123,13 @@ func swarmObjects(d *Data, files Files) (configs, secrets, dashboards []SwarmObj
 	}
 	if f, ok := files.Get(TLSKeyFile); ok {
 		secrets = append(secrets, SwarmObject{Key: "tls_key", Name: name("tls_key", f.Content), File: TLSKeyFile})
+	}
+	if d.Has(sizing.Backup) {
+		for _, s := range swarmDeploymentFiles {
+			if f, ok := files.Get(s.file); ok {
+				secrets = append(secrets, SwarmObject{Key: s.key, Name: name(s.key, f.Content), File: s.file, Target: "/deployment/" + s.file})
+			}
+		}
 	}
 	return configs, secrets, dashboards
 }

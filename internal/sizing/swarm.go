@@ -33,6 +33,9 @@ type Swarm struct {
 	ProxyNode   string   `json:"proxy_node"`
 	// MonitoringNode holds Prometheus, Grafana and Alertmanager ("" without monitoring).
 	MonitoringNode string `json:"monitoring_node"`
+	// BackupNode holds the backup service and its archives, a volume
+	// there ("" without backups).
+	BackupNode string `json:"backup_node,omitempty"`
 	// AppNodes are the nodes app tasks may run on (labelled rcgen.app).
 	AppNodes []string `json:"app_nodes"`
 	// MaxPerNode bounds the app tasks one node runs (the smallest fit).
@@ -93,7 +96,6 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	if in.MongoDBMembers < 1 {
 		in.MongoDBMembers = 1
 	}
-	in.Backup = false // the backup service is single-host only (for now)
 	sw := &Swarm{}
 	var total Host
 	for _, n := range nodes {
@@ -196,6 +198,18 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		if in.Alerting {
 			place(mon, Alertmanager, budget(Alertmanager))
 		}
+	}
+	// The backup service: on the node labelled backup, else beside the
+	// monitoring (kept off the members' and the proxy's nodes when the
+	// inventory allows), so a member's dead disk does not take the
+	// archives with it. It reaches every member over the overlay network.
+	if in.Backup {
+		b := mon
+		if r := roleNodes(spec.RoleBackup); len(r) > 0 || b < 0 {
+			b = pick(spec.RoleBackup, func(i int) bool { return isMember(i) || i == proxy })
+		}
+		sw.BackupNode = sw.Nodes[b].Name
+		place(b, Backup, budget(Backup))
 	}
 
 	// MongoDB: the same limit on every member (one size for the set), half

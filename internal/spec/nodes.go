@@ -22,9 +22,11 @@ const (
 	RoleDB         = "db"
 	RoleProxy      = "proxy"
 	RoleMonitoring = "monitoring"
+	// RoleBackup holds the backup service and its archives.
+	RoleBackup = "backup"
 )
 
-var roles = []string{RoleDB, RoleProxy, RoleMonitoring}
+var roles = []string{RoleDB, RoleProxy, RoleMonitoring, RoleBackup}
 
 // Node is one Swarm node of the inventory: NAME=CPUS:MEMORY[:ROLE,ROLE].
 type Node struct {

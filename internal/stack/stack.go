@@ -58,6 +58,10 @@ type Stack struct {
 	Echo io.Writer
 	// Members is how many MongoDB members the deployment runs.
 	Members int
+	// Swarm is set for a Docker Swarm stack, named Project (the answers'
+	// project, docker stack deploy's stack name).
+	Swarm   bool
+	Project string
 }
 
 // Compose runs docker compose args.
@@ -88,6 +92,9 @@ type Container struct {
 
 // PS lists the project's containers, stopped ones included.
 func (s Stack) PS(ctx context.Context) ([]Container, error) {
+	if s.Swarm {
+		return s.swarmPS(ctx)
+	}
 	out, err := s.Compose(ctx, "ps", "--all", "--format", "json")
 	if err != nil {
 		return nil, err
@@ -139,7 +146,7 @@ func Unhealthy(cs []Container, services []string) []string {
 		switch {
 		case !ok:
 			bad = append(bad, name+" (no container)")
-		case slices.Contains(OneShots, name):
+		case slices.Contains(OneShots, name) || strings.HasPrefix(name, "mongodb-prepare-"):
 			if c.State != "exited" || c.ExitCode != 0 {
 				bad = append(bad, fmt.Sprintf("%s (%s, exit %d)", name, c.State, c.ExitCode))
 			}
@@ -213,7 +220,11 @@ func (s Stack) WaitHealthy(ctx context.Context, services []string, timeout, poll
 			return nil
 		}
 		if time.Now().Add(poll).After(deadline) {
-			return fmt.Errorf("after %s not healthy: %s (docker compose ps; docker compose logs --tail 100 SERVICE)", timeout, strings.Join(append(bad, down...), ", "))
+			see := "docker compose ps; docker compose logs --tail 100 SERVICE"
+			if s.Swarm {
+				see = fmt.Sprintf("docker service ls; docker service ps %s; docker service logs --tail 100 %s", s.Service("SERVICE"), s.Service("SERVICE"))
+			}
+			return fmt.Errorf("after %s not healthy: %s (%s)", timeout, strings.Join(append(bad, down...), ", "), see)
 		}
 		select {
 		case <-ctx.Done():
@@ -265,6 +276,9 @@ func (s Stack) SetFCVJS(series string) string {
 // Mongo runs js with mongosh in a member that runs (mongodb-1 when it
 // does; js connects to the whole set) and returns what it printed.
 func (s Stack) Mongo(ctx context.Context, js string) ([]byte, error) {
+	if s.Swarm {
+		return s.execBackup(ctx, "sh", "-c", swarmMongoSh, "sh", js)
+	}
 	return s.Compose(ctx, "exec", "-T", s.runningMember(ctx), "mongosh", "--quiet", "--norc", "--nodb", "--eval", js)
 }
 
@@ -328,7 +342,7 @@ func lastLine(b []byte) []byte {
 // Restore restores backups/name through the backup service (mode full or
 // database) and returns what the restored database counts.
 func (s Stack) Restore(ctx context.Context, name string, mode backup.Mode) (backup.Counts, error) {
-	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", BackupScript, "restore", name, string(mode))
+	out, err := s.execBackup(ctx, "sh", BackupScript, "restore", name, string(mode))
 	if err != nil {
 		return backup.Counts{}, err
 	}
@@ -345,7 +359,7 @@ const BackupScript = "/rcgen/backup.sh"
 // Backup takes a backup now through the backup service and returns the
 // new file's name (in backups/).
 func (s Stack) Backup(ctx context.Context, label string) (string, error) {
-	out, err := s.Compose(ctx, "exec", "-T", "backup", "sh", BackupScript, "now", label)
+	out, err := s.execBackup(ctx, "sh", BackupScript, "now", label)
 	if err != nil {
 		return "", err
 	}

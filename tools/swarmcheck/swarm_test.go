@@ -233,6 +233,57 @@ func checkServices(t *testing.T, services map[string]swarm.ServiceSpec, names []
 	if len(memberNodes) == 0 {
 		t.Error("no MongoDB member found")
 	}
+	checkBackup(t, services)
+}
+
+// checkBackup checks the Swarm backup service as docker stack deploy
+// would create it: pinned by its label, its archives on a volume there,
+// its secrets as files where backup.sh reads them (never in its
+// environment), and the script and its counts as configs.
+func checkBackup(t *testing.T, services map[string]swarm.ServiceSpec) {
+	t.Helper()
+	s, ok := services["backup"]
+	if !ok {
+		t.Fatal("no backup service: both Swarm examples answer backup: true")
+	}
+	cs := s.TaskTemplate.ContainerSpec
+	if c := s.TaskTemplate.Placement.Constraints; !slices.Equal(c, []string{"node.labels.rcgen.backup == true"}) {
+		t.Errorf("backup is placed by %v, not by its node label", c)
+	}
+	if s.Mode.Replicated == nil || *s.Mode.Replicated.Replicas != 1 {
+		t.Errorf("backup: %+v, want one replica (one daemon writes the archives)", s.Mode)
+	}
+	var archives bool
+	for _, m := range cs.Mounts {
+		if m.Target == "/backups" && m.Type == "volume" && m.Source == "rocketchat_backups" {
+			archives = true
+		}
+	}
+	if !archives {
+		t.Errorf("backup writes its archives to no volume rocketchat_backups: %+v", cs.Mounts)
+	}
+	for _, e := range cs.Env {
+		k, v, _ := strings.Cut(e, "=")
+		if (k == "MONGODB_ROOT_PASSWORD" || k == "BACKUP_PASSPHRASE") && v != "" {
+			t.Errorf("backup has %s in its environment: secrets are Swarm secrets", k)
+		}
+	}
+	targets := map[string]bool{}
+	for _, sec := range cs.Secrets {
+		targets[sec.File.Name] = true
+	}
+	for _, want := range []string{"mongodb_root_password", "/deployment/.env", "/deployment/rcgen.yaml", "/deployment/" + render.MongoKeyfile} {
+		if !targets[want] {
+			t.Errorf("backup does not get secret %s (it has %v)", want, targets)
+		}
+	}
+	configs := map[string]bool{}
+	for _, c := range cs.Configs {
+		configs[c.File.Name] = true
+	}
+	if !configs["/rcgen/backup.sh"] || !configs["/rcgen/counts.js"] {
+		t.Errorf("backup does not get its script as configs: %v", configs)
+	}
 }
 
 // checkPrepared finds the job that hands member's volume to its user on
