@@ -175,6 +175,23 @@ func (a Answers) check(key string) error {
 				return errors.New("the backup passphrase holds a newline, a control character or ': rcgen cannot store it safely in .env")
 			}
 		}
+	case KeyBackupTarget:
+		_, err := ParseBackupTarget(a.BackupTarget)
+		return err
+	case KeyS3Endpoint:
+		if a.BackupS3Endpoint != "" {
+			return ValidateS3Endpoint(a.BackupS3Endpoint)
+		}
+	case KeyS3Region:
+		if a.BackupS3Region != "" && !regionRe.MatchString(a.BackupS3Region) {
+			return fmt.Errorf("%q is not a region name: give it as the service writes it (e.g. eu-central-1), or leave it out", a.BackupS3Region)
+		}
+	case KeyS3AccessKey:
+		return credential("access key", a.BackupS3AccessKey)
+	case KeyS3SecretKey:
+		return credential("secret key", a.BackupS3SecretKey)
+	case KeySFTPKey:
+		return ValidateSFTPKey(a.BackupSFTPKey)
 	case KeySMTPPassword:
 		for _, r := range a.SMTPPassword {
 			if r < ' ' || r == '\'' || r == 0x7f {
@@ -198,7 +215,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, fieldErr(key, err))
 		}
 	}
-	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase) {
+	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey) {
 		if err := a.CheckKey(key); err != nil {
 			errs = append(errs, err)
 		}
@@ -222,6 +239,7 @@ func (a Answers) Validate() error {
 	}
 	errs = append(errs, a.requireSMTP()...)
 	errs = append(errs, a.checkTarget()...)
+	errs = append(errs, a.checkOffsite()...)
 	return errors.Join(errs...)
 }
 
