@@ -35,14 +35,24 @@ func (e *FieldError) Error() string { return e.Key + ": " + e.Text(func(k string
 func (e *FieldError) Text(name func(key string) string) string {
 	return refRe().ReplaceAllStringFunc(e.Msg, func(m string) string {
 		key := m[1 : len(m)-1]
-		if !IsKey(key) {
+		if !IsKey(key) && !IsMaterialKey(key) {
 			return m
 		}
 		return name(key)
 	})
 }
 
-var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z_]+\}`) })
+// IsMaterialKey reports whether key names material an answer leads to
+// (a secret given in a file or the environment), not in rcgen.yaml.
+func IsMaterialKey(key string) bool {
+	switch key {
+	case KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey:
+		return true
+	}
+	return false
+}
+
+var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z][a-z0-9_]*\}`) })
 
 // fieldErr wraps err as the error of key, or returns nil.
 func fieldErr(key string, err error) error {
