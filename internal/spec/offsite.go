@@ -226,7 +226,7 @@ func (a Answers) checkOffsite() []error {
 	} else {
 		for _, x := range []struct{ key, v string }{{KeyS3Endpoint, a.BackupS3Endpoint}, {KeyS3Region, a.BackupS3Region}, {KeyS3AccessKey, a.BackupS3AccessKey}, {KeyS3SecretKey, a.BackupS3SecretKey}} {
 			if x.v != "" {
-				add(x.key, "is given for nothing: it is for an s3:// {backup_target}; drop it, or give one")
+				add(x.key, "is given for nothing: it is for an s3:// {backup_target}; drop it (given empty, it goes from rcgen.yaml), or give one")
 			}
 		}
 	}
