@@ -3,6 +3,9 @@ package render_test
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"io"
 	"net"
 	"os"
@@ -12,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/rcgen/rcgen/internal/backup"
 	"github.com/rcgen/rcgen/internal/render"
@@ -279,5 +284,112 @@ func TestOffsiteFailuresSetTheMetrics(t *testing.T) {
 				t.Errorf("metrics after a %s:\n%s", c.name, m)
 			}
 		})
+	}
+}
+
+// serveSFTP starts rclone serve sftp on a loopback port, serving root to
+// the user backup with the key it returns (a PEM private key), and waits
+// for it to say where it listens.
+func serveSFTP(t *testing.T, rclone string) (addr, root, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	root = filepath.Join(dir, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := func() (string, ssh.PublicKey) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, err := ssh.MarshalPrivateKey(priv, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := ssh.NewPublicKey(priv.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(block)), pub
+	}
+	hostKey, _ := keyPEM()
+	key, pub := keyPEM()
+	hostFile, authFile := filepath.Join(dir, "host_key"), filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(hostFile, []byte(hostKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(authFile, ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(rclone, "serve", "sftp", "--config", "/dev/null", "--addr", "127.0.0.1:0", "--key", hostFile,
+		"--authorized-keys", authFile, "--user", "backup", root)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stderr)
+	re := regexp.MustCompile(`SFTP server listening on (127\.0\.0\.1:[0-9]+)`)
+	for lines.Scan() {
+		if m := re.FindStringSubmatch(lines.Text()); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return m[1], root, key
+		}
+	}
+	t.Fatalf("rclone serve sftp ended without saying where it listens: %v", lines.Err())
+	return "", "", ""
+}
+
+// TestOffsiteOverSFTP copies a backup the script wrote to rclone serve
+// sftp with the sftp remote rcgen generated (its key file where the test
+// keeps it, as the container sees the secret at /run/secrets), checks it
+// there (the MD5 the server computes) and fetches it back.
+func TestOffsiteOverSFTP(t *testing.T) {
+	rclone := rendertest.NeedRclone(t)
+	addr, root, key := serveSFTP(t, rclone)
+	p := offsiteProfile(t)
+	inner := p.answers
+	p.answers = func(a *spec.Answers) {
+		inner(a)
+		a.BackupS3Endpoint, a.BackupS3Region, a.BackupS3AccessKey, a.BackupS3SecretKey = "", "", "", ""
+		a.BackupTarget, a.BackupSFTPKey = "sftp://backup@"+addr+"/~/rocketchat", key
+	}
+	s := newScriptEnvWith(t, generate(t, p))
+	if err := os.Symlink(rclone, filepath.Join(s.bin, "rclone")); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(s.deployment, render.SFTPKeyFile)
+	conf := filepath.Join(s.deployment, render.RcloneConfigFile)
+	b, _ := os.ReadFile(conf)
+	local := strings.Replace(string(b), "key_file = "+render.SFTPKeyTarget, "key_file = "+keyFile, 1)
+	if local == string(b) {
+		t.Fatalf("the rclone config names no key file at %s:\n%s", render.SFTPKeyTarget, b)
+	}
+	if err := os.WriteFile(conf, []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"BACKUP_PASSPHRASE=correct horse battery staple", "RCLONE_CONFIG=" + conf,
+		"RCLONE_RETRIES=1", "RCLONE_LOW_LEVEL_RETRIES=1", "RCLONE_CONTIMEOUT=10s"}
+	name := s.must(env, "scheduled")
+	_, errOut, err := s.run(env, "offsite")
+	if err != nil || !strings.Contains(errOut, "copied "+name+" to sftp://backup@"+addr+"/~/rocketchat and checked it") {
+		t.Fatalf("backup.sh offsite: %v\n%s", err, errOut)
+	}
+	want, _ := os.ReadFile(filepath.Join(s.backups, name))
+	if got, err := os.ReadFile(filepath.Join(root, "rocketchat", name)); err != nil || string(got) != string(want) {
+		t.Fatalf("the copy on the SFTP server: %d bytes of %d, %v", len(got), len(want), err)
+	}
+	if err := os.Remove(filepath.Join(s.backups, name)); err != nil {
+		t.Fatal(err)
+	}
+	s.must(env, "fetch", name)
+	if _, err := backup.Verify(filepath.Join(s.backups, name)); err != nil {
+		t.Errorf("the copy fetched over SFTP does not verify: %v", err)
 	}
 }
