@@ -76,8 +76,12 @@ error.`,
 				}
 			}
 			fmt.Fprintln(env.IO.Out, path)
-			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this server.\n",
-				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m))
+			off := "Copy it off this server."
+			if o.has(stack.OffsiteService) {
+				off = "backup-offsite copies it to the offsite target within a minute (rcgen backup list shows it there)."
+			}
+			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. %s\n",
+				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m), off)
 			return nil
 		},
 	}
