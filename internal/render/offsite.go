@@ -28,6 +28,8 @@ type Offsite struct {
 	// its upload.
 	AlertAfterSeconds int64
 	AlertAfter        string
+	// GoMemLimit is rclone's GOMEMLIMIT: three quarters of its budget.
+	GoMemLimit string
 }
 
 // Container paths of the backup-offsite service.
@@ -60,6 +62,7 @@ func offsiteFor(a spec.Answers, sch spec.Schedule) (Offsite, error) {
 	after := sch.Period() + 2*time.Hour
 	o.AlertAfterSeconds = int64(after / time.Second)
 	o.AlertAfter = model.Duration(after).String()
+	o.GoMemLimit = fmt.Sprintf("%dMiB", sizing.OffsiteMemory*3/4/spec.MiB)
 	return o, nil
 }
 
