@@ -650,7 +650,12 @@ offsite_list() {
 # without a shell), the copy read back whole and hashed here
 # (rclone md5sum --download). Nothing printed: no such copy.
 remote_sum() {
-	o_line=$(rclone lsf --files-only --format sh --separator ' ' --hash MD5 "$remote/$1") || return 1
+	set +e
+	o_line=$(rclone lsf --files-only --format sh --separator ' ' --hash MD5 "$remote/$1")
+	o_st=$?
+	set -e
+	# 3: the directory the name would be in is not there either.
+	case $o_st in 0) ;; 3) return 0 ;; *) return 1 ;; esac
 	[ -n "$o_line" ] || return 0
 	o_size=$(printf '%s\n' "$o_line" | cut -d' ' -f1)
 	o_md5=$(printf '%s\n' "$o_line" | cut -s -d' ' -f2)
@@ -708,6 +713,8 @@ offsite_pass() {
 		offsite_upload "$o_n" || o_failed=1
 	done
 	offsite_prune || o_failed=1
+	# What the target holds now, for the metrics.
+	offsite_list >"$tmpdir/rcgen-offsite.list" || o_failed=1
 	[ -z "$o_failed" ]
 }
 
