@@ -250,6 +250,7 @@ func (b *answerFlags) bindDeployment() {
 		{spec.KeyS3AccessKey, "backup-s3-access-key-file", "file holding the S3 access key id (kept in secrets/, mode 0600)"},
 		{spec.KeyS3SecretKey, "backup-s3-secret-key-file", "file holding the S3 secret access key (kept in secrets/, mode 0600)"},
 		{spec.KeySFTPKey, "backup-sftp-key-file", "file holding the SSH private key (no passphrase) the backup service logs in to an sftp:// --backup-target with (kept in secrets/, mode 0600)"},
+		{spec.KeySFTPKnownHosts, "backup-sftp-known-hosts-file", "known_hosts file with the host key of the sftp:// --backup-target's server (ssh-keyscan prints it; kept in secrets/)"},
 	} {
 		v := new(string)
 		f.StringVar(v, x.flag, "", x.usage)
@@ -264,7 +265,7 @@ func (b *answerFlags) bindDeployment() {
 func (b *answerFlags) offsiteSecrets() (map[string]string, error) {
 	got := map[string]string{}
 	var errs []error
-	for _, key := range []string{spec.KeyS3AccessKey, spec.KeyS3SecretKey, spec.KeySFTPKey} {
+	for _, key := range []string{spec.KeyS3AccessKey, spec.KeyS3SecretKey, spec.KeySFTPKey, spec.KeySFTPKnownHosts} {
 		p := b.offsiteFiles[key]
 		if p == nil || *p == "" {
 			continue
@@ -276,7 +277,7 @@ func (b *answerFlags) offsiteSecrets() (map[string]string, error) {
 			continue
 		}
 		v := string(data)
-		if key != spec.KeySFTPKey {
+		if key == spec.KeyS3AccessKey || key == spec.KeyS3SecretKey {
 			v = strings.TrimSpace(v)
 		}
 		if strings.TrimSpace(v) == "" {
@@ -284,7 +285,7 @@ func (b *answerFlags) offsiteSecrets() (map[string]string, error) {
 			continue
 		}
 		var a spec.Answers
-		a.BackupS3AccessKey, a.BackupS3SecretKey, a.BackupSFTPKey = v, v, v
+		a.BackupS3AccessKey, a.BackupS3SecretKey, a.BackupSFTPKey, a.BackupSFTPKnownHosts = v, v, v, v
 		if err := a.CheckKey(key); err != nil {
 			var fe *spec.FieldError
 			if errors.As(err, &fe) {

@@ -306,6 +306,8 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 			a.BackupS3SecretKey = v
 		case spec.KeySFTPKey:
 			a.BackupSFTPKey = v
+		case spec.KeySFTPKnownHosts:
+			a.BackupSFTPKnownHosts = v
 		}
 		origins[key] = spec.Origin{Kind: spec.FromFlag}
 	}

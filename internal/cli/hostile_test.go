@@ -160,7 +160,7 @@ func hostileTable(dir string) []hostileCase {
 			cs = append(cs, hostileCase{class: "offsite-key", args: append([]string{"--" + flag, f, "--backup-s3-endpoint", "https://s3.example.com"}, s3...), refused: "--" + flag + ":"})
 		}
 	}
-	for _, flag := range []string{"backup-s3-access-key-file", "backup-s3-secret-key-file", "backup-sftp-key-file"} {
+	for _, flag := range []string{"backup-s3-access-key-file", "backup-s3-secret-key-file", "backup-sftp-key-file", "backup-sftp-known-hosts-file"} {
 		for _, f := range []string{"/dev/zero", fifo, dir, huge, filepath.Join(dir, "missing")} {
 			cs = append(cs, hostileCase{class: "offsite-file", args: []string{"--" + flag, f}, refused: "--" + flag + ":"})
 		}

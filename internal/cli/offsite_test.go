@@ -156,8 +156,21 @@ func TestOffsiteSFTPKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub, _ := ssh.NewPublicKey(priv.Public())
+	_, hostPriv, _ := ed25519.GenerateKey(rand.Reader)
+	hostPub, _ := ssh.NewPublicKey(hostPriv.Public())
 	base := []string{"generate", "--yes", "--offline", "--backup-target", "sftp://backup@nas.example.com:2222/~/rocketchat",
 		"--backup-passphrase-file", writeFile(t, dir, "pass", "correct horse battery staple\n")}
+	// The server's host key: required, and for the host the target names.
+	r := run(t, append(base, "--out", filepath.Join(dir, "no-hosts"), "--backup-sftp-key-file", writeFile(t, dir, "id0", string(pem.EncodeToMemory(plain))))...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--backup-sftp-known-hosts-file: an sftp:// target needs the server's host key") || !strings.Contains(r.stderr, "ssh-keyscan -p 2222 nas.example.com") {
+		t.Errorf("no known_hosts: exit %d:\n%s", r.code, r.stderr)
+	}
+	other := writeFile(t, dir, "other_hosts", "other.example.com "+string(ssh.MarshalAuthorizedKey(hostPub)))
+	r = run(t, append(base, "--out", filepath.Join(dir, "other-hosts"), "--backup-sftp-key-file", writeFile(t, dir, "id1", string(pem.EncodeToMemory(plain))), "--backup-sftp-known-hosts-file", other)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--backup-sftp-known-hosts-file: the known_hosts file names no host [nas.example.com]:2222") {
+		t.Errorf("known_hosts of another host: exit %d:\n%s", r.code, r.stderr)
+	}
+	base = append(base, "--backup-sftp-known-hosts-file", writeFile(t, dir, "known_hosts", "[nas.example.com]:2222 "+string(ssh.MarshalAuthorizedKey(hostPub))))
 	for _, c := range []struct{ name, content, want string }{
 		{"with a passphrase", string(pem.EncodeToMemory(locked)), "is protected by a passphrase"},
 		{"a public key", string(ssh.MarshalAuthorizedKey(pub)), "is not an SSH private key"},
@@ -177,7 +190,8 @@ func TestOffsiteSFTPKey(t *testing.T) {
 		t.Errorf("the key in secrets/ is not the one given")
 	}
 	conf := string(mustRead(filepath.Join(out, render.RcloneConfigFile)))
-	if !strings.Contains(conf, "type = sftp\nhost = nas.example.com\nuser = backup\nport = 2222\nkey_file = /run/secrets/backup_sftp_key\n") {
+	if !strings.Contains(conf, "type = sftp\nhost = nas.example.com\nuser = backup\nport = 2222\nkey_file = /run/secrets/backup_sftp_key\n") ||
+		!strings.Contains(conf, "known_hosts_file = /run/secrets/backup_sftp_known_hosts\n") {
 		t.Errorf("rclone.conf:\n%s", conf)
 	}
 	if !strings.Contains(string(mustRead(filepath.Join(out, "backup", "backup.sh"))), "remote=offsite:rocketchat\n") {

@@ -122,7 +122,7 @@ func Mask(path string, content []byte) []byte {
 	}
 	switch path {
 	case render.MongoKeyfile, render.TLSKeyFile,
-		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile:
+		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile, render.SFTPKnownHostsFile:
 		return []byte("(secret, not shown)\n")
 	case render.EnvFile:
 	default:

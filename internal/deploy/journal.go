@@ -441,7 +441,7 @@ func orNone(s []string) string {
 func modeOf(rel string) (fs.FileMode, bool) {
 	switch rel {
 	case render.EnvFile, render.MongoKeyfile, render.TLSKeyFile,
-		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile:
+		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile, render.SFTPKnownHostsFile:
 		return 0o600, true
 	}
 	return 0o644, false

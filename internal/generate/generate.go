@@ -124,6 +124,7 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 			keep(&a.BackupS3SecretKey, render.S3SecretKeyFile, true)
 		case spec.OffsiteSFTP:
 			keep(&a.BackupSFTPKey, render.SFTPKeyFile, false)
+			keep(&a.BackupSFTPKnownHosts, render.SFTPKnownHostsFile, false)
 		}
 	}
 

@@ -37,17 +37,18 @@ const (
 	TLSKeyFile  = "certs/key.pem"
 	// The offsite copy's secrets (mode 0600): the credentials as given
 	// (kept for re-runs) and the rclone config built from them.
-	S3AccessKeyFile  = "secrets/backup-s3-access-key"
-	S3SecretKeyFile  = "secrets/backup-s3-secret-key"
-	SFTPKeyFile      = "secrets/backup-sftp-key"
-	RcloneConfigFile = "secrets/rclone.conf"
-	DatasourceUID    = "prometheus"
-	ReplicaSet       = "rs0"
-	MetricsPort      = 9458
-	AppPort          = 3000
-	CaddyMetricPort  = 9180
-	GrafanaLocal     = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
-	MongoUID         = 1001 // the mongod user of mongodb/mongodb-community-server
+	S3AccessKeyFile    = "secrets/backup-s3-access-key"
+	S3SecretKeyFile    = "secrets/backup-s3-secret-key"
+	SFTPKeyFile        = "secrets/backup-sftp-key"
+	SFTPKnownHostsFile = "secrets/backup-sftp-known-hosts"
+	RcloneConfigFile   = "secrets/rclone.conf"
+	DatasourceUID      = "prometheus"
+	ReplicaSet         = "rs0"
+	MetricsPort        = 9458
+	AppPort            = 3000
+	CaddyMetricPort    = 9180
+	GrafanaLocal       = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
+	MongoUID           = 1001 // the mongod user of mongodb/mongodb-community-server
 	// MemberWaitMinutes is how long mongodb-init waits for a majority of the
 	// members to answer (init-replica-set.js).
 	MemberWaitMinutes = 5

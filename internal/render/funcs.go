@@ -48,6 +48,7 @@ func funcs() template.FuncMap {
 		"rcloneConfigTarget": RcloneConfigTarget,
 		"rcloneConfigFile":   RcloneConfigFile,
 		"sftpKeyFile":        SFTPKeyFile,
+		"sftpKnownHostsFile": SFTPKnownHostsFile,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

@@ -34,9 +34,10 @@ type Offsite struct {
 
 // Container paths of the backup-offsite service.
 const (
-	OffsiteMount       = "/offsite"
-	RcloneConfigTarget = "/run/secrets/rclone_config"
-	SFTPKeyTarget      = "/run/secrets/backup_sftp_key"
+	OffsiteMount         = "/offsite"
+	RcloneConfigTarget   = "/run/secrets/rclone_config"
+	SFTPKeyTarget        = "/run/secrets/backup_sftp_key"
+	SFTPKnownHostsTarget = "/run/secrets/backup_sftp_known_hosts"
 	// OffsiteRemoteName is the remote's section in the rclone config.
 	OffsiteRemoteName = "offsite"
 )
@@ -72,7 +73,8 @@ func offsiteFor(a spec.Answers, sch spec.Schedule) (Offsite, error) {
 // rclone v1.76.0's backends: s3 (backend/s3/s3.go: provider, access_key_id,
 // secret_access_key, endpoint, region; provider Other is "any other S3
 // compatible provider", backend/s3/provider/Other.yaml, rclone.org/s3),
-// sftp (backend/sftp/sftp.go: host, user, port, key_file; rclone.org/sftp)
+// sftp (backend/sftp/sftp.go: host, user, port, key_file,
+// known_hosts_file; rclone.org/sftp)
 // and local (rclone.org/local). It holds the S3 keys: mode 0600.
 func rcloneConfig(d *Data) []byte {
 	a := d.Answers
@@ -98,6 +100,9 @@ func rcloneConfig(d *Data) []byte {
 		b.WriteString("type = sftp\n")
 		fmt.Fprintf(&b, "host = %s\nuser = %s\nport = %s\n", t.Host, t.User, strconv.Itoa(t.Port))
 		fmt.Fprintf(&b, "key_file = %s\n", SFTPKeyTarget)
+		// The server is checked against its key (known_hosts_file: "set
+		// this value to enable server host key validation").
+		fmt.Fprintf(&b, "known_hosts_file = %s\n", SFTPKnownHostsTarget)
 	default:
 		b.WriteString("type = local\n")
 	}
@@ -119,7 +124,7 @@ func offsiteFiles(d *Data) Files {
 	case spec.OffsiteS3:
 		out = append(out, secret(S3AccessKeyFile, a.BackupS3AccessKey+"\n"), secret(S3SecretKeyFile, a.BackupS3SecretKey+"\n"))
 	case spec.OffsiteSFTP:
-		out = append(out, secret(SFTPKeyFile, a.BackupSFTPKey))
+		out = append(out, secret(SFTPKeyFile, a.BackupSFTPKey), secret(SFTPKnownHostsFile, a.BackupSFTPKnownHosts))
 	}
 	return out
 }

@@ -295,7 +295,7 @@ func TestOffsiteFailuresSetTheMetrics(t *testing.T) {
 // serveSFTP starts rclone serve sftp on a loopback port, serving root to
 // the user backup with the key it returns (a PEM private key), and waits
 // for it to say where it listens.
-func serveSFTP(t *testing.T, rclone string) (addr, root, key string) {
+func serveSFTP(t *testing.T, rclone string) (addr, root, key string, hostKey ssh.PublicKey) {
 	t.Helper()
 	dir := t.TempDir()
 	root = filepath.Join(dir, "root")
@@ -317,10 +317,10 @@ func serveSFTP(t *testing.T, rclone string) (addr, root, key string) {
 		}
 		return string(pem.EncodeToMemory(block)), pub
 	}
-	hostKey, _ := keyPEM()
+	hostPEM, hostKey := keyPEM()
 	key, pub := keyPEM()
 	hostFile, authFile := filepath.Join(dir, "host_key"), filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(hostFile, []byte(hostKey), 0o600); err != nil {
+	if err := os.WriteFile(hostFile, []byte(hostPEM), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(authFile, ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
@@ -346,11 +346,11 @@ func serveSFTP(t *testing.T, rclone string) (addr, root, key string) {
 	for lines.Scan() {
 		if m := re.FindStringSubmatch(lines.Text()); m != nil {
 			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return m[1], root, key
+			return m[1], root, key, hostKey
 		}
 	}
 	t.Fatalf("rclone serve sftp ended without saying where it listens: %v", lines.Err())
-	return "", "", ""
+	return "", "", "", nil
 }
 
 // TestOffsiteOverSFTP copies a backup the script wrote to rclone serve
@@ -359,24 +359,28 @@ func serveSFTP(t *testing.T, rclone string) (addr, root, key string) {
 // there (the MD5 the server computes) and fetches it back.
 func TestOffsiteOverSFTP(t *testing.T) {
 	rclone := rendertest.NeedRclone(t)
-	addr, root, key := serveSFTP(t, rclone)
+	addr, root, key, hostKey := serveSFTP(t, rclone)
+	host := "[" + strings.Replace(addr, ":", "]:", 1)
 	p := offsiteProfile(t)
 	inner := p.answers
 	p.answers = func(a *spec.Answers) {
 		inner(a)
 		a.BackupS3Endpoint, a.BackupS3Region, a.BackupS3AccessKey, a.BackupS3SecretKey = "", "", "", ""
 		a.BackupTarget, a.BackupSFTPKey = "sftp://backup@"+addr+"/~/rocketchat", key
+		a.BackupSFTPKnownHosts = host + " " + string(ssh.MarshalAuthorizedKey(hostKey))
 	}
 	s := newScriptEnvWith(t, generate(t, p))
 	if err := os.Symlink(rclone, filepath.Join(s.bin, "rclone")); err != nil {
 		t.Fatal(err)
 	}
 	keyFile := filepath.Join(s.deployment, render.SFTPKeyFile)
+	knownHosts := filepath.Join(s.deployment, render.SFTPKnownHostsFile)
 	conf := filepath.Join(s.deployment, render.RcloneConfigFile)
 	b, _ := os.ReadFile(conf)
 	local := strings.Replace(string(b), "key_file = "+render.SFTPKeyTarget, "key_file = "+keyFile, 1)
-	if local == string(b) {
-		t.Fatalf("the rclone config names no key file at %s:\n%s", render.SFTPKeyTarget, b)
+	local = strings.Replace(local, "known_hosts_file = "+render.SFTPKnownHostsTarget, "known_hosts_file = "+knownHosts, 1)
+	if !strings.Contains(local, keyFile) || !strings.Contains(local, knownHosts) {
+		t.Fatalf("the rclone config names no key file at %s or known_hosts at %s:\n%s", render.SFTPKeyTarget, render.SFTPKnownHostsTarget, b)
 	}
 	if err := os.WriteFile(conf, []byte(local), 0o600); err != nil {
 		t.Fatal(err)
@@ -398,5 +402,21 @@ func TestOffsiteOverSFTP(t *testing.T) {
 	s.must(env, "fetch", name)
 	if _, err := backup.Verify(filepath.Join(s.backups, name)); err != nil {
 		t.Errorf("the copy fetched over SFTP does not verify: %v", err)
+	}
+	// Another server posing at that address (another host key): refused,
+	// and the metrics say so.
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, _ := ssh.NewPublicKey(other.Public())
+	if err := os.WriteFile(knownHosts, []byte(host+" "+string(ssh.MarshalAuthorizedKey(otherPub))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := s.run(env, "offsite"); err == nil || !strings.Contains(errOut, "key mismatch") {
+		t.Errorf("a server with another host key: %v\n%s", err, errOut)
+	}
+	if m := s.offsiteMetrics(); !strings.Contains(m, "rcgen_backup_offsite_last_run_success 0") {
+		t.Errorf("metrics after a host key mismatch:\n%s", m)
 	}
 }

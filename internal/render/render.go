@@ -100,7 +100,7 @@ func OwnedPaths() []string {
 	for _, s := range swarmSecretFiles {
 		ps = append(ps, s.file)
 	}
-	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile, RcloneConfigFile, S3AccessKeyFile, S3SecretKeyFile, SFTPKeyFile)
+	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile, RcloneConfigFile, S3AccessKeyFile, S3SecretKeyFile, SFTPKeyFile, SFTPKnownHostsFile)
 	sort.Strings(ps)
 	return ps
 }

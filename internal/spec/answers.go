@@ -136,6 +136,9 @@ type Answers struct {
 	BackupS3AccessKey string `yaml:"-"`
 	BackupS3SecretKey string `yaml:"-"`
 	BackupSFTPKey     string `yaml:"-"`
+	// BackupSFTPKnownHosts is the SFTP server's host key, as OpenSSH's
+	// known_hosts file writes it: rclone checks the server against it.
+	BackupSFTPKnownHosts string `yaml:"-"`
 }
 
 // Keys of answers that other code refers to by name.
@@ -174,9 +177,10 @@ const (
 	KeyS3Region           = "backup_s3_region"
 	KeyUnencryptedOffsite = "backup_unencrypted_offsite"
 	// The offsite credentials are material, not in rcgen.yaml.
-	KeyS3AccessKey = "backup_s3_access_key"
-	KeyS3SecretKey = "backup_s3_secret_key"
-	KeySFTPKey     = "backup_sftp_key"
+	KeyS3AccessKey    = "backup_s3_access_key"
+	KeyS3SecretKey    = "backup_s3_secret_key"
+	KeySFTPKey        = "backup_sftp_key"
+	KeySFTPKnownHosts = "backup_sftp_known_hosts"
 )
 
 // Backup defaults.

@@ -46,7 +46,7 @@ func (e *FieldError) Text(name func(key string) string) string {
 // (a secret given in a file or the environment), not in rcgen.yaml.
 func IsMaterialKey(key string) bool {
 	switch key {
-	case KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey:
+	case KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey, KeySFTPKnownHosts:
 		return true
 	}
 	return false
@@ -202,6 +202,9 @@ func (a Answers) check(key string) error {
 		return credential("secret key", a.BackupS3SecretKey)
 	case KeySFTPKey:
 		return ValidateSFTPKey(a.BackupSFTPKey)
+	case KeySFTPKnownHosts:
+		_, err := KnownHosts(a.BackupSFTPKnownHosts)
+		return err
 	case KeySMTPPassword:
 		for _, r := range a.SMTPPassword {
 			if r < ' ' || r == '\'' || r == 0x7f {
@@ -225,7 +228,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, fieldErr(key, err))
 		}
 	}
-	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey) {
+	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey, KeySFTPKnownHosts) {
 		if err := a.CheckKey(key); err != nil {
 			errs = append(errs, err)
 		}

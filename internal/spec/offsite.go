@@ -3,9 +3,11 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -234,8 +236,23 @@ func (a Answers) checkOffsite() []error {
 		if a.BackupSFTPKey == "" {
 			add(KeySFTPKey, "an sftp:// target needs the SSH private key the backup service logs in with: give it in a file with {backup_sftp_key}")
 		}
-	} else if a.BackupSFTPKey != "" {
-		add(KeySFTPKey, "is given for nothing: it is for an sftp:// {backup_target}; drop it, or give one")
+		hosts, err := KnownHosts(a.BackupSFTPKnownHosts)
+		name := t.Host
+		if t.Port != 22 {
+			name = fmt.Sprintf("[%s]:%d", t.Host, t.Port)
+		}
+		switch {
+		case a.BackupSFTPKnownHosts == "":
+			add(KeySFTPKnownHosts, fmt.Sprintf("an sftp:// target needs the server's host key, or a machine in the way could pose as the server: give a known_hosts file with {backup_sftp_known_hosts} (ssh-keyscan -p %d %s > known_hosts, then compare its fingerprint with the server's own: ssh-keygen -lf known_hosts)", t.Port, t.Host))
+		case err == nil && !hosts.Hashed && !slices.Contains(hosts.Names, name):
+			add(KeySFTPKnownHosts, fmt.Sprintf("the known_hosts file names no host %s (it names %s): give the key of the server {backup_target} names", name, strings.Join(hosts.Names, ", ")))
+		}
+	} else {
+		for _, x := range []struct{ key, v string }{{KeySFTPKey, a.BackupSFTPKey}, {KeySFTPKnownHosts, a.BackupSFTPKnownHosts}} {
+			if x.v != "" {
+				add(x.key, "is given for nothing: it is for an sftp:// {backup_target}; drop it, or give one")
+			}
+		}
 	}
 	if t.Remote() && a.BackupPassphrase == "" && !a.BackupUnencryptedOffsite {
 		add(KeyBackupTarget, "backups are not encrypted, and would leave this host readable by whoever reads the bucket or the server: give {backup_passphrase}, or {backup_unencrypted_offsite} to copy them unencrypted anyway")
@@ -244,4 +261,45 @@ func (a Answers) checkOffsite() []error {
 		add(KeyUnencryptedOffsite, "is given for nothing: there is no s3:// or sftp:// {backup_target}; drop it")
 	}
 	return errs
+}
+
+// KnownHostsFile is what a known_hosts file names.
+type KnownHostsFile struct {
+	// Names are the host patterns of its entries, as written
+	// ("nas.example.com", "[nas.example.com]:2222").
+	Names []string
+	// Hashed is set when an entry names its hosts hashed (|1|...).
+	Hashed bool
+}
+
+// KnownHosts reads an OpenSSH known_hosts file (the format rclone's
+// known_hosts_file takes: golang.org/x/crypto/ssh/knownhosts): one entry
+// at least, every line an entry, a comment or blank.
+func KnownHosts(content string) (KnownHostsFile, error) {
+	var k KnownHostsFile
+	if content == "" {
+		return k, nil
+	}
+	rest := []byte(content)
+	for {
+		_, hosts, _, _, r, err := ssh.ParseKnownHosts(rest)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return k, fmt.Errorf("the file is not a known_hosts file (%v): write the server's key as ssh-keyscan prints it", err)
+		}
+		for _, h := range hosts {
+			if strings.HasPrefix(h, "|") {
+				k.Hashed = true
+			} else {
+				k.Names = append(k.Names, h)
+			}
+		}
+		rest = r
+	}
+	if len(k.Names) == 0 && !k.Hashed {
+		return k, errors.New("the known_hosts file holds no host key: write the server's key as ssh-keyscan prints it")
+	}
+	return k, nil
 }

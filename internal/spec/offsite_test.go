@@ -76,7 +76,8 @@ func TestValidateOffsite(t *testing.T) {
 	}
 	a = base()
 	a.BackupTarget = "sftp://backup@nas.example.com/x"
-	if err := a.Validate(); err == nil || !strings.Contains(err.Error(), "backup_sftp_key: an sftp:// target needs") || !strings.Contains(err.Error(), "backup_s3_endpoint: is given for nothing") {
+	if err := a.Validate(); err == nil || !strings.Contains(err.Error(), "backup_sftp_key: an sftp:// target needs") || !strings.Contains(err.Error(), "backup_s3_endpoint: is given for nothing") ||
+		!strings.Contains(err.Error(), "backup_sftp_known_hosts: an sftp:// target needs the server's host key") {
 		t.Errorf("sftp with the s3 answers left: %v", err)
 	}
 	for _, ep := range []string{"s3.example.com", "https://user:pw@s3.example.com", "https://s3.example.com/bucket", "ftp://s3.example.com"} {
