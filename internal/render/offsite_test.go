@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -418,5 +419,124 @@ func TestOffsiteOverSFTP(t *testing.T) {
 	}
 	if m := s.offsiteMetrics(); !strings.Contains(m, "rcgen_backup_offsite_last_run_success 0") {
 		t.Errorf("metrics after a host key mismatch:\n%s", m)
+	}
+}
+
+// busyboxPath is a directory of busybox's applets, with rclone: the PATH
+// of rclone's Alpine image, whose sh is busybox's. Alpine's busybox has a
+// flock applet (busybox util-linux/flock.c, by an Alpine developer);
+// Debian's lacks it, so util-linux's stands in for it.
+func busyboxPath(t *testing.T, rclone string) (busybox, dir string) {
+	t.Helper()
+	rendertest.NeedTools(t, "busybox")
+	busybox, _ = exec.LookPath("busybox")
+	out, err := exec.Command(busybox, "--list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	applets := strings.Fields(string(out))
+	for _, a := range applets {
+		if err := os.Symlink(busybox, filepath.Join(dir, a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Contains(applets, "flock") {
+		flock, err := exec.LookPath("flock")
+		if err != nil {
+			t.Fatal("no flock")
+		}
+		if err := os.Symlink(flock, filepath.Join(dir, "flock")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(rclone, filepath.Join(dir, "rclone")); err != nil {
+		t.Fatal(err)
+	}
+	return busybox, dir
+}
+
+// TestOffsiteUnderBusybox runs the offsite commands as the backup-offsite
+// service runs them: under busybox's sh, with busybox's tools only (and
+// rclone), on a backup the backup service (dash, GNU tools) wrote.
+func TestOffsiteUnderBusybox(t *testing.T) {
+	rclone := rendertest.NeedRclone(t)
+	busybox, path := busyboxPath(t, rclone)
+	srv := serveS3(t, rclone)
+	s, env := offsiteEnv(t, rclone, srv.URL)
+	name := s.must(env, "scheduled")
+	bb := func(args ...string) (string, string, error) {
+		cmd := exec.Command(busybox, append([]string{"sh", s.script}, args...)...)
+		cmd.Env = append(append(slices.Clone(s.env), env...), "PATH="+path)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+	if _, errOut, err := bb("offsite"); err != nil || !strings.Contains(errOut, "copied "+name+" to s3://rocketchat-backups/chat and checked it") {
+		t.Fatalf("offsite under busybox: %v\n%s", err, errOut)
+	}
+	if out, errOut, err := bb("offsite-list"); err != nil || !strings.HasSuffix(strings.TrimSpace(out), " "+name) {
+		t.Errorf("offsite-list under busybox: %v %q\n%s", err, out, errOut)
+	}
+	if err := os.Remove(filepath.Join(s.backups, name)); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, err := bb("fetch", name); err != nil || strings.TrimSpace(out) != name {
+		t.Fatalf("fetch under busybox: %v %q\n%s", err, out, errOut)
+	}
+	if _, err := backup.Verify(filepath.Join(s.backups, name)); err != nil {
+		t.Errorf("the copy fetched under busybox does not verify: %v", err)
+	}
+	if m := s.offsiteMetrics(); !strings.Contains(m, "rcgen_backup_offsite_last_run_success 1") || !strings.Contains(m, "rcgen_backup_offsite_count 1") {
+		t.Errorf("metrics under busybox:\n%s", m)
+	}
+}
+
+// TestOffsiteDaemonUnderBusybox: the service's command (offsite-daemon,
+// under busybox's sh) copies a backup at once, answers its health check,
+// and ends on SIGTERM (compose stop) without waiting for its minute.
+func TestOffsiteDaemonUnderBusybox(t *testing.T) {
+	rclone := rendertest.NeedRclone(t)
+	busybox, path := busyboxPath(t, rclone)
+	srv := serveS3(t, rclone)
+	s, env := offsiteEnv(t, rclone, srv.URL)
+	name := s.must(env, "scheduled")
+	stderr := filepath.Join(t.TempDir(), "stderr")
+	f, err := os.Create(stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	envs := append(append(slices.Clone(s.env), env...), "PATH="+path)
+	cmd := exec.Command(busybox, "sh", s.script, "offsite-daemon")
+	cmd.Env = envs
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{cmd: cmd, stderr: stderr, done: make(chan error, 1)}
+	go func() { d.done <- cmd.Wait() }()
+	t.Cleanup(func() { killTree(cmd.Process.Pid); <-d.done })
+	copied := filepath.Join(srv.Root, "rocketchat-backups", "chat", name)
+	d.waitFor(t, copied)
+	d.waitUntil(t, "the pass recorded", func() bool { return strings.Contains(s.offsiteMetrics(), "rcgen_backup_offsite_count 1") })
+	health := exec.Command(busybox, "sh", s.script, "health")
+	health.Env = envs
+	if out, err := health.CombinedOutput(); err != nil {
+		t.Errorf("health: %v %s", err, out)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil {
+			t.Errorf("the daemon ended with %v on SIGTERM:\n%s", err, d.log())
+		}
+	case <-time.After(time.Minute): // a bound for a broken run, not a timing
+		t.Fatalf("the daemon did not end on SIGTERM:\n%s", d.log())
 	}
 }

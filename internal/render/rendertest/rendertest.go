@@ -32,6 +32,9 @@ var Packages = map[string]string{
 	// shellcheck reads the backup service's script as POSIX sh (the
 	// image's /bin/sh is dash).
 	"shellcheck": "shellcheck",
+	// busybox runs the offsite part of the backup script as the rclone
+	// image (Alpine) does.
+	"busybox": "busybox",
 }
 
 // Deployment is a rendered deployment written to a directory, with its
