@@ -755,8 +755,11 @@ offsite() {
 
 # offsite_daemon runs a pass a minute, each in a session of its own (as
 # daemon runs backups): a SIGTERM ends the pass's rclone at once. rclone
-# writes an upload to S3 or SFTP under a temporary name or as a multipart
-# upload it aborts, so a cut upload is never a file named like a backup.
+# uploads to SFTP and a directory under a temporary name it renames once
+# whole (their backends' PartialUploads feature, --inplace off: rclone
+# v1.76.0 backend/sftp/sftp.go, backend/local/local.go), and to S3 in one
+# PUT or a multipart upload completed at its end, so a cut upload is never
+# a file named like a backup.
 offsite_daemon() {
 	[ -n "$remote" ] || die "this deployment has no offsite target (rcgen generate --backup-target)"
 	mkdir -p "$backups"
