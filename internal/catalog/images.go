@@ -34,6 +34,15 @@ const (
 	// docker-library/repo-info repos/mongo/remote/8.0-noble.md (8.0.28,
 	// amd64 and arm64).
 	BackupImage = "mongo:8.0.28-noble"
+	// RcloneImage copies the backups off the host (backup-offsite): rclone's
+	// official image (Alpine with busybox's sh, flock, md5sum; rclone in
+	// /usr/local/bin: rclone/rclone Dockerfile), tagged with the release's
+	// version without the v (docker/metadata-action type=semver
+	// pattern={{version}} in rclone's
+	// .github/workflows/build_publish_docker_image.yml). The tests build
+	// the same version from its Go module, github.com/rclone/rclone
+	// (scripts/install-test-tools).
+	RcloneImage = "rclone/rclone:1.76.0"
 )
 
 // Image is one pinned image, for `rcgen versions`.
@@ -55,5 +64,6 @@ func PinnedImages() []Image {
 		{"node-exporter", NodeExporterImage},
 		{"alertmanager", AlertmanagerImage},
 		{"backup", BackupImage},
+		{"backup-offsite", RcloneImage},
 	}
 }

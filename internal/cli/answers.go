@@ -34,7 +34,10 @@ type answerFlags struct {
 	config           string
 	smtpPasswordFile string
 	passphraseFile   string
-	force            forceSet
+	// offsiteFiles are the files of the offsite credentials, by their
+	// (material) answer key.
+	offsiteFiles map[string]*string
+	force        forceSet
 	// invalid holds the flags whose value did not parse: reported with
 	// every other problem at once, not one at a time by the flag parser.
 	invalid     []error
@@ -245,6 +248,62 @@ func (b *answerFlags) bindDeployment() {
 	b.integer(&a.BackupKeep, "backup-keep", "how many scheduled backups to keep (older ones are deleted)")
 	f.StringVar(&b.passphraseFile, "backup-passphrase-file", "", "file holding a passphrase that encrypts backups at rest (kept in .env; or RCGEN_BACKUP_PASSPHRASE)")
 	b.flagOf[spec.KeyPassphrase] = "backup-passphrase-file"
+	b.str(&a.BackupTarget, "backup-target", "copy every finished backup off this host too: a directory of this host (another disk), s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH (rclone copies, checks and prunes them)")
+	b.str(&a.BackupS3Endpoint, "backup-s3-endpoint", "URL of the S3-compatible service of an s3:// --backup-target (e.g. https://s3.eu-central-1.amazonaws.com)")
+	b.str(&a.BackupS3Region, "backup-s3-region", "region of the S3 service, if it needs one (e.g. eu-central-1)")
+	b.boolean(&a.BackupUnencryptedOffsite, "backup-unencrypted-offsite", "copy backups to an s3:// or sftp:// --backup-target although they are not encrypted (no --backup-passphrase-file)")
+	b.offsiteFiles = map[string]*string{}
+	for _, x := range []struct{ key, flag, usage string }{
+		{spec.KeyS3AccessKey, "backup-s3-access-key-file", "file holding the S3 access key id (kept in secrets/, mode 0600)"},
+		{spec.KeyS3SecretKey, "backup-s3-secret-key-file", "file holding the S3 secret access key (kept in secrets/, mode 0600)"},
+		{spec.KeySFTPKey, "backup-sftp-key-file", "file holding the SSH private key (no passphrase) the backup service logs in to an sftp:// --backup-target with (kept in secrets/, mode 0600)"},
+		{spec.KeySFTPKnownHosts, "backup-sftp-known-hosts-file", "known_hosts file with the host key of the sftp:// --backup-target's server (ssh-keyscan prints it; kept in secrets/)"},
+	} {
+		v := new(string)
+		f.StringVar(v, x.flag, "", x.usage)
+		b.offsiteFiles[x.key] = v
+		b.flagOf[x.key] = x.flag
+	}
+}
+
+// offsiteSecrets reads the offsite credential files the flags name
+// (spec.ReadUserFile: regular files, bounded) and checks each: the values
+// by their material key, and every problem at once.
+func (b *answerFlags) offsiteSecrets() (map[string]string, error) {
+	got := map[string]string{}
+	var errs []error
+	for _, key := range []string{spec.KeyS3AccessKey, spec.KeyS3SecretKey, spec.KeySFTPKey, spec.KeySFTPKnownHosts} {
+		p := b.offsiteFiles[key]
+		if p == nil || *p == "" {
+			continue
+		}
+		flag := b.flagOf[key]
+		data, err := spec.ReadUserFile(*p)
+		if err != nil {
+			errs = append(errs, usage(fmt.Errorf("--%s: %w", flag, err)))
+			continue
+		}
+		v := string(data)
+		if key == spec.KeyS3AccessKey || key == spec.KeyS3SecretKey {
+			v = strings.TrimSpace(v)
+		}
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, usage(fmt.Errorf("--%s: %s is empty: write the key in it", flag, *p)))
+			continue
+		}
+		var a spec.Answers
+		a.BackupS3AccessKey, a.BackupS3SecretKey, a.BackupSFTPKey, a.BackupSFTPKnownHosts = v, v, v, v
+		if err := a.CheckKey(key); err != nil {
+			var fe *spec.FieldError
+			if errors.As(err, &fe) {
+				err = fmt.Errorf("%s", fe.Msg)
+			}
+			errs = append(errs, usage(fmt.Errorf("--%s: %s: %w", flag, *p, err)))
+			continue
+		}
+		got[key] = v
+	}
+	return got, errors.Join(errs...)
 }
 
 // flagLayer is the answers the flags actually given settle (a flag whose

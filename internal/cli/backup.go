@@ -25,6 +25,7 @@ import (
 	"github.com/rcgen/rcgen/internal/render"
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/spec"
+	"github.com/rcgen/rcgen/internal/stack"
 )
 
 // BackupListJSONVersion is the version of `rcgen backup list --json`.
@@ -83,8 +84,12 @@ error.`,
 				}
 			}
 			fmt.Fprintln(env.IO.Out, path)
-			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. Copy it off this %s.\n",
-				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m), map[bool]string{false: "server", true: "node"}[o.swarm()])
+			off := fmt.Sprintf("Copy it off this %s.", map[bool]string{false: "server", true: "node"}[o.swarm()])
+			if o.has(stack.OffsiteService) {
+				off = "backup-offsite copies it to the offsite target within a minute (rcgen backup list shows it there)."
+			}
+			fmt.Fprintf(env.IO.ErrOut, "Backed up: Rocket.Chat %s on MongoDB %s, %d collections, %d users, %s%s, checked. %s\n",
+				m.RocketChatVersion, m.MongoDBVersion, m.Counts.Collections, m.Counts.Users, sizeOf(path), encryptedNote(m), off)
 			return nil
 		},
 	}
@@ -122,7 +127,10 @@ their manifests: when, which Rocket.Chat and MongoDB, counts, size, whether
 encrypted. --verify also reads each file whole and checks its checksums.
 Needs no Docker on one host; on Docker Swarm the backups are the volume
 backups on the node labelled rcgen.backup, which docker volume inspect finds:
-run it there.`,
+run it there. For a deployment with an offsite target (--backup-target),
+its copies there are listed too, through the running backup-offsite
+service (an OFFSITE column, and the copies found only there, which rcgen
+restore fetches back).`,
 		Example: `  rcgen backup list
   rcgen backup list --verify
   rcgen backup list --json | jq -r '.backups[0].name'`,
@@ -163,10 +171,14 @@ run it there.`,
 				}
 			}
 			opens := whichPassphrase(dir, list)
-			if asJSON {
-				return writeBackupsJSON(env.IO.Out, list, opens)
+			off := offsiteCopies(cmd.Context(), env, dir)
+			if off != nil && off.err != nil {
+				fmt.Fprintf(env.IO.ErrOut, "Warning: the copies at the offsite target are not listed: %v (is the stack running? docker compose ps %s)\n", off.err, stack.OffsiteService)
 			}
-			if len(list) == 0 {
+			if asJSON {
+				return writeBackupsJSON(env.IO.Out, list, opens, off)
+			}
+			if len(list) == 0 && (off == nil || len(off.copies) == 0) {
 				where, _ := filepath.Abs(backups)
 				if d, err := deploy.Open(dir); err == nil && !slices.Contains(d.Compose.Services, sizing.Backup) {
 					fmt.Fprintf(env.IO.Out, "No backups in %s: %s.\n", where, (&dayTwo{d: d}).needBackupService())
@@ -179,7 +191,7 @@ run it there.`,
 				fmt.Fprintf(env.IO.Out, "No backups yet in %s: take one now with %s (the stack must be running); the backup service also takes them on its schedule.\n", where, take)
 				return nil
 			}
-			return writeBackups(env.IO.Out, list, verify, opens)
+			return writeBackups(env.IO.Out, list, verify, opens, off)
 		},
 	}
 	f := cmd.Flags()
@@ -198,6 +210,9 @@ type backupJSON struct {
 	// keeps earlier ones ("" when none does).
 	Passphrase string `json:"passphrase,omitempty"`
 	Problem    string `json:"problem,omitempty"`
+	// Offsite tells whether the offsite target holds a copy of it (the
+	// same size), when there is a target and it was listed.
+	Offsite *bool `json:"offsite,omitempty"`
 }
 
 // whichPassphrase tells, when the deployment's .env keeps earlier backup
@@ -229,13 +244,73 @@ func whichPassphrase(dir string, list []backup.Archive) map[string]string {
 	return out
 }
 
-func writeBackupsJSON(w io.Writer, list []backup.Archive, opens map[string]string) error {
+// offsiteView is what the offsite target holds, as backup-offsite listed
+// it (err: it could not).
+type offsiteView struct {
+	copies []stack.OffsiteCopy
+	err    error
+}
+
+// has reports whether the target holds name at size.
+func (o *offsiteView) has(name string, size int64) bool {
+	return slices.Contains(o.copies, stack.OffsiteCopy{Name: name, Size: size})
+}
+
+// only lists the copies the target holds that backups/ lacks, newest first.
+func (o *offsiteView) only(list []backup.Archive) []stack.OffsiteCopy {
+	var out []stack.OffsiteCopy
+	for _, c := range o.copies {
+		if !slices.ContainsFunc(list, func(a backup.Archive) bool { return a.Name() == c.Name }) {
+			out = append(out, c)
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// offsiteCopies lists the offsite copies of the deployment in dir, when
+// it has an offsite target (nil when it has none).
+func offsiteCopies(ctx context.Context, env Env, dir string) *offsiteView {
+	d, err := deploy.Open(dir)
+	if err != nil || !slices.Contains(d.Compose.Services, stack.OffsiteService) {
+		return nil
+	}
+	run := env.Docker
+	if run == nil {
+		run = stack.Docker
+	}
+	copies, err := stack.Stack{Dir: dir, Run: run}.OffsiteList(ctx)
+	return &offsiteView{copies: copies, err: err}
+}
+
+func writeBackupsJSON(w io.Writer, list []backup.Archive, opens map[string]string, off *offsiteView) error {
+	type offsiteJSON struct {
+		// Listed is false when backup-offsite could not list them (Error).
+		Listed bool                `json:"listed"`
+		Error  string              `json:"error,omitempty"`
+		Copies []stack.OffsiteCopy `json:"copies"`
+	}
 	out := struct {
 		Version int          `json:"version"`
 		Backups []backupJSON `json:"backups"`
+		// Offsite is the offsite target's copies, when there is one.
+		Offsite *offsiteJSON `json:"offsite,omitempty"`
 	}{Version: BackupListJSONVersion, Backups: []backupJSON{}}
+	if off != nil {
+		out.Offsite = &offsiteJSON{Listed: off.err == nil, Copies: slices.Clone(off.copies)}
+		if off.err != nil {
+			out.Offsite.Error = off.err.Error()
+		}
+		if out.Offsite.Copies == nil {
+			out.Offsite.Copies = []stack.OffsiteCopy{}
+		}
+	}
 	for _, a := range list {
 		j := backupJSON{Name: a.Name(), Path: a.Path, Size: a.Size, Problem: a.Problem, Passphrase: opens[a.Name()]}
+		if off != nil && off.err == nil {
+			copied := off.has(a.Name(), a.Size)
+			j.Offsite = &copied
+		}
 		if a.Problem == "" {
 			m := a.Manifest
 			j.Manifest = &m
@@ -247,16 +322,32 @@ func writeBackupsJSON(w io.Writer, list []backup.Archive, opens map[string]strin
 	return enc.Encode(out)
 }
 
-func writeBackups(w io.Writer, list []backup.Archive, verified bool, opens map[string]string) error {
+func writeBackups(w io.Writer, list []backup.Archive, verified bool, opens map[string]string, off *offsiteView) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	state := "OK"
 	if verified {
 		state = "CHECKED"
 	}
-	fmt.Fprintf(tw, "NAME\tTAKEN (UTC)\tROCKET.CHAT\tMONGODB\tUSERS\tSIZE\tENCRYPTED\t%s\n", state)
+	// offsite is the OFFSITE column of a backup, when there is a target.
+	offsite := func(a backup.Archive) string {
+		switch {
+		case off == nil:
+			return ""
+		case off.err != nil:
+			return "\t?"
+		case off.has(a.Name(), a.Size):
+			return "\tyes"
+		}
+		return "\tno"
+	}
+	head := ""
+	if off != nil {
+		head = "\tOFFSITE"
+	}
+	fmt.Fprintf(tw, "NAME\tTAKEN (UTC)\tROCKET.CHAT\tMONGODB\tUSERS\tSIZE\tENCRYPTED\t%s%s\n", state, head)
 	for _, a := range list {
 		if a.Problem != "" {
-			fmt.Fprintf(tw, "%s\t\t\t\t\t%s\t\tno: %s\n", a.Name(), humanSize(a.Size), a.Problem)
+			fmt.Fprintf(tw, "%s\t\t\t\t\t%s\t\tno: %s%s\n", a.Name(), humanSize(a.Size), a.Problem, offsite(a))
 			continue
 		}
 		m := a.Manifest
@@ -267,10 +358,25 @@ func writeBackups(w io.Writer, list []backup.Archive, verified bool, opens map[s
 				enc = "yes, " + cmp.Or(k, "no passphrase in .env opens it")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\tyes\n", a.Name(), m.Created.UTC().Format("2006-01-02 15:04"), m.RocketChatVersion,
-			m.MongoDBVersion, m.Counts.Users, humanSize(a.Size), enc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\tyes%s\n", a.Name(), m.Created.UTC().Format("2006-01-02 15:04"), m.RocketChatVersion,
+			m.MongoDBVersion, m.Counts.Users, humanSize(a.Size), enc, offsite(a))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if off == nil || off.err != nil {
+		return nil
+	}
+	if only := off.only(list); len(only) > 0 {
+		fmt.Fprintf(w, "\nAt the offsite target only (rcgen restore NAME fetches one into backups/ and checks it):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSIZE")
+		for _, c := range only {
+			fmt.Fprintf(tw, "%s\t%s\n", c.Name, humanSize(c.Size))
+		}
+		return tw.Flush()
+	}
+	return nil
 }
 
 type restoreOptions struct {
@@ -286,7 +392,9 @@ func newRestoreCmd(env Env) *cobra.Command {
 		Use:   "restore BACKUP",
 		Short: "Restore a backup into a deployment: stop the app, restore, check, start it",
 		Long: `Restore a backup (a file in backups/, by name or path; a file from elsewhere is
-copied into backups/ first) into the deployment's MongoDB replica set.
+copied into backups/ first; a name found only at the offsite target,
+--backup-target, is fetched into backups/ by the backup-offsite service,
+which checks its size and MD5 there) into the deployment's MongoDB replica set.
 
 Before anything stops, rcgen checks the file whole against its manifest's
 checksums (each member's size against the manifest and the file first: a
@@ -365,7 +473,7 @@ func (o *restoreOptions) run(ctx context.Context, arg string) error {
 	if stranded && (arg == marked || filepath.Base(arg) == marked && !fileExists(arg)) {
 		return usage(fmt.Errorf("a restore of %s was interrupted, and %s is no longer in %s (deleted or moved), so it cannot be finished: the database may hold part of it and the app is stopped. %s", marked, marked, o.backupsDir(), o.strandedAdvice()))
 	}
-	name, path, copyTo, err := o.locate(arg)
+	name, path, copyTo, err := o.locate(ctx, arg)
 	if err != nil {
 		return err
 	}
@@ -568,11 +676,22 @@ func (o *restoreOptions) copyIn(ctx context.Context, path, copyTo string) error 
 // locate finds the backup arg names: a name in backups/, or a path. A
 // file outside backups/ is copied there (the backup service sees only that
 // directory) once the restore is decided: copy is then its destination.
-func (o *restoreOptions) locate(arg string) (name, path, copyTo string, err error) {
+func (o *restoreOptions) locate(ctx context.Context, arg string) (name, path, copyTo string, err error) {
 	dir := o.backupsDir()
 	if !strings.ContainsRune(arg, os.PathSeparator) {
 		if p := filepath.Join(dir, arg); fileExists(p) {
 			return arg, p, "", nil
+		}
+		// Not here: at the offsite target, backup-offsite fetches it into
+		// backups/ (checking its size and MD5 there); then it is checked
+		// as any backup.
+		if _, err := os.Lstat(arg); errors.Is(err, os.ErrNotExist) && o.has(stack.OffsiteService) {
+			fmt.Fprintf(o.Env.IO.ErrOut, "%s is not in %s: fetching it from the offsite target...\n", arg, dir)
+			if err := o.stack().Fetch(ctx, arg); err != nil {
+				return "", "", "", usage(fmt.Errorf("%s: not in %s, and fetching it from the offsite target failed: %w; nothing was changed (rcgen backup list shows the copies there)", arg, dir, err))
+			}
+			fmt.Fprintf(o.Env.IO.ErrOut, "Fetched %s into %s.\n", arg, dir)
+			return arg, filepath.Join(dir, arg), "", nil
 		}
 	}
 	fi, err := os.Lstat(arg)

@@ -43,7 +43,7 @@ func TestDeploymentImages(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"compose", []string{"--processes", "2", "--allow-unlicensed-instances", "--smtp-host", "smtp.example.com:587", "--smtp-from", "alerts@example.com", "--alert-email", "ops@example.com"}},
+		{"compose", []string{"--processes", "2", "--allow-unlicensed-instances", "--backup-target", "/mnt/offsite", "--smtp-host", "smtp.example.com:587", "--smtp-from", "alerts@example.com", "--alert-email", "ops@example.com"}},
 		{"swarm", []string{"--target", "swarm", "--node", "app-1=8:16GiB:proxy,monitoring,db", "--domain", "chat.example.com", "--email", "admin@example.com"}},
 	} {
 		out := filepath.Join(t.TempDir(), "d")

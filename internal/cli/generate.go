@@ -53,6 +53,8 @@ type GenerateOptions struct {
 	given        []spec.Layer
 	smtpPassword string
 	passphrase   string
+	// offsite holds the offsite credentials read from their files, by key.
+	offsite map[string]string
 	// early holds what Check found when rcgen will not ask: reported with
 	// the requirements between answers, all at once.
 	early error
@@ -143,6 +145,8 @@ func (o *GenerateOptions) check(given []spec.Layer) error {
 	o.smtpPassword, err = o.secret(o.flags.smtpPasswordFile, "smtp-password-file", "RCGEN_SMTP_PASSWORD")
 	errs = append(errs, err)
 	o.passphrase, err = o.secret(o.flags.passphraseFile, "backup-passphrase-file", "RCGEN_BACKUP_PASSPHRASE")
+	errs = append(errs, err)
+	o.offsite, err = o.flags.offsiteSecrets()
 	errs = append(errs, err)
 	if err == nil && o.flags.passphraseFile != "" && o.passphrase == "" {
 		// An empty file is a mistake (a passphrase not written yet, a
@@ -321,6 +325,19 @@ func (o *GenerateOptions) settle() (generate.Request, sizing.Plan, *wizard, erro
 	if o.passphrase != "" {
 		a.BackupPassphrase = o.passphrase
 		origins[spec.KeyPassphrase] = spec.Origin{Kind: spec.FromFlag}
+	}
+	for key, v := range o.offsite {
+		switch key {
+		case spec.KeyS3AccessKey:
+			a.BackupS3AccessKey = v
+		case spec.KeyS3SecretKey:
+			a.BackupS3SecretKey = v
+		case spec.KeySFTPKey:
+			a.BackupSFTPKey = v
+		case spec.KeySFTPKnownHosts:
+			a.BackupSFTPKnownHosts = v
+		}
+		origins[key] = spec.Origin{Kind: spec.FromFlag}
 	}
 	if w != nil {
 		w.a, w.origins, w.smtpKept = &a, origins, d.SMTPPassword()

@@ -155,6 +155,34 @@ func hostileTable(dir string) []hostileCase {
 		}
 		cs = append(cs, hostileCase{class: "passphrase", args: []string{"--backup-passphrase-file", f}, want: map[string][]string{".env": {"BACKUP_PASSPHRASE='" + pass + "'"}}})
 	}
+	// Offsite targets (issue 28): refused at --backup-target, with what to
+	// give; a directory is mounted as given.
+	refuse("offsite", "backup-target", "s3://", "s3://UPPER/x", "s3://ab", "s3://bucket/../x", "s3://bucket/pre//fix", "s3://bucket/a b",
+		"sftp://nas.example.com/backups", "sftp://u:pw@nas.example.com/backups", "sftp://u@nas.example.com:0/x", "sftp://u@nas.example.com:/x",
+		"sftp://u@/x", "sftp://u@nas.example.com", "sftp://u@nas.example.com/x?y=1", "ftp://nas.example.com/x", "relative/dir", "/",
+		"/mnt/a b", "/mnt/$(reboot)", "/mnt/x/", "/mnt/../etc", "s3://bucket/x\n", "/mnt/\x00")
+	offsiteKeys := []string{"--backup-passphrase-file", filepath.Join(dir, "passphrase-ok-0")}
+	s3 := append([]string{"--backup-target", "s3://rocketchat-backups/chat"}, offsiteKeys...)
+	refuse("offsite", "backup-s3-endpoint", "s3.example.com", "https://u:p@s3.example.com", "https://s3.example.com/bucket", "ftp://s3.example.com",
+		"https://s3.example.com?x=1", "https://", "https://s3.example.com:99999")
+	refuse("offsite", "backup-s3-region", "EU", "eu central", "eu-central-1\n", "$(id)")
+	cs = append(cs, hostileCase{class: "offsite", args: []string{"--backup-target", "/mnt/offsite/rocketchat"},
+		want: map[string][]string{"compose.yaml": {`- "/mnt/offsite/rocketchat:/offsite"`}, "rcgen.yaml": {`backup_target: "/mnt/offsite/rocketchat"`}}})
+	for i, content := range []string{"", "\n", "two words\n", "a\nb\n", "caf\u00e9\n", strings.Repeat("k", 300)} {
+		f := filepath.Join(dir, fmt.Sprintf("s3-key-%d", i))
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			panic(err)
+		}
+		for _, flag := range []string{"backup-s3-access-key-file", "backup-s3-secret-key-file"} {
+			cs = append(cs, hostileCase{class: "offsite-key", args: append([]string{"--" + flag, f, "--backup-s3-endpoint", "https://s3.example.com"}, s3...), refused: "--" + flag + ":"})
+		}
+	}
+	for _, flag := range []string{"backup-s3-access-key-file", "backup-s3-secret-key-file", "backup-sftp-key-file", "backup-sftp-known-hosts-file"} {
+		for _, f := range []string{"/dev/zero", fifo, dir, huge, filepath.Join(dir, "missing")} {
+			cs = append(cs, hostileCase{class: "offsite-file", args: []string{"--" + flag, f}, refused: "--" + flag + ":"})
+		}
+	}
+	cs = append(cs, hostileCase{class: "offsite-key", args: append([]string{"--backup-target", "sftp://backup@nas.example.com/x", "--backup-sftp-key-file", filepath.Join(dir, "passphrase-ok-0")}, offsiteKeys...), refused: "--backup-sftp-key-file:"})
 	// Output directories.
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", "-"}, refused: "--out:"})
 	cs = append(cs, hostileCase{class: "out", args: []string{"--out", ""}, refused: "--out:"})

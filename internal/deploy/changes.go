@@ -121,7 +121,8 @@ func Mask(path string, content []byte) []byte {
 		return nil
 	}
 	switch path {
-	case render.MongoKeyfile, render.TLSKeyFile:
+	case render.MongoKeyfile, render.TLSKeyFile,
+		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile, render.SFTPKnownHostsFile:
 		return []byte("(secret, not shown)\n")
 	case render.EnvFile:
 	default:

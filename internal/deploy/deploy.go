@@ -264,3 +264,14 @@ func (d *Deployment) EnvBackups() []string {
 	slices.Reverse(found)
 	return found
 }
+
+// SecretFile is the content of one of the deployment's secret files
+// (secrets/...: the offsite credentials), "" when it has none or it does
+// not read.
+func (d *Deployment) SecretFile(rel string) string {
+	b, err := d.read(rel)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

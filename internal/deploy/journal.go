@@ -440,7 +440,8 @@ func orNone(s []string) string {
 // modeOf is the mode rcgen writes a file with: secrets are 0600.
 func modeOf(rel string) (fs.FileMode, bool) {
 	switch rel {
-	case render.EnvFile, render.MongoKeyfile, render.TLSKeyFile:
+	case render.EnvFile, render.MongoKeyfile, render.TLSKeyFile,
+		render.RcloneConfigFile, render.S3AccessKeyFile, render.S3SecretKeyFile, render.SFTPKeyFile, render.SFTPKnownHostsFile:
 		return 0o600, true
 	}
 	return 0o644, false

@@ -66,8 +66,9 @@ func Inputs(a spec.Answers, force bool) sizing.Inputs {
 	return sizing.Inputs{
 		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
 		Monitoring: a.Monitoring, Proxy: a.Proxy == spec.ProxyCaddy, Alerting: a.Monitoring && a.Alerting(),
-		Backup: a.Backup,
-		Force:  force,
+		Backup:  a.Backup,
+		Offsite: a.Backup && a.BackupTarget != "",
+		Force:   force,
 	}
 }
 
@@ -103,6 +104,28 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 			a.BackupPassphrase = d.Env[render.EnvBackupPassphrase]
 		}
 		a.OldBackupPassphrases = KeptPassphrases(d, a.BackupPassphrase)
+		// The offsite credentials are written once, like .env's secrets:
+		// a re-run without their files keeps the deployment's, for the
+		// kind of target that uses them.
+		t, _ := spec.ParseBackupTarget(a.BackupTarget)
+		keep := func(dst *string, rel string, trim bool) {
+			if *dst != "" {
+				return
+			}
+			v := d.SecretFile(rel)
+			if trim {
+				v = strings.TrimSpace(v)
+			}
+			*dst = v
+		}
+		switch t.Kind {
+		case spec.OffsiteS3:
+			keep(&a.BackupS3AccessKey, render.S3AccessKeyFile, true)
+			keep(&a.BackupS3SecretKey, render.S3SecretKeyFile, true)
+		case spec.OffsiteSFTP:
+			keep(&a.BackupSFTPKey, render.SFTPKeyFile, false)
+			keep(&a.BackupSFTPKnownHosts, render.SFTPKnownHostsFile, false)
+		}
 	}
 
 	if !a.Mail() {

@@ -89,12 +89,21 @@ type scriptEnv struct {
 	t                         *testing.T
 	script, backups, textfile string
 	log, tmp, deployment      string
-	env                       []string
+	// bin holds the stand-ins, first on PATH.
+	bin string
+	env []string
 }
 
 func newScriptEnv(t *testing.T) *scriptEnv {
 	t.Helper()
 	rendertest.Need(t)
+	return newScriptEnvWith(t, generate(t, profiles[0]))
+}
+
+// newScriptEnvWith runs the backup script of files (a deployment rendered
+// by generate).
+func newScriptEnvWith(t *testing.T, files render.Files) *scriptEnv {
+	t.Helper()
 	real := map[string]string{}
 	for _, tool := range []string{"sh", "tar", "gzip", "sha256sum", "openssl", "flock", "setsid", "sleep", "mv"} {
 		p, err := exec.LookPath(tool)
@@ -103,14 +112,14 @@ func newScriptEnv(t *testing.T) *scriptEnv {
 		}
 		real[tool] = p
 	}
-	d, err := rendertest.Write(context.Background(), t.TempDir(), generate(t, profiles[0]))
+	d, err := rendertest.Write(context.Background(), t.TempDir(), files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
 	bin := filepath.Join(root, "bin")
 	s := &scriptEnv{t: t, script: filepath.Join(d.Dir, render.BackupScript), backups: filepath.Join(root, "backups"),
-		textfile: filepath.Join(root, "textfile"), log: filepath.Join(root, "tools.log"), tmp: filepath.Join(root, "tmp"), deployment: d.Dir}
+		textfile: filepath.Join(root, "textfile"), log: filepath.Join(root, "tools.log"), tmp: filepath.Join(root, "tmp"), deployment: d.Dir, bin: bin}
 	volumes := filepath.Join(root, "volumes")
 	for _, dir := range []string{bin, s.textfile, s.tmp, filepath.Join(volumes, "uploads"), filepath.Join(volumes, "caddy-data")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -238,6 +238,11 @@ func Invariants(p *types.Project, files Files) []error {
 			if name == sizing.Backup && (v.Source == CheckDir && v.ReadOnly || v.Source == CheckDir+"/"+BackupsDir) {
 				continue
 			}
+			// The offsite copier reads backups/ (and fetches into it for a
+			// restore), and writes the offsite directory of a dir target.
+			if name == sizing.BackupOffsite && (v.Source == CheckDir+"/"+BackupsDir || v.Target == OffsiteMount) {
+				continue
+			}
 			rel, ok := strings.CutPrefix(v.Source, CheckDir+"/")
 			if !ok {
 				bad(name, "mounts %s from outside the deployment directory", v.Source)

@@ -32,16 +32,23 @@ const (
 	BackupScript     = "backup/backup.sh"
 	BackupCounts     = "backup/counts.js"
 	// BackupsDir is where the backup service writes (not generated).
-	BackupsDir      = "backups"
-	TLSCertFile     = "certs/cert.pem"
-	TLSKeyFile      = "certs/key.pem"
-	DatasourceUID   = "prometheus"
-	ReplicaSet      = "rs0"
-	MetricsPort     = 9458
-	AppPort         = 3000
-	CaddyMetricPort = 9180
-	GrafanaLocal    = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
-	MongoUID        = 1001 // the mongod user of mongodb/mongodb-community-server
+	BackupsDir  = "backups"
+	TLSCertFile = "certs/cert.pem"
+	TLSKeyFile  = "certs/key.pem"
+	// The offsite copy's secrets (mode 0600): the credentials as given
+	// (kept for re-runs) and the rclone config built from them.
+	S3AccessKeyFile    = "secrets/backup-s3-access-key"
+	S3SecretKeyFile    = "secrets/backup-s3-secret-key"
+	SFTPKeyFile        = "secrets/backup-sftp-key"
+	SFTPKnownHostsFile = "secrets/backup-sftp-known-hosts"
+	RcloneConfigFile   = "secrets/rclone.conf"
+	DatasourceUID      = "prometheus"
+	ReplicaSet         = "rs0"
+	MetricsPort        = 9458
+	AppPort            = 3000
+	CaddyMetricPort    = 9180
+	GrafanaLocal       = 3100 // host port Grafana gets on 127.0.0.1 with --proxy none
+	MongoUID           = 1001 // the mongod user of mongodb/mongodb-community-server
 	// MemberWaitMinutes is how long mongodb-init waits for a majority of the
 	// members to answer (init-replica-set.js).
 	MemberWaitMinutes = 5
@@ -297,6 +304,9 @@ type Data struct {
 		// alert fires: the period and an hour for the dump itself.
 		AlertAfter string
 	}
+	// Offsite is where the backup-offsite service copies every finished
+	// backup (backup_target), when the plan runs it.
+	Offsite Offsite
 
 	Apps       []App
 	AppMemory  string // compose memory limit, e.g. "1536m"
@@ -411,6 +421,7 @@ func Derive(in Input) (*Data, error) {
 			sizing.NodeExporter:    catalog.NodeExporterImage,
 			sizing.Alertmanager:    catalog.AlertmanagerImage,
 			sizing.Backup:          catalog.BackupImage,
+			sizing.BackupOffsite:   catalog.RcloneImage,
 		},
 		Budgets:        map[string]string{},
 		Retention:      a.MetricsRetention,
@@ -458,6 +469,13 @@ func Derive(in Input) (*Data, error) {
 		d.Backup.EverySeconds = int64(sch.Every / time.Second)
 		d.Backup.PeriodSeconds = int64(sch.Period() / time.Second)
 		d.Backup.AlertAfter = model.Duration(sch.Period() + time.Hour).String()
+		if p.Has(sizing.BackupOffsite) {
+			o, err := offsiteFor(a, sch)
+			if err != nil {
+				return nil, err
+			}
+			d.Offsite = o
+		}
 	}
 	return d, nil
 }

@@ -104,7 +104,7 @@ func OwnedPaths() []string {
 	for _, s := range swarmSecretFiles {
 		ps = append(ps, s.file)
 	}
-	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile)
+	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile, RcloneConfigFile, S3AccessKeyFile, S3SecretKeyFile, SFTPKeyFile, SFTPKnownHostsFile)
 	sort.Strings(ps)
 	return ps
 }
@@ -167,6 +167,7 @@ func baseFiles(d *Data, s Secrets) Files {
 			File{Path: TLSKeyFile, Mode: 0o600, Content: []byte(d.Answers.TLSKeyPEM), Secret: true},
 		)
 	}
+	out = append(out, offsiteFiles(d)...)
 	return append(out,
 		File{Path: spec.FileName, Mode: 0o644, Content: spec.Marshal(d.Answers, d.RcgenVersion)},
 		File{Path: EnvFile, Mode: 0o600, Content: envFile(d, s), Secret: true},

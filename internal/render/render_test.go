@@ -74,6 +74,12 @@ var profiles = []profile{
 		a.TLSCert, a.TLSKey = "../certs/chat.example.com.crt", "../certs/chat.example.com.key"
 		a.TLSCertPEM, a.TLSKeyPEM = testCert, testKey
 	}},
+	{"offsite-s3-4c-8g", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
+		a.BackupPassphrase = "correct horse battery staple"
+		a.BackupTarget = "s3://rocketchat-backups/chat"
+		a.BackupS3Endpoint, a.BackupS3Region = "https://s3.example.com", "eu-central-1"
+		a.BackupS3AccessKey, a.BackupS3SecretKey = "TESTACCESSKEY", "TEST/SECRET+KEY"
+	}},
 }
 
 var testCert, testKey = readTestdata("tls/cert.pem"), readTestdata("tls/key.pem")

@@ -158,6 +158,9 @@ func runningFixed(in Inputs, n int) int64 {
 	}
 	if in.Backup {
 		t += BackupMemory
+		if in.Offsite {
+			t += OffsiteMemory
+		}
 	}
 	if in.Monitoring {
 		targets := n + max(1, in.MongoDBMembers) + 3 // apps, exporters, node, grafana, prometheus

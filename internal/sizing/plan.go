@@ -23,6 +23,9 @@ type Inputs struct {
 	Alerting bool
 	// Backup adds the backup service.
 	Backup bool
+	// Offsite adds the service that copies the backups off the host
+	// (with Backup).
+	Offsite bool
 }
 
 // Budget is the memory limit of one service, with its reason.
@@ -164,7 +167,13 @@ const (
 	NATSExporter    = "nats-exporter"
 	Alertmanager    = "alertmanager"
 	Backup          = "backup"
+	BackupOffsite   = "backup-offsite"
 )
+
+// OffsiteMemory is the offsite copier's budget: rclone copies one archive
+// at a time (its --buffer-size is 16MiB; an S3 multipart upload holds
+// upload_concurrency 4 parts of chunk_size 5MiB: rclone.org/s3).
+const OffsiteMemory = 128 * spec.MiB
 
 // BackupMemory is the backup service's budget: mongodump streams one
 // collection at a time (--numParallelCollections=1) through gzip, and
@@ -237,6 +246,9 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	add(MongoDBInit, 256*spec.MiB, true, "one-shot: mongosh initiates the replica set and users, then exits before the app starts")
 	if in.Backup {
 		add(Backup, BackupMemory, false, "scheduled backups: mongodump streams one collection at a time through gzip")
+		if in.Offsite {
+			add(BackupOffsite, OffsiteMemory, false, "rclone copies each finished backup off the host, one at a time, and checks it")
+		}
 	}
 	if processes > 1 {
 		add(NATS, 128*spec.MiB, false, "event bus between the app processes (TRANSPORTER); NATS idles near 20MiB")

@@ -127,6 +127,17 @@ type Answers struct {
 	BackupSchedule string `yaml:"backup_schedule,omitempty"`
 	// BackupKeep is how many scheduled backups are kept.
 	BackupKeep int `yaml:"backup_keep,omitempty"`
+	// BackupTarget is where every finished backup is copied besides
+	// backups/: "" (nowhere else), a directory of this host (another disk),
+	// s3://BUCKET/PREFIX or sftp://USER@HOST[:PORT]/PATH (ParseBackupTarget).
+	BackupTarget string `yaml:"backup_target,omitempty"`
+	// BackupS3Endpoint is the S3-compatible service's URL; BackupS3Region
+	// its region ("" for most services but AWS).
+	BackupS3Endpoint string `yaml:"backup_s3_endpoint,omitempty"`
+	BackupS3Region   string `yaml:"backup_s3_region,omitempty"`
+	// BackupUnencryptedOffsite accepts copying unencrypted backups (no
+	// backup passphrase) off this host.
+	BackupUnencryptedOffsite bool `yaml:"backup_unencrypted_offsite,omitempty"`
 	// CPUs and Memory describe the target host; empty means detect this one.
 	CPUs   Cores `yaml:"cpus,omitempty"`
 	Memory Size  `yaml:"memory,omitempty"`
@@ -146,6 +157,16 @@ type Answers struct {
 	// still kept need (.env's BACKUP_PASSPHRASE_1...): a new passphrase
 	// never strands the backups taken with the one before. Oldest last.
 	OldBackupPassphrases []string `yaml:"-"`
+	// BackupS3AccessKey and BackupS3SecretKey are the S3 credentials,
+	// BackupSFTPKey the SSH private key of an sftp target: read from the
+	// files their flags name, kept in the deployment's secrets/ (mode
+	// 0600), never in rcgen.yaml or compose.yaml.
+	BackupS3AccessKey string `yaml:"-"`
+	BackupS3SecretKey string `yaml:"-"`
+	BackupSFTPKey     string `yaml:"-"`
+	// BackupSFTPKnownHosts is the SFTP server's host key, as OpenSSH's
+	// known_hosts file writes it: rclone checks the server against it.
+	BackupSFTPKnownHosts string `yaml:"-"`
 }
 
 // Keys of answers that other code refers to by name.
@@ -179,7 +200,16 @@ const (
 	KeySchedule     = "backup_schedule"
 	KeyBackupKeep   = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.
-	KeyPassphrase = "backup_passphrase"
+	KeyPassphrase         = "backup_passphrase"
+	KeyBackupTarget       = "backup_target"
+	KeyS3Endpoint         = "backup_s3_endpoint"
+	KeyS3Region           = "backup_s3_region"
+	KeyUnencryptedOffsite = "backup_unencrypted_offsite"
+	// The offsite credentials are material, not in rcgen.yaml.
+	KeyS3AccessKey    = "backup_s3_access_key"
+	KeyS3SecretKey    = "backup_s3_secret_key"
+	KeySFTPKey        = "backup_sftp_key"
+	KeySFTPKnownHosts = "backup_sftp_known_hosts"
 )
 
 // Backup defaults.

@@ -35,7 +35,7 @@ func (e *FieldError) Error() string { return e.Key + ": " + e.Text(func(k string
 func (e *FieldError) Text(name func(key string) string) string {
 	return refRe().ReplaceAllStringFunc(e.Msg, func(m string) string {
 		key := m[1 : len(m)-1]
-		if !IsKey(key) {
+		if !IsKey(key) && !IsMaterialKey(key) {
 			return m
 		}
 		return name(key)
@@ -46,7 +46,17 @@ func (e *FieldError) Text(name func(key string) string) string {
 // what Docker accepts for a container name (moby daemon/names), at most 64.
 var networkRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
 
-var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z_]+\}`) })
+// IsMaterialKey reports whether key names material an answer leads to
+// (a secret given in a file or the environment), not in rcgen.yaml.
+func IsMaterialKey(key string) bool {
+	switch key {
+	case KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey, KeySFTPKnownHosts:
+		return true
+	}
+	return false
+}
+
+var refRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[a-z][a-z0-9_]*\}`) })
 
 // fieldErr wraps err as the error of key, or returns nil.
 func fieldErr(key string, err error) error {
@@ -185,6 +195,26 @@ func (a Answers) check(key string) error {
 				return errors.New("the backup passphrase holds a newline, a control character or ': rcgen cannot store it safely in .env")
 			}
 		}
+	case KeyBackupTarget:
+		_, err := ParseBackupTarget(a.BackupTarget)
+		return err
+	case KeyS3Endpoint:
+		if a.BackupS3Endpoint != "" {
+			return ValidateS3Endpoint(a.BackupS3Endpoint)
+		}
+	case KeyS3Region:
+		if a.BackupS3Region != "" && !regionRe.MatchString(a.BackupS3Region) {
+			return fmt.Errorf("%q is not a region name: give it as the service writes it (e.g. eu-central-1), or leave it out", a.BackupS3Region)
+		}
+	case KeyS3AccessKey:
+		return credential("access key", a.BackupS3AccessKey)
+	case KeyS3SecretKey:
+		return credential("secret key", a.BackupS3SecretKey)
+	case KeySFTPKey:
+		return ValidateSFTPKey(a.BackupSFTPKey)
+	case KeySFTPKnownHosts:
+		_, err := KnownHosts(a.BackupSFTPKnownHosts)
+		return err
 	case KeySMTPPassword:
 		for _, r := range a.SMTPPassword {
 			if r < ' ' || r == '\'' || r == 0x7f {
@@ -208,7 +238,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, fieldErr(key, err))
 		}
 	}
-	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase) {
+	for _, key := range append(Keys(), KeySMTPPassword, KeyPassphrase, KeyS3AccessKey, KeyS3SecretKey, KeySFTPKey, KeySFTPKnownHosts) {
 		if err := a.CheckKey(key); err != nil {
 			errs = append(errs, err)
 		}
@@ -235,6 +265,7 @@ func (a Answers) Validate() error {
 	}
 	errs = append(errs, a.requireSMTP()...)
 	errs = append(errs, a.checkTarget()...)
+	errs = append(errs, a.checkOffsite()...)
 	return errors.Join(errs...)
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -368,4 +369,49 @@ func (s Stack) Backup(ctx context.Context, label string) (string, error) {
 		return "", fmt.Errorf("the backup service answered %q, not a backup's name", name)
 	}
 	return name, nil
+}
+
+// OffsiteService copies the backups off the host (backup_target).
+const OffsiteService = "backup-offsite"
+
+// OffsiteCopy is one backup at the offsite target.
+type OffsiteCopy struct {
+	Name string `json:"name"`
+	Size int64  `json:"size_bytes"`
+}
+
+// OffsiteList lists the deployment's backups at the offsite target,
+// oldest first, through the backup-offsite service (rclone there).
+func (s Stack) OffsiteList(ctx context.Context) ([]OffsiteCopy, error) {
+	out, err := s.Compose(ctx, "exec", "-T", OffsiteService, "sh", BackupScript, "offsite-list")
+	if err != nil {
+		return nil, err
+	}
+	var list []OffsiteCopy
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		size, name, ok := strings.Cut(l, " ")
+		n, err := strconv.ParseInt(size, 10, 64)
+		if !ok || err != nil || n < 0 || !strings.HasSuffix(name, ".tar") || strings.ContainsAny(name, "/ ") {
+			return nil, fmt.Errorf("the backup-offsite service listed %q, not a backup's size and name", l)
+		}
+		list = append(list, OffsiteCopy{Name: name, Size: n})
+	}
+	return list, nil
+}
+
+// Fetch copies the backup name from the offsite target into backups/
+// through the backup-offsite service, which checks its size and MD5
+// against the target's.
+func (s Stack) Fetch(ctx context.Context, name string) error {
+	out, err := s.Compose(ctx, "exec", "-T", OffsiteService, "sh", BackupScript, "fetch", name)
+	if err != nil {
+		return err
+	}
+	if got := string(lastLine(out)); got != name {
+		return fmt.Errorf("the backup-offsite service answered %q, not %s", got, name)
+	}
+	return nil
 }

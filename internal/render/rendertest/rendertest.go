@@ -32,6 +32,9 @@ var Packages = map[string]string{
 	// shellcheck reads the backup service's script as POSIX sh (the
 	// image's /bin/sh is dash).
 	"shellcheck": "shellcheck",
+	// busybox runs the offsite part of the backup script as the rclone
+	// image (Alpine) does.
+	"busybox": "busybox",
 }
 
 // Deployment is a rendered deployment written to a directory, with its
@@ -241,6 +244,52 @@ func (d *Deployment) Amtool() error {
 func ImageCaddy() string {
 	tag := strings.TrimSuffix(catalog.CaddyImage[strings.Index(catalog.CaddyImage, ":")+1:], "-alpine")
 	return filepath.Join(build.Default.GOPATH, "bin", "caddy-v"+strings.TrimPrefix(tag, "v"))
+}
+
+// ImageRclone is the rclone binary at the version of the image the
+// backup-offsite service runs, built by scripts/install-test-tools from
+// its Go module into GOPATH/bin as rclone-vX.Y.Z.
+func ImageRclone() string {
+	tag := catalog.RcloneImage[strings.Index(catalog.RcloneImage, ":")+1:]
+	return filepath.Join(build.Default.GOPATH, "bin", "rclone-v"+tag)
+}
+
+// NeedTools stops a test that runs the tools named (on PATH) when one is
+// missing, as Need does: a failure under CI=true, a loud skip otherwise.
+func NeedTools(tb testing.TB, tools ...string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("skipping the real-tool checks in -short mode (make check); make test runs them")
+	}
+	var m []string
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			m = append(m, tool+" (apt-get install "+Packages[tool]+")")
+		}
+	}
+	if len(m) > 0 {
+		msg := "missing " + strings.Join(m, ", ") + ": the generated files are NOT checked by the real tools"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
+}
+
+// NeedRclone stops a test when ImageRclone is not built (or openssl, which
+// the backup script encrypts with, is missing), as Need does, and returns
+// its path.
+func NeedRclone(tb testing.TB) string {
+	tb.Helper()
+	NeedTools(tb, "openssl")
+	if _, err := os.Stat(ImageRclone()); err != nil {
+		msg := "missing " + ImageRclone() + " (scripts/install-test-tools builds it): the offsite copy is NOT run against a real rclone"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
+	return ImageRclone()
 }
 
 // Caddy runs `caddy validate` on the Caddyfile as the caddy container sees
