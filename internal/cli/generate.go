@@ -536,8 +536,12 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 				if a.BackupPassphrase != "" {
 					enc = ", encrypted"
 				}
-				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen's backup, restore and upgrade commands run on that node (%s: Backups); copy them off it.\n",
-					sch, sw.BackupNode, a.Project, enc, a.BackupKeep, filepath.Join(o.Out, render.ReadmeFile))
+				off := "copy them off it"
+				if plan.Has(sizing.BackupOffsite) {
+					off = "backup-offsite copies each to " + a.BackupTarget + " and checks it there"
+				}
+				fmt.Fprintf(stdout, "Backups: %s on %s, in its volume %s_backups%s, the newest %d kept; rcgen's backup, restore and upgrade commands run on that node (%s: Backups); %s.\n",
+					sch, sw.BackupNode, a.Project, enc, a.BackupKeep, filepath.Join(o.Out, render.ReadmeFile), off)
 			}
 		} else {
 			fmt.Fprintln(stdout, "No backup service (backup: false): back up by hand, as README.md says.")

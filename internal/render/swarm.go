@@ -124,6 +124,13 @@ func swarmObjects(d *Data, files Files) (configs, secrets, dashboards []SwarmObj
 	if f, ok := files.Get(TLSKeyFile); ok {
 		secrets = append(secrets, SwarmObject{Key: "tls_key", Name: name("tls_key", f.Content), File: TLSKeyFile})
 	}
+	if d.Has(sizing.BackupOffsite) {
+		for _, s := range []struct{ key, file string }{{"rclone_config", RcloneConfigFile}, {"backup_sftp_key", SFTPKeyFile}, {"backup_sftp_known_hosts", SFTPKnownHostsFile}} {
+			if f, ok := files.Get(s.file); ok {
+				secrets = append(secrets, SwarmObject{Key: s.key, Name: name(s.key, f.Content), File: s.file})
+			}
+		}
+	}
 	if d.Has(sizing.Backup) {
 		for _, s := range swarmDeploymentFiles {
 			if f, ok := files.Get(s.file); ok {

@@ -173,3 +173,42 @@ func TestBackupScriptReadsSwarmSecretFiles(t *testing.T) {
 		t.Errorf("the backup does not open with the passphrase file's: %v", err)
 	}
 }
+
+// TestSwarmOffsiteCopier: a Swarm deployment with an offsite target runs
+// the compose target's copier on the backup node (whose volume it reads),
+// its rclone config a Swarm secret, on the edge network only; nothing of
+// the credentials is in the stack file.
+func TestSwarmOffsiteCopier(t *testing.T) {
+	files := swarmBackupStack(t, threeNodes, func(a *spec.Answers) {
+		a.BackupPassphrase = "correct horse battery staple"
+		a.BackupTarget, a.BackupS3Endpoint = "s3://backups/rocketchat", "https://s3.example.com"
+		a.BackupS3AccessKey, a.BackupS3SecretKey = testAccessKey, testSecretKey
+	})
+	p := loadStack(t, files)
+	s, ok := p.Services[sizing.BackupOffsite]
+	if !ok {
+		t.Fatal("the stack has no backup-offsite service: the backups would never leave the node")
+	}
+	if c := s.Deploy.Placement.Constraints; !slices.Equal(c, []string{"node.labels.rcgen.backup == true"}) {
+		t.Errorf("backup-offsite placed by %v, not beside the backup service", c)
+	}
+	if len(s.Secrets) == 0 || s.Secrets[0].Source != "rclone_config" {
+		t.Errorf("backup-offsite secrets %v, want rclone_config", s.Secrets)
+	}
+	if _, ok := p.Secrets["rclone_config"]; !ok {
+		t.Error("the stack declares no rclone_config secret")
+	}
+	if nets := slices.Sorted(func(yield func(string) bool) {
+		for n := range s.Networks {
+			if !yield(n) {
+				return
+			}
+		}
+	}); !slices.Equal(nets, []string{"edge"}) {
+		t.Errorf("backup-offsite networks %v, want edge only", nets)
+	}
+	stack := string(mustGet(t, files, render.StackFile).Content)
+	if strings.Contains(stack, testSecretKey) || strings.Contains(stack, testAccessKey) {
+		t.Error("the stack file holds the bucket's keys")
+	}
+}

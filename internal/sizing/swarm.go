@@ -210,6 +210,10 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		}
 		sw.BackupNode = sw.Nodes[b].Name
 		place(b, Backup, budget(Backup))
+		if in.Offsite {
+			// The offsite copier reads the same volume: the same node.
+			place(b, BackupOffsite, budget(BackupOffsite))
+		}
 	}
 
 	// MongoDB: the same limit on every member (one size for the set), half

@@ -383,7 +383,7 @@ type OffsiteCopy struct {
 // OffsiteList lists the deployment's backups at the offsite target,
 // oldest first, through the backup-offsite service (rclone there).
 func (s Stack) OffsiteList(ctx context.Context) ([]OffsiteCopy, error) {
-	out, err := s.Compose(ctx, "exec", "-T", OffsiteService, "sh", BackupScript, "offsite-list")
+	out, err := s.execIn(ctx, OffsiteService, "sh", BackupScript, "offsite-list")
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +406,7 @@ func (s Stack) OffsiteList(ctx context.Context) ([]OffsiteCopy, error) {
 // through the backup-offsite service, which checks its size and MD5
 // against the target's.
 func (s Stack) Fetch(ctx context.Context, name string) error {
-	out, err := s.Compose(ctx, "exec", "-T", OffsiteService, "sh", BackupScript, "fetch", name)
+	out, err := s.execIn(ctx, OffsiteService, "sh", BackupScript, "fetch", name)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,13 @@ func (s Stack) swarmPS(ctx context.Context) ([]Container, error) {
 // this node: docker exec reaches no other node's. When it runs elsewhere,
 // the error names the node, from docker service ps.
 func (s Stack) BackupContainer(ctx context.Context) (string, error) {
-	svc := s.Service("backup")
+	return s.TaskContainer(ctx, "backup")
+}
+
+// TaskContainer finds the container of service's running task on this
+// node (the backup services run on the node labelled rcgen.backup).
+func (s Stack) TaskContainer(ctx context.Context, service string) (string, error) {
+	svc := s.Service(service)
 	out, err := s.Docker(ctx, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+svc, "--filter", "status=running")
 	if err != nil {
 		return "", err
@@ -105,17 +111,23 @@ func (s Stack) BackupContainer(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("no container of %s runs on this node, and docker service ps %s failed (%w): run rcgen on a manager, on the node labelled rcgen.backup (README.md: Backups)", svc, svc, err)
 	}
 	if n := strings.Fields(string(nodes)); len(n) > 0 {
-		return "", fmt.Errorf("the backup service's task runs on node %s, and docker exec reaches only the containers of the node Docker runs on: run this on %s (a manager, with a copy of this deployment's directory; README.md: Backups)", n[0], n[0])
+		return "", fmt.Errorf("the %s service's task runs on node %s, and docker exec reaches only the containers of the node Docker runs on: run this on %s (a manager, with a copy of this deployment's directory; README.md: Backups)", service, n[0], n[0])
 	}
 	return "", fmt.Errorf("no task of %s runs (docker service ps %s): deploy the stack (README.md: Deploy) and wait until it runs", svc, svc)
 }
 
 // execBackup runs args in the backup service's container.
 func (s Stack) execBackup(ctx context.Context, args ...string) ([]byte, error) {
+	return s.execIn(ctx, "backup", args...)
+}
+
+// execIn runs args in service's container: docker compose exec, or on
+// Swarm docker exec in its task's container on this node.
+func (s Stack) execIn(ctx context.Context, service string, args ...string) ([]byte, error) {
 	if !s.Swarm {
-		return s.Compose(ctx, append([]string{"exec", "-T", "backup"}, args...)...)
+		return s.Compose(ctx, append([]string{"exec", "-T", service}, args...)...)
 	}
-	id, err := s.BackupContainer(ctx)
+	id, err := s.TaskContainer(ctx, service)
 	if err != nil {
 		return nil, err
 	}

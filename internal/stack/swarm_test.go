@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,32 @@ func TestBackupContainerNamesItsNode(t *testing.T) {
 			t.Errorf("local task: %q, %v", id, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("want %q, got %v", c.want, err)
+		}
+	}
+}
+
+// TestOffsiteListOnSwarm: the offsite copies are listed in the
+// backup-offsite task's container on this node (docker exec), not through
+// docker compose, which knows no Swarm stack.
+func TestOffsiteListOnSwarm(t *testing.T) {
+	var calls [][]string
+	s := Stack{Swarm: true, Project: "rc", Run: func(_ context.Context, _ string, args ...string) ([]byte, error) {
+		calls = append(calls, args)
+		switch {
+		case args[0] == "ps" && slices.Contains(args, "label=com.docker.swarm.service.name=rc_backup-offsite"):
+			return []byte("off42\n"), nil
+		case args[0] == "exec" && args[1] == "off42":
+			return []byte("1234 rocketchat-20261202-030000.tar\n"), nil
+		}
+		return nil, errors.New("unexpected docker " + strings.Join(args, " "))
+	}}
+	list, err := s.OffsiteList(context.Background())
+	if err != nil || len(list) != 1 || list[0].Name != "rocketchat-20261202-030000.tar" || list[0].Size != 1234 {
+		t.Fatalf("OffsiteList = %v, %v (calls %q)", list, err, calls)
+	}
+	for _, c := range calls {
+		if c[0] == "compose" {
+			t.Errorf("ran docker compose on Swarm: %q", c)
 		}
 	}
 }
