@@ -9,6 +9,10 @@ LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERS
 .PHONY: all build install test tested check unit unit-but-examples fuzz-build swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
+# go test's own limit per package binary: internal/render's real tools
+# (Caddy, Traefik, nginx, rclone, promtool) take minutes on a busy
+# two-core machine, past go test's default of 10 minutes.
+TESTTIMEOUT ?= 30m
 
 # One build configuration for every target: static (no cgo) with trimmed
 # paths, as the release binaries are built. The tests, the swarm check, the
@@ -73,12 +77,12 @@ check: lint
 
 ## unit: go test alone (tests whose tool is missing skip loudly, or fail under CI=true)
 unit:
-	$(GO) test -count=1 $(PKG)
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $(PKG)
 
 # unit-but-examples: go test of every package but examples, which make test
 # runs through verify (regenerated in place, with every real-tool check).
 unit-but-examples:
-	$(GO) test -count=1 $$($(GO) list $(PKG) | grep -v '/examples$$')
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list $(PKG) | grep -v '/examples$$')
 
 ## swarm: the Swarm examples through docker/cli's own stack loader and
 ## converter (tools/swarmcheck, a module of its own: docker/cli never

@@ -170,8 +170,14 @@ func row(name, look string, a spec.Answers, p sizing.Plan) string {
 		licence = "yes (placeholder)"
 	}
 	front := "Caddy, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "Let's Encrypt", spec.TLSInternal: "Caddy's CA", spec.TLSOwn: "own certificate"}[a.TLSMode()]
-	if a.Proxy == spec.ProxyNone {
+	switch a.Proxy {
+	case spec.ProxyCaddy:
+	case spec.ProxyNone:
 		front = "your own proxy"
+	case spec.ProxyHost:
+		front = "your proxy on the host"
+	default:
+		front = "your " + a.Proxy
 	}
 	return fmt.Sprintf("| [%s](%s/) | %s cores, %s | %s | %s | %d × %s app, %d × %s MongoDB | %s |",
 		name, name, sizing.FormatCores(p.Host.CPUs), spec.FormatBytes(p.Host.Memory), licence, front,

@@ -43,6 +43,17 @@
 set -eu
 umask 077
 
+# On Swarm the secrets are files (Swarm secrets): NAME_FILE names the file
+# that holds NAME, as the compose target gives NAME itself.
+if [ -n "${MONGODB_ROOT_PASSWORD_FILE:-}" ]; then
+	MONGODB_ROOT_PASSWORD=$(cat "$MONGODB_ROOT_PASSWORD_FILE")
+	export MONGODB_ROOT_PASSWORD
+fi
+if [ -n "${BACKUP_PASSPHRASE_FILE:-}" ]; then
+	BACKUP_PASSPHRASE=$(cat "$BACKUP_PASSPHRASE_FILE")
+	export BACKUP_PASSPHRASE
+fi
+
 project=rocketchat
 keep=7
 daily=03:00
@@ -79,7 +90,7 @@ die() { log "$*"; exit 1; }
 # The tools read the password from a file, never from their command line
 # (--config: a YAML file with uri and password, mongo-tools 100.3.0 and later).
 tools_config() {
-	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env)"
+	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env; Swarm, MONGODB_ROOT_PASSWORD_FILE)"
 	cfg=$(mktemp "$tmpdir/rcgen-tools.XXXXXX")
 	printf "uri: 'mongodb://root:%s@%s/?replicaSet=rs0&authSource=admin'\n" "$MONGODB_ROOT_PASSWORD" "$hosts" >"$cfg"
 	echo "$cfg"
