@@ -207,7 +207,7 @@ func (b *answerFlags) bindSizing() {
 	b.integer(&a.MongoDBMembers, "mongodb-members", "MongoDB replica set members: 1 or 3")
 	b.integer(&a.Processes, "processes", "app processes, overriding the computed count")
 	b.boolean(&a.AllowUnlicensedInstances, "allow-unlicensed-instances", "allow --processes above 1 without a licence (instances will not share real-time events)")
-	b.str(&a.Proxy, "proxy", "reverse proxy: caddy (automatic HTTPS) or none (you run your own)")
+	b.str(&a.Proxy, "proxy", "reverse proxy: caddy (automatic HTTPS), traefik (rcgen's own Traefik, automatic HTTPS), traefik-labels (your own Traefik routes by Docker labels, see --proxy-network) or none (you run your own)")
 	b.negate(&a.Monitoring, "no-monitoring", spec.KeyMonitoring, "leave out Prometheus, Grafana and the exporters")
 	b.negate(&a.Backup, "no-backup", spec.KeyBackup, "leave out the backup service (scheduled MongoDB dumps and the deployment's files, in backups/)")
 }
@@ -223,6 +223,8 @@ func (b *answerFlags) bindDeployment() {
 	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")
 	b.str(&a.RocketChatVersion, "rocketchat-version", "Rocket.Chat release to deploy: exact (e.g. "+catalog.DefaultRocketChatVersion()+"), or latest (the newest rcgen deploys) or lts (the newest LTS, the default); rcgen.yaml records the exact release")
 	b.str(&a.Project, "project", "Compose project name; it prefixes every volume, so it never changes once data exists")
+	b.str(&a.ProxyNetwork, "proxy-network", "with --proxy traefik-labels: the existing Docker network your Traefik watches (default "+spec.DefaultProxyNetwork+")")
+	b.str(&a.ProxyCertResolver, "proxy-certresolver", "with --proxy traefik-labels: your Traefik's certificate resolver for the domain (default "+spec.DefaultProxyCertResolver+")")
 	b.str(&a.TLSCert, "tls-cert", "your own certificate (PEM, full chain) instead of an automatic one")
 	b.str(&a.TLSKey, "tls-key", "the key of --tls-cert (PEM, unencrypted)")
 	b.str(&a.MetricsRetention, "metrics-retention", "how long Prometheus keeps metrics (e.g. 15d, 8w)")

@@ -17,6 +17,20 @@ import (
 const (
 	ProxyCaddy = "caddy"
 	ProxyNone  = "none"
+	// ProxyTraefik is rcgen's own Traefik v3 in place of Caddy.
+	ProxyTraefik = "traefik"
+	// ProxyTraefikLabels runs no proxy of ours: the app processes (and
+	// Grafana) join the Docker network of the operator's own Traefik with
+	// the labels its Docker (or Swarm) provider reads.
+	ProxyTraefikLabels = "traefik-labels"
+)
+
+// Defaults of the traefik-labels answers: the network and certificate
+// resolver names Traefik's own documentation uses (doc.traefik.io, "Docker
+// provider" user guide and "Let's Encrypt" examples).
+const (
+	DefaultProxyNetwork      = "traefik"
+	DefaultProxyCertResolver = "letsencrypt"
 )
 
 // Defaults for answers a person may leave out.
@@ -74,8 +88,15 @@ type Answers struct {
 	// files). Set, they replace automatic certificates.
 	TLSCert string `yaml:"tls_cert,omitempty" rcgen:"path"`
 	TLSKey  string `yaml:"tls_key,omitempty" rcgen:"path"`
-	// Proxy is "caddy" or "none".
+	// Proxy is "caddy", "traefik", "traefik-labels" or "none".
 	Proxy string `yaml:"proxy"`
+	// ProxyNetwork is the external Docker network the operator's Traefik
+	// watches (traefik-labels only; DefaultProxyNetwork when empty).
+	ProxyNetwork string `yaml:"proxy_network,omitempty"`
+	// ProxyCertResolver is the certificate resolver of the operator's
+	// Traefik the router names (traefik-labels only;
+	// DefaultProxyCertResolver when empty).
+	ProxyCertResolver string `yaml:"proxy_certresolver,omitempty"`
 	// Monitoring turns Prometheus, Grafana and the exporters on.
 	Monitoring bool `yaml:"monitoring"`
 	// MetricsRetention and MetricsRetentionSize bound what Prometheus keeps
@@ -122,33 +143,36 @@ type Answers struct {
 
 // Keys of answers that other code refers to by name.
 const (
-	KeyProject      = "project"
-	KeyDomain       = "domain"
-	KeyEmail        = "email"
-	KeyVersion      = "rocketchat_version"
-	KeyCatalog      = "catalog"
-	KeyMembers      = "mongodb_members"
-	KeyProcesses    = "processes"
-	KeyUsers        = "users"
-	KeyLicenseFile  = "license_file"
-	KeyTLSCert      = "tls_cert"
-	KeyTLSKey       = "tls_key"
-	KeyProxy        = "proxy"
-	KeyMonitoring   = "monitoring"
-	KeyAlertEmail   = "alert_email"
-	KeySMTPHost     = "smtp_host"
-	KeySMTPFrom     = "smtp_from"
-	KeySMTPUser     = "smtp_user"
-	KeyCPUs         = "cpus"
-	KeyMemory       = "memory"
-	KeyAllowIP      = "allow_ip"
-	KeySMTPPassword = "smtp_password" // material, not in rcgen.yaml
-	KeyAppEmail     = "app_email"
-	KeyBackup       = "backup"
-	KeyTarget       = "target"
-	KeyNodes        = "nodes"
-	KeySchedule     = "backup_schedule"
-	KeyBackupKeep   = "backup_keep"
+	KeyProject     = "project"
+	KeyDomain      = "domain"
+	KeyEmail       = "email"
+	KeyVersion     = "rocketchat_version"
+	KeyCatalog     = "catalog"
+	KeyMembers     = "mongodb_members"
+	KeyProcesses   = "processes"
+	KeyUsers       = "users"
+	KeyLicenseFile = "license_file"
+	KeyTLSCert     = "tls_cert"
+	KeyTLSKey      = "tls_key"
+	KeyProxy       = "proxy"
+	// KeyProxyNetwork and KeyProxyCertResolver are traefik-labels' answers.
+	KeyProxyNetwork      = "proxy_network"
+	KeyProxyCertResolver = "proxy_certresolver"
+	KeyMonitoring        = "monitoring"
+	KeyAlertEmail        = "alert_email"
+	KeySMTPHost          = "smtp_host"
+	KeySMTPFrom          = "smtp_from"
+	KeySMTPUser          = "smtp_user"
+	KeyCPUs              = "cpus"
+	KeyMemory            = "memory"
+	KeyAllowIP           = "allow_ip"
+	KeySMTPPassword      = "smtp_password" // material, not in rcgen.yaml
+	KeyAppEmail          = "app_email"
+	KeyBackup            = "backup"
+	KeyTarget            = "target"
+	KeyNodes             = "nodes"
+	KeySchedule          = "backup_schedule"
+	KeyBackupKeep        = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.
 	KeyPassphrase = "backup_passphrase"
 )
@@ -219,8 +243,8 @@ func (a Answers) PublicURL() string {
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
 		host = "[" + host + "]"
 	}
-	if a.Proxy == ProxyNone {
-		if a.Domain == DefaultDomain {
+	if a.Proxy == ProxyNone || a.Proxy == ProxyTraefikLabels {
+		if a.Domain == DefaultDomain && a.Proxy == ProxyNone {
 			return "http://localhost:3000"
 		}
 		// Another proxy terminates TLS in front of us.
@@ -230,4 +254,26 @@ func (a Answers) PublicURL() string {
 		return "http://" + host
 	}
 	return "https://" + host
+}
+
+// OwnProxy reports whether rcgen runs the proxy (Caddy or Traefik) and
+// with it TLS.
+func (a Answers) OwnProxy() bool { return a.Proxy == ProxyCaddy || a.Proxy == ProxyTraefik }
+
+// Network is the external Docker network of the operator's Traefik
+// (traefik-labels).
+func (a Answers) Network() string {
+	if a.ProxyNetwork != "" {
+		return a.ProxyNetwork
+	}
+	return DefaultProxyNetwork
+}
+
+// CertResolver is the certificate resolver of the operator's Traefik
+// (traefik-labels).
+func (a Answers) CertResolver() string {
+	if a.ProxyCertResolver != "" {
+		return a.ProxyCertResolver
+	}
+	return DefaultProxyCertResolver
 }

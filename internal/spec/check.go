@@ -116,9 +116,27 @@ func (a Answers) check(key string) error {
 	case KeyTLSKey:
 		return plainPath(a.TLSKey)
 	case KeyProxy:
-		if a.Proxy != ProxyCaddy && a.Proxy != ProxyNone {
-			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS) or none (you run your own)", a.Proxy)
+		switch a.Proxy {
+		case ProxyCaddy, ProxyTraefik, ProxyTraefikLabels, ProxyNone:
+		default:
+			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs Caddy and HTTPS), traefik (rcgen runs Traefik and HTTPS), traefik-labels (your own Traefik routes to Rocket.Chat by Docker labels) or none (you run your own)", a.Proxy)
 		}
+	case KeyProxyNetwork:
+		if a.ProxyNetwork == "" {
+			return nil
+		}
+		if a.Proxy != ProxyTraefikLabels {
+			return errors.New("a proxy network is only joined with {proxy} traefik-labels: drop it, or use traefik-labels")
+		}
+		return ValidateNetworkName(a.ProxyNetwork)
+	case KeyProxyCertResolver:
+		if a.ProxyCertResolver == "" {
+			return nil
+		}
+		if a.Proxy != ProxyTraefikLabels {
+			return errors.New("a certificate resolver is only named with {proxy} traefik-labels: drop it, or use traefik-labels")
+		}
+		return ValidateCertResolver(a.ProxyCertResolver)
 	case "metrics_retention":
 		return ValidatePromDuration(a.MetricsRetention)
 	case "metrics_retention_size":
@@ -203,7 +221,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if a.Email == "" && a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
+	if a.Email == "" && a.TLSMode() == TLSACME && a.OwnProxy() {
 		add(KeyEmail, fmt.Errorf("an email address for Let's Encrypt is required to get a certificate for %s (Let's Encrypt sends expiry warnings there): give {email}, e.g. admin@%s, or your own certificate with {tls_cert} and {tls_key}", a.Domain, a.Domain))
 	}
 	if a.Processes > 1 && a.Processes <= MaxProcesses && !a.Licensed() && !a.AllowUnlicensedInstances {
@@ -213,8 +231,8 @@ func (a Answers) Validate() error {
 	case a.TLSCert == "" && a.TLSKey == "":
 	case a.TLSCert == "" || a.TLSKey == "":
 		add(KeyTLSCert, errors.New("give both the certificate and its key (PEM files)"))
-	case a.Proxy != ProxyCaddy:
-		add(KeyTLSCert, errors.New("own certificate files need rcgen's proxy: drop {proxy} none, or terminate TLS in your own proxy"))
+	case !a.OwnProxy():
+		add(KeyTLSCert, fmt.Errorf("own certificate files need rcgen's proxy: use {proxy} caddy or traefik instead of %s, or give the certificate to your own proxy", a.Proxy))
 	case a.Domain == DefaultDomain:
 		add(KeyTLSCert, errors.New("a certificate needs a real {domain}, not localhost"))
 	case a.TLSCertPEM != "" || a.TLSKeyPEM != "":

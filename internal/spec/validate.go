@@ -129,3 +129,33 @@ func ValidateLicense(s string) error {
 // NormalizeLicense trims the surrounding whitespace and the final newline
 // editors add to a licence file.
 func NormalizeLicense(s string) string { return strings.TrimSpace(s) }
+
+// networkNameRe is Docker's pattern for the names of containers and volumes
+// (moby/moby daemon/names/names.go, RestrictedNamePattern); a network
+// named within it is accepted by `docker network create` and by compose's
+// external networks alike.
+var networkNameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`) })
+
+// ValidateNetworkName checks the name of an existing Docker network the
+// deployment joins (traefik-labels: the network the operator's Traefik
+// watches).
+func ValidateNetworkName(s string) error {
+	if len(s) > 64 || !networkNameRe().MatchString(s) {
+		return fmt.Errorf("%q is not a Docker network name: give the name `docker network ls` shows for your Traefik's network (letters, digits, _ . -), e.g. %s", s, DefaultProxyNetwork)
+	}
+	return nil
+}
+
+// certResolverRe is what rcgen writes into the tls.certresolver label: a
+// name of the operator's static configuration (certificatesResolvers.NAME),
+// without the dots, commas and quotes that would split a label key or value.
+var certResolverRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`) })
+
+// ValidateCertResolver checks the name of a certificate resolver of the
+// operator's own Traefik.
+func ValidateCertResolver(s string) error {
+	if len(s) > 64 || !certResolverRe().MatchString(s) {
+		return fmt.Errorf("%q is not a certificate resolver name: give the NAME of certificatesResolvers.NAME in your Traefik's static configuration (letters, digits, _ -), e.g. %s", s, DefaultProxyCertResolver)
+	}
+	return nil
+}
