@@ -25,7 +25,9 @@ func TestTraefikAnswers(t *testing.T) {
 		want    string
 	}{
 		{"labels, defaults", func(a *Answers) { a.Proxy = ProxyTraefikLabels }, "", ""},
-		{"labels, names", func(a *Answers) { a.Proxy, a.ProxyNetwork, a.ProxyCertResolver = ProxyTraefikLabels, "edge.proxy_1", "le-2" }, "", ""},
+		{"labels, names", func(a *Answers) {
+			a.Proxy, a.ProxyNetwork, a.ProxyCertResolver = ProxyTraefikLabels, "edge.proxy_1", "le-2"
+		}, "", ""},
 		{"network with caddy", func(a *Answers) { a.ProxyNetwork = "web" }, KeyProxyNetwork, "only joined with {proxy} traefik-labels"},
 		{"resolver with traefik", func(a *Answers) { a.Proxy, a.ProxyCertResolver = ProxyTraefik, "le" }, KeyProxyCertResolver, "only named with {proxy} traefik-labels"},
 		{"bad network", func(a *Answers) { a.Proxy, a.ProxyNetwork = ProxyTraefikLabels, "my net" }, KeyProxyNetwork, "not a Docker network name"},
