@@ -10,6 +10,10 @@ const (
 	// CaddyImage: Docker Hub official image; 2.11.7 is the newest Caddy
 	// release the Go module proxy serves (github.com/caddyserver/caddy/v2).
 	CaddyImage = "caddy:2.11.7-alpine"
+	// TraefikImage: Docker Hub official image (proxy traefik); v3.7.13 is
+	// the newest Traefik v3 release the Go module proxy serves
+	// (github.com/traefik/traefik/v3), the version the tests build and run.
+	TraefikImage = "traefik:v3.7.13"
 	// NATSImage: Docker Hub official image (nats-server v2.12.x).
 	NATSImage = "nats:2.12.14-alpine"
 	// NATSExporterImage: the version Rocket.Chat's own compose stack pins
@@ -47,6 +51,7 @@ type Image struct {
 func PinnedImages() []Image {
 	return []Image{
 		{"caddy", CaddyImage},
+		{"traefik", TraefikImage},
 		{"nats", NATSImage},
 		{"nats-exporter", NATSExporterImage},
 		{"mongodb-exporter", MongoDBExporterImage},

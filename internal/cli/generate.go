@@ -475,7 +475,11 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),
 			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(sw.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
-		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
+		at := sw.ProxyNode
+		if a.Proxy == spec.ProxyTraefikLabels {
+			at = "your Traefik"
+		}
+		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, at, filepath.Join(o.Out, render.ReadmeFile))
 		if plan.Has(sizing.Grafana) {
 			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
@@ -487,9 +491,16 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	if !a.Licensed() && plan.Processes == 1 && plan.LicensedProcesses > 1 {
 		fmt.Fprintf(stdout, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
-	if !plan.Has(sizing.Caddy) {
+	switch {
+	case a.Proxy == spec.ProxyTraefikLabels:
+		joins := "the app processes join"
+		if plan.Has(sizing.Grafana) {
+			joins = "the app processes and Grafana join"
+		}
+		fmt.Fprintf(stdout, "Your Traefik routes to it: %s its Docker network %s, with Traefik labels (see README.md).\n", joins, a.Network())
+	case !a.OwnProxy():
 		fmt.Fprintln(stdout, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
-	} else if a.LoopbackOnly() {
+	case a.LoopbackOnly():
 		fmt.Fprintln(stdout, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
 	}
 	if plan.Has(sizing.Backup) {
@@ -509,7 +520,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	fmt.Fprintln(stdout, "The first account you register there becomes the workspace administrator.")
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
-		if !plan.Has(sizing.Caddy) {
+		if !a.OwnProxy() && a.Proxy != spec.ProxyTraefikLabels {
 			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
 		}
 		fmt.Fprintf(stdout, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))

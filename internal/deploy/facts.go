@@ -114,8 +114,11 @@ func (d *Deployment) recoverAnswers() *spec.Layer {
 		keys = append(keys, spec.KeyMembers)
 	}
 	a.Proxy = spec.ProxyNone
-	if slices.Contains(d.Compose.Services, "caddy") {
+	switch {
+	case slices.Contains(d.Compose.Services, "caddy"):
 		a.Proxy = spec.ProxyCaddy
+	case slices.Contains(d.Compose.Services, "traefik"):
+		a.Proxy = spec.ProxyTraefik
 	}
 	a.Monitoring = slices.Contains(d.Compose.Services, "prometheus")
 	keys = append(keys, spec.KeyProxy, spec.KeyMonitoring)

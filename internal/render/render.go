@@ -56,6 +56,8 @@ var tmpls = []tmpl{
 	{"docs/README.md.tmpl", ReadmeFile, "", spec.TargetCompose},
 	{"swarm/README.md.tmpl", ReadmeFile, "", spec.TargetSwarm},
 	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy, ""},
+	{"traefik/traefik.yml.tmpl", TraefikStaticFile, sizing.Traefik, spec.TargetCompose},
+	{"traefik/dynamic.yml.tmpl", TraefikDynamicFile, sizing.Traefik, spec.TargetCompose},
 	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, "", ""},
 	{"prometheus/prometheus.yml.tmpl", PrometheusFile, sizing.Prometheus, ""},
 	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana, ""},
