@@ -226,7 +226,8 @@ func ports(a spec.Answers, p sizing.Plan, apps []App) []Port {
 			add(proxy, ip, 80, 80, "tcp", "Rocket.Chat over http")
 		} else {
 			http := "http, redirected to https"
-			if a.TLSMode() == spec.TLSACME {
+			if a.TLSMode() == spec.TLSACME && proxy == sizing.Caddy {
+				// Traefik answers the TLS-ALPN challenge, on 443.
 				http += ", and Let's Encrypt's challenge"
 			}
 			add(proxy, ip, 80, 80, "tcp", http)
