@@ -37,7 +37,10 @@ var examples = []struct{ name, look string }{
 	{"licensed-3-members", "Several app processes over NATS with sticky sessions in the Caddyfile, a three-member replica set, and `mongodb/init-replica-set.js`."},
 	{"licensed-large", "A big licensed host: one app process per core but one, each capped at 4GiB, MongoDB members sharing what is left, and Prometheus sized for its many targets."},
 	{"behind-proxy", "`--proxy none`: the app on 127.0.0.1 only, Grafana on 127.0.0.1:3100, and the README's instructions for your own proxy."},
+	{"traefik", "`--proxy traefik`: rcgen's own Traefik in place of Caddy, `traefik/traefik.yml` (entry points, Let's Encrypt, metrics) and `traefik/dynamic.yml` (the sticky cookie over 3 processes, health checks, metrics paths answered 404)."},
+	{"traefik-labels", "`--proxy traefik-labels`: no proxy of ours; the app processes and Grafana join the network `traefik` with the labels your Traefik's Docker provider reads, and the README says what to check when the site does not answer."},
 	{"swarm-3-nodes", "Docker Swarm on three nodes without a licence: one member per node pinned by its label, the stack's secrets and content-named configs, the node labels and deploy commands in README.md."},
+	{"swarm-traefik-labels", "Docker Swarm behind your own Traefik: the labels under the app service's `deploy.labels` for Traefik's Swarm provider (`traefik.swarm.network`), the external overlay network `traefik-public`, no port published."},
 	{"swarm-5-nodes-licensed", "Docker Swarm with roles: members on the three db nodes, app tasks only where they fit (`max_replicas_per_node`), Caddy's dynamic upstreams from `tasks.rocketchat`, Prometheus finding the tasks by DNS."},
 }
 
@@ -167,8 +170,13 @@ func row(name, look string, a spec.Answers, p sizing.Plan) string {
 		licence = "yes (placeholder)"
 	}
 	front := "Caddy, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "Let's Encrypt", spec.TLSInternal: "Caddy's CA", spec.TLSOwn: "own certificate"}[a.TLSMode()]
-	if a.Proxy == spec.ProxyNone {
+	switch a.Proxy {
+	case spec.ProxyNone:
 		front = "your own proxy"
+	case spec.ProxyTraefik:
+		front = "Traefik, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "Let's Encrypt", spec.TLSInternal: "its default certificate", spec.TLSOwn: "own certificate"}[a.TLSMode()]
+	case spec.ProxyTraefikLabels:
+		front = "your Traefik, by labels"
 	}
 	return fmt.Sprintf("| [%s](%s/) | %s cores, %s | %s | %s | %d × %s app, %d × %s MongoDB | %s |",
 		name, name, sizing.FormatCores(p.Host.CPUs), spec.FormatBytes(p.Host.Memory), licence, front,

@@ -50,8 +50,8 @@ type Traefik struct {
 // blockedPaths are the paths no router matches, so Traefik answers 404:
 // the app's metrics and Grafana's (as the Caddyfile blocks them).
 // Traefik's rule syntax: routing-configuration/http/routing/rules-and-priority.md
-// (Path, PathPrefix, negation with !).
-const blockedPaths = "!Path(`/metrics`) && !PathPrefix(`/metrics/`) && !Path(`/grafana/metrics`) && !PathPrefix(`/grafana/metrics/`)"
+// (PathRegexp, Go's regexp syntax; negation with !).
+const blockedPaths = "!PathRegexp(`^/(grafana/)?metrics(/|$)`)"
 
 // deriveTraefik fills d.Traefik for the Traefik proxies; nil otherwise.
 func deriveTraefik(a spec.Answers, d *Data) *Traefik {
@@ -64,7 +64,7 @@ func deriveTraefik(a spec.Answers, d *Data) *Traefik {
 	}
 	host := fmt.Sprintf("Host(`%s`)", a.Domain)
 	t.AppRule = host + " && " + blockedPaths
-	t.GrafanaRule = host + " && (Path(`/grafana`) || PathPrefix(`/grafana/`)) && " + blockedPaths
+	t.GrafanaRule = host + " && PathRegexp(`^/grafana(/|$)`) && !PathRegexp(`^/grafana/metrics(/|$)`)"
 	if a.Proxy == spec.ProxyTraefik {
 		if t.TLS {
 			t.Middlewares = append(t.Middlewares, "hsts")
