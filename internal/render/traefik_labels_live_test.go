@@ -156,7 +156,8 @@ providers:
     endpoint: %q
     exposedByDefault: false
 log:
-  level: DEBUG
+  level: INFO
+  noColor: true
 `, site, secure, ping, endpoint) + strings.ReplaceAll(extra, "DIR", dir)
 	startTraefik(t, dir, static, ping)
 	return site, secure

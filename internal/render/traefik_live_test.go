@@ -83,6 +83,11 @@ func startTraefik(t *testing.T, dir, static, ping string) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-exited
+		// An error Traefik logs (a router it could not build, an option it
+		// does not know) is a failure, even when the requests went through.
+		if b, _ := os.ReadFile(filepath.Join(dir, "traefik.log")); strings.Contains(string(b), " ERR ") {
+			t.Errorf("traefik logged errors:\n%s", b)
+		}
 		if t.Failed() {
 			b, _ := os.ReadFile(filepath.Join(dir, "traefik.log"))
 			t.Logf("traefik's log:\n%s", b)
