@@ -163,7 +163,7 @@ func (a Answers) checkTarget() []error {
 	if a.Proxy != ProxyCaddy && a.Proxy != ProxyTraefikLabels {
 		add(KeyProxy, fmt.Sprintf("the Swarm stack keeps a proxy with sticky sessions in front (Swarm's routing mesh balances each connection anew, and Rocket.Chat needs them): use {proxy} caddy, or traefik-labels for your own Traefik's Swarm provider, instead of %s", a.Proxy))
 	}
-	if a.LoopbackOnly() && a.Proxy == ProxyCaddy {
+	if a.LoopbackOnly() {
 		add(KeyDomain, "a Swarm stack serves users on the network, and its proxy publishes on every interface of its node: give the public {domain}")
 	}
 	if !a.CPUs.IsZero() || !a.Memory.IsZero() {
