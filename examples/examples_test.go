@@ -40,7 +40,10 @@ var examples = []struct{ name, look string }{
 	{"behind-nginx-host", "`--proxy host`: two app processes on 127.0.0.1:3000 and :3001, and `proxy/nginx.conf` and `proxy/Caddyfile` for the proxy on the host, with the sticky cookie, WebSockets, forwarded headers and the upload size."},
 	{"behind-nginx-proxy", "`--proxy nginx-proxy`: `VIRTUAL_HOST`, `VIRTUAL_PORT` and `ACME_HOST` on the app processes, the external `nginx-proxy` network, no published app port, and nginx-proxy's loadbalance label for two processes."},
 	{"behind-caddy-docker-proxy", "`--proxy caddy-docker-proxy`: `caddy` labels with `{{upstreams 3000}}` and a sticky cookie on the app processes, on the external `caddy` network its ingress watches."},
+	{"traefik", "`--proxy traefik`: rcgen's own Traefik in place of Caddy, `traefik/traefik.yml` (entry points, Let's Encrypt, metrics) and `traefik/dynamic.yml` (the sticky cookie over 3 processes, health checks, metrics paths answered 404)."},
+	{"traefik-labels", "`--proxy traefik-labels`: no proxy of ours; the app processes and Grafana join the network `traefik` with the labels your Traefik's Docker provider reads, and the README says what to check when the site does not answer."},
 	{"swarm-3-nodes", "Docker Swarm on three nodes without a licence: one member per node pinned by its label, the stack's secrets and content-named configs, the node labels and deploy commands in README.md."},
+	{"swarm-traefik-labels", "Docker Swarm behind your own Traefik: the labels under the app service's `deploy.labels` for Traefik's Swarm provider (`traefik.swarm.network`), the external overlay network `traefik-public`, no port published."},
 	{"swarm-5-nodes-licensed", "Docker Swarm with roles: members on the three db nodes, app tasks only where they fit (`max_replicas_per_node`), Caddy's dynamic upstreams from `tasks.rocketchat`, Prometheus finding the tasks by DNS."},
 }
 
@@ -176,6 +179,10 @@ func row(name, look string, a spec.Answers, p sizing.Plan) string {
 		front = "your own proxy"
 	case spec.ProxyHost:
 		front = "your proxy on the host"
+	case spec.ProxyTraefik:
+		front = "Traefik, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "Let's Encrypt", spec.TLSInternal: "its default certificate", spec.TLSOwn: "own certificate"}[a.TLSMode()]
+	case spec.ProxyTraefikLabels:
+		front = "your Traefik, by labels"
 	default:
 		front = "your " + a.Proxy
 	}

@@ -10,6 +10,15 @@ const (
 	// CaddyImage: Docker Hub official image; 2.11.7 is the newest Caddy
 	// release the Go module proxy serves (github.com/caddyserver/caddy/v2).
 	CaddyImage = "caddy:2.11.7-alpine"
+	// TraefikImage: Docker Hub official image (proxy traefik; tags follow
+	// traefik/traefik's releases, docker.io/library/traefik:v3.6.12). The
+	// tests build and run this exact version from its Go module
+	// (github.com/traefik/traefik/v3@v3.6.12): v3.7's dependencies are not
+	// all on the Go module proxy (lego v5's DNS providers, the
+	// go-http-auth fork, its dynamic/ext module), so it cannot be built
+	// and checked the same way. v3.6 has all rcgen uses: passive health
+	// checks, the traefik.swarm.* labels, noop@internal.
+	TraefikImage = "traefik:v3.6.12"
 	// NATSImage: Docker Hub official image (nats-server v2.12.x).
 	NATSImage = "nats:2.12.14-alpine"
 	// NATSExporterImage: the version Rocket.Chat's own compose stack pins
@@ -56,6 +65,7 @@ type Image struct {
 func PinnedImages() []Image {
 	return []Image{
 		{"caddy", CaddyImage},
+		{"traefik", TraefikImage},
 		{"nats", NATSImage},
 		{"nats-exporter", NATSExporterImage},
 		{"mongodb-exporter", MongoDBExporterImage},

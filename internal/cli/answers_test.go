@@ -45,11 +45,11 @@ func TestErrorsSpeakTheWayTheAnswerWasGiven(t *testing.T) {
 	}
 	answers := filepath.Join(out, "rcgen.yaml")
 	b := read(t, answers)
-	if err := os.WriteFile(answers, []byte(strings.Replace(string(b), `proxy: "caddy"`, `proxy: "traefik"`, 1)), 0o644); err != nil {
+	if err := os.WriteFile(answers, []byte(strings.Replace(string(b), `proxy: "caddy"`, `proxy: "haproxy"`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r = run(t, "generate", "--yes", "--out", out)
-	if r.code != 2 || !strings.Contains(r.stderr, answers+": line ") || !strings.Contains(r.stderr, `proxy: "traefik" is not a proxy`) {
+	if r.code != 2 || !strings.Contains(r.stderr, answers+": line ") || !strings.Contains(r.stderr, `proxy: "haproxy" is not a proxy`) {
 		t.Errorf("hand-edited rcgen.yaml: exit %d:\n%s", r.code, r.stderr)
 	}
 }
@@ -142,7 +142,7 @@ func TestAMisspelledKeyHidesNothing(t *testing.T) {
 	}
 	answers := filepath.Join(dep, "rcgen.yaml")
 	b := string(read(t, answers))
-	for old, new := range map[string]string{"mongodb_members: 1": "mongodb_members: 5", "domain: ": "domian: ", `proxy: "caddy"`: `proxy: "traefik"`} {
+	for old, new := range map[string]string{"mongodb_members: 1": "mongodb_members: 5", "domain: ": "domian: ", `proxy: "caddy"`: `proxy: "haproxy"`} {
 		if !strings.Contains(b, old) {
 			t.Fatalf("rcgen.yaml lacks %q:\n%s", old, b)
 		}
@@ -153,7 +153,7 @@ func TestAMisspelledKeyHidesNothing(t *testing.T) {
 	}
 	before := snapshot(t, dep)
 	r := run(t, "generate", "--yes", "--out", dep)
-	for _, w := range []string{"unknown key domian: did you mean domain?", "mongodb_members: 5 is not supported", `proxy: "traefik" is not a proxy`} {
+	for _, w := range []string{"unknown key domian: did you mean domain?", "mongodb_members: 5 is not supported", `proxy: "haproxy" is not a proxy`} {
 		if r.code != 2 || !regexp.MustCompile(regexp.QuoteMeta(answers)+`: line \d+: `+regexp.QuoteMeta(w)).MatchString(r.stderr) {
 			t.Errorf("hand-edited rcgen.yaml: exit %d, stderr lacks %q with its line:\n%s", r.code, w, r.stderr)
 		}

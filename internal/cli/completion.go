@@ -35,7 +35,7 @@ func bindForceFlag(f *pflag.FlagSet, p *forceSet, usage string, names ...string)
 // releases rcgen deploys, the names --force accepts there, directories.
 func registerCompletions(root *cobra.Command) {
 	fixed := map[string][]string{
-		"proxy":           {spec.ProxyCaddy, spec.ProxyHost, spec.ProxyNginxProxy, spec.ProxyCaddyDockerProxy},
+		"proxy":           {spec.ProxyCaddy, spec.ProxyTraefik, spec.ProxyHost, spec.ProxyTraefikLabels, spec.ProxyNginxProxy, spec.ProxyCaddyDockerProxy},
 		"mongodb-members": {"1", "3"},
 		"target":          {spec.TargetCompose, spec.TargetSwarm},
 	}

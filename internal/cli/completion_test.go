@@ -41,7 +41,7 @@ func TestCompletionOffersValues(t *testing.T) {
 		want []string
 	}{
 		{"target", []string{"generate", "--target", ""}, []string{"compose", "swarm"}},
-		{"proxy", []string{"generate", "--proxy", ""}, []string{"caddy", "host", "nginx-proxy", "caddy-docker-proxy"}},
+		{"proxy", []string{"generate", "--proxy", ""}, []string{"caddy", "traefik", "host", "traefik-labels", "nginx-proxy", "caddy-docker-proxy"}},
 		{"releases for generate", []string{"generate", "--rocketchat-version", ""}, releases},
 		{"upgrade without a deployment: every release", []string{"upgrade", "--dir", t.TempDir(), "--to", ""}, releases},
 		{"generate's force names", []string{"generate", "--force="}, []string{"directory", "memory", "older-rcgen", "member-node", "target", "cpu", "architecture"}},

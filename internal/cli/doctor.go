@@ -194,7 +194,7 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 	}
 	res, perr := plan()
 	t.Domain = a.Domain
-	t.PublicDNS = a.Proxy == spec.ProxyCaddy && a.TLSMode() == spec.TLSACME
+	t.PublicDNS = a.OwnProxy() && a.TLSMode() == spec.TLSACME
 	t.Swarm = a.Swarm()
 	if perr != nil {
 		extra = append(extra, doctor.Result{Name: "plan", Status: doctor.Warn, Found: "could not plan the stack: " + perr.Error(), Do: "rcgen plan shows why; ports were not checked"})

@@ -526,7 +526,11 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),
 			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(sw.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
-		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, sw.ProxyNode, filepath.Join(o.Out, render.ReadmeFile))
+		at := sw.ProxyNode
+		if a.Proxy == spec.ProxyTraefikLabels {
+			at = "your Traefik"
+		}
+		fmt.Fprintf(stdout, "Next: label the nodes, point %s at %s and deploy with docker stack deploy, as %s says (Deploy).\n", a.Domain, at, filepath.Join(o.Out, render.ReadmeFile))
 		if plan.Has(sizing.Grafana) {
 			fmt.Fprintf(stdout, "Grafana: %s/grafana/, user admin, password in %s.\n", a.PublicURL(), filepath.Join(o.Out, "secrets", "grafana-admin-password"))
 		}
@@ -555,6 +559,12 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		fmt.Fprintf(stdout, "One app process: more need an Enterprise licence; with one this host could run %d.\n", plan.LicensedProcesses)
 	}
 	switch {
+	case a.Proxy == spec.ProxyTraefikLabels:
+		joins := "the app processes join"
+		if plan.Has(sizing.Grafana) {
+			joins = "the app processes and Grafana join"
+		}
+		fmt.Fprintf(stdout, "Your Traefik routes to it: %s its Docker network %s, with Traefik labels (see README.md).\n", joins, a.Network())
 	case a.Proxy == spec.ProxyHost:
 		fmt.Fprintf(stdout, "Your proxy on this host: the app listens on 127.0.0.1 only; copy %s (or import %s) into it, as README.md says.\n",
 			filepath.Join(o.Out, render.HostNginxFile), filepath.Join(o.Out, render.HostCaddyFile))
@@ -565,7 +575,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 			// nginx-proxy has no cookie affinity (render.ownProxy).
 			fmt.Fprintf(stdout, "Note: nginx-proxy has no cookie affinity: the %d processes stick by client address (its loadbalance label), so everyone behind one address shares a process; --processes 1, --proxy host or caddy-docker-proxy stick by cookie.\n", plan.Processes)
 		}
-	case !plan.Has(sizing.Caddy):
+	case !a.OwnProxy():
 		fmt.Fprintln(stdout, "No proxy: the app listens on 127.0.0.1 only; point your own proxy at it (see README.md).")
 	case a.LoopbackOnly():
 		fmt.Fprintln(stdout, "It listens on 127.0.0.1 only, for this machine: to open it to the network, re-run with --domain NAME (HTTPS) or --domain ADDRESS --allow-ip (plain http).")
@@ -588,7 +598,7 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	fmt.Fprintf(stdout, "Or start it in stages, checked through the front door: rcgen up --dir %s\n", shellArg(o.Out))
 	if plan.Has(sizing.Grafana) {
 		grafana := a.PublicURL() + "/grafana/"
-		if !plan.Has(sizing.Caddy) {
+		if !a.OwnProxy() && a.Proxy != spec.ProxyTraefikLabels {
 			grafana = fmt.Sprintf("http://127.0.0.1:%d/", render.GrafanaLocal)
 		}
 		fmt.Fprintf(stdout, "Grafana: %s, user admin, password %s in %s.\n", grafana, render.EnvGrafanaAdminPassword, filepath.Join(o.Out, render.EnvFile))

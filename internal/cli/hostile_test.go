@@ -119,6 +119,22 @@ func hostileTable(dir string) []hostileCase {
 	cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", "smtp.example.com:587", "--smtp-user", "r c"}, alert...), refused: "--smtp-user:"})
 	cs = append(cs, hostileCase{class: "smtp", args: []string{"--alert-email", "ops@example.com"}, refused: "--smtp-host:"})
 	cs = append(cs, hostileCase{class: "smtp", args: append([]string{"--smtp-host", "smtp.example.com:587", "--no-monitoring"}, alert...), refused: "--alert-email:"})
+	// The operator's Traefik: names that would break a label or a network,
+	// and answers that mean nothing without traefik-labels.
+	labels := []string{"--proxy", "traefik-labels"}
+	for _, n := range []string{"-web", "my net", "traefik;rm", "a/b", "web$x", strings.Repeat("n", 65), "tr\u00e6fik", "web\n"} {
+		cs = append(cs, hostileCase{class: "traefik", args: append([]string{"--proxy-network", n}, labels...), refused: "--proxy-network:"})
+	}
+	for _, r := range []string{"le.prod", "le,x", "`le`", "le resolver", "-le", "le\"\"", "le@file"} {
+		cs = append(cs, hostileCase{class: "traefik", args: append([]string{"--proxy-certresolver", r, "--domain", "chat.example.com"}, labels...), refused: "--proxy-certresolver:"})
+	}
+	cs = append(cs, hostileCase{class: "traefik", args: []string{"--proxy-network", "web"}, refused: "--proxy-network:"})
+	cs = append(cs, hostileCase{class: "traefik", args: []string{"--proxy-network", "web", "--proxy", "traefik"}, refused: "--proxy-network:"})
+	cs = append(cs, hostileCase{class: "traefik", args: []string{"--proxy-certresolver", "le", "--proxy", "none"}, refused: "--proxy-certresolver:"})
+	cs = append(cs, hostileCase{class: "traefik", args: []string{"--proxy", "Traefik"}, refused: "--proxy:"})
+	cs = append(cs, hostileCase{class: "traefik", args: []string{"--proxy", "traefik", "--domain", "chat.example.com"}, refused: "--email:"})
+	cs = append(cs, hostileCase{class: "traefik", args: append([]string{"--proxy-network", "edge_proxy.1", "--proxy-certresolver", "my-le_2", "--domain", "chat.example.com"}, labels...),
+		want: map[string][]string{"compose.yaml": {`"traefik.docker.network": "edge_proxy.1"`, `"traefik.http.routers.rocketchat.tls.certresolver": "my-le_2"`, "name: \"edge_proxy.1\""}}})
 	// Files a person names: devices, FIFOs, directories, huge files,
 	// missing files; never read whole, never waited on.
 	fifo := filepath.Join(dir, "fifo")

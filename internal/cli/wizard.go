@@ -275,7 +275,7 @@ func (w *wizard) askTLS() error {
 		}
 	}
 	a.ProxyNetwork = ""
-	if a.OwnProxy() && a.Proxy != spec.ProxyNone {
+	if a.UserProxy() && a.Proxy != spec.ProxyNone {
 		a.Proxy = spec.ProxyCaddy // "no proxy here": the HTTPS question decides
 	}
 	auto := tlsAuto + " from Let's Encrypt (Caddy renews it)"
@@ -362,7 +362,7 @@ func (w *wizard) askOwnProxy() (own bool, err error) {
 	if found.Proxy != "" {
 		help += " rcgen found " + found.Seen + "."
 	}
-	yes, err := w.p.Confirm("Does this host already run a reverse proxy?", help, found.Proxy != "" || a.OwnProxy() && a.Proxy != spec.ProxyNone)
+	yes, err := w.p.Confirm("Does this host already run a reverse proxy?", help, found.Proxy != "" || a.UserProxy() && a.Proxy != spec.ProxyNone)
 	if err != nil || !yes {
 		return false, err
 	}

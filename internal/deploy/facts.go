@@ -152,6 +152,8 @@ func (d *Deployment) recoverAnswers() *spec.Layer {
 		keys = append(keys, spec.KeyProxyNetwork)
 	case fileExists(filepath.Join(d.Dir, filepath.FromSlash(render.HostNginxFile))):
 		a.Proxy = spec.ProxyHost
+	case slices.Contains(d.Compose.Services, "traefik"):
+		a.Proxy = spec.ProxyTraefik
 	}
 	a.Monitoring = slices.Contains(d.Compose.Services, "prometheus")
 	keys = append(keys, spec.KeyProxy, spec.KeyMonitoring)

@@ -222,7 +222,7 @@ func Invariants(p *types.Project, files Files) []error {
 		}
 		for _, port := range s.Ports {
 			public := port.HostIP == "" || port.HostIP == "0.0.0.0" || port.HostIP == "::"
-			if public && name != sizing.Caddy {
+			if public && name != sizing.Caddy && name != sizing.Traefik {
 				bad(name, "publishes port %s on every interface; only the proxy may (use 127.0.0.1)", port.Published)
 			}
 		}

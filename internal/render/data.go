@@ -93,6 +93,7 @@ var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
 	sizing.NATSExporter: {"nats", "nats-exporter:7777", "nats"},
 	sizing.NodeExporter: {"node", "node-exporter:9100", "host"},
 	sizing.Caddy:        {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
+	sizing.Traefik:      {"traefik", fmt.Sprintf("traefik:%d", TraefikMetricPort), "traefik"},
 	sizing.Grafana:      {"grafana", "grafana:3000", "grafana"},
 	sizing.Alertmanager: {"alertmanager", "alertmanager:9093", "alertmanager"},
 	sizing.Prometheus:   {"prometheus", "localhost:9090", "prometheus"},
@@ -216,23 +217,31 @@ func ports(a spec.Answers, p sizing.Plan, apps []App) []Port {
 	add := func(service, ip string, published, target int, proto, what string) {
 		out = append(out, Port{Service: service, HostIP: ip, Published: published, Target: target, Protocol: proto, Node: node, For: what})
 	}
-	if p.Has(sizing.Caddy) {
+	proxy := ""
+	for _, s := range []string{sizing.Caddy, sizing.Traefik} {
+		if p.Has(s) {
+			proxy = s
+		}
+	}
+	switch {
+	case proxy != "":
 		ip := ""
 		if p.Swarm == nil && a.LoopbackOnly() {
 			ip = "127.0.0.1"
 		}
 		if a.TLSMode() == spec.TLSNone {
-			add(sizing.Caddy, ip, 80, 80, "tcp", "Rocket.Chat over http")
+			add(proxy, ip, 80, 80, "tcp", "Rocket.Chat over http")
 		} else {
 			http := "http, redirected to https"
-			if a.TLSMode() == spec.TLSACME {
+			if a.TLSMode() == spec.TLSACME && proxy == sizing.Caddy {
+				// Traefik answers the TLS-ALPN challenge, on 443.
 				http += ", and Let's Encrypt's challenge"
 			}
-			add(sizing.Caddy, ip, 80, 80, "tcp", http)
-			add(sizing.Caddy, ip, 443, 443, "tcp", "Rocket.Chat over https")
-			add(sizing.Caddy, ip, 443, 443, "udp", "Rocket.Chat over HTTP/3")
+			add(proxy, ip, 80, 80, "tcp", http)
+			add(proxy, ip, 443, 443, "tcp", "Rocket.Chat over https")
+			add(proxy, ip, 443, 443, "udp", "Rocket.Chat over HTTP/3")
 		}
-	} else if a.AppsOnLoopback() {
+	case a.AppsOnLoopback():
 		what := "this app process, for your own proxy"
 		if a.Proxy == spec.ProxyHost {
 			what = "this app process, for the proxy on this host (" + HostNginxFile + ", " + HostCaddyFile + ")"
@@ -249,7 +258,7 @@ func ports(a spec.Answers, p sizing.Plan, apps []App) []Port {
 	if p.Has(sizing.Prometheus) {
 		add(sizing.Prometheus, "127.0.0.1", 9090, 9090, "tcp", "Prometheus: its UI, API and the links in alerts")
 	}
-	if p.Has(sizing.Grafana) && !p.Has(sizing.Caddy) {
+	if p.Has(sizing.Grafana) && proxy == "" && a.Proxy != spec.ProxyTraefikLabels {
 		add(sizing.Grafana, "127.0.0.1", GrafanaLocal, 3000, "tcp", "Grafana")
 	}
 	if p.Has(sizing.Alertmanager) {
@@ -321,6 +330,9 @@ type Data struct {
 	MongoMemory  string
 	MongoCacheGB string
 
+	// Traefik is the Traefik configuration (proxy traefik or
+	// traefik-labels), else nil.
+	Traefik *Traefik
 	// Ports are what the deployment publishes on its host.
 	Ports []Port
 
@@ -413,6 +425,7 @@ func Derive(in Input) (*Data, error) {
 		MongoCacheGB: strconv.FormatFloat(p.MongoDBCacheGB, 'f', 2, 64),
 		Images: map[string]string{
 			sizing.Caddy:           catalog.CaddyImage,
+			sizing.Traefik:         catalog.TraefikImage,
 			sizing.NATS:            catalog.NATSImage,
 			sizing.NATSExporter:    catalog.NATSExporterImage,
 			sizing.MongoDBExporter: catalog.MongoDBExporterImage,
@@ -456,6 +469,7 @@ func Derive(in Input) (*Data, error) {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
 	}
 	d.Swarm = p.Swarm
+	d.Traefik = deriveTraefik(a, d)
 	d.SMTPPasswordFile = "/alertmanager/.smtp-password"
 	if d.Swarm != nil {
 		d.SMTPPasswordFile = "/run/secrets/smtp_password"

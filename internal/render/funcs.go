@@ -23,6 +23,8 @@ func funcs() template.FuncMap {
 	delete(f, "env")
 	delete(f, "expandenv")
 	f["yq"] = YAMLQuote
+	f["ystr"] = yamlString
+	f["cstr"] = composeString
 	f["formatBytes"] = spec.FormatBytes
 	f["shq"] = func(s string) string { return shellquote.Join(s) }
 	consts := map[string]any{
@@ -36,6 +38,9 @@ func funcs() template.FuncMap {
 		"caddyFile":          CaddyFile,
 		"prometheusFile":     PrometheusFile,
 		"caddyMetricsPort":   CaddyMetricPort,
+		"traefikMetricsPort": TraefikMetricPort,
+		"traefikStaticFile":  TraefikStaticFile,
+		"traefikDynamicFile": TraefikDynamicFile,
 		"grafanaLocalPort":   GrafanaLocal,
 		"datasourceUID":      DatasourceUID,
 		"backupsDir":         BackupsDir,
@@ -68,3 +73,17 @@ func YAMLQuote(s string) string {
 	b, _ := json.Marshal(strings.ReplaceAll(s, "$", "$$"))
 	return string(b)
 }
+
+// yamlString returns s as a double-quoted YAML scalar, for the files that
+// no compose interpolation reads (Traefik's): JSON string escaping without
+// the HTML escapes (& stays &, as Traefik's rules are read by people).
+func yamlString(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// composeString is yamlString with every $ doubled, for compose files.
+func composeString(s string) string { return yamlString(strings.ReplaceAll(s, "$", "$$")) }

@@ -58,6 +58,8 @@ var tmpls = []tmpl{
 	{"docs/README.md.tmpl", ReadmeFile, "", spec.TargetCompose, ""},
 	{"swarm/README.md.tmpl", ReadmeFile, "", spec.TargetSwarm, ""},
 	{"caddy/Caddyfile.tmpl", CaddyFile, sizing.Caddy, "", ""},
+	{"traefik/traefik.yml.tmpl", TraefikStaticFile, sizing.Traefik, spec.TargetCompose, ""},
+	{"traefik/dynamic.yml.tmpl", TraefikDynamicFile, sizing.Traefik, spec.TargetCompose, ""},
 	{"proxy/nginx.conf.tmpl", HostNginxFile, "", spec.TargetCompose, spec.ProxyHost},
 	{"proxy/Caddyfile.tmpl", HostCaddyFile, "", spec.TargetCompose, spec.ProxyHost},
 	{"mongodb/init-replica-set.js.tmpl", MongoInitFile, "", "", ""},

@@ -80,6 +80,21 @@ var profiles = []profile{
 		a.BackupS3Endpoint, a.BackupS3Region = "https://s3.example.com", "eu-central-1"
 		a.BackupS3AccessKey, a.BackupS3SecretKey = "TESTACCESSKEY", "TEST/SECRET+KEY"
 	}},
+	{"traefik-own-certificate-4c-8g", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
+		a.Proxy = spec.ProxyTraefik
+		a.Domain = "chat.example.com"
+		a.TLSCert, a.TLSKey = "../certs/chat.example.com.crt", "../certs/chat.example.com.key"
+		a.TLSCertPEM, a.TLSKeyPEM = testCert, testKey
+	}},
+	{"traefik-internal-tls-2-processes", "", host(8, 16*spec.GiB), func(a *spec.Answers) {
+		a.Proxy = spec.ProxyTraefik
+		a.Domain = "chat.home.arpa"
+		a.License, a.Processes = "TEST-LICENCE-NOT-REAL", 2
+	}},
+	{"traefik-labels-localhost-no-monitoring", "", host(4, 8*spec.GiB), func(a *spec.Answers) {
+		a.Proxy = spec.ProxyTraefikLabels
+		a.Monitoring = false
+	}},
 }
 
 var testCert, testKey = readTestdata("tls/cert.pem"), readTestdata("tls/key.pem")

@@ -201,7 +201,7 @@ func envFile(d *Data, s Secrets) []byte {
 		EnvGrafanaAdminPassword:  s.GrafanaAdminPassword,
 		EnvDeploymentID:          s.DeploymentID,
 	}
-	if d.TLSMode == spec.TLSACME && d.Has(sizing.Caddy) {
+	if d.TLSMode == spec.TLSACME && (d.Has(sizing.Caddy) || d.Has(sizing.Traefik)) {
 		vars[EnvACMEEmail] = d.Answers.Email
 	}
 	if d.Answers.Licensed() {

@@ -16,7 +16,9 @@ type Inputs struct {
 	Users          int
 	MongoDBMembers int
 	Monitoring     bool
-	Proxy          bool
+	// Proxy runs rcgen's own proxy: Caddy, or Traefik when Traefik is set.
+	Proxy   bool
+	Traefik bool
 	// Force accepts a host below the absolute minimum.
 	Force bool
 	// Alerting adds Alertmanager (alerts by email).
@@ -157,6 +159,7 @@ func (p Plan) Budget(service string) int64 {
 // Service names: the plan decides which of them exist.
 const (
 	Caddy           = "caddy"
+	Traefik         = "traefik"
 	MongoDBPrepare  = "mongodb-prepare"
 	MongoDBInit     = "mongodb-init"
 	NATS            = "nats"
@@ -174,6 +177,14 @@ const (
 // at a time (its --buffer-size is 16MiB; an S3 multipart upload holds
 // upload_concurrency 4 parts of chunk_size 5MiB: rclone.org/s3).
 const OffsiteMemory = 128 * spec.MiB
+
+// ProxyService is the service of rcgen's own proxy (with Proxy set).
+func (in Inputs) ProxyService() string {
+	if in.Traefik {
+		return Traefik
+	}
+	return Caddy
+}
 
 // BackupMemory is the backup service's budget: mongodump streams one
 // collection at a time (--numParallelCollections=1) through gzip, and
@@ -225,7 +236,7 @@ func scrapeTargets(in Inputs, processes int) []string {
 	}
 	t = append(t, NodeExporter)
 	if in.Proxy {
-		t = append(t, Caddy)
+		t = append(t, in.ProxyService())
 	}
 	t = append(t, Grafana)
 	if in.Alerting {
@@ -239,7 +250,10 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 	add := func(name string, mem int64, oneShot bool, reason string) {
 		b = append(b, Budget{name, mem, reason, oneShot})
 	}
-	if in.Proxy {
+	switch {
+	case in.Proxy && in.Traefik:
+		add(Traefik, 128*spec.MiB, false, "TLS and proxying for all app processes; Traefik idles near 50MiB")
+	case in.Proxy:
 		add(Caddy, 128*spec.MiB, false, "TLS and proxying for all app processes; Caddy idles near 50MiB")
 	}
 	add(MongoDBPrepare, 512*spec.MiB, true, "one-shot: installs the replica set keyfile and volume owners, and on the first start the root user (a mongod and mongosh of its own), then exits")

@@ -184,11 +184,12 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		}
 		return byFree(rest)[0]
 	}
-	proxy := -1
+	// The proxy node holds the proxy when rcgen runs one, and NATS: with
+	// the operator's own Traefik (traefik-labels) only NATS.
+	proxy := pick(spec.RoleProxy, isMember)
+	sw.ProxyNode = sw.Nodes[proxy].Name
 	if in.Proxy {
-		proxy = pick(spec.RoleProxy, isMember)
-		sw.ProxyNode = sw.Nodes[proxy].Name
-		place(proxy, Caddy, budget(Caddy))
+		place(proxy, in.ProxyService(), budget(in.ProxyService()))
 	}
 	mon := -1
 	if in.Monitoring {
@@ -341,7 +342,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		sw.Nodes[i].AppTasks = perNode
 	}
 	sw.MaxPerNode = perNode
-	if p.Processes > 1 && in.Proxy {
+	if p.Processes > 1 {
 		place(proxy, NATS, budget(NATS))
 		if in.Monitoring {
 			place(proxy, NATSExporter, budget(NATSExporter))

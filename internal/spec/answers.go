@@ -30,16 +30,26 @@ const (
 	// ProxyCaddyDockerProxy is lucaslorentz/caddy-docker-proxy: caddy
 	// labels on the network its ingress watches.
 	ProxyCaddyDockerProxy = "caddy-docker-proxy"
+	// ProxyTraefik is rcgen's own Traefik v3 in place of Caddy.
+	ProxyTraefik = "traefik"
+	// ProxyTraefikLabels runs no proxy of ours: the app processes (and
+	// Grafana) join the Docker network of the operator's own Traefik with
+	// the labels its Docker (or Swarm) provider reads.
+	ProxyTraefikLabels = "traefik-labels"
 )
 
 // Default external networks of the proxies that find the app by Docker
 // network: nginx-proxy's docs name none (it proxies the networks its own
 // container is on), so the network is named after it;
 // caddy-docker-proxy's README creates "caddy" (docker network create caddy,
-// CADDY_INGRESS_NETWORKS=caddy).
+// CADDY_INGRESS_NETWORKS=caddy); Traefik's own documentation uses
+// "traefik" and the resolver "letsencrypt" (doc.traefik.io, "Docker
+// provider" user guide and "Let's Encrypt" examples).
 const (
 	DefaultNginxProxyNetwork  = "nginx-proxy"
 	DefaultCaddyDockerNetwork = "caddy"
+	DefaultProxyNetwork       = "traefik"
+	DefaultProxyCertResolver  = "letsencrypt"
 )
 
 // Defaults for answers a person may leave out.
@@ -97,13 +107,18 @@ type Answers struct {
 	// files). Set, they replace automatic certificates.
 	TLSCert string `yaml:"tls_cert,omitempty" rcgen:"path"`
 	TLSKey  string `yaml:"tls_key,omitempty" rcgen:"path"`
-	// Proxy is who serves users: "caddy" (rcgen's own), "host",
-	// "nginx-proxy", "caddy-docker-proxy", or "none" (the older "host").
+	// Proxy is who serves users: "caddy" or "traefik" (rcgen's own),
+	// "traefik-labels", "nginx-proxy", "caddy-docker-proxy" (the user's
+	// proxy container), "host", or "none" (the older "host").
 	Proxy string `yaml:"proxy"`
 	// ProxyNetwork is the external Docker network the user's proxy
 	// container reaches the app on ("" is the proxy's usual one:
 	// ProxyNetworkName).
 	ProxyNetwork string `yaml:"proxy_network,omitempty"`
+	// ProxyCertResolver is the certificate resolver of the operator's
+	// Traefik the router names (traefik-labels only;
+	// DefaultProxyCertResolver when empty).
+	ProxyCertResolver string `yaml:"proxy_certresolver,omitempty"`
 	// Monitoring turns Prometheus, Grafana and the exporters on.
 	Monitoring bool `yaml:"monitoring"`
 	// MetricsRetention and MetricsRetentionSize bound what Prometheus keeps
@@ -171,34 +186,36 @@ type Answers struct {
 
 // Keys of answers that other code refers to by name.
 const (
-	KeyProject      = "project"
-	KeyDomain       = "domain"
-	KeyEmail        = "email"
-	KeyVersion      = "rocketchat_version"
-	KeyCatalog      = "catalog"
-	KeyMembers      = "mongodb_members"
-	KeyProcesses    = "processes"
-	KeyUsers        = "users"
-	KeyLicenseFile  = "license_file"
-	KeyTLSCert      = "tls_cert"
-	KeyTLSKey       = "tls_key"
-	KeyProxy        = "proxy"
-	KeyProxyNetwork = "proxy_network"
-	KeyMonitoring   = "monitoring"
-	KeyAlertEmail   = "alert_email"
-	KeySMTPHost     = "smtp_host"
-	KeySMTPFrom     = "smtp_from"
-	KeySMTPUser     = "smtp_user"
-	KeyCPUs         = "cpus"
-	KeyMemory       = "memory"
-	KeyAllowIP      = "allow_ip"
-	KeySMTPPassword = "smtp_password" // material, not in rcgen.yaml
-	KeyAppEmail     = "app_email"
-	KeyBackup       = "backup"
-	KeyTarget       = "target"
-	KeyNodes        = "nodes"
-	KeySchedule     = "backup_schedule"
-	KeyBackupKeep   = "backup_keep"
+	KeyProject     = "project"
+	KeyDomain      = "domain"
+	KeyEmail       = "email"
+	KeyVersion     = "rocketchat_version"
+	KeyCatalog     = "catalog"
+	KeyMembers     = "mongodb_members"
+	KeyProcesses   = "processes"
+	KeyUsers       = "users"
+	KeyLicenseFile = "license_file"
+	KeyTLSCert     = "tls_cert"
+	KeyTLSKey      = "tls_key"
+	KeyProxy       = "proxy"
+	// KeyProxyNetwork and KeyProxyCertResolver are traefik-labels' answers.
+	KeyProxyNetwork      = "proxy_network"
+	KeyProxyCertResolver = "proxy_certresolver"
+	KeyMonitoring        = "monitoring"
+	KeyAlertEmail        = "alert_email"
+	KeySMTPHost          = "smtp_host"
+	KeySMTPFrom          = "smtp_from"
+	KeySMTPUser          = "smtp_user"
+	KeyCPUs              = "cpus"
+	KeyMemory            = "memory"
+	KeyAllowIP           = "allow_ip"
+	KeySMTPPassword      = "smtp_password" // material, not in rcgen.yaml
+	KeyAppEmail          = "app_email"
+	KeyBackup            = "backup"
+	KeyTarget            = "target"
+	KeyNodes             = "nodes"
+	KeySchedule          = "backup_schedule"
+	KeyBackupKeep        = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.
 	KeyPassphrase         = "backup_passphrase"
 	KeyBackupTarget       = "backup_target"
@@ -278,9 +295,9 @@ func (a Answers) PublicURL() string {
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
 		host = "[" + host + "]"
 	}
-	if a.Proxy == ProxyNone {
+	if a.Proxy == ProxyNone || a.Proxy == ProxyTraefikLabels {
 		// As before ProxyHost: existing deployments keep their ROOT_URL.
-		if a.Domain == DefaultDomain {
+		if a.Domain == DefaultDomain && a.Proxy == ProxyNone {
 			return "http://localhost:3000"
 		}
 		// Another proxy terminates TLS in front of us.
@@ -295,7 +312,7 @@ func (a Answers) PublicURL() string {
 // ProxyJoinsNetwork reports whether the user's proxy reaches the app
 // processes over an external Docker network (ProxyNetwork).
 func (a Answers) ProxyJoinsNetwork() bool {
-	return a.Proxy == ProxyNginxProxy || a.Proxy == ProxyCaddyDockerProxy
+	return a.Proxy == ProxyNginxProxy || a.Proxy == ProxyCaddyDockerProxy || a.Proxy == ProxyTraefikLabels
 }
 
 // ProxyNetworkName is the external network the app joins: ProxyNetwork,
@@ -308,14 +325,33 @@ func (a Answers) ProxyNetworkName() string {
 		return a.ProxyNetwork
 	case a.Proxy == ProxyNginxProxy:
 		return DefaultNginxProxyNetwork
+	case a.Proxy == ProxyTraefikLabels:
+		return DefaultProxyNetwork
 	}
 	return DefaultCaddyDockerNetwork
 }
 
-// OwnProxy reports whether the person's own proxy serves users (not
-// rcgen's Caddy): the app answers it, not the internet.
-func (a Answers) OwnProxy() bool { return a.Proxy != ProxyCaddy }
+// UserProxy reports whether the person's own proxy serves users (not
+// rcgen's Caddy or Traefik): the app answers it, not the internet.
+func (a Answers) UserProxy() bool { return !a.OwnProxy() }
 
 // AppsOnLoopback reports whether each app process is published on
 // 127.0.0.1 for a proxy on the host.
 func (a Answers) AppsOnLoopback() bool { return a.Proxy == ProxyHost || a.Proxy == ProxyNone }
+
+// OwnProxy reports whether rcgen runs the proxy (Caddy or Traefik) and
+// with it TLS.
+func (a Answers) OwnProxy() bool { return a.Proxy == ProxyCaddy || a.Proxy == ProxyTraefik }
+
+// Network is the external Docker network of the operator's Traefik
+// (traefik-labels).
+func (a Answers) Network() string { return a.ProxyNetworkName() }
+
+// CertResolver is the certificate resolver of the operator's Traefik
+// (traefik-labels).
+func (a Answers) CertResolver() string {
+	if a.ProxyCertResolver != "" {
+		return a.ProxyCertResolver
+	}
+	return DefaultProxyCertResolver
+}

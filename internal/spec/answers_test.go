@@ -88,7 +88,7 @@ func TestParseFileReportsEveryProblemWithItsLine(t *testing.T) {
 // with the key it most likely means, and the layer still holds the answers
 // that decoded, for their values to be checked too.
 func TestAMisspelledKeyKeepsTheAnswersBesideIt(t *testing.T) {
-	l, err := ParseFile("x.yaml", []byte("version: 1\ndomian: chat.example.com\nmongodb_members: 5\nproxy: traefik\n"), "")
+	l, err := ParseFile("x.yaml", []byte("version: 1\ndomian: chat.example.com\nmongodb_members: 5\nproxy: haproxy\n"), "")
 	if err == nil || !strings.Contains(err.Error(), "x.yaml: line 2: unknown key domian: did you mean domain?") {
 		t.Fatalf("err = %v", err)
 	}

@@ -131,14 +131,24 @@ func (a Answers) check(key string) error {
 		return plainPath(a.TLSKey)
 	case KeyProxy:
 		switch a.Proxy {
-		case ProxyCaddy, ProxyHost, ProxyNginxProxy, ProxyCaddyDockerProxy, ProxyNone:
+		case ProxyCaddy, ProxyTraefik, ProxyHost, ProxyTraefikLabels, ProxyNginxProxy, ProxyCaddyDockerProxy, ProxyNone:
 		default:
-			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy (rcgen runs the proxy and HTTPS), host (nginx or Caddy installed on this host), nginx-proxy or caddy-docker-proxy (your proxy container)", a.Proxy)
+			return fmt.Errorf("%q is not a proxy rcgen knows: use caddy or traefik (rcgen runs the proxy and HTTPS), host (nginx or Caddy installed on this host), traefik-labels, nginx-proxy or caddy-docker-proxy (your proxy container)", a.Proxy)
 		}
 	case KeyProxyNetwork:
+		// Whether the proxy joins a network at all is Validate's (the
+		// proxy may be given after the network).
 		if a.ProxyNetwork != "" && !networkRe.MatchString(a.ProxyNetwork) {
-			return fmt.Errorf("%q is not a Docker network name: use letters, digits, _, . and -, starting with a letter or digit (at most 64), e.g. %s", a.ProxyNetwork, DefaultNginxProxyNetwork)
+			return fmt.Errorf("%q is not a Docker network name: give the name `docker network ls` shows for your proxy's network (letters, digits, _, . and -, starting with a letter or digit, at most 64), e.g. %s", a.ProxyNetwork, cmpOr(a.ProxyNetworkName(), DefaultProxyNetwork))
 		}
+	case KeyProxyCertResolver:
+		if a.ProxyCertResolver == "" {
+			return nil
+		}
+		if a.Proxy != ProxyTraefikLabels {
+			return errors.New("a certificate resolver is only named with {proxy} traefik-labels: drop it, or use traefik-labels")
+		}
+		return ValidateCertResolver(a.ProxyCertResolver)
 	case "metrics_retention":
 		return ValidatePromDuration(a.MetricsRetention)
 	case "metrics_retention_size":
@@ -243,7 +253,7 @@ func (a Answers) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if a.Email == "" && a.TLSMode() == TLSACME && a.Proxy == ProxyCaddy {
+	if a.Email == "" && a.TLSMode() == TLSACME && a.OwnProxy() {
 		add(KeyEmail, fmt.Errorf("an email address for Let's Encrypt is required to get a certificate for %s (Let's Encrypt sends expiry warnings there): give {email}, e.g. admin@%s, or your own certificate with {tls_cert} and {tls_key}", a.Domain, a.Domain))
 	}
 	if a.Processes > 1 && a.Processes <= MaxProcesses && !a.Licensed() && !a.AllowUnlicensedInstances {
@@ -253,15 +263,15 @@ func (a Answers) Validate() error {
 	case a.TLSCert == "" && a.TLSKey == "":
 	case a.TLSCert == "" || a.TLSKey == "":
 		add(KeyTLSCert, errors.New("give both the certificate and its key (PEM files)"))
-	case a.Proxy != ProxyCaddy:
-		add(KeyTLSCert, errors.New("own certificate files need rcgen's proxy: use {proxy} caddy, or give them to your own proxy"))
+	case !a.OwnProxy():
+		add(KeyTLSCert, fmt.Errorf("own certificate files need rcgen's proxy: use {proxy} caddy or traefik instead of %s, or give the certificate to your own proxy", a.Proxy))
 	case a.Domain == DefaultDomain:
 		add(KeyTLSCert, errors.New("a certificate needs a real {domain}, not localhost"))
 	case a.TLSCertPEM != "" || a.TLSKeyPEM != "":
 		add(KeyTLSCert, ValidateCertificate([]byte(a.TLSCertPEM), []byte(a.TLSKeyPEM), a.Domain))
 	}
 	if a.ProxyNetwork != "" && !a.ProxyJoinsNetwork() {
-		add(KeyProxyNetwork, fmt.Errorf("a network is for a proxy container that finds the app on it (nginx-proxy or caddy-docker-proxy), and {proxy} is %s: drop {proxy_network}", a.Proxy))
+		add(KeyProxyNetwork, fmt.Errorf("a network is for a proxy container that finds the app on it (traefik-labels, nginx-proxy or caddy-docker-proxy), and {proxy} is %s: drop {proxy_network}", a.Proxy))
 	}
 	errs = append(errs, a.requireSMTP()...)
 	errs = append(errs, a.checkTarget()...)
@@ -378,4 +388,11 @@ func plainAddress(s string) error {
 		return fmt.Errorf("%q is not a plain email address such as ops@example.com", s)
 	}
 	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

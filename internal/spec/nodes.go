@@ -162,8 +162,8 @@ func (a Answers) checkTarget() []error {
 	if len(a.Nodes) == 0 {
 		add(KeyNodes, "the Swarm target needs the nodes it runs on: give each as NAME=CPUS:MEMORY, e.g. node-1=4:8GiB")
 	}
-	if a.Proxy != ProxyCaddy {
-		add(KeyProxy, "the Swarm stack keeps its Caddy in front: Swarm's routing mesh balances each connection anew, and Rocket.Chat needs sticky sessions; use {proxy} caddy")
+	if a.Proxy != ProxyCaddy && a.Proxy != ProxyTraefikLabels {
+		add(KeyProxy, fmt.Sprintf("the Swarm stack keeps a proxy with sticky sessions in front (Swarm's routing mesh balances each connection anew, and Rocket.Chat needs them): use {proxy} caddy, or traefik-labels for your own Traefik's Swarm provider, instead of %s", a.Proxy))
 	}
 	if a.LoopbackOnly() {
 		add(KeyDomain, "a Swarm stack serves users on the network, and its proxy publishes on every interface of its node: give the public {domain}")

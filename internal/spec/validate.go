@@ -129,3 +129,17 @@ func ValidateLicense(s string) error {
 // NormalizeLicense trims the surrounding whitespace and the final newline
 // editors add to a licence file.
 func NormalizeLicense(s string) string { return strings.TrimSpace(s) }
+
+// certResolverRe is what rcgen writes into the tls.certresolver label: a
+// name of the operator's static configuration (certificatesResolvers.NAME),
+// without the dots, commas and quotes that would split a label key or value.
+var certResolverRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`) })
+
+// ValidateCertResolver checks the name of a certificate resolver of the
+// operator's own Traefik.
+func ValidateCertResolver(s string) error {
+	if len(s) > 64 || !certResolverRe().MatchString(s) {
+		return fmt.Errorf("%q is not a certificate resolver name: give the NAME of certificatesResolvers.NAME in your Traefik's static configuration (letters, digits, _ -), e.g. %s", s, DefaultProxyCertResolver)
+	}
+	return nil
+}

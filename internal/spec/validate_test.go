@@ -100,7 +100,7 @@ func TestValidateReportsEveryField(t *testing.T) {
 	a.RocketChatVersion = "latest"
 	a.MongoDBMembers = 2
 	a.Processes = -1
-	a.Proxy = "traefik"
+	a.Proxy = "haproxy"
 	a.Project = "My Project"
 	a.License = "abc\ndef"
 	err := a.Validate()

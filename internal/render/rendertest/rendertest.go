@@ -400,3 +400,27 @@ func Need(tb testing.TB) {
 		tb.Skip("SKIPPED: " + msg)
 	}
 }
+
+// ImageTraefik is the Traefik binary at the image's exact version, built
+// from its Go module by scripts/install-test-tools into GOPATH/bin as
+// traefik-vX.Y.Z.
+func ImageTraefik() string {
+	tag := catalog.TraefikImage[strings.Index(catalog.TraefikImage, ":")+1:]
+	return filepath.Join(build.Default.GOPATH, "bin", "traefik-v"+strings.TrimPrefix(tag, "v"))
+}
+
+// NeedTraefik stops a test that runs the real Traefik when it is not
+// built: a failure under CI=true, a loud skip elsewhere (as Need).
+func NeedTraefik(tb testing.TB) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("skipping the real Traefik in -short mode (make check); make test runs it")
+	}
+	if _, err := os.Stat(ImageTraefik()); err != nil {
+		msg := "missing " + ImageTraefik() + " (make tools builds it): the generated Traefik configuration is NOT checked by the real Traefik"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
+}
