@@ -233,7 +233,6 @@ func (b *answerFlags) bindDeployment() {
 	b.str(&a.Email, "email", "Let's Encrypt account email (required for a public domain)")
 	b.str(&a.RocketChatVersion, "rocketchat-version", "Rocket.Chat release to deploy: exact (e.g. "+catalog.DefaultRocketChatVersion()+"), or latest (the newest rcgen deploys) or lts (the newest LTS, the default); rcgen.yaml records the exact release")
 	b.str(&a.Project, "project", "Compose project name; it prefixes every volume, so it never changes once data exists")
-	b.str(&a.ProxyNetwork, "proxy-network", "with --proxy traefik-labels: the existing Docker network your Traefik watches (default "+spec.DefaultProxyNetwork+")")
 	b.str(&a.ProxyCertResolver, "proxy-certresolver", "with --proxy traefik-labels: your Traefik's certificate resolver for the domain (default "+spec.DefaultProxyCertResolver+")")
 	b.str(&a.TLSCert, "tls-cert", "your own certificate (PEM, full chain) instead of an automatic one")
 	b.str(&a.TLSKey, "tls-key", "the key of --tls-cert (PEM, unencrypted)")

@@ -214,10 +214,13 @@ func Invariants(p *types.Project, files Files) []error {
 			}
 		}
 		// The user's proxy network is shared with whatever else runs
-		// there: only the app processes join it (render.ownProxy).
+		// there: only the app processes join it (render.ownProxy), and
+		// Grafana when the user's Traefik routes /grafana by its labels
+		// (render.deriveTraefik).
 		for n := range s.Networks {
-			if nw, ok := p.Networks[n]; ok && bool(nw.External) && !strings.HasPrefix(name, "rocketchat-") {
-				bad(name, "joins the external network %s; only the app processes may", nw.Name)
+			if nw, ok := p.Networks[n]; ok && bool(nw.External) && !strings.HasPrefix(name, "rocketchat-") &&
+				(name != sizing.Grafana || len(s.Labels) == 0) {
+				bad(name, "joins the external network %s; only the app processes may (and Grafana, with the labels of your Traefik)", nw.Name)
 			}
 		}
 		for _, port := range s.Ports {

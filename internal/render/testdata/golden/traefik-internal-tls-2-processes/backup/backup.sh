@@ -12,6 +12,11 @@
 #   backup.sh next           when the next scheduled backup runs (seconds since 1970)
 #   backup.sh counts         print the collections and users of the database
 #   backup.sh health         the container's health check
+#   backup.sh offsite-daemon copy every finished backup off the host (the
+#                            backup-offsite service, rclone's image)
+#   backup.sh offsite        one pass: copy, check and prune the offsite copies
+#   backup.sh offsite-list   list the offsite copies (SIZE NAME, oldest first)
+#   backup.sh fetch NAME     copy NAME back from the offsite target into backups/
 #
 # One backup is one tar file in backups/: manifest.json (time, versions,
 # counts, sizes and checksums), mongodb.archive.gz (mongodump --oplog
@@ -38,6 +43,17 @@
 set -eu
 umask 077
 
+# On Swarm the secrets are files (Swarm secrets): NAME_FILE names the file
+# that holds NAME, as the compose target gives NAME itself.
+if [ -n "${MONGODB_ROOT_PASSWORD_FILE:-}" ]; then
+	MONGODB_ROOT_PASSWORD=$(cat "$MONGODB_ROOT_PASSWORD_FILE")
+	export MONGODB_ROOT_PASSWORD
+fi
+if [ -n "${BACKUP_PASSPHRASE_FILE:-}" ]; then
+	BACKUP_PASSPHRASE=$(cat "$BACKUP_PASSPHRASE_FILE")
+	export BACKUP_PASSPHRASE
+fi
+
 project=rocketchat
 keep=7
 daily=03:00
@@ -57,6 +73,16 @@ state="$backups/.last-run"
 # Held (flock) by the run that writes into backups/: a second run waits.
 lock="$backups/.lock"
 iter=600000
+# Where the offsite copies go (backup_target), as rclone names it: the
+# remote "offsite" of the rclone config the backup-offsite service is
+# given (RCLONE_CONFIG), then the bucket and prefix or the path. Empty:
+# no offsite copy.
+remote=''
+where=''
+# When a copy was last checked offsite, and the last pass's result (1 or
+# 0), kept across restarts of the service.
+offsite_last="$backups/.offsite-last-upload"
+offsite_state="$backups/.offsite-last-run"
 
 log() { printf '%s backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -64,7 +90,7 @@ die() { log "$*"; exit 1; }
 # The tools read the password from a file, never from their command line
 # (--config: a YAML file with uri and password, mongo-tools 100.3.0 and later).
 tools_config() {
-	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env)"
+	[ -n "${MONGODB_ROOT_PASSWORD:-}" ] || die "MONGODB_ROOT_PASSWORD is not set (compose gives it from .env; Swarm, MONGODB_ROOT_PASSWORD_FILE)"
 	cfg=$(mktemp "$tmpdir/rcgen-tools.XXXXXX")
 	printf "uri: 'mongodb://root:%s@%s/?replicaSet=rs0&authSource=admin'\n" "$MONGODB_ROOT_PASSWORD" "$hosts" >"$cfg"
 	echo "$cfg"
@@ -595,6 +621,214 @@ stop() {
 	exit 0
 }
 
+# --- The offsite copy. These run in the backup-offsite service: rclone's
+# image, whose sh is busybox's (so: POSIX sh, busybox's tools). rclone
+# reads its config from RCLONE_CONFIG, and its retries and timeouts from
+# its defaults or RCLONE_* variables (rclone.org/docs: environment
+# variables).
+
+# name_ok NAME: whether NAME is named as this deployment's backups are.
+name_ok() { printf '%s\n' "$1" | grep -qE "^$project-[0-9]{8}T[0-9]{6}Z(-[a-z0-9-]+)?\.tar$"; }
+
+# offsite_list prints the copies at the target, "SIZE NAME" a line,
+# oldest first. A target directory not made yet holds none: rclone exits
+# 3, "directory not found" (rclone.org/docs/#exit-code).
+offsite_list() {
+	[ -n "$remote" ] || die "this deployment has no offsite target (rcgen generate --backup-target)"
+	set +e
+	o_out=$(rclone lsf --files-only --format sp --separator ' ' "$remote" 2>"$tmpdir/rcgen-offsite.err")
+	o_st=$?
+	set -e
+	case $o_st in
+	0) ;;
+	3) o_out= ;;
+	*)
+		cat "$tmpdir/rcgen-offsite.err" >&2
+		log "cannot list $where (rclone exit status $o_st)"
+		return 1
+		;;
+	esac
+	printf '%s\n' "$o_out" | while read -r o_size o_name; do
+		if [ -n "$o_name" ] && name_ok "$o_name"; then
+			printf '%s %s\n' "$o_size" "$o_name"
+		fi
+	done | sort -k2
+}
+
+# remote_sum NAME prints "SIZE MD5" of the copy NAME at the target: the
+# MD5 the target keeps (S3's ETag or rclone's metadata, a directory's
+# file hashed where it is), or, when it keeps none (an SFTP server
+# without a shell), the copy read back whole and hashed here
+# (rclone md5sum --download). Nothing printed: no such copy.
+remote_sum() {
+	set +e
+	o_line=$(rclone lsf --files-only --format sh --separator ' ' --hash MD5 "$remote/$1")
+	o_st=$?
+	set -e
+	# 3: the directory the name would be in is not there either.
+	case $o_st in 0) ;; 3) return 0 ;; *) return 1 ;; esac
+	[ -n "$o_line" ] || return 0
+	o_size=$(printf '%s\n' "$o_line" | cut -d' ' -f1)
+	o_md5=$(printf '%s\n' "$o_line" | cut -s -d' ' -f2)
+	if [ -z "$o_md5" ]; then
+		o_md5=$(rclone md5sum --download "$remote/$1" | cut -d' ' -f1) || return 1
+	fi
+	printf '%s %s\n' "$o_size" "$o_md5"
+}
+
+md5() { md5sum "$1" | cut -d' ' -f1; }
+
+# offsite_upload NAME copies backups/NAME to the target and checks the
+# copy: its size and MD5 read back from the target. A copy that does not
+# match is deleted there, and the pass fails.
+offsite_upload() {
+	o_file="$backups/$1"
+	log "copying $1 to $where"
+	if ! rclone copyto "$o_file" "$remote/$1"; then
+		# Rotated away meanwhile: nothing to copy any more.
+		[ -f "$o_file" ] || return 0
+		log "copying $1 to $where failed"
+		return 1
+	fi
+	o_want="$(size "$o_file") $(md5 "$o_file")"
+	o_got=$(remote_sum "$1") || o_got="unreadable"
+	if [ "$o_got" != "$o_want" ]; then
+		log "the copy of $1 at $where is not the file (size and MD5 there: ${o_got:-none}; here: $o_want): deleting it"
+		rclone deletefile "$remote/$1" || true
+		return 1
+	fi
+	log "copied $1 to $where and checked it ($o_want)"
+	date -u +%s >"$offsite_last.new" && mv "$offsite_last.new" "$offsite_last"
+}
+
+# offsite_prune deletes at the target the oldest scheduled backups beyond
+# $keep, as rotate does here; labelled ones are the operator's to delete.
+offsite_prune() {
+	offsite_list >"$tmpdir/rcgen-offsite.list" || return 1
+	cut -d' ' -f2 "$tmpdir/rcgen-offsite.list" | grep -E "^$project-[0-9]{8}T[0-9]{6}Z\.tar$" | sort -r | tail -n +$((keep + 1)) |
+		while read -r o_old; do
+			log "deleting $o_old from $where (keeping the newest $keep)"
+			rclone deletefile "$remote/$o_old" || exit 1
+		done
+}
+
+# offsite_pass copies every finished backup the target lacks (or holds
+# with another size), then prunes the target.
+offsite_pass() {
+	mkdir -p "$backups"
+	offsite_list >"$tmpdir/rcgen-offsite.list" || return 1
+	o_failed=
+	for o_n in $(archives); do
+		[ -f "$backups/$o_n" ] || continue
+		! grep -qxF "$(size "$backups/$o_n") $o_n" "$tmpdir/rcgen-offsite.list" || continue
+		offsite_upload "$o_n" || o_failed=1
+	done
+	offsite_prune || o_failed=1
+	# What the target holds now, for the metrics.
+	offsite_list >"$tmpdir/rcgen-offsite.list" || o_failed=1
+	[ -z "$o_failed" ]
+}
+
+# offsite_metrics writes the offsite copy's metrics for node exporter's
+# textfile collector (a file of its own: the backup service writes the
+# other): when a copy was last checked there, the last pass's result,
+# and how many copies the target holds.
+offsite_metrics() {
+	[ -d "$textfile" ] || return 0
+	{
+		echo "# HELP rcgen_backup_offsite_last_success_timestamp_seconds When a backup was last copied to the offsite target and checked there."
+		echo "# TYPE rcgen_backup_offsite_last_success_timestamp_seconds gauge"
+		if [ -s "$offsite_last" ]; then
+			echo "rcgen_backup_offsite_last_success_timestamp_seconds $(cat "$offsite_last")"
+		fi
+		echo "# HELP rcgen_backup_offsite_last_run_success Whether the last offsite pass (copy, check, prune) succeeded (1) or failed (0)."
+		echo "# TYPE rcgen_backup_offsite_last_run_success gauge"
+		echo "rcgen_backup_offsite_last_run_success $1"
+		if [ "$1" = 1 ] && [ -f "$tmpdir/rcgen-offsite.list" ]; then
+			echo "# HELP rcgen_backup_offsite_count Backups at the offsite target."
+			echo "# TYPE rcgen_backup_offsite_count gauge"
+			echo "rcgen_backup_offsite_count $(wc -l <"$tmpdir/rcgen-offsite.list" | tr -d ' ')"
+		fi
+	} >"$textfile/.rcgen_backup_offsite.prom.tmp"
+	chmod 644 "$textfile/.rcgen_backup_offsite.prom.tmp"
+	mv "$textfile/.rcgen_backup_offsite.prom.tmp" "$textfile/rcgen_backup_offsite.prom"
+}
+
+# offsite runs one pass and records its result (state file, metrics).
+offsite() {
+	[ -n "$remote" ] || die "this deployment has no offsite target (rcgen generate --backup-target)"
+	if offsite_pass; then o_r=1; else o_r=0; fi
+	{ printf '%s\n' "$o_r" >"$offsite_state.new" && mv "$offsite_state.new" "$offsite_state"; } 2>/dev/null ||
+		log "cannot record the result in $offsite_state"
+	offsite_metrics "$o_r"
+	[ "$o_r" = 1 ]
+}
+
+# offsite_daemon runs a pass a minute, each in a session of its own (as
+# daemon runs backups): a SIGTERM ends the pass's rclone at once. rclone
+# uploads to SFTP and a directory under a temporary name it renames once
+# whole (their backends' PartialUploads feature, --inplace off: rclone
+# v1.76.0 backend/sftp/sftp.go, backend/local/local.go), and to S3 in one
+# PUT or a multipart upload completed at its end, so a cut upload is never
+# a file named like a backup.
+offsite_daemon() {
+	[ -n "$remote" ] || die "this deployment has no offsite target (rcgen generate --backup-target)"
+	mkdir -p "$backups"
+	child=
+	trap offsite_stop TERM INT
+	echo $$ >"$tmpdir/backup.pid"
+	offsite_metrics "$(last_offsite)"
+	while :; do
+		setsid sh "$0" offsite >/dev/null &
+		child=$!
+		wait "$child" || log "the offsite copy failed: it is tried again in a minute"
+		sleep 60 &
+		child=$!
+		wait "$child" || true
+		child=
+	done
+}
+
+offsite_stop() {
+	if [ -n "$child" ]; then
+		kill -TERM "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
+		wait "$child" || true
+	fi
+	exit 0
+}
+
+# last_offsite: the last pass's result; 1 before the first.
+last_offsite() {
+	case $(cat "$offsite_state" 2>/dev/null) in
+	0) echo 0 ;;
+	*) echo 1 ;;
+	esac
+}
+
+# fetch NAME copies NAME from the offsite target into backups/ (rcgen
+# restore then checks it as any backup), and checks the copy's size and
+# MD5 against the target's first. It holds the lock: the backup service
+# removes no temporary file of it meanwhile.
+fetch() {
+	[ -n "$remote" ] || die "this deployment has no offsite target (rcgen generate --backup-target)"
+	name_ok "$1" || die "$1 is not named as this deployment's backups are (rcgen backup list shows them)"
+	[ ! -e "$backups/$1" ] || die "$1 is already in backups/: restore it by its name"
+	mkdir -p "$backups"
+	chmod 700 "$backups"
+	take_lock
+	o_tmp="$backups/.tmp-fetch-$1"
+	trap 'rm -f "$o_tmp"' EXIT
+	o_want=$(remote_sum "$1") || die "cannot read $1 at $where"
+	[ -n "$o_want" ] || die "no backup $1 at $where (rcgen backup list shows the copies there)"
+	log "fetching $1 from $where"
+	rclone copyto "$remote/$1" "$o_tmp" || die "fetching $1 from $where failed"
+	[ "$(size "$o_tmp") $(md5 "$o_tmp")" = "$o_want" ] ||
+		die "the copy of $1 fetched from $where is not the one there (size and MD5 there: $o_want): try again"
+	mv "$o_tmp" "$backups/$1"
+	trap - EXIT
+	echo "$1"
+}
+
 case "${1:-}" in
 daemon) daemon ;;
 now)
@@ -623,5 +857,9 @@ counts)
 	counts
 	;;
 health) [ -d "$backups" ] && kill -0 "$(cat "$tmpdir/backup.pid")" ;;
-*) die "usage: backup.sh daemon|now [LABEL]|scheduled|restore NAME [full|database]|counts|next|health" ;;
+offsite-daemon) offsite_daemon ;;
+offsite) offsite ;;
+offsite-list) offsite_list ;;
+fetch) fetch "${2:-}" ;;
+*) die "usage: backup.sh daemon|now [LABEL]|scheduled|restore NAME [full|database]|counts|next|health|offsite-daemon|offsite|offsite-list|fetch NAME" ;;
 esac
