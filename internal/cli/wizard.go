@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,6 +259,10 @@ const (
 	tlsAuto = "Automatic certificate"
 	tlsOwn  = "My own certificate files"
 	tlsNone = "None here: a proxy I already run terminates TLS"
+	// tlsTraefik is the automatic certificate with rcgen's own Traefik in
+	// front instead of Caddy (proxy traefik): compose only, and for a
+	// public name (Traefik has no CA of its own for a local one).
+	tlsTraefik = tlsAuto + " from Let's Encrypt, with Traefik in front instead of Caddy"
 )
 
 func (w *wizard) askTLS() error {
@@ -282,6 +287,10 @@ func (w *wizard) askTLS() error {
 	if spec.TLSModeFor(a.Domain) == spec.TLSInternal {
 		auto = tlsAuto + " from Caddy's own CA (a local name Let's Encrypt cannot reach)"
 	}
+	options := []string{auto, tlsOwn, tlsNone}
+	if !a.Swarm() && spec.TLSModeFor(a.Domain) == spec.TLSACME {
+		options = []string{auto, tlsTraefik, tlsOwn, tlsNone}
+	}
 	for {
 		def := auto
 		switch {
@@ -289,18 +298,22 @@ func (w *wizard) askTLS() error {
 			def = tlsNone
 		case a.TLSCert != "":
 			def = tlsOwn
+		case a.Proxy == spec.ProxyTraefik && slices.Contains(options, tlsTraefik):
+			def = tlsTraefik
 		}
 		v, err := w.p.Select("How should HTTPS work?",
-			"rcgen runs Caddy in front of Rocket.Chat. It can get and renew a certificate by itself, "+
+			"rcgen runs Caddy (or, if you prefer it, Traefik) in front of Rocket.Chat. It can get and renew a certificate by itself, "+
 				"serve certificate files you already have, or step aside when your own proxy terminates TLS "+
 				"(the app then listens on 127.0.0.1 only).",
-			[]string{auto, tlsOwn, tlsNone}, def)
+			options, def)
 		if err != nil {
 			return err
 		}
 		switch v {
 		case tlsNone:
 			a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyNone, "", ""
+		case tlsTraefik:
+			a.Proxy, a.TLSCert, a.TLSKey = spec.ProxyTraefik, "", ""
 		case tlsOwn:
 			a.Proxy = spec.ProxyCaddy
 			if err := w.askCertificate(); errors.Is(err, errBack) {
@@ -480,7 +493,7 @@ func (w *wizard) askCertificate() error {
 
 func (w *wizard) askEmail() error {
 	a := w.a
-	if a.Proxy != spec.ProxyCaddy || a.TLSCert != "" || spec.TLSModeFor(a.Domain) != spec.TLSACME {
+	if !a.OwnProxy() || a.TLSCert != "" || spec.TLSModeFor(a.Domain) != spec.TLSACME {
 		return nil
 	}
 	w.record(spec.KeyEmail)

@@ -371,6 +371,9 @@ func TestWizardJoinsTheProxyTheHostRuns(t *testing.T) {
 		{"found, but the person says no: rcgen's Caddy", hostproxy.Finding{Proxy: hostproxy.NginxProxy, Seen: "container nginx-proxy (x)"},
 			[]step{{Question: "already run a reverse proxy", Answer: false}, {Question: "How should HTTPS work?", Answer: "Let's Encrypt"}, {Question: "Email for Let's Encrypt", Answer: "ops@example.com"}},
 			[]string{`proxy: "caddy"`}, []string{"proxy_network"}},
+		{"no proxy here, and Traefik in front instead of Caddy", hostproxy.Finding{},
+			[]step{{Question: "already run a reverse proxy", Answer: false}, {Question: "How should HTTPS work?", Answer: "with Traefik in front"}, {Question: "Email for Let's Encrypt", Answer: "ops@example.com"}},
+			[]string{`proxy: "traefik"`, `email: "ops@example.com"`}, []string{"proxy_network"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "d")
