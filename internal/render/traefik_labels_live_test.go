@@ -3,13 +3,10 @@ package render_test
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -19,115 +16,44 @@ import (
 	"github.com/rcgen/rcgen/internal/spec"
 )
 
-// dockerContainer is one container the Docker Engine stand-in serves: a
-// service of the generated compose file, with its labels, running and
-// healthy, on the operator's Traefik network at addr.
-type dockerContainer struct {
-	ID, Name, Network, Addr string
-	Labels                  map[string]string
-}
-
-// dockerStandIn is a stand-in of the Docker Engine API, as much as Traefik's
-// Docker provider asks of it (pkg/provider/docker: ServerVersion,
-// ContainerList, ContainerInspect, Events; API version negotiation pings
-// /_ping first): it lists the containers and never sends an event. It
-// returns the endpoint for providers.docker.endpoint. Reference: the
-// Engine API, docs.docker.com/reference/api/engine/.
-func dockerStandIn(t *testing.T, containers []dockerContainer) string {
-	t.Helper()
-	version := regexp.MustCompile(`^/v[0-9.]+`)
-	mux := http.NewServeMux()
-	writeJSON := func(w http.ResponseWriter, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("/_ping", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("API-Version", "1.45")
-		fmt.Fprint(w, "OK")
-	})
-	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"Version": "27.5.1", "ApiVersion": "1.45", "MinAPIVersion": "1.24", "Os": "linux", "Arch": "amd64"})
-	})
-	mux.HandleFunc("/containers/json", func(w http.ResponseWriter, r *http.Request) {
-		var list []map[string]any
-		for _, c := range containers {
-			list = append(list, map[string]any{"Id": c.ID, "Names": []string{"/" + c.Name}, "Labels": c.Labels, "State": "running", "Status": "Up 1 minute (healthy)"})
-		}
-		writeJSON(w, list)
-	})
-	mux.HandleFunc("/containers/{id}/json", func(w http.ResponseWriter, r *http.Request) {
-		for _, c := range containers {
-			if c.ID == r.PathValue("id") {
-				writeJSON(w, map[string]any{
-					"Id": c.ID, "Name": "/" + c.Name,
-					"State":      map[string]any{"Status": "running", "Running": true, "Health": map[string]any{"Status": "healthy"}},
-					"Config":     map[string]any{"Labels": c.Labels},
-					"HostConfig": map[string]any{"NetworkMode": c.Network},
-					"NetworkSettings": map[string]any{"Networks": map[string]any{
-						c.Network: map[string]any{"NetworkID": "net-" + c.Network, "IPAddress": c.Addr},
-					}},
-				})
-				return
-			}
-		}
-		http.Error(w, `{"message":"no such container"}`, http.StatusNotFound)
-	})
-	mux.HandleFunc("/events", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(200)
-		http.NewResponseController(w).Flush()
-		<-r.Context().Done()
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.URL.Path = version.ReplaceAllString(r.URL.Path, "")
-		mux.ServeHTTP(w, r)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return "tcp://" + l.Addr().String()
-}
-
 // labelledContainers reads the generated compose file as docker compose
 // does (compose-go) and returns its services that carry Traefik labels as
 // containers on the Traefik network, each at its own loopback address (on
 // port 3000, the port the labels name, as in a container).
-func labelledContainers(t *testing.T, files render.Files, network string) []dockerContainer {
+func labelledContainers(t *testing.T, files render.Files, network string) []rendertest.DockerContainer {
 	t.Helper()
 	p, err := render.LoadCompose(context.Background(), files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for name, s := range p.Services {
-		if _, ok := s.Labels["traefik.enable"]; ok {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	var out []dockerContainer
-	for i, name := range names {
-		s := p.Services[name]
-		if _, ok := s.Networks["proxy"]; !ok {
+	n := 0
+	out := rendertest.LabelledContainers(p, network, func(string) string { n++; return fmt.Sprintf("127.77.0.%d", n+1) })
+	for _, c := range out {
+		name := c.Labels["com.docker.compose.service"]
+		if _, ok := p.Services[name].Networks["proxy"]; !ok {
 			t.Errorf("%s has Traefik labels but is not on the proxy network", name)
 		}
-		labels := map[string]string{"com.docker.compose.project": p.Name, "com.docker.compose.service": name}
-		for k, v := range s.Labels {
-			labels[k] = v
-		}
-		out = append(out, dockerContainer{ID: fmt.Sprintf("%064x", i+1), Name: p.Name + "-" + name + "-1", Network: network, Addr: fmt.Sprintf("127.77.0.%d", i+2), Labels: labels})
 	}
 	return out
+}
+
+// dockerStandIn serves the Docker Engine stand-in on the loopback and
+// returns the endpoint for providers.docker.endpoint.
+func dockerStandIn(t *testing.T, containers []rendertest.DockerContainer) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendertest.ServeDockerEngine(t, l, containers)
+	return "tcp://" + l.Addr().String()
 }
 
 // runLabelledTraefik runs the image's Traefik as an operator's would be
 // (entry points web and websecure, its Docker provider, nothing exposed by
 // default) against the Docker stand-in serving containers, each container
 // played by a stand-in process at its address.
-func runLabelledTraefik(t *testing.T, containers []dockerContainer, names map[string]string, extra string) (site, secure string) {
+func runLabelledTraefik(t *testing.T, containers []rendertest.DockerContainer, names map[string]string, extra string) (site, secure string) {
 	t.Helper()
 	for _, c := range containers {
 		l, err := net.Listen("tcp", c.Addr+":3000")
