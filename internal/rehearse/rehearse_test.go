@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 // divided by 60 (2m becomes 2s). Nothing else of the generated files changes
 // but what the issue of a certificate needs: a Let's Encrypt deployment's
 // Caddyfile gets `local_certs` (Caddy's own CA) in its global options.
+// Traefik's files run as generated, but for the paths of its volumes.
 const (
 	scrapeEvery = time.Second
 	timeScale   = 60
@@ -181,6 +182,22 @@ func deployments() []deployment {
 			a.TLSCert, a.TLSKey = "cert.pem", "key.pem"
 			a.TLSCertPEM, a.TLSKeyPEM = string(cert), string(key)
 		}, published: []string{":80", ":443", "127.0.0.1:9090"}},
+		// rcgen's own Traefik in place of Caddy, with the operator's own
+		// certificate (Let's Encrypt needs the internet; Traefik has no
+		// local CA as Caddy has).
+		{name: "traefik", host: h(8, 16), answers: func(a *spec.Answers) {
+			a.Proxy, a.Domain = spec.ProxyTraefik, "chat.example.com"
+			a.License, a.Processes = "REHEARSAL-LICENCE", 3
+			a.TLSCert, a.TLSKey = "cert.pem", "key.pem"
+			a.TLSCertPEM, a.TLSKeyPEM = string(cert), string(key)
+		}, published: []string{":80", ":443", "127.0.0.1:9090"}},
+		// No proxy of ours: the operator's Traefik (operatorTraefik) reads
+		// the app processes' and Grafana's labels from a stand-in of the
+		// Docker Engine API, and holds the certificate.
+		{name: "traefik-labels", host: h(8, 16), answers: func(a *spec.Answers) {
+			a.Proxy, a.Domain = spec.ProxyTraefikLabels, "chat.example.com"
+			a.License, a.Processes = "REHEARSAL-LICENCE", 3
+		}, published: []string{"127.0.0.1:9090"}},
 	}
 }
 
@@ -226,6 +243,7 @@ type container struct {
 	log          string // its processes' output
 	procs        []*proc
 	data         string // where Caddy keeps its data (its local CA's root)
+	config       string // Traefik's static configuration, as it runs
 }
 
 // proc is a process started in a container, waited for once.
@@ -287,14 +305,18 @@ func rehearse(t *testing.T, host *hostNet, idx int, dep deployment) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if plan.Has(sizing.Traefik) || a.Proxy == spec.ProxyTraefikLabels {
+		rendertest.NeedTraefik(t)
+	}
 	s := &stack{t: t, d: d, dep: dep, answers: a, plan: plan, containers: map[string]*container{}}
 	t.Cleanup(s.stop)
 	s.boot(host, idx)
 
 	s.checkPublished()
 	s.checkListeners()
-	if plan.Has(sizing.Caddy) {
+	if s.proxy() != nil {
 		s.waitCertificate()
+		s.waitSite()
 		// Before checkProxy, which kills an app process.
 		s.checkSmoke()
 		s.checkProxy()
@@ -310,6 +332,9 @@ func rehearse(t *testing.T, host *hostNet, idx int, dep deployment) {
 func (s *stack) boot(host *hostNet, idx int) {
 	t := s.t
 	names := s.d.Project.ServiceNames()
+	if s.answers.Proxy == spec.ProxyTraefikLabels {
+		names = append(names, operatorTraefik)
+	}
 	slices.Sort(names)
 	var hosts strings.Builder
 	hosts.WriteString("127.0.0.1 localhost\n")
@@ -347,9 +372,15 @@ func (s *stack) boot(host *hostNet, idx int) {
 			}
 		}
 	}
+	if c, ok := s.containers[operatorTraefik]; ok {
+		// The operator's Traefik publishes 80 and 443 on every interface.
+		for _, port := range []uint32{80, 443} {
+			s.publish(types.ServicePortConfig{Target: port, Published: strconv.Itoa(int(port))}, c)
+		}
+	}
 	for _, name := range names {
 		if c, ok := s.containers[name]; ok {
-			for _, port := range ports(name) {
+			for _, port := range s.ports(name) {
 				s.waitListen(c, port)
 			}
 		}
@@ -360,7 +391,7 @@ func (s *stack) boot(host *hostNet, idx int) {
 // (MongoDB, its one-shots and the backup service need Docker's images).
 func runs(name string) string {
 	switch {
-	case name == sizing.Caddy, name == sizing.Prometheus, name == sizing.Alertmanager, name == sizing.NATS, name == sizing.NodeExporter:
+	case name == sizing.Caddy, name == sizing.Traefik, name == operatorTraefik, name == sizing.Prometheus, name == sizing.Alertmanager, name == sizing.NATS, name == sizing.NodeExporter:
 		return "real"
 	case strings.HasPrefix(name, "rocketchat-"), name == sizing.Grafana, strings.HasPrefix(name, sizing.MongoDBExporter), name == sizing.NATSExporter:
 		return "stand-in"
@@ -369,12 +400,18 @@ func runs(name string) string {
 }
 
 // ports are the ports a running service listens on (what to wait for).
-func ports(name string) []int {
+func (s *stack) ports(name string) []int {
 	switch {
 	case strings.HasPrefix(name, "rocketchat-"):
 		return []int{3000, 9458}
 	case strings.HasPrefix(name, sizing.MongoDBExporter):
 		return []int{9216}
+	case name == sizing.Traefik && s.answers.TLSMode() != spec.TLSNone:
+		return []int{80, 443, render.TraefikMetricPort}
+	case name == sizing.Traefik:
+		return []int{80, render.TraefikMetricPort}
+	case name == operatorTraefik:
+		return []int{80, 443, operatorPingPort}
 	}
 	return map[string][]int{sizing.Caddy: {80}, sizing.Prometheus: {9090}, sizing.Alertmanager: {9093}, sizing.NATS: {4222, 8222},
 		sizing.NodeExporter: {9100}, sizing.Grafana: {3000}, sizing.NATSExporter: {7777}}[name]
@@ -403,7 +440,11 @@ func (s *stack) start(c *container) {
 			// /api/info answers with the version of the image compose runs.
 			env = append(env, "RCGEN_STANDIN_VERSION="+svc.Image[strings.LastIndex(svc.Image, ":")+1:])
 		}
-	default:
+	case "real":
+		if c.name == operatorTraefik {
+			argv = s.startOperatorTraefik(c, tmp)
+			break
+		}
 		root, rewrite, err := s.d.ContainerView(c.name)
 		if err != nil {
 			t.Fatal(err)
@@ -432,6 +473,8 @@ func (s *stack) start(c *container) {
 			env = append(env, "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CONFIG_HOME="+tmp)
 			c.data = filepath.Join(tmp, "caddy")
 			argv = []string{rendertest.ImageCaddy(), "run", "--adapter", "caddyfile", "--config", cf}
+		case sizing.Traefik:
+			argv = s.startTraefik(c, root, rewrite, tmp)
 		case sizing.Prometheus:
 			cfg := filepath.Join(root, "etc", "prometheus", "prometheus.yml")
 			b := readFile(t, cfg)
@@ -627,26 +670,30 @@ func (s *stack) checkPublished() {
 	}
 }
 
-// checkListeners: every service listens where it should, and Caddy's admin
-// API on its loopback only (in its own namespace: the container's).
+// checkListeners: our proxy listens where it should, and no further:
+// Caddy's admin API on its loopback only (in its own namespace: the
+// container's), Traefik's API and dashboard nowhere.
 func (s *stack) checkListeners() {
-	if _, ok := s.containers[sizing.Caddy]; !ok {
+	c := s.proxy()
+	if c == nil || c.name == operatorTraefik {
 		return
 	}
-	out, err := exec.Command("ip", "netns", "exec", s.containers[sizing.Caddy].ns, "cat", "/proc/net/tcp", "/proc/net/tcp6").Output()
+	out, err := exec.Command("ip", "netns", "exec", c.ns, "cat", "/proc/net/tcp", "/proc/net/tcp6").Output()
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	for _, l := range listeners(string(out)) {
 		host, port, _ := net.SplitHostPort(l)
-		switch port {
-		case "80", "443", "9180":
-		case "2019":
+		switch {
+		case port == "80", port == "443":
+		case c.name == sizing.Caddy && port == "9180":
+		case c.name == sizing.Traefik && port == strconv.Itoa(render.TraefikMetricPort):
+		case c.name == sizing.Caddy && port == "2019":
 			if host != "127.0.0.1" && host != "::1" {
 				s.t.Errorf("Caddy's admin API listens on %s: only its own loopback may reach it", l)
 			}
 		default:
-			s.t.Errorf("Caddy listens on %s, which the plan does not know", l)
+			s.t.Errorf("%s listens on %s, which the plan does not know", s.proxyName(), l)
 		}
 	}
 }
@@ -679,7 +726,7 @@ func (s *stack) fetch(c *http.Client, url string) (int, string, http.Header) {
 
 func (s *stack) base() string { return s.answers.PublicURL() }
 
-// checkProxy asserts, through the real Caddy, what a browser meets.
+// checkProxy asserts, through the real proxy, what a browser meets.
 func (s *stack) checkProxy() {
 	t := s.t
 	c := s.client(nil)
@@ -688,8 +735,10 @@ func (s *stack) checkProxy() {
 		t.Errorf("the site: %d %q", code, body)
 	}
 	if strings.HasPrefix(base, "https://") {
+		// Caddy answers 308; Traefik 301 to a GET (308 to the other
+		// methods): both are permanent, and browsers follow both.
 		code, _, h := s.fetch(c, "http://"+s.answers.Domain+"/home")
-		if code != http.StatusPermanentRedirect || h.Get("Location") != base+"/home" {
+		if code != http.StatusPermanentRedirect && code != http.StatusMovedPermanently || h.Get("Location") != base+"/home" {
 			t.Errorf("http: %d to %q, want a permanent redirect to %s/home", code, h.Get("Location"), base)
 		}
 		s.checkCertificate()
@@ -699,12 +748,21 @@ func (s *stack) checkProxy() {
 			t.Errorf("%s from outside: %d %q, want 404", p, code, body)
 		}
 	}
-	if code, body, _ := s.fetch(c, base+"/config/"); strings.Contains(body, `"apps"`) || code == 0 {
-		t.Errorf("the admin API answers through the site: %d %q", code, body)
-	}
-	if conn, err := net.DialTimeout("tcp", "127.0.0.1:2019", time.Second); err == nil {
-		conn.Close()
-		t.Error("Caddy's admin API is reachable from the host")
+	switch s.proxy().name {
+	case sizing.Caddy:
+		if code, body, _ := s.fetch(c, base+"/config/"); strings.Contains(body, `"apps"`) || code == 0 {
+			t.Errorf("the admin API answers through the site: %d %q", code, body)
+		}
+		if conn, err := net.DialTimeout("tcp", "127.0.0.1:2019", time.Second); err == nil {
+			conn.Close()
+			t.Error("Caddy's admin API is reachable from the host")
+		}
+	case sizing.Traefik:
+		// Traefik's API (api@internal) is not enabled: its paths are the app's.
+		if code, body, _ := s.fetch(c, base+"/api/rawdata"); !strings.HasPrefix(body, "served-by rocketchat-") {
+			t.Errorf("/api/rawdata through the site: %d %q, want the app's page (Traefik's API off)", code, body)
+		}
+		s.checkTraefikHealthcheck()
 	}
 	if s.plan.Has(sizing.Grafana) {
 		if code, body, _ := s.fetch(c, base+"/grafana/d/rcgen-rocketchat"); code != 200 || body != "grafana path /d/rcgen-rocketchat\n" {
@@ -731,6 +789,9 @@ func (s *stack) checkProxy() {
 	} else {
 		s.checkSticky()
 	}
+	if s.proxy().name != sizing.Caddy && s.killed != "" {
+		s.waitTakenOut(s.killed)
+	}
 }
 
 // waitCertificate waits until Caddy serves a certificate for the domain:
@@ -753,7 +814,30 @@ func (s *stack) waitCertificate() {
 		}
 		last = err
 	}
-	s.t.Fatalf("Caddy served no certificate for %s within %s: %v\n%s", s.answers.Domain, eventDeadline, last, s.containers[sizing.Caddy].logTail())
+	s.t.Fatalf("%s served no certificate for %s within %s: %v\n%s", s.proxyName(), s.answers.Domain, eventDeadline, last, s.proxy().logTail())
+}
+
+// waitSite waits until the site answers through the proxy: Traefik listens
+// before its providers have given it the routers (and answers 404 until
+// then).
+func (s *stack) waitSite() {
+	c := s.client(nil)
+	c.Timeout = 10 * time.Second
+	var last string
+	for start := time.Now(); time.Since(start) < eventDeadline; time.Sleep(250 * time.Millisecond) {
+		resp, err := c.Get(s.base() + "/home")
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.HasPrefix(string(b), "served-by rocketchat-") {
+			return
+		}
+		last = fmt.Sprintf("%s %.200q", resp.Status, b)
+	}
+	s.t.Fatalf("%s did not route %s/home to the app within %s: %s\n%s", s.proxyName(), s.base(), eventDeadline, last, s.proxy().logTail())
 }
 
 func (s *stack) checkCertificate() {
@@ -767,10 +851,10 @@ func (s *stack) checkCertificate() {
 	if err := leaf.VerifyHostname(s.answers.Domain); err != nil {
 		s.t.Errorf("the certificate: %v", err)
 	}
-	if s.answers.TLSMode() == spec.TLSOwn {
-		block, _ := pem.Decode([]byte(s.answers.TLSCertPEM))
+	if want := s.ownCertificate(); want != "" {
+		block, _ := pem.Decode([]byte(want))
 		if sha256.Sum256(block.Bytes) != sha256.Sum256(leaf.Raw) {
-			s.t.Error("Caddy does not present the operator's certificate")
+			s.t.Errorf("%s does not present the operator's certificate", s.proxyName())
 		}
 	}
 }
@@ -855,7 +939,7 @@ func (s *stack) checkSticky() {
 	who := func() string {
 		_, body, _ := s.fetch(c, s.base()+"/home")
 		f := strings.Fields(body)
-		if len(f) < 2 {
+		if len(f) < 2 || f[0] != "served-by" {
 			return ""
 		}
 		return f[1]
@@ -869,6 +953,18 @@ func (s *stack) checkSticky() {
 	}
 	s.killedAt, s.killed = s.kill(first), first
 	next := who()
+	if s.answers.Proxy == spec.ProxyTraefikLabels {
+		// The labels give the operator's Traefik no retry (a middleware
+		// of its own, which we cannot assume): requests to the dead
+		// process fail until the passive health check has counted 3
+		// failures (passivehealthcheck.maxfailedattempts) or the active
+		// one a failed probe, and never more.
+		failed := 0
+		for ; (next == "" || next == first) && failed < 3; failed++ {
+			next = who()
+		}
+		t.Logf("after %s died, %d requests failed before the operator's Traefik moved the browser", first, failed)
+	}
 	if next == "" || next == first {
 		t.Errorf("after %s died, the browser got %q", first, next)
 		return

@@ -17,7 +17,6 @@ import (
 
 	"github.com/rcgen/rcgen/internal/sizing"
 	"github.com/rcgen/rcgen/internal/smoke"
-	"github.com/rcgen/rcgen/internal/spec"
 )
 
 // checkSmoke runs the smoke test rcgen up and rcgen status run (package
@@ -94,10 +93,10 @@ func (s *stack) checkSmoke() {
 		t.Errorf("the smoke test ran %v, want %v", names, want)
 	}
 	if !rep.OK() {
-		t.Errorf("the smoke test through the real Caddy did not pass within %s:\n%s\n%s", eventDeadline, describe(rep), s.containers[sizing.Caddy].logTail())
+		t.Errorf("the smoke test through the real %s did not pass within %s:\n%s\n%s", s.proxyName(), eventDeadline, describe(rep), s.proxy().logTail())
 		return
 	}
-	t.Logf("the smoke test through the real Caddy:\n%s", describe(rep))
+	t.Logf("the smoke test through the real %s:\n%s", s.proxyName(), describe(rep))
 	if u.Scheme == "https" && rep.CertNotAfter.Before(time.Now()) {
 		t.Errorf("the smoke test read the certificate's expiry as %s", rep.CertNotAfter)
 	}
@@ -125,13 +124,13 @@ func (s *stack) checkSmoke() {
 	}
 }
 
-// roots is what verifies the certificate Caddy serves: the operator's own
-// (self-signed, in the rehearsal), or Caddy's local CA's root (tls internal,
-// and the rehearsal's local_certs for a Let's Encrypt domain).
+// roots is what verifies the certificate the proxy serves: the operator's
+// own (self-signed, in the rehearsal), or Caddy's local CA's root (tls
+// internal, and the rehearsal's local_certs for a Let's Encrypt domain).
 func (s *stack) roots() *x509.CertPool {
 	pool := x509.NewCertPool()
-	pem := []byte(s.answers.TLSCertPEM)
-	if s.answers.TLSMode() != spec.TLSOwn {
+	pem := []byte(s.ownCertificate())
+	if len(pem) == 0 {
 		// Caddy's data directory ($XDG_DATA_HOME/caddy), pki/authorities/local
 		// (caddyserver/caddy modules/caddypki: the local CA's storage).
 		b, err := os.ReadFile(filepath.Join(s.containers[sizing.Caddy].data, "pki", "authorities", "local", "root.crt"))
