@@ -90,10 +90,12 @@ unit-but-examples:
 swarm:
 	cd tools/swarmcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-## rehearse: boot what of four deployments runs here (real Caddy,
-## Prometheus, Alertmanager, NATS, node exporter; stand-ins for the rest) in
-## network namespaces of their own and check the wiring end to end (root;
-## make test runs it too, as part of go test)
+## rehearse: boot what of six deployments runs here (Caddy's four, rcgen's
+## Traefik, traefik-labels behind the operator's Traefik; real Caddy,
+## Traefik, Prometheus, Alertmanager, NATS, node exporter; stand-ins for the
+## rest, the Docker Engine API among them) in network namespaces of their
+## own and check the wiring end to end (root; make test runs it too, as
+## part of go test)
 rehearse:
 	$(GO) test -count=1 -v -run '^TestRehearse$$' ./internal/rehearse
 
