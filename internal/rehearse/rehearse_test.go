@@ -240,6 +240,7 @@ func setupHost(t *testing.T) *hostNet {
 // container is one compose service's network namespace.
 type container struct {
 	name, ns, ip string
+	veth         string // its end on the bridge
 	log          string // its processes' output
 	procs        []*proc
 	data         string // where Caddy keeps its data (its local CA's root)
@@ -344,11 +345,10 @@ func (s *stack) boot(host *hostNet, idx int) {
 			continue
 		}
 		n++
-		c := &container{name: name, ns: fmt.Sprintf("rc%d-%s", idx, name), ip: fmt.Sprintf("10.89.0.%d", n+1)}
-		veth := fmt.Sprintf("rv%d-%d", idx, n)
+		c := &container{name: name, ns: fmt.Sprintf("rc%d-%s", idx, name), ip: fmt.Sprintf("10.89.0.%d", n+1), veth: fmt.Sprintf("rv%d-%d", idx, n)}
 		sh(t, "ip", "netns", "add", c.ns)
-		sh(t, "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", c.ns)
-		sh(t, "ip", "link", "set", veth, "master", "rcgen0", "up")
+		sh(t, "ip", "link", "add", c.veth, "type", "veth", "peer", "name", "eth0", "netns", c.ns)
+		sh(t, "ip", "link", "set", c.veth, "master", "rcgen0", "up")
 		sh(t, "ip", "-n", c.ns, "addr", "add", c.ip+"/24", "dev", "eth0")
 		sh(t, "ip", "-n", c.ns, "link", "set", "eth0", "up")
 		sh(t, "ip", "-n", c.ns, "link", "set", "lo", "up")
@@ -605,7 +605,10 @@ func (s *stack) waitListen(c *container, port int) {
 }
 
 // stop ends every process by its process group, then removes the
-// namespaces (their veths go with them).
+// namespaces. Each veth goes first, at once with its peer: a deleted
+// namespace's devices go when the kernel gets round to it, and until then
+// its address, which the next deployment may give another service, would
+// answer on the bridge too.
 func (s *stack) stop() {
 	for _, l := range s.forwards {
 		l.Close()
@@ -624,8 +627,12 @@ func (s *stack) stop() {
 				<-p.done
 			}
 		}
+		_ = exec.Command("ip", "link", "del", c.veth).Run()
 		_ = exec.Command("ip", "netns", "del", c.ns).Run()
 	}
+	// The host forgets the gone services' hardware addresses: the next
+	// deployment's service at one of their addresses is another device.
+	_ = exec.Command("ip", "neigh", "flush", "dev", "rcgen0").Run()
 }
 
 // kill ends one service's processes, as a crash would.

@@ -172,6 +172,9 @@ certificatesResolvers:
 log:
   level: INFO
   noColor: true
+global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
 `, operatorPingPort, sock, filepath.Join(tmp, "tls.yml"), s.answers.CertResolver(), filepath.Join(tmp, "acme.json")))
 	c.config = static
 	s.noTraefikErrors(c)
