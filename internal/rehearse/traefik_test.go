@@ -30,10 +30,10 @@ const (
 	operatorPingPort = 8080 // its ping and metrics (Traefik's own "traefik" entry point)
 )
 
-// operatorCertificate is the certificate the operator's Traefik serves by
+// operatorCertDir holds the certificate the operator's Traefik serves by
 // default (its own, for the domain; the ACME resolver the labels name
 // cannot reach Let's Encrypt here).
-var operatorCertificate = filepath.Join("..", "render", "testdata", "tls")
+var operatorCertDir = filepath.Join("..", "render", "testdata", "tls")
 
 // proxy is the container of the proxy in front of the app: Caddy, our
 // Traefik or the operator's; nil with --proxy none.
@@ -65,7 +65,7 @@ func (s *stack) proxyName() string {
 func (s *stack) ownCertificate() string {
 	switch {
 	case s.answers.Proxy == spec.ProxyTraefikLabels && strings.HasPrefix(s.base(), "https://"):
-		return readFile(s.t, filepath.Join(operatorCertificate, "cert.pem"))
+		return readFile(s.t, filepath.Join(operatorCertDir, "cert.pem"))
 	case s.answers.TLSMode() == spec.TLSOwn:
 		return s.answers.TLSCertPEM
 	}
@@ -122,7 +122,7 @@ func (s *stack) startOperatorTraefik(c *container, tmp string) []string {
 		t.Fatal("no service carries Traefik labels")
 	}
 	rendertest.ServeDockerEngine(t, l, containers)
-	cert, key := filepath.Join(operatorCertificate, "cert.pem"), filepath.Join(operatorCertificate, "key.pem")
+	cert, key := filepath.Join(operatorCertDir, "cert.pem"), filepath.Join(operatorCertDir, "key.pem")
 	for _, f := range []*string{&cert, &key} {
 		abs, err := filepath.Abs(*f)
 		if err != nil {
