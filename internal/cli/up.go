@@ -205,17 +205,23 @@ const caddyRootCA = "/data/caddy/pki/authorities/local/root.crt"
 // ROOT_URL through this host's own proxy.
 func (o *dayTwo) smokeTarget(ctx context.Context, st stack.Stack, a spec.Answers) smoke.Target {
 	t := smoke.Target{RootURL: o.d.Env[render.EnvRootURL], Version: o.d.Env[render.EnvRocketChatVersion], Grafana: o.has(sizing.Grafana)}
-	if o.has(sizing.Caddy) {
+	switch {
+	case o.has(sizing.Caddy):
+		t.Proxy = sizing.Caddy
+	case o.has(sizing.Traefik):
+		t.Proxy = sizing.Traefik
+	}
+	if t.Proxy != "" {
 		port := "443"
 		if u, err := url.Parse(t.RootURL); err == nil && u.Scheme == "http" {
 			port = "80"
 		}
 		t.Address = "127.0.0.1:" + port
 		if port == "443" {
-			// Caddy redirects http to https on :80 (the redirect check).
+			// rcgen's proxy redirects http to https on :80 (the redirect check).
 			t.HTTPAddress = "127.0.0.1:80"
 		}
-		if a.TLSMode() == spec.TLSInternal {
+		if a.TLSMode() == spec.TLSInternal && t.Proxy == sizing.Caddy {
 			if pem, err := st.Run(ctx, st.Dir, "compose", "exec", "-T", sizing.Caddy, "cat", caddyRootCA); err == nil {
 				pool := x509.NewCertPool()
 				if pool.AppendCertsFromPEM(pem) {

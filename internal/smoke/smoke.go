@@ -37,6 +37,10 @@ type Target struct {
 	// domain (e.g. 127.0.0.1:80): when RootURL is https, a request there
 	// must be redirected to it. "" skips that check.
 	HTTPAddress string
+	// Proxy is the Compose service of rcgen's own proxy ("caddy" or
+	// "traefik"), which the fixes name; "" when the operator's own proxy
+	// serves the deployment.
+	Proxy string
 	// Timeout bounds each check (each request, or the websocket from its
 	// dial to the DDP answer); 0 means DefaultTimeout.
 	Timeout time.Duration

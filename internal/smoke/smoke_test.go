@@ -375,6 +375,32 @@ func TestNothingListens(t *testing.T) {
 	}
 }
 
+// TestFixesNameTheProxyInFront: the fixes tell the operator to look at
+// the proxy that really serves the deployment: rcgen's Caddy or Traefik by
+// its service name, or the operator's own proxy, never a Caddy that is not
+// there.
+func TestFixesNameTheProxyInFront(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	for proxy, wantFix := range map[string]string{
+		"caddy":   "`docker compose logs caddy`",
+		"traefik": "`docker compose ps traefik`, `docker compose logs traefik`",
+		"":        "your reverse proxy",
+	} {
+		r := Run(context.Background(), Target{RootURL: "https://" + domain, Version: pinned, Address: addr, Proxy: proxy}).Results[0]
+		if r.OK || !strings.Contains(r.Fix, wantFix) {
+			t.Errorf("proxy %q: fix %q does not say %q", proxy, r.Fix, wantFix)
+		}
+		if proxy != "caddy" && strings.Contains(strings.ToLower(r.Fix), "caddy") {
+			t.Errorf("proxy %q: fix %q names Caddy", proxy, r.Fix)
+		}
+	}
+	if fix := renewFix("traefik"); !strings.HasPrefix(fix, "Traefik renews") || !strings.Contains(fix, "logs traefik") {
+		t.Errorf("expired certificate behind Traefik: %q", fix)
+	}
+}
+
 // TestNoCheckHangs: a server that accepts connections and never says a
 // word, one that answers every request only when the test ends, and a
 // websocket that upgrades and stays silent: each check gives up after its

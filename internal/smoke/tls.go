@@ -89,18 +89,18 @@ func (s *site) checkCertificate(ctx context.Context) (Result, time.Time) {
 		if strings.Contains(err.Error(), "remote error: tls: internal error") {
 			return fail(CheckCertificate,
 				fmt.Sprintf("%s answers HTTPS but has no certificate for %s yet.", s.dial, s.host),
-				fmt.Sprintf("the ACME (Let's Encrypt) challenge likely failed: check that DNS for %s points to this host and that port 80 is open to the internet; `docker compose logs caddy` says why.", s.host)), time.Time{}
+				fmt.Sprintf("the ACME (Let's Encrypt) challenge likely failed: check that DNS for %s points to this host and that port 80 is open to the internet; %s says why.", s.host, s.proxyLogs())), time.Time{}
 		}
 		if ctx.Err() != nil {
 			return fail(CheckCertificate, fmt.Sprintf("%s accepted a connection but the TLS handshake did not finish within %s.", s.dial, s.timeout),
-				"check that the proxy (caddy) is running and serves HTTPS on that port: `docker compose logs caddy`."), time.Time{}
+				fmt.Sprintf("check that %s is running and serves HTTPS on that port: %s.", s.proxyName(), s.proxyLogs())), time.Time{}
 		}
 		return fail(CheckCertificate, fmt.Sprintf("the TLS handshake with %s failed: %v.", s.dial, err),
-			"check that the proxy (caddy) serves HTTPS on that port: `docker compose logs caddy`."), time.Time{}
+			fmt.Sprintf("check that %s serves HTTPS on that port: %s.", s.proxyName(), s.proxyLogs())), time.Time{}
 	}
 	certs := tc.ConnectionState().PeerCertificates
 	leaf := certs[0]
-	detail, fix := verify(s.host, leaf, certs[1:], s.t.RootCAs, time.Now())
+	detail, fix := verify(s.host, s.t.Proxy, leaf, certs[1:], s.t.RootCAs, time.Now())
 	if detail != "" {
 		s.insecure = true
 		return fail(CheckCertificate, detail, fix), leaf.NotAfter
@@ -112,12 +112,12 @@ func (s *site) checkCertificate(ctx context.Context) (Result, time.Time) {
 // verify names every way leaf is wrong for host at now: expired (or not
 // yet valid), issued for other names, signed by no authority roots trust.
 // It returns "" when the certificate is good.
-func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certificate, roots *x509.CertPool, now time.Time) (detail, fix string) {
+func verify(host, proxy string, leaf *x509.Certificate, intermediates []*x509.Certificate, roots *x509.CertPool, now time.Time) (detail, fix string) {
 	var problems, fixes []string
 	switch {
 	case now.After(leaf.NotAfter):
 		problems = append(problems, "expired on "+leaf.NotAfter.UTC().Format(time.DateOnly))
-		fixes = append(fixes, "Caddy renews certificates itself: an expired one means renewal failed (`docker compose logs caddy`); an own certificate must be renewed and rcgen re-run")
+		fixes = append(fixes, renewFix(proxy))
 	case now.Before(leaf.NotBefore):
 		problems = append(problems, "not valid before "+leaf.NotBefore.UTC().Format(time.RFC3339)+" (check this machine's clock)")
 		fixes = append(fixes, "set the clock right (timedatectl; an NTP service)")
@@ -150,13 +150,13 @@ func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certifica
 	case err == nil:
 	case errors.As(err, &unknown) && selfSigned(leaf):
 		problems = append(problems, "self-signed")
-		fixes = append(fixes, acmeFix(host))
+		fixes = append(fixes, acmeFix(host, proxy))
 	case errors.As(err, &unknown):
 		problems = append(problems, "signed by "+issuer(leaf)+", which this machine does not trust")
-		fixes = append(fixes, acmeFix(host))
+		fixes = append(fixes, acmeFix(host, proxy))
 	default:
 		problems = append(problems, "not trusted: "+err.Error())
-		fixes = append(fixes, acmeFix(host))
+		fixes = append(fixes, acmeFix(host, proxy))
 	}
 	if len(problems) == 0 {
 		return "", ""
@@ -167,9 +167,54 @@ func verify(host string, leaf *x509.Certificate, intermediates []*x509.Certifica
 	return "the certificate served for " + host + " is " + strings.Join(problems, ", and ") + ".", fixes[len(fixes)-1] + "."
 }
 
-func acmeFix(host string) string {
+func acmeFix(host, proxy string) string {
+	local := "a local name uses a certificate of the proxy's own, which each browser must be told to trust"
+	if proxy == "caddy" {
+		local = "a local name uses Caddy's own CA, whose root each browser must be told to trust"
+	}
 	return "with Let's Encrypt, the certificate was likely not issued (the ACME challenge failed: DNS for " + host +
-		" does not point to this host, or port 80 is closed), see `docker compose logs caddy`; a local name uses Caddy's own CA, whose root each browser must be told to trust; an own certificate must come from an authority browsers trust"
+		" does not point to this host, or port 80 is closed), see " + logsOf(proxy) + "; " + local + "; an own certificate must come from an authority browsers trust"
+}
+
+// renewFix is the fix for an expired certificate.
+func renewFix(proxy string) string {
+	if proxy == "" {
+		return "your reverse proxy renews (or serves) the certificate: an expired one means its renewal failed (see its logs); an own certificate must be renewed and put in place again"
+	}
+	return proxyTitle(proxy) + " renews certificates itself: an expired one means renewal failed (" + logsOf(proxy) + "); an own certificate must be renewed and rcgen re-run"
+}
+
+// proxyName names the proxy in front, as a fix says it.
+func (s *site) proxyName() string {
+	if s.t.Proxy == "" {
+		return "your reverse proxy"
+	}
+	return "the proxy (" + s.t.Proxy + ")"
+}
+
+// proxyCheck says how to check the proxy runs.
+func (s *site) proxyCheck() string {
+	if s.t.Proxy == "" {
+		return "check that your reverse proxy is running and forwards to the app (its logs say why not)"
+	}
+	return "check that the proxy (" + s.t.Proxy + ") is running: `docker compose ps " + s.t.Proxy + "`, " + logsOf(s.t.Proxy)
+}
+
+// proxyLogs says where the proxy's logs are.
+func (s *site) proxyLogs() string { return logsOf(s.t.Proxy) }
+
+func logsOf(proxy string) string {
+	if proxy == "" {
+		return "your reverse proxy's logs"
+	}
+	return "`docker compose logs " + proxy + "`"
+}
+
+func proxyTitle(proxy string) string {
+	if proxy == "" {
+		return proxy
+	}
+	return strings.ToUpper(proxy[:1]) + proxy[1:]
 }
 
 func selfSigned(c *x509.Certificate) bool {
@@ -233,7 +278,7 @@ func (s *site) netError(err error, addr string) (detail, fix string) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Sprintf("%s did not answer within %s.", addr, s.timeout),
-			"check that the proxy (caddy) is running (`docker compose ps caddy`) and that no firewall drops the connection."
+			s.proxyCheck() + " and that no firewall drops the connection."
 	case errors.Is(err, context.Canceled):
 		return "interrupted before " + addr + " answered.", "run the check again."
 	case errors.As(err, &dns):
@@ -241,10 +286,10 @@ func (s *site) netError(err error, addr string) (detail, fix string) {
 			fmt.Sprintf("point DNS for %s to this host (an A/AAAA record), or wait for it to propagate.", dns.Name)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("nothing listens on %s (connection refused).", addr),
-			"start the stack (`rcgen up`) and check the proxy: `docker compose ps caddy`, `docker compose logs caddy`."
+			"start the stack (`rcgen up`) and " + s.proxyCheck() + "."
 	}
 	return fmt.Sprintf("%s could not be reached: %v.", addr, err),
-		"check that the proxy (caddy) is running: `docker compose ps caddy`, `docker compose logs caddy`."
+		s.proxyCheck() + "."
 }
 
 func isTimeout(err error) bool {

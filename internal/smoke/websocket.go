@@ -53,10 +53,10 @@ func (s *site) checkWebsocket(ctx context.Context) Result {
 	if err != nil {
 		if timedOut(err) {
 			return fail(CheckWebsocket, fmt.Sprintf("GET %s as a websocket got no answer within %s.", path, s.timeout),
-				"see `docker compose logs caddy` and the app processes' logs (`docker compose logs rocketchat-1`).")
+				"see "+s.proxyLogs()+" and the app processes' logs (`docker compose logs rocketchat-1`).")
 		}
 		return fail(CheckWebsocket, fmt.Sprintf("GET %s as a websocket got no HTTP answer: %v.", path, err),
-			"see `docker compose logs caddy`.")
+			"see "+s.proxyLogs()+".")
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -84,7 +84,7 @@ func (s *site) checkWebsocket(ctx context.Context) Result {
 					"see the app processes' logs (`docker compose logs rocketchat-1`).")
 			}
 			return fail(CheckWebsocket, fmt.Sprintf("the websocket upgraded, then failed before DDP connected: %v.", err),
-				"see `docker compose logs caddy` and `docker compose logs rocketchat-1`.")
+				"see "+s.proxyLogs()+" and `docker compose logs rocketchat-1`.")
 		}
 		var m struct {
 			Msg     *string `json:"msg"`
