@@ -231,6 +231,13 @@ func HelmValuesFile(d *Data, o KubeOptions) (File, error) {
 		"admit to MongoDB. Run either rcgen's Rocket.Chat Deployment or this chart",
 		"against the database, never both.",
 	}
+	if micro {
+		header = append(header, "",
+			"Microservices: the chart's presence, ddp-streamer, account and authorization",
+			"pods ("+d.Answers.Project+"-presence...) need MongoDB and NATS, and ddp-streamer the",
+			"ingress: rcgen's NetworkPolicies admit only the monolith pods, so add",
+			"those pods to kubernetes/network-policies.yaml (or leave the policies out).")
+	}
 	b, err := k8sYAML(d, header, values)
 	if err != nil {
 		return File{}, err
