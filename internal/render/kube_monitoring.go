@@ -180,27 +180,44 @@ func k8sQuantity(b int64) string {
 // requires (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)
 // and OpenShift's restricted-v2 SCC admits: no runAsUser (OpenShift picks
 // one from the namespace's range), no privilege escalation, every
-// capability dropped, the runtime's default seccomp profile.
-func k8sRestrictedContainer() k8sMap {
-	return k8sMap{
+// capability dropped, the runtime's default seccomp profile. nonRoot sets
+// runAsNonRoot, which the kubelet can check only for an image whose USER
+// is a number (k8sNamedUser).
+func k8sRestrictedContainer(nonRoot bool) k8sMap {
+	m := k8sMap{
 		{K: "allowPrivilegeEscalation", V: false},
 		{K: "readOnlyRootFilesystem", V: true},
-		{K: "runAsNonRoot", V: true},
-		{K: "capabilities", V: k8sMap{{K: "drop", V: []string{"ALL"}}}},
-		{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}},
 	}
+	if nonRoot {
+		m = append(m, k8sKV{K: "runAsNonRoot", V: true})
+	}
+	return append(m,
+		k8sKV{K: "capabilities", V: k8sMap{{K: "drop", V: []string{"ALL"}}}},
+		k8sKV{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}})
 }
 
-// k8sRestrictedPod is the pod-level securityContext; fsGroup > 0 makes the
-// pod's volumes writable through that group (Kubernetes chowns them on
-// mount: https://kubernetes.io/docs/tasks/configure-pod-container/security-context/).
-func k8sRestrictedPod(fsGroup int) k8sMap {
-	m := k8sMap{
-		{K: "runAsNonRoot", V: true},
-		{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}},
+// k8sNamedUser explains the missing runAsNonRoot of a pod whose image names
+// its user (prom/prometheus: USER nobody, in prometheus/prometheus's
+// Dockerfile): without a numeric runAsUser the kubelet refuses such a
+// container ("image has non-numeric user (nobody), cannot verify user is
+// non-root"), and a fixed runAsUser is refused by OpenShift's
+// restricted-v2. So none is set: OpenShift runs the pod as a user of the
+// namespace's range, other clusters as the image's nobody (65534). A
+// namespace that enforces the restricted Pod Security Standard refuses it.
+const k8sNamedUser = "No runAsNonRoot: the image's USER is a name (nobody), which the kubelet cannot check without a fixed runAsUser, and OpenShift refuses a fixed one. It runs as nobody (65534), or on OpenShift as a user of the namespace's range."
+
+// k8sRestrictedPod is the pod-level securityContext (nonRoot as for
+// k8sRestrictedContainer); fsGroup > 0 makes the pod's volumes writable
+// through that group (Kubernetes chowns them on mount:
+// https://kubernetes.io/docs/tasks/configure-pod-container/security-context/).
+func k8sRestrictedPod(fsGroup int, nonRoot bool) k8sMap {
+	var m k8sMap
+	if nonRoot {
+		m = append(m, k8sKV{K: "runAsNonRoot", V: true})
 	}
+	m = append(m, k8sKV{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}})
 	if fsGroup > 0 {
-		m = append(m, k8sKV{K: "fsGroup", V: fsGroup, C: "The volume's group: the image's user belongs to it. OpenShift's restricted-v2 admits only a group from the namespace's range: there, drop this line (it then sets one itself)."})
+		m = append(m, k8sKV{K: "fsGroup", V: fsGroup, C: "The volume's group, which the image's user belongs to. OpenShift's restricted-v2 admits only a group of the namespace's range: there, drop this line (the SCC then sets one)."})
 	}
 	return m
 }

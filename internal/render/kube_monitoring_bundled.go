@@ -162,7 +162,7 @@ func k8sBundledPrometheus(d *Data, o KubeOptions) ([]byte, error) {
 		{K: "readinessProbe", V: probe("/-/ready", 3)},
 		{K: "livenessProbe", V: probe("/-/healthy", 3)},
 		{K: "resources", V: k8sResources(mem, "100m")},
-		{K: "securityContext", V: k8sRestrictedContainer()},
+		{K: "securityContext", C: k8sNamedUser, V: k8sRestrictedContainer(false)},
 		{K: "volumeMounts", V: []k8sMap{
 			{{K: "name", V: "config"}, {K: "mountPath", V: "/etc/prometheus/config"}, {K: "readOnly", V: true}},
 			{{K: "name", V: "rules"}, {K: "mountPath", V: "/etc/prometheus/rules"}, {K: "readOnly", V: true}},
@@ -180,7 +180,7 @@ func k8sBundledPrometheus(d *Data, o KubeOptions) ([]byte, error) {
 					{K: "serviceAccountName", V: KubePrometheus},
 					// prom/prometheus runs as nobody (65534) and writes
 					// /prometheus: the volume must be writable by its group.
-					{K: "securityContext", V: k8sRestrictedPod(65534)},
+					{K: "securityContext", V: k8sRestrictedPod(65534, false)},
 					{K: "containers", V: []k8sMap{container}},
 					{K: "volumes", V: []k8sMap{
 						{{K: "name", V: "config"}, {K: "configMap", V: k8sMap{{K: "name", V: "prometheus-config"}}}},
@@ -289,7 +289,7 @@ func k8sBundledGrafana(d *Data, o KubeOptions) ([]byte, error) {
 		{K: "readinessProbe", V: probe(3)},
 		{K: "livenessProbe", V: probe(3)},
 		{K: "resources", V: k8sResources(mem, "50m")},
-		{K: "securityContext", V: k8sRestrictedContainer()},
+		{K: "securityContext", V: k8sRestrictedContainer(true)},
 		{K: "volumeMounts", V: []k8sMap{
 			{{K: "name", V: "datasources"}, {K: "mountPath", V: "/etc/grafana/provisioning/datasources"}, {K: "readOnly", V: true}},
 			{{K: "name", V: "dashboard-provider"}, {K: "mountPath", V: "/etc/grafana/provisioning/dashboards"}, {K: "readOnly", V: true}},
@@ -309,7 +309,8 @@ func k8sBundledGrafana(d *Data, o KubeOptions) ([]byte, error) {
 					// directory is an emptyDir (writable by any user, so no
 					// fsGroup), and no Kubernetes API access.
 					{K: "automountServiceAccountToken", V: false},
-					{K: "securityContext", V: k8sRestrictedPod(0)},
+					// grafana/grafana runs as 472, a number.
+					{K: "securityContext", V: k8sRestrictedPod(0, true)},
 					{K: "containers", V: []k8sMap{container}},
 					{K: "volumes", V: []k8sMap{
 						{{K: "name", V: "datasources"}, {K: "configMap", V: k8sMap{{K: "name", V: "grafana-datasources"}}}},
