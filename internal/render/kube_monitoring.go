@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -344,13 +345,21 @@ func k8sOperatorFiles(d *Data, o KubeOptions) (Files, error) {
 
 // k8sComposeRuleGroups renders the compose target's alert rules
 // (prometheus/rules/rocketchat.yml) for d and returns its groups node.
+//
+// They are rendered as for a plan without node exporter: on Kubernetes
+// rcgen runs none (the cluster's own has other job labels), so nothing
+// reads the metrics the backup job writes for its textfile collector, and
+// the backup rules, which the template writes only beside node exporter,
+// would report a missing backup forever.
 func k8sComposeRuleGroups(d *Data) (*yaml.Node, []byte, error) {
 	t, err := parsed()
 	if err != nil {
 		return nil, nil, err
 	}
+	view := *d
+	view.Plan.Services = slices.DeleteFunc(slices.Clone(d.Plan.Services), func(b sizing.Budget) bool { return b.Service == sizing.NodeExporter })
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "prometheus/rules/rocketchat.yml.tmpl", d); err != nil {
+	if err := t.ExecuteTemplate(&buf, "prometheus/rules/rocketchat.yml.tmpl", &view); err != nil {
 		return nil, nil, fmt.Errorf("rendering the alert rules: %w", err)
 	}
 	var doc yaml.Node
@@ -385,9 +394,10 @@ func k8sPrometheusRule(d *Data, o KubeOptions, selectNote []string) ([]byte, err
 		"(prometheus/rules/rocketchat.yml), unchanged: the ServiceMonitors set the",
 		"job labels they select (rocketchat, mongodb, nats) and name each target",
 		"by its pod. The runbooks speak of docker compose: read kubectl -n " + o.Namespace,
-		"logs / get pods for them. The host and backup rules select job=\"node\"",
-		"(node exporter's textfile collector), which the cluster's node exporter",
-		"does not carry: your cluster monitoring's own node alerts cover the hosts.",
+		"logs / get pods for them. The rules are those of a plan without node",
+		"exporter: rcgen runs none here, so the backup rules (fed by its textfile",
+		"collector) are left out; the host rules select job=\"node\", which the",
+		"cluster's node exporter does not carry: its own node alerts cover the hosts.",
 		"",
 		"The rules select by job, not by namespace: in a Prometheus shared with",
 		"other workloads, TargetDown watches every job it scrapes. To keep each",
