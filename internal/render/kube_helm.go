@@ -23,7 +23,7 @@ import (
 // (rocketchat-7.0.2, appVersion 8.6.1).
 const (
 	HelmChartVersion = "7.0.2"
-	HelmChartRepo    = "https://rocketchat.github.io/helm-charts"
+	HelmChartRepo    = "https://rocketchat.github.io/helm-charts" // the repository README's helm repo add
 	HelmChartSource  = "https://github.com/RocketChat/helm-charts/blob/rocketchat-" + HelmChartVersion + "/rocketchat/values.yaml"
 	HelmChartReadme  = "https://github.com/RocketChat/helm-charts/blob/rocketchat-" + HelmChartVersion + "/rocketchat/README.md"
 )
