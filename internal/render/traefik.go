@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rcgen/rcgen/internal/sizing"
@@ -126,10 +127,16 @@ func traefikLabels(a spec.Answers, d *Data, t *Traefik) (app, grafana []Label) {
 	common(&app, router)
 	add(&app, router+".rule", t.AppRule)
 	add(&app, router+".service", name)
-	if len(mws) > 0 {
-		add(&app, router+".middlewares", strings.Join(mws, ","))
+	// A request that reaches no process is tried again, on another when
+	// there is one, as rcgen's own Traefik does (dynamic.yml's retry;
+	// middlewares/retry.md: only when no answer came back): a browser whose
+	// process died or restarts waits instead of getting a 502.
+	add(&app, router+".middlewares", strings.Join(append(slices.Clone(mws), name+"-retry"), ","))
+	if t.TLS {
 		add(&app, mw+"-hsts.headers.stsseconds", "31536000")
 	}
+	add(&app, mw+"-retry.retry.attempts", "4")
+	add(&app, mw+"-retry.retry.initialinterval", "500ms")
 	add(&app, service+".loadbalancer.server.port", fmt.Sprint(AppPort))
 	if len(d.Apps) > 1 {
 		add(&app, service+".loadbalancer.sticky.cookie.name", StickyCookie)

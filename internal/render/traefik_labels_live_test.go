@@ -53,14 +53,16 @@ func dockerStandIn(t *testing.T, containers []rendertest.DockerContainer) string
 // (entry points web and websecure, its Docker provider, nothing exposed by
 // default) against the Docker stand-in serving containers, each container
 // played by a stand-in process at its address.
-func runLabelledTraefik(t *testing.T, containers []rendertest.DockerContainer, names map[string]string, extra string) (site, secure string) {
+func runLabelledTraefik(t *testing.T, containers []rendertest.DockerContainer, names map[string]string, extra string) (site, secure string, servers map[string]*http.Server) {
 	t.Helper()
+	servers = map[string]*http.Server{}
 	for _, c := range containers {
 		l, err := net.Listen("tcp", c.Addr+":3000")
 		if err != nil {
 			t.Skipf("cannot listen on %s:3000 for %s (another test uses it?): %v", c.Addr, c.Name, err)
 		}
 		srv := &http.Server{Handler: standInHandler(names[c.Labels["com.docker.compose.service"]], 200)}
+		servers[names[c.Labels["com.docker.compose.service"]]] = srv
 		go func() { _ = srv.Serve(l) }()
 		t.Cleanup(func() { _ = srv.Close() })
 	}
@@ -86,7 +88,7 @@ log:
   noColor: true
 `, site, secure, ping, endpoint) + strings.ReplaceAll(extra, "DIR", dir)
 	startTraefik(t, dir, static, ping)
-	return site, secure
+	return site, secure, servers
 }
 
 // TestTraefikLabelsRouteAsDockerProviderReadsThem: the operator's Traefik,
@@ -109,7 +111,7 @@ func TestTraefikLabelsRouteAsDockerProviderReadsThem(t *testing.T) {
 		}
 	}
 	names := map[string]string{"rocketchat-1": "p1", "rocketchat-2": "p2", "rocketchat-3": "p3", "grafana": "grafana"}
-	site, _ := runLabelledTraefik(t, containers, names, "")
+	site, _, servers := runLabelledTraefik(t, containers, names, "")
 	waitFor(t, "Traefik to route by the labels", func() bool {
 		_, code := fetch(t, site, "/", nil)
 		return code == 200
@@ -132,6 +134,12 @@ func TestTraefikLabelsRouteAsDockerProviderReadsThem(t *testing.T) {
 		if body, _ := fetch(t, site, "/", jar); body != first {
 			t.Fatalf("with the cookie of %q a request went to %q", first, body)
 		}
+	}
+	// The browser's process dies: its very next request is answered by
+	// another process (the retry middleware the labels attach), not a 502.
+	_ = servers[strings.TrimSuffix(first, " /")].Close()
+	if body, code := fetch(t, site, "/", jar); code != 200 || body == first {
+		t.Errorf("after %q went away a request with its cookie got %d %q, want 200 from another process", first, code, body)
 	}
 	if body, code := fetch(t, site, "/grafana/api/health", nil); code != 200 || body != "grafana /api/health" {
 		t.Errorf("/grafana/api/health: %d %q, want Grafana's /api/health", code, body)
@@ -160,7 +168,7 @@ func TestTraefikLabelsServeHTTPS(t *testing.T) {
 		}
 	}
 	names := map[string]string{"rocketchat-1": "app", "grafana": "grafana"}
-	_, secure := runLabelledTraefik(t, containers, names, `certificatesResolvers:
+	_, secure, _ := runLabelledTraefik(t, containers, names, `certificatesResolvers:
   letsencrypt:
     acme:
       email: admin@example.com
