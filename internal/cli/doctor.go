@@ -236,6 +236,9 @@ func (o *doctorOptions) target(ctx context.Context, sys doctor.System, now time.
 			extra = append(extra, doctor.Swarm(ctx, sys, d, a.Project, res.Plan.Swarm)...)
 		}
 	}
+	if a.ProxyJoinsNetwork() {
+		extra = append(extra, doctor.ProxyNetwork(ctx, sys, a.ProxyNetworkName(), a.Proxy, a.Project, a.Swarm()))
+	}
 	t.Dir, _ = filepath.Abs(t.Dir)
 	return t, extra
 }
