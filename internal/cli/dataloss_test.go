@@ -310,6 +310,9 @@ func TestLostAnswersKeepTheOwnProxy(t *testing.T) {
 		{[]string{"--proxy", "nginx-proxy", "--proxy-network", "web"}, []string{`VIRTUAL_HOST: "chat.example.com"`, `name: "web"`}},
 		{[]string{"--proxy", "caddy-docker-proxy"}, []string{`"caddy": "chat.example.com"`, `name: "caddy"`}},
 		{[]string{"--proxy", "host"}, []string{`127.0.0.1:3000:3000`}},
+		{[]string{"--proxy", "traefik-labels", "--proxy-network", "edge", "--proxy-certresolver", "le", "--email", "admin@example.com"},
+			[]string{`"traefik.http.routers.rocketchat.tls.certresolver": "le"`, `name: "edge"`}},
+		{[]string{"--proxy", "traefik", "--email", "admin@example.com"}, []string{`traefik:`}},
 	} {
 		t.Run(c.args[1], func(t *testing.T) {
 			out := fresh(t, append([]string{"--domain", "chat.example.com"}, c.args...)...)

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,9 @@ type Compose struct {
 	// caddy-docker-proxy's caddy label), and ProxyNetwork the external
 	// network they join; "" when neither shows.
 	Proxy, ProxyNetwork string
+	// ProxyCertResolver is the operator's Traefik certificate resolver
+	// the app router names (traefik-labels), "" when none.
+	ProxyCertResolver string
 	// AppReplicas is a Swarm stack's app tasks (service rocketchat's
 	// deploy.replicas).
 	AppReplicas int
@@ -80,12 +84,24 @@ func parseCompose(b []byte) (Compose, error) {
 		}
 	}
 	slices.Sort(c.Services)
-	if app, ok := doc.Services["rocketchat-1"]; ok {
+	app, ok := doc.Services["rocketchat-1"]
+	if !ok {
+		app, ok = doc.Services["rocketchat"] // Swarm: one service, its labels under deploy
+	}
+	if ok {
+		labels := maps.Clone(app.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, app.Deploy.Labels)
 		switch {
 		case app.Environment["VIRTUAL_HOST"] != nil:
 			c.Proxy = spec.ProxyNginxProxy
-		case app.Labels["caddy"] != "":
+		case labels["caddy"] != "":
 			c.Proxy = spec.ProxyCaddyDockerProxy
+		case labels["traefik.enable"] == "true":
+			c.Proxy = spec.ProxyTraefikLabels
+			c.ProxyCertResolver = labels["traefik.http.routers."+doc.Name+".tls.certresolver"]
 		}
 	}
 	if nw, ok := doc.Networks[render.ProxyNetworkKey]; ok && nw.External {
@@ -150,6 +166,10 @@ func (d *Deployment) recoverAnswers() *spec.Layer {
 	case d.Compose.Proxy != "":
 		a.Proxy, a.ProxyNetwork = d.Compose.Proxy, d.Compose.ProxyNetwork
 		keys = append(keys, spec.KeyProxyNetwork)
+		if d.Compose.ProxyCertResolver != "" {
+			a.ProxyCertResolver = d.Compose.ProxyCertResolver
+			keys = append(keys, spec.KeyProxyCertResolver)
+		}
 	case fileExists(filepath.Join(d.Dir, filepath.FromSlash(render.HostNginxFile))):
 		a.Proxy = spec.ProxyHost
 	case slices.Contains(d.Compose.Services, "traefik"):
