@@ -211,4 +211,15 @@ func TestSwarmOffsiteCopier(t *testing.T) {
 	if strings.Contains(stack, testSecretKey) || strings.Contains(stack, testAccessKey) {
 		t.Error("the stack file holds the bucket's keys")
 	}
+	// The deployment's README tells the operator where the copies go and
+	// where its credentials are, and no longer to copy the files by hand.
+	readme := string(mustGet(t, files, render.ReadmeFile).Content)
+	for _, want := range []string{"### Offsite copies", "s3://backups/rocketchat", "`rclone_config`", "rcgen backup list"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+	if strings.Contains(readme, "Copy the tar files off") || strings.Contains(readme, testSecretKey) {
+		t.Error("README.md still says to copy the backups by hand, or holds the bucket's key")
+	}
 }
