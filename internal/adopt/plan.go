@@ -131,7 +131,7 @@ func Compute(old Old, h Host, cat Catalog) (Plan, []Refusal) {
 		fi, ti := catalog.FeatureIndex(from), catalog.FeatureIndex(p.Target.MongoDB)
 		switch {
 		case fi > ti:
-			p.Notes = append(p.Notes, fmt.Sprintf("MongoDB %s lands on %s: a dump restored into a new deployment is MongoDB's documented way down (https://www.mongodb.com/docs/manual/release-notes/8.2-downgrade/ : binaries cannot go back, a restore can)", from, p.Target.MongoDB))
+			p.Notes = append(p.Notes, fmt.Sprintf("MongoDB %s lands on %s: MongoDB Community cannot take its binaries back (https://www.mongodb.com/docs/manual/release-notes/8.2-downgrade), and a dump restored into a new deployment is the way down", from, p.Target.MongoDB))
 		default:
 			p.Notes = append(p.Notes, fmt.Sprintf("MongoDB %s moves to %s by dump and restore, no feature-version steps in between", from, p.Target.MongoDB))
 		}
@@ -141,6 +141,16 @@ func Compute(old Old, h Host, cat Catalog) (Plan, []Refusal) {
 	}
 	if old.Domain == "" {
 		refuse("the old deployment's ROOT_URL names no host", "give --domain")
+	}
+
+	if old.LetsEncrypt {
+		p.Notes = append(p.Notes, "the new proxy gets its own Let's Encrypt certificate for "+old.Domain+" on its first start; the old Traefik's certificates stay in its volume")
+	}
+	if old.License {
+		p.Notes = append(p.Notes, "the old app's environment sets a licence or registration token; a licence added in the admin's Workspace page is in the database and moves with it, one from the environment does not: give it to the new deployment with rcgen generate --license-file")
+	}
+	if old.SMTP != "" {
+		p.Notes = append(p.Notes, "the old app's environment sets the mail server "+old.SMTP+" (OVERWRITE_SETTING_SMTP_*); the settings in the database move with it, the environment does not")
 	}
 
 	// The data moves.
