@@ -61,7 +61,7 @@ type New struct {
 // default, unless the old one already has that name (their volumes would
 // share names).
 func NewProject(old Old) string {
-	if old.Project == "rocketchat" {
+	if old.Layout == LayoutCompose && old.Project == "rocketchat" {
 		return "rocketchat-rcgen"
 	}
 	return "rocketchat"
