@@ -238,7 +238,7 @@ func (o *adoptOptions) run(ctx context.Context) error {
 	for _, e := range adopt.Probe(ctx, run, &old) {
 		fmt.Fprintf(errOut, "Note: %v.\n", e)
 	}
-	ask := canPrompt(o.Env, o.Yes, o.NoInput) && !o.DryRun
+	ask := canPrompt(o.Env, o.Yes, o.NoInput) && !o.JSON
 	if o.Domain != "" {
 		old.Domain = o.Domain
 	}
