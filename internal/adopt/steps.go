@@ -103,10 +103,13 @@ func Steps(p Plan, n New) []Step {
 		Command: []string{"compose", "run", "--rm", "--no-deps", "-T", "-v", n.DumpDir + ":/adopt:ro", "--entrypoint", "sh", "backup", "-c", script}})
 
 	if src := o.uploadsSource(); src != "" && o.Uploads.Storage == "FileSystem" {
+		// Through the backup service, which mounts the uploads volume
+		// (uploads:/volumes/uploads in compose.yaml), so compose creates
+		// the volume as its own; the old one mounted read-only.
 		uid := p.Target.UploadsUID
-		steps = append(steps, Step{Title: fmt.Sprintf("copy the uploads from %s (read-only) to the new uploads volume, owned by uid %d", src, uid),
-			Command: []string{"run", "--rm", "-v", src + ":/from:ro", "-v", n.Project + "_uploads:/to", ToolsImage,
-				"sh", "-c", fmt.Sprintf("cp -a /from/. /to/ && chown -R %d:%d /to", uid, uid)}})
+		steps = append(steps, Step{Title: fmt.Sprintf("copy the uploads from %s (mounted read-only) to the new uploads volume, owned by uid %d", src, uid), Dir: n.Dir,
+			Command: []string{"compose", "run", "--rm", "--no-deps", "-T", "-v", src + ":/from:ro", "--entrypoint", "sh", "backup",
+				"-c", fmt.Sprintf("cp -a /from/. /volumes/uploads/ && chown -R %d:%d /volumes/uploads", uid, uid)}})
 	}
 	steps = append(steps, Step{Title: "start the new stack in stages with rcgen up's checks", Hook: HookStartStack})
 	return steps

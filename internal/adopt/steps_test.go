@@ -30,7 +30,7 @@ func TestStepsOfADockerRunWithFileSystemUploads(t *testing.T) {
 		"generate|",
 		"start-mongodb|",
 		"",
-		"|docker run --rm -v rc_uploads:/from:ro -v rocketchat_uploads:/to mongo:8.0.28-noble sh -c 'cp -a /from/. /to/ && chown -R 65533:65533 /to'",
+		"|cd /srv/new && docker compose run --rm --no-deps -T -v rc_uploads:/from:ro --entrypoint sh backup -c 'cp -a /from/. /volumes/uploads/ && chown -R 65533:65533 /volumes/uploads'",
 		"start-stack|",
 	}
 	if len(got) != len(want) {
