@@ -70,8 +70,11 @@ type Plan struct {
 	Target   Target        `json:"target"`
 	Moves    []Move        `json:"moves"`
 	Disk     Disk          `json:"disk"`
-	Time     time.Duration `json:"time_estimate_seconds"`
-	Downtime time.Duration `json:"downtime_estimate_seconds"`
+	Time     time.Duration `json:"-"`
+	Downtime time.Duration `json:"-"`
+	// TimeSeconds and DowntimeSeconds are Time and Downtime for scripts.
+	TimeSeconds     int64 `json:"time_estimate_seconds"`
+	DowntimeSeconds int64 `json:"downtime_estimate_seconds"`
 	// Untouched is what stays as it is, for the way back.
 	Untouched []string `json:"untouched"`
 	Notes     []string `json:"notes,omitempty"`
@@ -208,6 +211,7 @@ func Compute(old Old, h Host, cat Catalog) (Plan, []Refusal) {
 	}
 	p.Time = seconds(old.Sizes.DataSize, dumpRate) + seconds(old.Sizes.DataSize, restoreRate) + copyTime + startTime
 	p.Downtime = p.Time
+	p.TimeSeconds, p.DowntimeSeconds = int64(p.Time/time.Second), int64(p.Downtime/time.Second)
 
 	p.Untouched = []string{"the old directory " + old.Dir + " and every file in it"}
 	if old.Layout == LayoutContainer {
