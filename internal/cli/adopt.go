@@ -259,6 +259,22 @@ func (o *adoptOptions) run(ctx context.Context) error {
 		}
 		old.Version = v
 	}
+	if old.Domain == "" && ask {
+		d, err := o.Env.Prompter().Input("Which domain do users type to reach Rocket.Chat?",
+			"The old deployment's ROOT_URL names no host. The new deployment serves this name (localhost: plain http on this machine).", "",
+			func(s string) error {
+				a := spec.Default()
+				a.Domain = s
+				if err := a.CheckKey(spec.KeyDomain); err != nil {
+					return errors.New(fieldMsg(err))
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		old.Domain = d
+	}
 	public := old.Domain != "" && old.Domain != "localhost" && !isIP(old.Domain)
 	if public && old.Email == "" && ask {
 		e, err := o.Env.Prompter().Input("Email for Let's Encrypt (certificate expiry notices)?",
@@ -340,7 +356,9 @@ func (o *adoptOptions) run(ctx context.Context) error {
 		return o.Env.Prompter().Confirm(fmt.Sprintf("Step %d: %s?", i+1, s.Title), "rcgen does this step now; no stops the move here, with what is done kept. The way back: "+rollback, true)
 	}
 	if err := adopt.Execute(ctx, steps, run, hooks, confirm, errOut); err != nil {
-		return fmt.Errorf("%w\nThe old deployment's files and volumes are as they were; to start it again: %s", err, rollback)
+		return fmt.Errorf("%w\nThe old deployment's files and volumes are as they were; to start it again: %s\n"+
+			"To try the move again from the start, remove what adopt made (the new stack and its volumes, %s, and the dump in %s): %s, then run rcgen adopt again",
+			err, rollback, n.Dir, n.DumpDir, stack.Quote("docker", "compose", "--project-directory", n.Dir, "down", "--volumes")+" && "+stack.Quote("rm", "-rf", n.Dir, n.DumpDir))
 	}
 	fmt.Fprintf(o.Env.IO.Out, "Adopted: Rocket.Chat %s now runs from %s.\nThe old deployment is stopped and untouched; to go back: %s\nOnce you are sure, the dump in %s can go.\n", plan.Target.RocketChat, n.Dir, rollback, n.DumpDir)
 	return nil
