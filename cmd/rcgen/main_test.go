@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 		os.Setenv("RCGEN_OFFLINE", "1")
 	}
 	testscript.Main(m, map[string]func(){
-		"rcgen": func() { os.Exit(cli.MainWith(fakeSmoke)) },
+		"rcgen": func() { os.Exit(cli.MainWith(func(env *cli.Env) { fakeSmoke(env); fakeDisk(env) })) },
 		// stagelines prints the lines of standard input that rcgen up's
 		// stages and smoke test print (not the host-dependent preflight).
 		"stagelines": func() {
@@ -52,6 +53,27 @@ func fakeSmoke(env *cli.Env) {
 			r.CertNotAfter = time.Date(2027, 2, 23, 0, 0, 0, 0, time.UTC)
 		}
 		return r
+	}
+}
+
+// fakeDisk: RCGEN_TEST_DISK_FREE=BYTES makes every file system have that
+// much free space, one disk (rcgen adopt's plan), and RCGEN_TEST_NOW=DAY
+// is today (support windows), so a script's plan does not follow the
+// machine or the calendar.
+func fakeDisk(env *cli.Env) {
+	if v := os.Getenv("RCGEN_TEST_DISK_FREE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			panic("RCGEN_TEST_DISK_FREE: " + err.Error())
+		}
+		env.DiskFree = func(string) (int64, uint64, error) { return n, 1, nil }
+	}
+	if v := os.Getenv("RCGEN_TEST_NOW"); v != "" {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			panic("RCGEN_TEST_NOW: " + err.Error())
+		}
+		env.Now = func() time.Time { return t }
 	}
 }
 

@@ -59,3 +59,27 @@ func TestReadmeShowsTheTestedUpTranscript(t *testing.T) {
 		t.Errorf("README.md's Start it section does not show the transcript up.txtar asserts:\n%s%s", progress, report)
 	}
 }
+
+// TestReadmeShowsTheTestedAdoptPlan: the README's "Already running
+// Rocket.Chat?" transcript is the dry run adopt.txtar asserts byte for
+// byte, with the script's work directory shown as /srv.
+func TestReadmeShowsTheTestedAdoptPlan(t *testing.T) {
+	a, err := txtar.ParseFile("testdata/script/adopt.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Files {
+		if f.Name == "rocketchat-compose-plan.txt" {
+			plan := strings.ReplaceAll(string(f.Data), "$WORK", "/srv")
+			if !strings.Contains(string(readme), "```\n"+plan+"```\n") {
+				t.Errorf("README.md's Already running Rocket.Chat? section does not show the plan adopt.txtar asserts:\n%s", plan)
+			}
+			return
+		}
+	}
+	t.Fatal("adopt.txtar has no rocketchat-compose-plan.txt")
+}

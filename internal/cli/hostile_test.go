@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -311,6 +312,43 @@ func upgradeNetCases(dir string) []hostileCase {
 		cs = append(cs, hostileCase{class: "up", before: public, command: []string{"up"}, args: []string{"--timeout", v}, refused: "--timeout"})
 	}
 	cs = append(cs, hostileCase{class: "up", before: one, command: []string{"up"}, refused: "rcgen up covers the compose target only for now"})
+
+	// rcgen adopt's flags: refused before anything is read or asked of
+	// Docker, naming the flag as given; nothing written at --out.
+	adopt := []string{"adopt", "--dry-run"}
+	noDocker := func(string) stack.Runner {
+		return func(_ context.Context, _ string, args ...string) ([]byte, error) {
+			panic(fmt.Sprintf("rcgen adopt asked Docker %q before its flags were checked", args))
+		}
+	}
+	for _, c := range []struct {
+		args    []string
+		refused string
+	}{
+		{nil, "--from: give the old deployment's directory"},
+		{[]string{"--from", filepath.Join(dir, "nowhere")}, "--from " + filepath.Join(dir, "nowhere") + ": "},
+		{[]string{"--from", filepath.Join(dir, "huge")}, "is not a directory"},
+		{[]string{"--from", dir, "--from-container", "rc"}, "--from-container: give either --from DIR or --from-container NAME, not both"},
+		{[]string{"--from-container", "rc", "--file", "compose.yml"}, "--file: only with --from"},
+		{[]string{"--from", dir, "--file", " "}, "--file: the name is empty"},
+		{[]string{"--from", dir, "--from-version", "8.0.1; rm -rf /"}, `--from-version "8.0.1; rm -rf /": give the release as X.Y.Z`},
+		{[]string{"--from", dir, "--from-version", "v8"}, `--from-version "v8"`},
+		{[]string{"--from", dir, "--domain", "chat.example.com\nevil: true"}, "--domain "},
+		{[]string{"--from", dir, "--domain", "https://chat.example.com"}, "--domain "},
+		{[]string{"--from", dir, "--email", "a b@example.com"}, "--email "},
+		{[]string{"--from", dir, "--wait", "0s"}, "--wait: 0s is not a time to wait"},
+		{[]string{"--from", dir, "--out", dir}, "is --from or inside it"},
+		{[]string{"--from", dir, "--out", filepath.Join(dir, "sub", "new")}, "is --from or inside it"},
+		{[]string{"--from", dir, "--out", dir + "/./"}, "is --from or inside it"},
+		{[]string{"--from", dir, "--json"}, "--json: only with --dry-run"},
+	} {
+		args := c.args
+		cmd := adopt
+		if contains(args, "--json") {
+			cmd = []string{"adopt"}
+		}
+		cs = append(cs, hostileCase{class: "adopt", command: cmd, args: args, refused: c.refused, docker: noDocker})
+	}
 	return cs
 }
 

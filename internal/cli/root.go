@@ -136,6 +136,9 @@ type Env struct {
 	// DetectProxy tells which reverse proxy the host already runs, for the
 	// wizard's default; nil finds none.
 	DetectProxy func() hostproxy.Finding
+	// DiskFree returns the bytes free on path's file system and its
+	// device (rcgen adopt); nil means the real one.
+	DiskFree func(path string) (free int64, device uint64, err error)
 }
 
 // Main runs rcgen with the process's arguments and streams and returns the
@@ -265,7 +268,7 @@ validated before anything is written.`,
 		return usage(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
 	})
 	gen := newGenerateCmd(env)
-	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env), newUpCmd(env), newStatusCmd(env), newVersionCmd(env))
+	root.AddCommand(gen, newPlanCmd(env), newVersionsCmd(env), newDoctorCmd(env), newUpgradeCmd(env), newBackupCmd(env), newRestoreCmd(env), newUpCmd(env), newAdoptCmd(env), newStatusCmd(env), newVersionCmd(env))
 	// On a terminal, plain `rcgen` is the wizard; elsewhere it shows help.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
