@@ -203,6 +203,7 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 	// Several hosts: the nodes.
 	ask([]step{
 		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Docker Swarm (docker stack deploy)"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
 		{Question: "Write the deployment to", Answer: "Cancel"},
 	}, ExitError, "generate", "--out", filepath.Join(dir, "swarm"), "--domain", "chat.example.com", "--proxy", "caddy", "--email", "ops@example.com", "--license-file", "", "--users", "5",

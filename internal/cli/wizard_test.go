@@ -286,6 +286,7 @@ func TestWizardSwarm(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, script := runWizard(t, []step{
 		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Docker Swarm (docker stack deploy)"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-1=4:8GiB"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
 		{Question: "Public domain name", Answer: "chat.example.com"},
