@@ -433,7 +433,7 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory), MoveMember: o.flags.force.Has(deploy.KeyMemberNode),
-		Forced: o.flags.force.Has,
+		Forced:            o.flags.force.Has,
 		MongoDB:           step.MongoDB,
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,

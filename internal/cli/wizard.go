@@ -210,9 +210,9 @@ func (w *wizard) askTarget() error {
 	}
 	w.record(spec.KeyNodes)
 	v, err := w.p.Input(prompt, help, a.Nodes.String(), func(s string) error {
-			_, err := parseNodeList(s)
-			return err
-		})
+		_, err := parseNodeList(s)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -347,4 +347,3 @@ func list(m map[string]any, key string) []any {
 	l, _ := m[key].([]any)
 	return l
 }
-
