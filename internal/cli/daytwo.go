@@ -82,8 +82,14 @@ func (t *dayTwo) open() error {
 	if !d.Exists() {
 		return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.dir.Name(), t.Dir, spec.FileName))
 	}
-	if a, ok := kubeAnswers(d); ok && !t.kubeOK {
-		return kubeRefusal(t.command, a, t.Dir)
+	if a, ok := kubeAnswers(d); ok {
+		if !t.kubeOK {
+			return kubeRefusal(t.command, a, t.Dir)
+		}
+		// Read only (upgrade --dry-run): a Kubernetes deployment has no
+		// compose file to find half-written.
+		t.d = d
+		return nil
 	}
 	t.d = d
 	if err := t.halfWritten(); err != nil {
