@@ -272,6 +272,7 @@ func kubeCases() []hostileCase {
 		refused: "--node: this inventory takes the MongoDB members off n2, n3"})
 	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--mongodb-members", "1"), refused: "--mongodb-members: this deployment runs 3 MongoDB members, and fewer would leave the set without a majority"})
 	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--storage-class", "ssd", "--force=storage-class"), want: map[string][]string{"kubernetes/mongodb.yaml": {`storageClassName: "ssd"`}}})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: []string{"--target", "compose", "--domain", "chat.example.com", "--email", "ops@example.com"}, refused: "--target: this deployment runs on the kubernetes target"})
 	// Day two: never docker against a cluster.
 	for _, c := range [][]string{{"backup"}, {"up"}, {"status"}, {"upgrade", "--to", "8.8.0"}} {
 		cs = append(cs, hostileCase{class: "kube-daytwo", before: kube, command: c, code: 1, refused: "is a Kubernetes deployment (namespace rocketchat), and rcgen " + c[0] + " runs docker against a host, never against a cluster"})
