@@ -77,6 +77,14 @@ type Kube struct {
 	KubeOptions
 	// MemberNodes are the nodes the MongoDB members may run on (the plan's).
 	MemberNodes []string
+	// AppNodes are the nodes the app pods may run on (the plan's: where
+	// they fit beside what else it placed there).
+	AppNodes []string
+	// MaxSurge and MaxUnavailable are the app Deployment's rollout: one
+	// pod more while the old ones serve where the nodes have room for it
+	// (the plan's start-first), else a few old ones stopped first (a pod
+	// with no node to go to would stay pending and the rollout never end).
+	MaxSurge, MaxUnavailable int
 	// MongoInitJob and MigrateJob are named after what they run: a Job's
 	// pod template cannot change, so a new configuration is a new Job.
 	MongoInitJob, MigrateJob string
@@ -106,8 +114,13 @@ func deriveKube(d *Data) *Kube {
 			Gateway:      a.GatewayName,
 		},
 		MemberNodes: d.Plan.Kube.MemberNodes,
+		AppNodes:    d.Plan.Kube.AppNodes,
+		MaxSurge:    1,
 		MigrateJob:  KubeAppMigrate + "-" + strings.NewReplacer(".", "-", "+", "-").Replace(strings.ToLower(a.RocketChatVersion)),
 		BackupSize:  kubeBackupSize,
+	}
+	if u := d.Plan.Kube.AppUpdate; u.Order == sizing.StopFirst {
+		k.MaxSurge, k.MaxUnavailable = 0, max(1, u.Parallelism)
 	}
 	switch d.TLSMode {
 	case spec.TLSACME:
