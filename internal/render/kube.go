@@ -85,6 +85,13 @@ type Kube struct {
 	// (the plan's start-first), else a few old ones stopped first (a pod
 	// with no node to go to would stay pending and the rollout never end).
 	MaxSurge, MaxUnavailable int
+	// AppCPU and MongoCPU are the pods' CPU requests: half of the cores
+	// the plan counts for each, since a node's allocatable CPU is less
+	// than its cores (the kubelet's and the system's reservations), and a
+	// request of every core would leave the last pod unschedulable
+	// (https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/).
+	// No CPU limits: a throttled Node process stalls every websocket it holds.
+	AppCPU, MongoCPU string
 	// MongoInitJob and MigrateJob are named after what they run: a Job's
 	// pod template cannot change, so a new configuration is a new Job.
 	MongoInitJob, MigrateJob string
@@ -116,6 +123,8 @@ func deriveKube(d *Data) *Kube {
 		MemberNodes: d.Plan.Kube.MemberNodes,
 		AppNodes:    d.Plan.Kube.AppNodes,
 		MaxSurge:    1,
+		AppCPU:      "500m",
+		MongoCPU:    KubeCPU(max(0.5, d.Plan.MongoDBCPUs/2)),
 		MigrateJob:  KubeAppMigrate + "-" + strings.NewReplacer(".", "-", "+", "-").Replace(strings.ToLower(a.RocketChatVersion)),
 		BackupSize:  kubeBackupSize,
 	}
