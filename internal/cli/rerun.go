@@ -159,8 +159,15 @@ func wordStep(err error, a spec.Answers) error {
 				}
 			}
 			how := "a Swarm stack without a backup service (backup: false) has none to run MongoDB's commands in, so rcgen upgrade refuses it"
-			if a.Backup {
+			switch {
+			case a.Kubernetes():
+				how = fmt.Sprintf("`rcgen upgrade --to %s --dry-run` prints each step with its kubectl commands (rcgen never runs against a cluster)", se.To)
+			case a.Backup:
 				how = fmt.Sprintf("`rcgen upgrade --to %s`, run on the node labelled rcgen.backup (a manager), takes it there: it backs up first, then rolls each image with docker service update and waits for the tasks (README.md: Backups); or by hand", se.To)
+			}
+			if a.Kubernetes() {
+				msg = fmt.Sprintf("%v%s. %s: run rcgen generate once per step, applying each (kubectl apply -k) and waiting until it is healthy: %s", se, why, how, strings.Join(runs, ", then "))
+				return &spec.FieldError{Key: spec.KeyVersion, Msg: msg}
 			}
 			msg = fmt.Sprintf("%v%s. %s: run rcgen generate once per step, deploying each and waiting until it is healthy: %s", se, why, how, strings.Join(runs, ", then "))
 		}
