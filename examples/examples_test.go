@@ -45,6 +45,8 @@ var examples = []struct{ name, look string }{
 	{"swarm-3-nodes", "Docker Swarm on three nodes without a licence: one member per node pinned by its label, the stack's secrets and content-named configs, the node labels and deploy commands in README.md."},
 	{"swarm-traefik-labels", "Docker Swarm behind your own Traefik: the labels under the app service's `deploy.labels` for Traefik's Swarm provider (`traefik.swarm.network`), the external overlay network `traefik-public`, no port published."},
 	{"swarm-5-nodes-licensed", "Docker Swarm with roles: members on the three db nodes, app tasks only where they fit (`max_replicas_per_node`), Caddy's dynamic upstreams from `tasks.rocketchat`, Prometheus finding the tasks by DNS."},
+	{"kubernetes-3-nodes", "Kubernetes on three nodes without a licence: `kubectl apply -k` of plain manifests, a MongoDB StatefulSet of three members on three nodes (required anti-affinity), the `mongodb-init` Job, the migration Job before the app pods, an Ingress for ingress-nginx with cert-manager, secrets in files kustomize reads, and the OpenShift overlay."},
+	{"kubernetes-6-nodes-licensed", "Kubernetes with a licence on six nodes: members on the three db nodes, app pods spread over the others with NATS between them and a PodDisruptionBudget, monitoring for the cluster's Prometheus operator, and the backup CronJob."},
 }
 
 // files lists a directory's files, relative and slash-separated, skipping
@@ -173,6 +175,12 @@ func row(name, look string, a spec.Answers, p sizing.Plan) string {
 		licence = "yes (placeholder)"
 	}
 	front := "Caddy, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "Let's Encrypt", spec.TLSInternal: "Caddy's CA", spec.TLSOwn: "own certificate"}[a.TLSMode()]
+	switch {
+	case a.Kubernetes() && a.IngressKind() == spec.IngressGateway:
+		front = "your Gateway, " + a.GatewayName
+	case a.Kubernetes():
+		front = "ingress-nginx, " + map[string]string{spec.TLSNone: "plain http", spec.TLSACME: "cert-manager, Let's Encrypt", spec.TLSInternal: "cert-manager, self-signed", spec.TLSOwn: "own certificate"}[a.TLSMode()]
+	}
 	switch a.Proxy {
 	case spec.ProxyCaddy:
 	case spec.ProxyNone:

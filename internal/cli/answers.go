@@ -107,7 +107,7 @@ const (
 	forceMemory    = "memory"
 )
 
-var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, keyOtherDeployment, backup.KeyUnencrypted, keyNoBackup, "cpu", "architecture"}
+var forceNames = []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, deploy.KeyNamespace, deploy.KeyStorageClass, keyOtherDeployment, backup.KeyUnencrypted, keyNoBackup, "cpu", "architecture"}
 
 // keyOtherDeployment names the confirmation that a backup of another
 // deployment is restored here (rcgen restore).
@@ -219,9 +219,15 @@ func (b *answerFlags) bindSizing() {
 // bindTarget registers --target and --node (generate and plan).
 func (b *answerFlags) bindTarget() {
 	a := &b.v
-	b.str(&a.Target, "target", "where it runs: compose (this host, docker compose) or swarm (several hosts, docker stack deploy, with --node)")
-	b.fs.Var(deferred{&a.Nodes, "node", b}, "node", "a Swarm node, repeated for each: NAME=CPUS:MEMORY[:ROLES] (roles db, proxy, monitoring, backup pin those services), e.g. node-1=4:8GiB")
+	b.str(&a.Target, "target", "where it runs: compose (this host, docker compose), swarm (several hosts, docker stack deploy, with --node) or kubernetes (a cluster, kubectl apply -k, with --node)")
+	b.fs.Var(deferred{&a.Nodes, "node", b}, "node", "a Swarm or Kubernetes node, repeated for each: NAME=CPUS:MEMORY[:ROLES] (roles db, proxy, monitoring, backup pin those services), e.g. node-1=4:8GiB")
 	b.register("node", spec.KeyNodes)
+	b.str(&a.KubeNamespace, "kube-namespace", "with --target kubernetes: the namespace of every object (default "+spec.DefaultKubeNamespace+"); it never changes once data exists")
+	b.str(&a.StorageClass, "storage-class", "with --target kubernetes: the StorageClass of the MongoDB and backup volumes (default: the cluster's default class)")
+	b.str(&a.Ingress, "ingress", "with --target kubernetes: nginx (an Ingress for ingress-nginx, the default) or gateway (a Gateway API HTTPRoute, with --gateway)")
+	b.fs.StringVar(&a.GatewayName, "gateway", a.GatewayName, "with --ingress gateway: the Gateway the HTTPRoute attaches to, as NAMESPACE/NAME")
+	b.register("gateway", spec.KeyGatewayName)
+	b.str(&a.KubeMonitoring, "kube-monitoring", "with --target kubernetes: operator (ServiceMonitors and PrometheusRules for the cluster's Prometheus operator, the default) or bundled (rcgen's own Prometheus and Grafana)")
 }
 
 // bindDeployment registers the flags only generate has.
@@ -402,7 +408,7 @@ func (b *answerFlags) checkGiven(layers []spec.Layer) error {
 // host detects this machine, or takes the cores and memory given instead.
 func host(env Env, a spec.Answers) (sizing.Host, error) {
 	var h sizing.Host
-	if a.Swarm() {
+	if a.Cluster() {
 		// The nodes are the hosts: nothing here is detected.
 		for _, n := range a.Nodes {
 			h.CPUs += n.CPUs

@@ -32,7 +32,7 @@ import (
 const BackupListJSONVersion = 1
 
 func newBackupCmd(env Env) *cobra.Command {
-	o := &dayTwo{Env: env}
+	o := &dayTwo{Env: env, command: "backup"}
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a backup of a deployment now (see also: backup list, restore)",
@@ -117,7 +117,7 @@ func sizeOf(path string) string {
 func humanSize(n int64) string { return units.BytesSize(float64(n)) }
 
 func newBackupListCmd(env Env) *cobra.Command {
-	o := &dayTwo{Env: env}
+	o := &dayTwo{Env: env, command: "backup list"}
 	var asJSON, verify bool
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -387,7 +387,7 @@ type restoreOptions struct {
 }
 
 func newRestoreCmd(env Env) *cobra.Command {
-	o := &restoreOptions{dayTwo: dayTwo{Env: env}}
+	o := &restoreOptions{dayTwo: dayTwo{Env: env, command: "restore"}}
 	cmd := &cobra.Command{
 		Use:   "restore BACKUP",
 		Short: "Restore a backup into a deployment: stop the app, restore, check, start it",

@@ -37,7 +37,9 @@ func registerCompletions(root *cobra.Command) {
 	fixed := map[string][]string{
 		"proxy":           {spec.ProxyCaddy, spec.ProxyTraefik, spec.ProxyHost, spec.ProxyTraefikLabels, spec.ProxyNginxProxy, spec.ProxyCaddyDockerProxy},
 		"mongodb-members": {"1", "3"},
-		"target":          {spec.TargetCompose, spec.TargetSwarm},
+		"target":          {spec.TargetCompose, spec.TargetSwarm, spec.TargetKubernetes},
+		"ingress":         {spec.IngressNginx, spec.IngressGateway},
+		"kube-monitoring": {spec.KubeMonitoringOperator, spec.KubeMonitoringBundled},
 	}
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {

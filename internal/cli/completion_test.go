@@ -40,12 +40,12 @@ func TestCompletionOffersValues(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"target", []string{"generate", "--target", ""}, []string{"compose", "swarm"}},
+		{"target", []string{"generate", "--target", ""}, []string{"compose", "swarm", "kubernetes"}},
 		{"proxy", []string{"generate", "--proxy", ""}, []string{"caddy", "traefik", "host", "traefik-labels", "nginx-proxy", "caddy-docker-proxy"}},
 		{"releases for generate", []string{"generate", "--rocketchat-version", ""}, releases},
 		{"upgrade without a deployment: every release", []string{"upgrade", "--dir", t.TempDir(), "--to", ""}, releases},
-		{"generate's force names", []string{"generate", "--force="}, []string{"directory", "memory", "older-rcgen", "member-node", "target", "cpu", "architecture"}},
-		{"after a comma, the names not given yet", []string{"generate", "--force=cpu,memory,"}, []string{"cpu,memory,directory", "cpu,memory,older-rcgen", "cpu,memory,member-node", "cpu,memory,target", "cpu,memory,architecture"}},
+		{"generate's force names", []string{"generate", "--force="}, []string{"directory", "memory", "older-rcgen", "member-node", "target", "namespace", "storage-class", "cpu", "architecture"}},
+		{"after a comma, the names not given yet", []string{"generate", "--force=cpu,memory,"}, []string{"cpu,memory,directory", "cpu,memory,older-rcgen", "cpu,memory,member-node", "cpu,memory,target", "cpu,memory,namespace", "cpu,memory,storage-class", "cpu,memory,architecture"}},
 		{"plan's force", []string{"plan", "--force="}, []string{"memory"}},
 		{"restore's force", []string{"restore", "--force="}, []string{"other-deployment", "unencrypted-backup"}},
 		{"upgrade's force", []string{"upgrade", "--force="}, []string{"no-backup"}},

@@ -35,6 +35,10 @@ type dayTwo struct {
 	// backups is where the backups are when not backups/ here: on Swarm,
 	// the backup volume's directory on this node (locateBackups).
 	backups string
+	// command names the command for its refusal on a Kubernetes
+	// deployment; kubeOK lets it open one (upgrade --dry-run).
+	command string
+	kubeOK  bool
 }
 
 func (t *dayTwo) bind(f *pflag.FlagSet) {
@@ -77,6 +81,15 @@ func (t *dayTwo) open() error {
 	}
 	if !d.Exists() {
 		return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", t.dir.Name(), t.Dir, spec.FileName))
+	}
+	if a, ok := kubeAnswers(d); ok {
+		if !t.kubeOK {
+			return kubeRefusal(t.command, a, t.Dir)
+		}
+		// Read only (upgrade --dry-run): a Kubernetes deployment has no
+		// compose file to find half-written.
+		t.d = d
+		return nil
 	}
 	t.d = d
 	if err := t.halfWritten(); err != nil {

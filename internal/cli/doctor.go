@@ -78,6 +78,11 @@ func (o *doctorOptions) Run(ctx context.Context) error {
 	if err := o.out.check(); err != nil {
 		return err
 	}
+	if d, err := deploy.Open(cmpOr(o.Out, ".")); err == nil && d.Exists() {
+		if a, ok := kubeAnswers(d); ok {
+			return kubeRefusal("doctor", a, cmpOr(o.Out, "."))
+		}
+	}
 	autoRefresh(ctx, o.Env, o.Offline, pinsCatalog(cmpOr(o.Out, ".")))
 	results := o.results(ctx)
 	if o.JSON {

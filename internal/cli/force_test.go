@@ -70,7 +70,7 @@ func TestForceRefusesNamesOfOtherCommands(t *testing.T) {
 	}
 	// Several names: all must be the command's own.
 	r := run(t, "generate", "--yes", "--out", out, "--force=cpu,no-backup")
-	if r.code != 2 || !strings.Contains(r.stderr, `"no-backup" is nothing --force can accept here: name one or more of directory, memory, older-rcgen, member-node, target, cpu, architecture`) {
+	if r.code != 2 || !strings.Contains(r.stderr, `"no-backup" is nothing --force can accept here: name one or more of directory, memory, older-rcgen, member-node, target, namespace, storage-class, cpu, architecture`) {
 		t.Errorf("generate --force=cpu,no-backup: exit %d: %s", r.code, r.stderr)
 	}
 }

@@ -109,7 +109,7 @@ their defaults, and a required answer that is missing stops it with exit 2.`,
 	f.BoolVar(&o.NoInput, "no-input", false, "never prompt, even on a terminal (also RCGEN_NO_INPUT=1): missing required answers are errors")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be written, or the diff for an existing deployment (secrets masked), and write nothing")
 	f.BoolVar(&o.Offline, "offline", false, "never touch the network: no daily catalog refresh (as RCGEN_OFFLINE=1)")
-	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, "cpu", "architecture"}
+	generateForce := []string{forceDirectory, forceMemory, deploy.KeyOlderRcgen, deploy.KeyMemberNode, deploy.KeyTarget, deploy.KeyNamespace, deploy.KeyStorageClass, "cpu", "architecture"}
 	o.flags.bindForce("write into a directory that holds files rcgen did not write, and accept a host below the minimum; --force=NAME[,NAME] accepts only what it names: "+strings.Join(generateForce, ", "), generateForce...)
 	f.BoolVar(&o.NewMongoDBSecrets, "new-mongodb-secrets", false, "give an existing deployment that lost .env or its keyfile new MongoDB secrets; only when its MongoDB data is gone too (the data keeps the old passwords)")
 	f.BoolVar(&o.ExampleSecrets, "example-secrets", false, "use fixed, public placeholder secrets (for rcgen's documentation examples only)")
@@ -233,7 +233,7 @@ func (o *GenerateOptions) Run(ctx context.Context) error {
 // written with rcgen up. Asked only in the wizard (a terminal), for the
 // compose target, when docker is on the PATH; the default is no.
 func (o *GenerateOptions) startNow(ctx context.Context, w *wizard, a spec.Answers) error {
-	if w == nil || a.Swarm() || o.DryRun || o.Env.LookPath == nil {
+	if w == nil || a.Cluster() || o.DryRun || o.Env.LookPath == nil {
 		return nil
 	}
 	if _, err := o.Env.LookPath("docker"); err != nil {
@@ -433,6 +433,7 @@ func (o *GenerateOptions) plan(a spec.Answers, origins spec.Origins, d *deploy.D
 	}
 	req := generate.Request{
 		Answers: a, Host: h, Deployment: d, Force: o.flags.force.Has(forceMemory), MoveMember: o.flags.force.Has(deploy.KeyMemberNode),
+		Forced:            o.flags.force.Has,
 		MongoDB:           step.MongoDB,
 		NewMongoDBSecrets: o.NewMongoDBSecrets,
 		NewSecrets:        o.Secrets, ExampleSecrets: o.ExampleSecrets,
@@ -522,6 +523,15 @@ func (o *GenerateOptions) reportModes(a deploy.Applied) {
 // on standard output.
 func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 	stdout := o.Env.IO.Out
+	if k := plan.Kube; k != nil {
+		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
+			plan.Host, len(k.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app pod", "app pods"), spec.FormatBytes(plan.AppMemory),
+			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(k.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
+		fmt.Fprintf(stdout, "Next: review the manifests, then deploy with kubectl apply -k %s (on OpenShift: kubectl apply -k %s), and point %s at your ingress, as %s says (Deploy).\n",
+			shellArg(o.Out), shellArg(filepath.Join(o.Out, "openshift")), a.Domain, filepath.Join(o.Out, render.ReadmeFile))
+		fmt.Fprintf(stdout, "Secrets: in %s (mode 0600; kustomize makes the Secrets from them): keep them with the deployment, never in a repository.\n", filepath.Join(o.Out, "secrets"))
+		return
+	}
 	if sw := plan.Swarm; sw != nil {
 		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(sw.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app task", "app tasks"), spec.FormatBytes(plan.AppMemory),

@@ -221,6 +221,63 @@ func hostileTable(dir string) []hostileCase {
 		hostileCase{class: "dir-lock", prepare: siblingLocked(false), want: map[string][]string{"rcgen.yaml": {"version: 1"}}},
 	)
 	cs = append(cs, upgradeNetCases(dir)...)
+	cs = append(cs, kubeCases()...)
+	return cs
+}
+
+// kubeCases: the Kubernetes target's answers (issue 29), each refused by
+// name when malformed or out of place, accepted into the manifests as
+// given; re-runs that would strand MongoDB's volumes are refused unless
+// confirmed, and the day-two commands never run docker against a cluster.
+func kubeCases() []hostileCase {
+	var cs []hostileCase
+	kube := []string{"--target", "kubernetes", "--mongodb-members", "3", "--node", "n1=4:8GiB", "--node", "n2=4:8GiB", "--node", "n3=4:8GiB", "--domain", "chat.example.com", "--email", "ops@example.com"}
+	with := func(extra ...string) []string { return append(slices.Clone(kube), extra...) }
+	for _, v := range []string{"", "Chat", "chat_ns", "-chat", "chat-", "chat.ns", strings.Repeat("a", 64), "chat\nx: y", "${NS}", "ns;rm"} {
+		if v == "" {
+			continue // empty is the default
+		}
+		cs = append(cs, hostileCase{class: "kube-namespace", args: with("--kube-namespace", v), refused: "--kube-namespace:"})
+	}
+	cs = append(cs, hostileCase{class: "kube-namespace", args: with("--kube-namespace", "chat-prod"), want: map[string][]string{"kustomization.yaml": {"namespace: chat-prod\n"}, "kubernetes/namespace.yaml": {"name: chat-prod\n"}}})
+	for _, v := range []string{"Fast", "fast_ssd", "-x", "a..b", "ssd\n", "$(x)"} {
+		cs = append(cs, hostileCase{class: "storage-class", args: with("--storage-class", v), refused: "--storage-class:"})
+	}
+	cs = append(cs, hostileCase{class: "storage-class", args: with("--storage-class", "ebs.gp3"), want: map[string][]string{"kubernetes/mongodb.yaml": {`storageClassName: "ebs.gp3"`}}})
+	for _, v := range []string{"traefik", "NGINX", "gateway;", ""} {
+		if v == "" {
+			continue
+		}
+		cs = append(cs, hostileCase{class: "ingress", args: with("--ingress", v), refused: "--ingress:"})
+	}
+	for _, v := range []string{"public", "/public", "ns/", "NS/public", "a/b/c", "ns/Pub lic"} {
+		cs = append(cs, hostileCase{class: "gateway", args: with("--ingress", "gateway", "--gateway", v), refused: "--gateway:"})
+	}
+	cs = append(cs, hostileCase{class: "gateway", args: with("--ingress", "gateway"), refused: "--gateway: an HTTPRoute attaches to a Gateway"})
+	cs = append(cs, hostileCase{class: "gateway", args: with("--gateway", "gw/public"), refused: "--gateway: a Gateway is only named with --ingress gateway"})
+	cs = append(cs, hostileCase{class: "gateway", args: with("--ingress", "gateway", "--gateway", "gateway-system/public"), want: map[string][]string{"kubernetes/ingress.yaml": {"kind: HTTPRoute", "namespace: gateway-system\n", "name: public\n"}}})
+	cs = append(cs, hostileCase{class: "kube-monitoring", args: with("--kube-monitoring", "prometheus"), refused: "--kube-monitoring:"})
+	cs = append(cs, hostileCase{class: "kube-monitoring", args: with("--kube-monitoring", "bundled", "--no-monitoring"), refused: "--kube-monitoring: --kube-monitoring says how to monitor, and --no-monitoring"})
+	for _, flag := range []string{"kube-namespace", "storage-class", "ingress", "kube-monitoring"} {
+		v := map[string]string{"kube-namespace": "chat", "storage-class": "ssd", "ingress": "nginx", "kube-monitoring": "operator"}[flag]
+		cs = append(cs, hostileCase{class: "kube-answer-elsewhere", args: []string{"--" + flag, v}, refused: "--" + flag + ": --" + flag + " is for the Kubernetes target"})
+	}
+	cs = append(cs, hostileCase{class: "kube-target", args: []string{"--target", "kubernetes", "--domain", "chat.example.com", "--email", "ops@example.com"}, refused: "--node: the Kubernetes target needs the nodes it runs on"})
+	cs = append(cs, hostileCase{class: "kube-target", args: with("--proxy", "traefik"), refused: "--proxy: on Kubernetes the cluster's ingress controller serves users"})
+	cs = append(cs, hostileCase{class: "kube-target", args: with("--backup-target", "sftp://backup@backup.example.com/srv"), refused: "--backup-target: on Kubernetes the backups are copied off the cluster to an S3 bucket only"})
+	// Re-runs that would strand the members' volumes.
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--kube-namespace", "chat2"), refused: `--kube-namespace: this deployment's MongoDB volumes (PersistentVolumeClaims) are in namespace "rocketchat"`})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--storage-class", "ssd"), refused: `--storage-class: this deployment's MongoDB volumes are of storage class "(the cluster's default)"`})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--project", "chat2"), refused: "--project: this deployment's volumes belong to project"})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: []string{"--target", "kubernetes", "--mongodb-members", "3", "--node", "n1=4:8GiB", "--node", "m2=4:8GiB", "--node", "m3=4:8GiB", "--domain", "chat.example.com", "--email", "ops@example.com"},
+		refused: "--node: this inventory takes the MongoDB members off n2, n3"})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--mongodb-members", "1"), refused: "--mongodb-members: this deployment runs 3 MongoDB members, and fewer would leave the set without a majority"})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: with("--storage-class", "ssd", "--force=storage-class"), want: map[string][]string{"kubernetes/mongodb.yaml": {`storageClassName: "ssd"`}}})
+	cs = append(cs, hostileCase{class: "kube-rerun", before: kube, args: []string{"--target", "compose", "--domain", "chat.example.com", "--email", "ops@example.com"}, refused: "--target: this deployment runs on the kubernetes target"})
+	// Day two: never docker against a cluster.
+	for _, c := range [][]string{{"backup"}, {"up"}, {"status"}, {"upgrade", "--to", "8.8.0"}} {
+		cs = append(cs, hostileCase{class: "kube-daytwo", before: kube, command: c, code: 1, refused: "is a Kubernetes deployment (namespace rocketchat), and rcgen " + c[0] + " runs docker against a host, never against a cluster"})
+	}
 	return cs
 }
 

@@ -90,7 +90,7 @@ func (o *PlanOptions) Run(context.Context) error {
 	}
 	pr := presenter{flags: o.flags, origins: origins}
 	explain := pr.explain
-	if _, given := origins[spec.KeyDomain]; a.Swarm() && !given {
+	if _, given := origins[spec.KeyDomain]; a.Cluster() && !given {
 		// A Swarm stack needs a public domain (and an ACME email), which
 		// no number of the plan depends on: plan takes neither flag, so a
 		// stand-in lets it size the nodes; generate asks for both.
@@ -236,7 +236,16 @@ func WritePlanTable(w io.Writer, p sizing.Plan, rel releaseRows) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Service, v, s.Reason)
 	}
-	if sw := p.Swarm; sw != nil {
+	if sw := p.Kube; sw != nil {
+		// Kubernetes: the same placement, in pods; the members are bound to
+		// their nodes by affinity, the rest scheduled by Kubernetes within
+		// the memory each node keeps for them.
+		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, "NODE	CORES	MEMORY	SIZED FOR	APP PODS	WHY")
+		for _, n := range sw.Nodes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", n.Name, sizing.FormatCores(n.CPUs), spec.FormatBytes(n.Memory), strings.Join(n.Services, ", "), n.AppTasks, n.Reason)
+		}
+	} else if sw := p.Swarm; sw != nil {
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "NODE	CORES	MEMORY	PINNED HERE	APP TASKS	WHY")
 		for _, n := range sw.Nodes {

@@ -56,7 +56,7 @@ func stepOf(d *deploy.Deployment, a spec.Answers) (releaseStep, error) {
 		// One step, which a re-run may make; rcgen upgrade makes the same
 		// step with a backup first and a health check after.
 		way := fmt.Sprintf("back up first (rcgen backup), or make this step with `rcgen upgrade --to %s`, which backs up first and waits until the stack is healthy", to)
-		if a.Swarm() {
+		if a.Cluster() {
 			way = "back up first (mongodump, as README.md says)"
 		}
 		s.Warnings = append(s.Warnings, fmt.Sprintf("Rocket.Chat moves from %s to %s, and migrates the database when it starts, with no way back: %s", from.RocketChat, to, way))
@@ -67,7 +67,7 @@ func stepOf(d *deploy.Deployment, a spec.Answers) (releaseStep, error) {
 			return releaseStep{}, &upgrade.Error{Msg: fmt.Sprintf("this deployment runs MongoDB %s, and rcgen pins no %s image to keep it on while Rocket.Chat moves to %s first: upgrade MongoDB by hand (MongoDB's upgrade notes), then run rcgen again", from.MongoDB, s.MongoDB, to)}
 		}
 		next := "run rcgen again and apply it, once per step"
-		if !a.Swarm() {
+		if !a.Cluster() {
 			next = fmt.Sprintf("`rcgen upgrade --to %s` takes it with a backup first; or %s", to, next)
 		}
 		s.Warnings = append(s.Warnings, fmt.Sprintf("MongoDB stays on %s for now, which Rocket.Chat %s runs on: one run makes one step. The way to %s goes on (%s): once %s runs and is healthy, %s",
@@ -149,7 +149,7 @@ func wordStep(err error, a spec.Answers) error {
 			why = fmt.Sprintf(" (Rocket.Chat %d starts only on a database a %d.x release migrated)", tv.Major(), tv.Major()-1)
 		}
 		msg := fmt.Sprintf("%v%s. `rcgen upgrade --to %s` takes it there: it backs up first, then applies each step and checks the stack is healthy before the next (add --dry-run to see the plan)", se, why, se.To)
-		if a.Swarm() {
+		if a.Cluster() {
 			var runs []string
 			for _, s := range se.Plan.Changes() {
 				if s.Kind == upgrade.RocketChat {
@@ -159,8 +159,15 @@ func wordStep(err error, a spec.Answers) error {
 				}
 			}
 			how := "a Swarm stack without a backup service (backup: false) has none to run MongoDB's commands in, so rcgen upgrade refuses it"
-			if a.Backup {
+			switch {
+			case a.Kubernetes():
+				how = fmt.Sprintf("`rcgen upgrade --to %s --dry-run` prints each step with its kubectl commands (rcgen never runs against a cluster)", se.To)
+			case a.Backup:
 				how = fmt.Sprintf("`rcgen upgrade --to %s`, run on the node labelled rcgen.backup (a manager), takes it there: it backs up first, then rolls each image with docker service update and waits for the tasks (README.md: Backups); or by hand", se.To)
+			}
+			if a.Kubernetes() {
+				msg = fmt.Sprintf("%v%s. %s: run rcgen generate once per step, applying each (kubectl apply -k) and waiting until it is healthy: %s", se, why, how, strings.Join(runs, ", then "))
+				return &spec.FieldError{Key: spec.KeyVersion, Msg: msg}
 			}
 			msg = fmt.Sprintf("%v%s. %s: run rcgen generate once per step, deploying each and waiting until it is healthy: %s", se, why, how, strings.Join(runs, ", then "))
 		}

@@ -120,6 +120,9 @@ what it does not read there yet.`,
 				return usage(fmt.Errorf("%s: %s holds no deployment rcgen wrote (no %s): give the directory rcgen generate wrote", o.dir.Name(), o.Dir, spec.FileName))
 			}
 			o.d = d
+			if a, ok := kubeAnswers(d); ok {
+				return kubeRefusal("status", a, o.Dir)
+			}
 			var r statusReport
 			if d.Compose.Swarm {
 				r = o.swarmStatus(cmd.Context())

@@ -224,7 +224,7 @@ func TestPlanTakesSwarmTarget(t *testing.T) {
 		want string
 	}{
 		{[]string{"plan", "--target", "swarm"}, "--node: the Swarm target needs the nodes it runs on"},
-		{[]string{"plan", "--node", "node-1=4:8GiB"}, "--node: a node inventory is for the Swarm target: give --target swarm too"},
+		{[]string{"plan", "--node", "node-1=4:8GiB"}, "--node: a node inventory is for the Swarm and Kubernetes targets: give --target swarm or kubernetes too"},
 		{[]string{"plan", "--target", "mars"}, `--target: "mars" is not a target rcgen knows`},
 		{[]string{"plan", "--target", "swarm", "--node", "node-1=4:8GiB:tape"}, `--node: "node-1=4:8GiB:tape": "tape" is not a role rcgen knows: use db, proxy, monitoring, backup`},
 		{append([]string{"plan", "--target", "swarm", "--cpus", "4"}, nodes...), "on Swarm each node is sized from the inventory"},

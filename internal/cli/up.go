@@ -39,7 +39,7 @@ type upOptions struct {
 }
 
 func newUpCmd(env Env) *cobra.Command {
-	o := &upOptions{dayTwo: dayTwo{Env: env}}
+	o := &upOptions{dayTwo: dayTwo{Env: env, command: "up"}}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a deployment in stages, check it through the front door, and say what broke",

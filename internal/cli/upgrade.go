@@ -32,7 +32,7 @@ type upgradeOptions struct {
 }
 
 func newUpgradeCmd(env Env) *cobra.Command {
-	o := &upgradeOptions{dayTwo: dayTwo{Env: env}}
+	o := &upgradeOptions{dayTwo: dayTwo{Env: env, command: "upgrade"}}
 	cmd := &cobra.Command{
 		Use:   "upgrade --to VERSION",
 		Short: "Upgrade a deployment to a newer Rocket.Chat release, MongoDB step by step",
@@ -104,8 +104,24 @@ command again goes on from what the deployment runs then.`,
 const keyNoBackup = "no-backup"
 
 func (o *upgradeOptions) run(ctx context.Context) error {
+	o.kubeOK = o.DryRun
 	if err := o.open(); err != nil {
 		return err
+	}
+	if a, ok := kubeAnswers(o.d); ok {
+		// A cluster: the plan from what the deployment's files say runs,
+		// and the kubectl commands of each step; nothing runs here.
+		from := upgrade.Deployed{RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion]}
+		plan, err := upgrade.Compute(from, o.To)
+		if err != nil {
+			return usage(fmt.Errorf("--to %s: %w", o.To, err))
+		}
+		printUpgrade(o.Env.IO.Out, plan, nil)
+		if !plan.Current() {
+			printKubeUpgrade(o.Env.IO.Out, plan, a, o.Dir)
+		}
+		fmt.Fprintln(o.Env.IO.ErrOut, "Dry run: nothing was changed (rcgen never runs against a cluster: apply each step with the commands above).")
+		return nil
 	}
 	stderr := o.Env.IO.ErrOut
 	from := upgrade.Deployed{RocketChat: o.d.Env[render.EnvRocketChatVersion], MongoDB: o.d.Env[render.EnvMongoDBVersion]}

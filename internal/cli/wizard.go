@@ -88,6 +88,8 @@ const keyTLS = "tls" // the HTTPS question: proxy and certificate together
 func questions() []question {
 	return []question{
 		{key: spec.KeyTarget, label: "hosts", ask: (*wizard).askTarget, settledBy: []string{spec.KeyNodes}},
+		{key: spec.KeyKubeNamespace, label: "Kubernetes namespace, storage and ingress", ask: (*wizard).askKube, after: []string{spec.KeyTarget},
+			settledBy: []string{spec.KeyStorageClass, spec.KeyIngress, spec.KeyGatewayName}},
 		{key: spec.KeyDomain, label: "public domain", ask: (*wizard).askDomain},
 		{key: keyTLS, label: "HTTPS", ask: (*wizard).askTLS, after: []string{spec.KeyDomain}, settledBy: []string{spec.KeyProxy, spec.KeyTLSCert}},
 		{key: spec.KeyEmail, label: "Let's Encrypt email", ask: (*wizard).askEmail, after: []string{spec.KeyDomain, keyTLS}},
@@ -95,6 +97,7 @@ func questions() []question {
 		{key: spec.KeyUsers, label: "expected concurrent users", ask: (*wizard).askUsers},
 		{key: spec.KeyMembers, label: "MongoDB members", ask: (*wizard).askMembers},
 		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
+		{key: spec.KeyKubeMonitoring, label: "Kubernetes monitoring", ask: (*wizard).askKubeMonitoring, after: []string{spec.KeyTarget, spec.KeyMonitoring}},
 		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
 		{key: spec.KeyBackup, label: "backups", ask: (*wizard).askBackup, settledBy: []string{spec.KeySchedule, spec.KeyBackupKeep}},
 		{key: spec.KeyVersion, label: "Rocket.Chat release", ask: (*wizard).askVersion, onChange: true},
@@ -175,7 +178,7 @@ func (w *wizard) askTarget() error {
 	w.record(spec.KeyTarget)
 	swarm, err := w.p.Confirm("Will Rocket.Chat run on several hosts (Docker Swarm)?",
 		"One host runs the stack with docker compose. Several hosts joined in a Docker Swarm keep chat up when one dies "+
-			"(three MongoDB members on three nodes) and carry more users; rcgen sizes each node.", a.Swarm())
+			"(three MongoDB members on three nodes) and carry more users; rcgen sizes each node.", a.Cluster())
 	if err != nil {
 		return err
 	}
@@ -183,16 +186,33 @@ func (w *wizard) askTarget() error {
 		a.Target, a.Nodes = spec.TargetCompose, nil
 		return nil
 	}
+	const onSwarm, onKube = "Docker Swarm (docker stack deploy)", "Kubernetes (kubectl apply -k; also Rancher and OpenShift)"
+	def := onSwarm
+	if a.Kubernetes() {
+		def = onKube
+	}
+	platform, err := w.p.Select("Which platform joins the hosts?",
+		"Docker Swarm: rcgen's stack file for docker stack deploy. Kubernetes: plain manifests and a kustomization.yaml for a cluster "+
+			"(the platform Rocket.Chat's support covers for scaled installations); the cluster's ingress controller serves users.",
+		[]string{onSwarm, onKube}, def)
+	if err != nil {
+		return err
+	}
 	a.Target = spec.TargetSwarm
-	w.record(spec.KeyNodes)
-	def := a.Nodes.String()
-	v, err := w.p.Input("Swarm nodes, separated by spaces (NAME=CPUS:MEMORY[:ROLES]):",
+	prompt, help := "Swarm nodes, separated by spaces (NAME=CPUS:MEMORY[:ROLES]):",
 		"Each node's host name as docker node ls shows it, its cores and memory, e.g. node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB. "+
-			"Roles pin services: db (a MongoDB member), proxy (Caddy), monitoring (Prometheus, Grafana).",
-		def, func(s string) error {
-			_, err := parseNodeList(s)
-			return err
-		})
+			"Roles pin services: db (a MongoDB member), proxy (Caddy), monitoring (Prometheus, Grafana)."
+	if platform == onKube {
+		a.Target = spec.TargetKubernetes
+		prompt, help = "Kubernetes nodes the deployment may use, separated by spaces (NAME=CPUS:MEMORY[:ROLES]):",
+			"Each node's name as kubectl get nodes shows it, and the cores and memory it can give this deployment, e.g. node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB. "+
+				"rcgen sizes the pods from them; each MongoDB member gets a node of its own."
+	}
+	w.record(spec.KeyNodes)
+	v, err := w.p.Input(prompt, help, a.Nodes.String(), func(s string) error {
+		_, err := parseNodeList(s)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -272,6 +292,9 @@ func (w *wizard) askTLS() error {
 		return nil // localhost: plain http, nothing to choose
 	}
 	w.record(keyTLS, spec.KeyProxy, spec.KeyProxyNetwork, spec.KeyTLSCert, spec.KeyTLSKey)
+	if a.Kubernetes() {
+		return w.askKubeTLS()
+	}
 	if !a.Swarm() {
 		// The Swarm stack keeps its Caddy (spec: checkTarget).
 		own, err := w.askOwnProxy()

@@ -203,10 +203,29 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 	// Several hosts: the nodes.
 	ask([]step{
 		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Docker Swarm (docker stack deploy)"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
 		{Question: "Write the deployment to", Answer: "Cancel"},
 	}, ExitError, "generate", "--out", filepath.Join(dir, "swarm"), "--domain", "chat.example.com", "--proxy", "caddy", "--email", "ops@example.com", "--license-file", "", "--users", "5",
 		"--mongodb-members", "3", "--no-monitoring", "--backup-schedule", "6h")
+
+	// Kubernetes: the nodes, the namespace, storage and ingress, HTTPS by
+	// cert-manager, and who monitors.
+	ask([]step{
+		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Kubernetes (kubectl apply -k; also Rancher and OpenShift)"},
+		{Question: "Kubernetes nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
+		{Question: "Kubernetes namespace", Answer: "chat"},
+		{Question: "StorageClass", Answer: "fast-ssd"},
+		{Question: "How do users reach Rocket.Chat?", Answer: "Gateway API (an HTTPRoute on a Gateway you run)"},
+		{Question: "Gateway the HTTPRoute attaches to", Answer: "gateway-system/public"},
+		{Question: "How should HTTPS work?", Answer: ""},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Who monitors it?", Answer: "rcgen's own Prometheus and Grafana in the namespace"},
+		{Question: "Email alerts to", Answer: ""},
+		{Question: "Write the deployment to", Answer: "Cancel"},
+	}, ExitError, "generate", "--out", filepath.Join(dir, "kube"), "--domain", "chat.example.com", "--email", "ops@example.com", "--license-file", "", "--users", "5",
+		"--mongodb-members", "3", "--backup-schedule", "6h")
 
 	// A re-run that changes the deployment: the diff is asked about.
 	rerun := filepath.Join(dir, "rerun")

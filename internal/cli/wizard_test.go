@@ -286,6 +286,7 @@ func TestWizardSwarm(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, script := runWizard(t, []step{
 		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Docker Swarm (docker stack deploy)"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-1=4:8GiB"},
 		{Question: "Swarm nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
 		{Question: "Public domain name", Answer: "chat.example.com"},
@@ -308,6 +309,48 @@ func TestWizardSwarm(t *testing.T) {
 	stack := string(read(t, filepath.Join(out, "stack.yaml")))
 	if !strings.Contains(stack, `rcgen.node: "node-3"`) || !strings.Contains(stack, "mongodb-3:") {
 		t.Errorf("the stack does not run three members on the three nodes typed")
+	}
+}
+
+// TestWizardKubernetes: "several hosts" on Kubernetes asks for the nodes,
+// the namespace, the storage class and the ingress, and for who monitors
+// once monitoring is on; the directory kubectl apply -k deploys is written.
+func TestWizardKubernetes(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d")
+	r, _ := runWizard(t, []step{
+		{Question: "several hosts", Answer: true},
+		{Question: "Which platform", Answer: "Kubernetes (kubectl apply -k; also Rancher and OpenShift)"},
+		{Question: "Kubernetes nodes", Answer: "node-1=4:8GiB node-2=4:8GiB node-3=4:8GiB"},
+		{Question: "Kubernetes namespace", Answer: "Chat"},
+		{Question: "Kubernetes namespace", Answer: "chat"},
+		{Question: "StorageClass", Answer: ""},
+		{Question: "How do users reach Rocket.Chat?", Answer: "ingress-nginx (an Ingress)"},
+		{Question: "Public domain name", Answer: "chat.example.com"},
+		{Question: "How should HTTPS work?", Answer: ""},
+		{Question: "Email for Let's Encrypt", Answer: "ops@example.com"},
+		{Question: "Enterprise licence", Answer: false},
+		{Question: "Expected concurrent users", Answer: ""},
+		{Question: "MongoDB replica set", Answer: ""},
+		{Question: "Run monitoring", Answer: true},
+		{Question: "Who monitors it?", Answer: ""},
+		{Question: "Email alerts to", Answer: ""},
+		{Question: "Back up", Answer: true},
+		{Question: "Write the deployment to", Answer: "Write it"},
+	}, "generate", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	answers := string(read(t, filepath.Join(out, "rcgen.yaml")))
+	for _, want := range []string{`target: "kubernetes"`, `kube_namespace: "chat"`, `ingress: "nginx"`, `kube_monitoring: "operator"`, `mongodb_members: 3`} {
+		if !strings.Contains(answers, want) {
+			t.Errorf("rcgen.yaml lacks %s:\n%s", want, answers)
+		}
+	}
+	if k := string(read(t, filepath.Join(out, "kustomization.yaml"))); !strings.Contains(k, "namespace: chat\n") {
+		t.Errorf("kustomization.yaml is not for namespace chat:\n%s", k)
+	}
+	if !strings.Contains(r.stdout, "kubectl apply -k") {
+		t.Errorf("the summary does not say how to deploy:\n%s", r.stdout)
 	}
 }
 

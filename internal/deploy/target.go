@@ -58,6 +58,14 @@ func (d *Deployment) CheckTarget(target string) error {
 	if project == "" {
 		project = "rocketchat"
 	}
+	if old == spec.TargetKubernetes || target == spec.TargetKubernetes {
+		return &spec.FieldError{Key: spec.KeyTarget, Override: KeyTarget, Msg: fmt.Sprintf(
+			"this deployment runs on the %s target (%s in %s), and {target} %s would rewrite it in place for another platform, while its data stays where it is "+
+				"(MongoDB's volumes on the old hosts or in the cluster's volume claims). Changing the target is a migration, nothing was written: "+
+				"back up (the README's Backups), stop the old deployment, run this command again with {force:target} (rcgen keeps the secrets, and the files it removes in %s/), "+
+				"deploy as the new README.md says, and restore the backup into the new replica set by hand (mongorestore --archive --gzip --drop as MongoDB's root user)",
+			old, from, d.Dir, target, BackupDir)}
+	}
 	if old == spec.TargetCompose {
 		backup := fmt.Sprintf("`rcgen backup --dir %s` (it takes and checks one in backups/; copy it off this server)", dir)
 		if !slices.Contains(d.Compose.Services, "backup") {

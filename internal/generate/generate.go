@@ -32,6 +32,9 @@ type Request struct {
 	Force bool
 	// MoveMember lets a Swarm member of three move to another node.
 	MoveMember bool
+	// Forced reports whether the person confirmed a refusal by its name
+	// (--force=NAME): the Kubernetes guards ask it; nil confirms nothing.
+	Forced func(name string) bool
 	// MongoDB is the MongoDB series to run, chosen by an upgrade step;
 	// "" lets the deployment's guard choose (deploy.Deployment.MongoDB).
 	MongoDB string
@@ -66,9 +69,10 @@ func Inputs(a spec.Answers, force bool) sizing.Inputs {
 	return sizing.Inputs{
 		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
 		Monitoring: a.Monitoring, Proxy: a.OwnProxy(), Traefik: a.Proxy == spec.ProxyTraefik, Alerting: a.Monitoring && a.Alerting(),
-		Backup:  a.Backup,
-		Offsite: a.Backup && a.BackupTarget != "",
-		Force:   force,
+		Backup:            a.Backup,
+		Offsite:           a.Backup && a.BackupTarget != "",
+		Force:             force,
+		ClusterMonitoring: a.Kubernetes() && a.KubeMonitoringMode() == spec.KubeMonitoringOperator,
 	}
 }
 
@@ -131,6 +135,7 @@ func Complete(a *spec.Answers, d *deploy.Deployment) {
 	if !a.Mail() {
 		a.SMTPPassword = ""
 	}
+	a.KubeDefaults()
 }
 
 // Plan sizes the deployment and runs the guards about the existing one:
@@ -152,9 +157,12 @@ func Plan(req Request) (sizing.Plan, error) {
 	}
 	var p sizing.Plan
 	var err error
-	if a.Swarm() {
+	switch {
+	case a.Swarm():
 		p, err = sizing.ComputeSwarm(a.Nodes, Inputs(a, req.Force))
-	} else {
+	case a.Kubernetes():
+		p, err = sizing.ComputeKube(a.Nodes, Inputs(a, req.Force))
+	default:
 		p, err = sizing.Compute(req.Host, Inputs(a, req.Force))
 	}
 	if err != nil {
@@ -162,6 +170,15 @@ func Plan(req Request) (sizing.Plan, error) {
 	}
 	if d := req.Deployment; d != nil && p.Swarm != nil {
 		if err := d.CheckMemberNodes(p.Swarm.MemberNodes, req.MoveMember); err != nil {
+			return sizing.Plan{}, err
+		}
+	}
+	if d := req.Deployment; d != nil && p.Kube != nil {
+		forced := req.Forced
+		if forced == nil {
+			forced = func(string) bool { return false }
+		}
+		if err := d.CheckKube(a, p.Kube.MemberNodes, forced); err != nil {
 			return sizing.Plan{}, err
 		}
 	}

@@ -55,6 +55,9 @@ func LoadCompose(ctx context.Context, files Files) (*types.Project, error) {
 // compose file must load, and rcgen's own invariants must hold. Every problem
 // is reported, each naming its file.
 func Check(ctx context.Context, files Files) error {
+	if files.Kubernetes() {
+		return CheckKube(files)
+	}
 	if files.Swarm() {
 		return CheckSwarm(ctx, files)
 	}

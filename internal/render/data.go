@@ -67,7 +67,11 @@ type App struct {
 
 // Member is one MongoDB replica set member.
 type Member struct {
-	Name   string
+	Name string
+	// Host is its address in the replica set configuration: NAME:27017,
+	// or on Kubernetes the StatefulSet pod's stable name through the
+	// headless Service (NAME.mongodb:27017).
+	Host   string
 	Volume string
 	// Primary marks the member that creates the root user and is preferred
 	// as primary.
@@ -298,6 +302,9 @@ type Data struct {
 	Mongo catalog.MongoDBSeries
 	// Swarm is the placement over the nodes (target swarm), else nil.
 	Swarm *sizing.Swarm
+	// Kube is what the Kubernetes manifests need beside the rest (target
+	// kubernetes), else nil.
+	Kube *Kube
 	// Configs, SwarmSecrets and DashboardConfigs are the Swarm configs and
 	// secrets the stack file names (Render fills them from the files).
 	Configs, SwarmSecrets, DashboardConfigs []SwarmObject
@@ -458,8 +465,14 @@ func Derive(in Input) (*Data, error) {
 	var hosts []string
 	for i := 1; i <= p.MongoDBMembers; i++ {
 		name := sizing.MemberName(i)
-		d.Members = append(d.Members, Member{Name: name, Volume: name + "-data", Primary: i == 1})
-		hosts = append(hosts, fmt.Sprintf("%s:27017", name))
+		host := fmt.Sprintf("%s:27017", name)
+		if p.Kube != nil {
+			// StatefulSet pods count from 0: mongodb-0 is the first member.
+			name = fmt.Sprintf("%s-%d", KubeMongo, i-1)
+			host = fmt.Sprintf("%s.%s:27017", name, KubeMongo)
+		}
+		d.Members = append(d.Members, Member{Name: name, Host: host, Volume: name + "-data", Primary: i == 1})
+		hosts = append(hosts, host)
 	}
 	d.MongoHosts = strings.Join(hosts, ",")
 	d.Ports = ports(a, p, d.Apps)
@@ -469,6 +482,9 @@ func Derive(in Input) (*Data, error) {
 		d.Budgets[b.Service] = composeBytes(b.Memory)
 	}
 	d.Swarm = p.Swarm
+	if p.Kube != nil {
+		d.Kube = deriveKube(d)
+	}
 	d.Traefik = deriveTraefik(a, d)
 	d.SMTPPasswordFile = "/alertmanager/.smtp-password"
 	if d.Swarm != nil {

@@ -27,6 +27,15 @@ func funcs() template.FuncMap {
 	f["cstr"] = composeString
 	f["formatBytes"] = spec.FormatBytes
 	f["shq"] = func(s string) string { return shellquote.Join(s) }
+	// The Kubernetes manifests' labels and sizes (kube.go).
+	f["klabels"] = func(project, component string, indent int) string {
+		return kubeMap(KubeLabels(project, component), indent)
+	}
+	f["kselector"] = func(project, component string, indent int) string {
+		return kubeMap(KubeSelector(project, component), indent)
+	}
+	f["kmem"] = KubeMemory
+	f["kcpu"] = KubeCPU
 	consts := map[string]any{
 		"rocketChatImage":    catalog.RocketChatImage,
 		"appPort":            AppPort,
@@ -59,6 +68,28 @@ func funcs() template.FuncMap {
 		"rcloneConfigFile":   RcloneConfigFile,
 		"sftpKeyFile":        SFTPKeyFile,
 		"sftpKnownHostsFile": SFTPKnownHostsFile,
+		"appUID":             AppUID,
+		"natsUID":            NATSUID,
+		"exporterUID":        ExporterUID,
+		"backupUID":          BackupUID,
+		"kubeApp":            KubeApp,
+		"kubeMongo":          KubeMongo,
+		"kubeMongoInit":      KubeMongoInit,
+		"kubeExporter":       KubeMongoExport,
+		"kubeNATS":           KubeNATS,
+		"kubeBackup":         KubeBackup,
+		"kubeMigrate":        KubeAppMigrate,
+		"kubeSecretMongo":    KubeSecretMongo,
+		"kubeSecretApp":      KubeSecretApp,
+		"kubeSecretBackup":   KubeSecretBackup,
+		"kubeSecretFiles":    KubeSecretDeployment,
+		"kubeTLSSecret":      KubeTLSSecret,
+		"kubeConfigInit":     KubeConfigMongoInit,
+		"kubeConfigBackup":   KubeConfigBackup,
+		"kubeBackupClaim":    KubeBackupClaim,
+		"kubeIssuer":         KubeIssuer,
+		"memberNodesKey":     KubeMemberNodesAnnotation,
+		"kustomizationFile":  KustomizationFile,
 	}
 	for k, v := range consts {
 		f[k] = func() any { return v }

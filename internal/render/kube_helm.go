@@ -51,7 +51,7 @@ const (
 	HelmTLSSecret = "rocketchat-helm-tls"
 	// HelmCertIssuer is the cert-manager Issuer in the namespace that gets
 	// the certificate from Let's Encrypt.
-	HelmCertIssuer = "letsencrypt"
+	HelmCertIssuer = KubeIssuer
 )
 
 // helmKey is one key the chart documents: its dotted path, and whether

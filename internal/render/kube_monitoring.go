@@ -183,7 +183,7 @@ func k8sQuantity(b int64) string {
 // one from the namespace's range), no privilege escalation, every
 // capability dropped, the runtime's default seccomp profile. nonRoot sets
 // runAsNonRoot, which the kubelet can check only for an image whose USER
-// is a number (k8sNamedUser).
+// is a number (k8sNamedUserUID).
 func k8sRestrictedContainer(nonRoot bool) k8sMap {
 	m := k8sMap{
 		{K: "allowPrivilegeEscalation", V: false},
@@ -197,28 +197,31 @@ func k8sRestrictedContainer(nonRoot bool) k8sMap {
 		k8sKV{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}})
 }
 
-// k8sNamedUser explains the missing runAsNonRoot of a pod whose image names
-// its user (prom/prometheus: USER nobody, in prometheus/prometheus's
-// Dockerfile): without a numeric runAsUser the kubelet refuses such a
+// k8sNamedUserUID is the user a pod whose image names its user runs as
+// (prom/prometheus: USER nobody, in prometheus/prometheus's Dockerfile):
+// without a numeric runAsUser the kubelet refuses runAsNonRoot for such a
 // container ("image has non-numeric user (nobody), cannot verify user is
-// non-root"), and a fixed runAsUser is refused by OpenShift's
-// restricted-v2. So none is set: OpenShift runs the pod as a user of the
-// namespace's range, other clusters as the image's nobody (65534). A
-// namespace that enforces the restricted Pod Security Standard refuses it.
-const k8sNamedUser = "No runAsNonRoot: the image's USER is a name (nobody), which the kubelet cannot check without a fixed runAsUser, and OpenShift refuses a fixed one. It runs as nobody (65534), or on OpenShift as a user of the namespace's range."
+// non-root", kubernetes pkg/kubelet/kuberuntime verifyRunAsNonRoot). The
+// base sets nobody's number, as the other manifests set theirs (kube.go's
+// UIDs); the openshift/ overlay drops it, and OpenShift's restricted-v2
+// assigns a user of the namespace's range.
+const k8sNamedUserUID = 65534
 
 // k8sRestrictedPod is the pod-level securityContext (nonRoot as for
 // k8sRestrictedContainer); fsGroup > 0 makes the pod's volumes writable
 // through that group (Kubernetes chowns them on mount:
 // https://kubernetes.io/docs/tasks/configure-pod-container/security-context/).
-func k8sRestrictedPod(fsGroup int, nonRoot bool) k8sMap {
+func k8sRestrictedPod(uid, fsGroup int, nonRoot bool) k8sMap {
 	var m k8sMap
 	if nonRoot {
 		m = append(m, k8sKV{K: "runAsNonRoot", V: true})
 	}
+	if uid > 0 {
+		m = append(m, k8sKV{K: "runAsUser", V: uid}, k8sKV{K: "runAsGroup", V: uid})
+	}
 	m = append(m, k8sKV{K: "seccompProfile", V: k8sMap{{K: "type", V: "RuntimeDefault"}}})
 	if fsGroup > 0 {
-		m = append(m, k8sKV{K: "fsGroup", V: fsGroup, C: "The volume's group, which the image's user belongs to. OpenShift's restricted-v2 admits only a group of the namespace's range: there, drop this line (the SCC then sets one)."})
+		m = append(m, k8sKV{K: "fsGroup", V: fsGroup, C: "The volume's group, which the image's user belongs to. The openshift/ overlay drops it: restricted-v2 sets one of the namespace's range."})
 	}
 	return m
 }

@@ -162,7 +162,7 @@ func k8sBundledPrometheus(d *Data, o KubeOptions) ([]byte, error) {
 		{K: "readinessProbe", V: probe("/-/ready", 3)},
 		{K: "livenessProbe", V: probe("/-/healthy", 3)},
 		{K: "resources", V: k8sResources(mem, "100m")},
-		{K: "securityContext", C: k8sNamedUser, V: k8sRestrictedContainer(false)},
+		{K: "securityContext", V: k8sRestrictedContainer(true)},
 		{K: "volumeMounts", V: []k8sMap{
 			{{K: "name", V: "config"}, {K: "mountPath", V: "/etc/prometheus/config"}, {K: "readOnly", V: true}},
 			{{K: "name", V: "rules"}, {K: "mountPath", V: "/etc/prometheus/rules"}, {K: "readOnly", V: true}},
@@ -178,9 +178,10 @@ func k8sBundledPrometheus(d *Data, o KubeOptions) ([]byte, error) {
 				{K: "metadata", V: k8sMap{{K: "labels", V: k8sLabels(KubeLabels(project, KubePrometheus))}}},
 				{K: "spec", V: k8sMap{
 					{K: "serviceAccountName", V: KubePrometheus},
-					// prom/prometheus runs as nobody (65534) and writes
-					// /prometheus: the volume must be writable by its group.
-					{K: "securityContext", V: k8sRestrictedPod(65534, false)},
+					// prom/prometheus runs as nobody (65534, by number:
+					// k8sNamedUserUID) and writes /prometheus: the volume
+					// must be writable by its group.
+					{K: "securityContext", V: k8sRestrictedPod(k8sNamedUserUID, k8sNamedUserUID, true)},
 					{K: "containers", V: []k8sMap{container}},
 					{K: "volumes", V: []k8sMap{
 						{{K: "name", V: "config"}, {K: "configMap", V: k8sMap{{K: "name", V: "prometheus-config"}}}},
@@ -310,7 +311,7 @@ func k8sBundledGrafana(d *Data, o KubeOptions) ([]byte, error) {
 					// fsGroup), and no Kubernetes API access.
 					{K: "automountServiceAccountToken", V: false},
 					// grafana/grafana runs as 472, a number.
-					{K: "securityContext", V: k8sRestrictedPod(0, true)},
+					{K: "securityContext", V: k8sRestrictedPod(0, 0, true)},
 					{K: "containers", V: []k8sMap{container}},
 					{K: "volumes", V: []k8sMap{
 						{{K: "name", V: "datasources"}, {K: "configMap", V: k8sMap{{K: "name", V: "grafana-datasources"}}}},

@@ -384,10 +384,13 @@ func TestKubeBundledMonitoring(t *testing.T) {
 				t.Errorf("%s selects %v", name, sel)
 			}
 			pod := dig(doc, "spec", "template", "spec")
-			// prom/prometheus names its user (nobody): runAsNonRoot cannot
-			// be checked without a fixed user (k8sNamedUser).
-			if dig(pod, "securityContext", "runAsUser") != nil || (dig(pod, "securityContext", "runAsNonRoot") == true) != (name == render.KubeGrafana) {
-				t.Errorf("%s: pod securityContext %v: want no fixed user, runAsNonRoot for Grafana only", name, dig(pod, "securityContext"))
+			// Every pod runs as non-root, which the kubelet checks; prom/prometheus
+			// names its user (nobody), so its pod gives nobody's number.
+			if dig(pod, "securityContext", "runAsNonRoot") != true {
+				t.Errorf("%s: pod securityContext %v: want runAsNonRoot", name, dig(pod, "securityContext"))
+			}
+			if name == render.KubePrometheus && dig(pod, "securityContext", "runAsUser") != 65534 {
+				t.Errorf("%s: pod securityContext %v: want runAsUser 65534 (nobody, the image's user by name)", name, dig(pod, "securityContext"))
 			}
 			for _, v := range asList(dig(pod, "volumes")) {
 				if cm := dig(v, "configMap", "name"); cm != nil {

@@ -72,7 +72,24 @@ var tmpls = []tmpl{
 	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup, "", ""},
 	// Last: it names the other files by their content.
 	{"swarm/stack.yaml.tmpl", StackFile, "", spec.TargetSwarm, ""},
+	// The Kubernetes manifests, after mongodb/init-replica-set.js (the
+	// init Job is named after it); kustomization.yaml is built from them
+	// (kubeRender).
+	{"kubernetes/README.md.tmpl", ReadmeFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/pointer.md.tmpl", KubeReadmeFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/namespace.yaml.tmpl", KubeNamespaceFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/mongodb.yaml.tmpl", KubeMongoFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/mongodb-init.yaml.tmpl", KubeMongoInitFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/mongodb-exporter.yaml.tmpl", KubeExporterFile, sizing.Prometheus, spec.TargetKubernetes, ""},
+	{"kubernetes/nats.yaml.tmpl", KubeNATSFile, sizing.NATS, spec.TargetKubernetes, ""},
+	{"kubernetes/rocketchat.yaml.tmpl", KubeAppFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/ingress.yaml.tmpl", KubeIngressFile, "", spec.TargetKubernetes, ""},
+	{"kubernetes/backup.yaml.tmpl", KubeBackupFile, sizing.Backup, spec.TargetKubernetes, ""},
 }
+
+// kubeShared are the files of other targets the Kubernetes target renders
+// too (as ConfigMaps): the replica set script and the backup scripts.
+var kubeShared = []string{MongoInitFile, BackupScript, BackupCounts}
 
 // parsed holds the templates, parsed on first use (not at start-up, so
 // `rcgen --version` does not pay for them).
@@ -106,7 +123,8 @@ func OwnedPaths() []string {
 	for _, s := range swarmSecretFiles {
 		ps = append(ps, s.file)
 	}
-	ps = append(ps, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile, RcloneConfigFile, S3AccessKeyFile, S3SecretKeyFile, SFTPKeyFile, SFTPKnownHostsFile)
+	ps = append(ps, kubeWriterPaths...)
+	ps = append(ps, KustomizationFile, OpenShiftKustomization, TLSCertFile, TLSKeyFile, spec.FileName, EnvFile, MongoKeyfile, RcloneConfigFile, S3AccessKeyFile, S3SecretKeyFile, SFTPKeyFile, SFTPKnownHostsFile)
 	sort.Strings(ps)
 	return ps
 }
@@ -120,12 +138,18 @@ func Render(d *Data, s Secrets) (Files, error) {
 	}
 	d.Placeholder, d.DeploymentID = s.Placeholder, s.DeploymentID
 	target := spec.TargetCompose
-	if d.Swarm != nil {
+	switch {
+	case d.Kube != nil:
+		target = spec.TargetKubernetes
+	case d.Swarm != nil:
 		target = spec.TargetSwarm
 	}
 	var out Files
 	for _, tm := range tmpls {
 		if tm.service != "" && !d.Has(tm.service) || tm.target != "" && tm.target != target || tm.proxy != "" && tm.proxy != d.Answers.Proxy {
+			continue
+		}
+		if target == spec.TargetKubernetes && tm.target == "" && !slices.Contains(kubeShared, tm.dst) {
 			continue
 		}
 		if tm.dst == StackFile {
@@ -143,9 +167,17 @@ func Render(d *Data, s Secrets) (Files, error) {
 			return nil, fmt.Errorf("rendering %s: %w", tm.dst, err)
 		}
 		out = append(out, File{Path: tm.dst, Mode: 0o644, Content: tidy(buf.Bytes())})
+		if tm.dst == MongoInitFile && d.Kube != nil {
+			d.Kube.MongoInitJob = mongoInitJobName(buf.Bytes(), d.MongoImage())
+		}
 	}
-	if target == spec.TargetCompose {
+	switch target {
+	case spec.TargetCompose:
 		out = append(out, baseFiles(d, s)...)
+	case spec.TargetKubernetes:
+		if out, err = kubeRender(d, s, out); err != nil {
+			return nil, err
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -28,6 +28,9 @@ type Inputs struct {
 	// Offsite adds the service that copies the backups off the host
 	// (with Backup).
 	Offsite bool
+	// ClusterMonitoring: the cluster's own Prometheus and Grafana monitor
+	// a Kubernetes deployment (ComputeKube places none of them).
+	ClusterMonitoring bool
 }
 
 // Budget is the memory limit of one service, with its reason.
@@ -82,6 +85,9 @@ type Plan struct {
 
 	// Swarm is the placement over the nodes (the Swarm target only).
 	Swarm *Swarm `json:"swarm,omitempty"`
+	// Kube is the placement over the nodes of a Kubernetes deployment
+	// (ComputeKube): the same shape as Swarm's.
+	Kube *Swarm `json:"kubernetes,omitempty"`
 }
 
 // Sizing constants. Floors are what a service needs to run at all; the

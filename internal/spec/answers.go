@@ -69,11 +69,30 @@ const (
 //
 // Adding an answer: a field here, a case in CheckKey, a flag line in cli.
 type Answers struct {
-	// Target is where the deployment runs: compose (one host) or swarm
-	// (several hosts, docker stack deploy).
+	// Target is where the deployment runs: compose (one host), swarm
+	// (several hosts, docker stack deploy) or kubernetes (kubectl apply -k).
 	Target string `yaml:"target"`
-	// Nodes is the Swarm inventory (target swarm only).
+	// Nodes is the inventory of the Swarm or Kubernetes nodes the
+	// deployment may use (targets swarm and kubernetes only).
 	Nodes Nodes `yaml:"nodes,omitempty"`
+	// KubeNamespace is the Kubernetes namespace every object lives in
+	// (target kubernetes; DefaultKubeNamespace when empty). Like the
+	// project, it must never change once data exists.
+	KubeNamespace string `yaml:"kube_namespace,omitempty"`
+	// StorageClass is the StorageClass of the MongoDB members' (and the
+	// backups') volumes; "" is the cluster's default class.
+	StorageClass string `yaml:"storage_class,omitempty"`
+	// Ingress is how users reach the app on Kubernetes: IngressNginx (an
+	// Ingress for ingress-nginx, the default) or IngressGateway (an
+	// HTTPRoute of the Gateway API).
+	Ingress string `yaml:"ingress,omitempty"`
+	// GatewayName is the Gateway the HTTPRoute attaches to, as
+	// NAMESPACE/NAME (ingress gateway only).
+	GatewayName string `yaml:"gateway_name,omitempty"`
+	// KubeMonitoring is how a Kubernetes deployment is monitored:
+	// KubeMonitoringOperator (the cluster's Prometheus operator, default)
+	// or KubeMonitoringBundled (rcgen's own Prometheus and Grafana).
+	KubeMonitoring string `yaml:"kube_monitoring,omitempty"`
 	// Project is the Compose project name (the stack name on Swarm); it
 	// prefixes every volume, so it must never change once data exists.
 	Project string `yaml:"project"`
@@ -214,8 +233,14 @@ const (
 	KeyBackup            = "backup"
 	KeyTarget            = "target"
 	KeyNodes             = "nodes"
-	KeySchedule          = "backup_schedule"
-	KeyBackupKeep        = "backup_keep"
+	// The Kubernetes target's answers.
+	KeyKubeNamespace  = "kube_namespace"
+	KeyStorageClass   = "storage_class"
+	KeyIngress        = "ingress"
+	KeyGatewayName    = "gateway_name"
+	KeyKubeMonitoring = "kube_monitoring"
+	KeySchedule       = "backup_schedule"
+	KeyBackupKeep     = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.
 	KeyPassphrase         = "backup_passphrase"
 	KeyBackupTarget       = "backup_target"
@@ -257,6 +282,9 @@ func Default() Answers {
 
 // Swarm reports whether the deployment is a Docker Swarm stack.
 func (a Answers) Swarm() bool { return a.Target == TargetSwarm }
+
+// Kubernetes reports whether the deployment is for a Kubernetes cluster.
+func (a Answers) Kubernetes() bool { return a.Target == TargetKubernetes }
 
 // Licensed reports whether an Enterprise licence was given.
 func (a Answers) Licensed() bool { return strings.TrimSpace(a.License) != "" }

@@ -178,9 +178,11 @@ func (a Answers) check(key string) error {
 			return fmt.Errorf("%q has quotes, spaces or $ in it", a.SMTPUser)
 		}
 	case KeyTarget:
-		if a.Target != TargetCompose && a.Target != TargetSwarm {
-			return fmt.Errorf("%q is not a target rcgen knows: use compose (one host) or swarm (several hosts, docker stack deploy)", a.Target)
+		if a.Target != TargetCompose && a.Target != TargetSwarm && a.Target != TargetKubernetes {
+			return fmt.Errorf("%q is not a target rcgen knows: use compose (one host), swarm (several hosts, docker stack deploy) or kubernetes (a cluster, kubectl apply -k)", a.Target)
 		}
+	case KeyKubeNamespace, KeyStorageClass, KeyIngress, KeyGatewayName, KeyKubeMonitoring:
+		return a.checkKubeKey(key)
 	case KeySchedule:
 		if a.Backup || a.BackupSchedule != "" {
 			_, err := ParseSchedule(a.BackupSchedule)

@@ -14,6 +14,9 @@ import (
 const (
 	TargetCompose = "compose" // one host, docker compose
 	TargetSwarm   = "swarm"   // several hosts, docker stack deploy
+	// TargetKubernetes is a directory `kubectl apply -k` deploys on a
+	// cluster's nodes (the same inventory as Swarm's).
+	TargetKubernetes = "kubernetes"
 )
 
 // Node roles a node may be labelled with in the inventory: the services
@@ -107,7 +110,7 @@ func (ns *Nodes) Set(s string) error {
 		}
 	}
 	if n.Memory < MinHostMemory {
-		return fmt.Errorf("%q: node %s has %s, and a Swarm node of this stack needs at least %s", s, n.Name, FormatBytes(n.Memory), FormatBytes(MinHostMemory))
+		return fmt.Errorf("%q: node %s has %s, and a node of this deployment needs at least %s", s, n.Name, FormatBytes(n.Memory), FormatBytes(MinHostMemory))
 	}
 	*ns = append(*ns, n)
 	return nil
@@ -153,14 +156,27 @@ func (ns *Nodes) UnmarshalYAML(v *yaml.Node) error {
 func (a Answers) checkTarget() []error {
 	var errs []error
 	add := func(key, msg string) { errs = append(errs, &FieldError{Key: key, Msg: msg}) }
-	if !a.Swarm() {
+	errs = append(errs, a.checkKube()...)
+	if !a.Swarm() && !a.Kubernetes() {
 		if len(a.Nodes) > 0 {
-			add(KeyNodes, "a node inventory is for the Swarm target: give {target} swarm too, or leave the nodes out (the compose target sizes one host)")
+			add(KeyNodes, "a node inventory is for the Swarm and Kubernetes targets: give {target} swarm or kubernetes too, or leave the nodes out (the compose target sizes one host)")
 		}
 		return errs
 	}
 	if len(a.Nodes) == 0 {
-		add(KeyNodes, "the Swarm target needs the nodes it runs on: give each as NAME=CPUS:MEMORY, e.g. node-1=4:8GiB")
+		add(KeyNodes, fmt.Sprintf("the %s target needs the nodes it runs on: give each as NAME=CPUS:MEMORY, e.g. node-1=4:8GiB", targetWord(a.Target)))
+	}
+	if a.Kubernetes() {
+		if a.Proxy != ProxyCaddy {
+			add(KeyProxy, fmt.Sprintf("on Kubernetes the cluster's ingress controller serves users, not a proxy of rcgen's: leave {proxy} out (it is %s) and choose the controller with {ingress}", a.Proxy))
+		}
+		if a.LoopbackOnly() {
+			add(KeyDomain, "a Kubernetes deployment serves users through the cluster's ingress: give the public {domain}")
+		}
+		if !a.CPUs.IsZero() || !a.Memory.IsZero() {
+			add(KeyCPUs, "on Kubernetes each node is sized from the inventory: leave out {cpus} and {memory}, give them per node")
+		}
+		return errs
 	}
 	if a.Proxy != ProxyCaddy && a.Proxy != ProxyTraefikLabels {
 		add(KeyProxy, fmt.Sprintf("the Swarm stack keeps a proxy with sticky sessions in front (Swarm's routing mesh balances each connection anew, and Rocket.Chat needs them): use {proxy} caddy, or traefik-labels for your own Traefik's Swarm provider, instead of %s", a.Proxy))
@@ -176,3 +192,10 @@ func (a Answers) checkTarget() []error {
 
 // MinHostMemory is the least memory rcgen plans a host or a node with.
 const MinHostMemory = 2 * GiB
+
+func targetWord(t string) string {
+	if t == TargetKubernetes {
+		return "Kubernetes"
+	}
+	return "Swarm"
+}

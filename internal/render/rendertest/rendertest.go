@@ -52,6 +52,11 @@ func Write(ctx context.Context, dir string, files render.Files) (*Deployment, er
 	}
 	var p *types.Project
 	var err error
+	if files.Kubernetes() {
+		// No compose project: the manifests are checked by rcgen's own
+		// invariants here, by tools/kubecheck against the API's schemas.
+		return &Deployment{Dir: dir, Files: files}, render.CheckKube(files)
+	}
 	if files.Swarm() {
 		p, _, err = render.LoadStack(ctx, files)
 	} else {
