@@ -63,7 +63,11 @@ func workloads(objs []*Object) []workload {
 
 // invariants are rcgen's own rules on a whole deployment: each error names
 // the object and the field; notes are the accepted exceptions.
-func invariants(objs []*Object) (errs []error, notes []string) {
+//
+// openShift adds OpenShift's restricted-v2 to the Pod Security Standard
+// "restricted" every deployment meets: no fixed user or groups but where a
+// workload declares anyuid.
+func invariants(objs []*Object, openShift bool) (errs []error, notes []string) {
 	ws := workloads(objs)
 	add := func(o *Object, format string, a ...interface{}) {
 		errs = append(errs, fmt.Errorf("%s: %s", o.ID(), fmt.Sprintf(format, a...)))
@@ -76,10 +80,12 @@ func invariants(objs []*Object) (errs []error, notes []string) {
 				add(w.obj, "annotation %s must read %q followed by the reason, not %q", AnnotationOpenShift, anyuidPrefix+"REASON", v)
 			} else {
 				anyuid = true
-				notes = append(notes, fmt.Sprintf("%s runs under OpenShift's anyuid SCC, not restricted-v2: %s", w.id(), reason))
+				if openShift {
+					notes = append(notes, fmt.Sprintf("%s runs under OpenShift's anyuid SCC, not restricted-v2: %s", w.id(), reason))
+				}
 			}
 		}
-		for _, m := range podRules(w.template, anyuid) {
+		for _, m := range podRules(w.template, anyuid || !openShift) {
 			add(w.obj, "%s", m)
 		}
 	}
@@ -88,6 +94,7 @@ func invariants(objs []*Object) (errs []error, notes []string) {
 	errs = append(errs, references(objs, ws)...)
 	errs = append(errs, networkPolicies(objs, ws)...)
 	errs = append(errs, disruptionBudgets(objs, ws)...)
+	errs = append(errs, wiring(objs, ws)...)
 	sort.Strings(notes)
 	return errs, notes
 }
@@ -112,8 +119,8 @@ var restrictedV2Volumes = "configMap csi downwardAPI emptyDir ephemeral image pe
 // needs to run under the Pod Security Standard "restricted" (plain
 // Kubernetes, Rancher) and OpenShift's restricted-v2 SCC (an arbitrary
 // UID from the namespace's range: no fixed runAsUser or fsGroup) unless
-// anyuid is declared.
-func podRules(t *corev1.PodTemplateSpec, anyuid bool) []string {
+// fixedIDs are accepted (anyuid declared, or not for OpenShift).
+func podRules(t *corev1.PodTemplateSpec, fixedIDs bool) []string {
 	var msgs []string
 	spec := &t.Spec
 	psc := spec.SecurityContext
@@ -136,7 +143,7 @@ func podRules(t *corev1.PodTemplateSpec, anyuid bool) []string {
 			msgs = append(msgs, fmt.Sprintf("volume %q is of type %s, which OpenShift's restricted-v2 does not allow", v.Name, kind))
 		}
 	}
-	if !anyuid {
+	if !fixedIDs {
 		if psc.RunAsUser != nil {
 			msgs = append(msgs, fmt.Sprintf("securityContext.runAsUser is fixed (%d): OpenShift's restricted-v2 assigns the UID from the namespace's range; drop it, or annotate the workload %s: %q", *psc.RunAsUser, AnnotationOpenShift, anyuidPrefix+"REASON"))
 		}
@@ -151,7 +158,7 @@ func podRules(t *corev1.PodTemplateSpec, anyuid bool) []string {
 	all = append(all, spec.InitContainers...)
 	all = append(all, spec.Containers...)
 	for _, c := range all {
-		msgs = append(msgs, containerRules(c, psc, anyuid)...)
+		msgs = append(msgs, containerRules(c, psc, fixedIDs)...)
 	}
 	return msgs
 }
@@ -182,7 +189,7 @@ func volumeKind(v corev1.Volume) string {
 	return "another"
 }
 
-func containerRules(c corev1.Container, psc *corev1.PodSecurityContext, anyuid bool) []string {
+func containerRules(c corev1.Container, psc *corev1.PodSecurityContext, fixedIDs bool) []string {
 	var msgs []string
 	bad := func(format string, a ...interface{}) {
 		msgs = append(msgs, fmt.Sprintf("container %q: ", c.Name)+fmt.Sprintf(format, a...))
@@ -241,7 +248,7 @@ func containerRules(c corev1.Container, psc *corev1.PodSecurityContext, anyuid b
 	if seccomp == nil || seccomp.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		bad("seccompProfile is not RuntimeDefault")
 	}
-	if !anyuid {
+	if !fixedIDs {
 		if sc.RunAsUser != nil {
 			bad("securityContext.runAsUser is fixed (%d): OpenShift's restricted-v2 assigns the UID from the namespace's range; drop it, or annotate the workload %s: %q", *sc.RunAsUser, AnnotationOpenShift, anyuidPrefix+"REASON")
 		}

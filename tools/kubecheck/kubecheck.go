@@ -3,6 +3,8 @@ package kubecheck
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -45,13 +47,40 @@ type Report struct {
 	Notes []string
 }
 
+// OpenShiftOverlay is the directory, beside a deployment's
+// kustomization.yaml, of its overlay for OpenShift, when it has one.
+const OpenShiftOverlay = "openshift"
+
 // CheckDir builds dir (a directory with a kustomization.yaml) as `kubectl
 // apply -k DIR` does and returns every problem a cluster or rcgen's own
 // rules would find in what it would apply; nil when there is none.
+//
+// Every pod must meet the Pod Security Standard "restricted"; for
+// OpenShift's restricted-v2 as well, no fixed user or groups (but where a
+// workload declares anyuid: AnnotationOpenShift). When dir has an
+// OpenShift overlay (dir/openshift/kustomization.yaml), it is built and
+// checked too, and it alone must meet restricted-v2; its errors start
+// with "openshift/".
 func CheckDir(dir string) []error { return Check(dir).Errors }
 
 // Check is CheckDir with the objects and the accepted exceptions.
 func Check(dir string) Report {
+	overlay := filepath.Join(dir, OpenShiftOverlay)
+	if _, err := os.Stat(filepath.Join(overlay, "kustomization.yaml")); err != nil {
+		return check(dir, true)
+	}
+	r := check(dir, false)
+	o := check(overlay, true)
+	for _, e := range o.Errors {
+		r.Errors = append(r.Errors, fmt.Errorf("%s/: %w", OpenShiftOverlay, e))
+	}
+	for _, n := range o.Notes {
+		r.Notes = append(r.Notes, OpenShiftOverlay+"/: "+n)
+	}
+	return r
+}
+
+func check(dir string, openShift bool) Report {
 	var r Report
 	objs, err := build(dir)
 	if err != nil {
@@ -64,7 +93,7 @@ func Check(dir string) Report {
 			r.Errors = append(r.Errors, fmt.Errorf("%s: %s", o.ID(), e))
 		}
 	}
-	errs, notes := invariants(objs)
+	errs, notes := invariants(objs, openShift)
 	r.Errors = append(r.Errors, errs...)
 	r.Notes = notes
 	return r

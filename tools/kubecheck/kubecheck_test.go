@@ -66,6 +66,19 @@ func TestValidFixture(t *testing.T) {
 	}
 }
 
+// TestOpenShiftOverlay: a deployment whose pods have fixed IDs passes with
+// an OpenShift overlay beside it that drops them, and the overlay is built
+// and checked too.
+func TestOpenShiftOverlay(t *testing.T) {
+	for _, e := range CheckDir(filepath.Join("testdata", "split")) {
+		t.Error(e)
+	}
+	r := check(filepath.Join("testdata", "split"), true)
+	if len(r.Errors) == 0 {
+		t.Error("the base alone passes the OpenShift rules although its pods have fixed IDs")
+	}
+}
+
 // TestBrokenFixtures: each directory under testdata/broken breaks one rule
 // of the valid fixture (a kustomize overlay on it); CheckDir must report
 // exactly that problem, so every check is shown able to fail.
@@ -92,6 +105,9 @@ func TestBrokenFixtures(t *testing.T) {
 		"networkpolicy-nothing": {"NetworkPolicy/chat/rocketchat", "podSelector", "selects no pod"},
 		"missing-secret-file":   {"kustomize build", "absent.env"},
 		"anyuid-undeclared":     {"StatefulSet/chat/mongodb", "securityContext.runAsUser is fixed (999)"},
+		"servicemonitor-port":   {"ServiceMonitor/chat/rocketchat", `endpoints[0].port "prometheus" is no port name of the Services it selects`},
+		"route-backend":         {"HTTPRoute/chat/rocketchat", `rules[0].backendRefs[0] names port 80 of Service "rocketchat", which has no such port`},
+		"openshift-fixed-uid":   {"openshift/: Deployment/rocketchat: securityContext.runAsUser is fixed (65533)"},
 		"anyuid-no-reason":      {"StatefulSet/chat/mongodb", `annotation rcgen.io/openshift must read "anyuid required: REASON"`},
 	}
 	dirs, _ := filepath.Glob(filepath.Join("testdata", "broken", "*"))
