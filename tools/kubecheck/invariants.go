@@ -475,7 +475,7 @@ func networkPolicies(objs []*Object, ws []workload) []error {
 			errs = append(errs, fmt.Errorf("%s: podSelector: %v", o.ID(), err))
 			continue
 		}
-		if len(podsIn(ws, o.Namespace, sel)) == 0 {
+		if len(podsIn(ws, o.Namespace, sel)) == 0 && !runtimePods(np.Spec.PodSelector) {
 			errs = append(errs, fmt.Errorf("%s: podSelector %s selects no pod of the deployment", o.ID(), sel))
 		}
 		peer := func(where string, p networkingv1.NetworkPolicyPeer) {
@@ -503,6 +503,19 @@ func networkPolicies(objs []*Object, ws []workload) []error {
 		}
 	}
 	return errs
+}
+
+// acmeSolverLabel marks the pods cert-manager starts in the namespace to
+// answer an ACME HTTP-01 challenge (SolverIdentificationLabelKey,
+// https://github.com/cert-manager/cert-manager/blob/v1.19.2/pkg/apis/acme/v1/types.go):
+// no manifest makes them, a NetworkPolicy may well select them.
+const acmeSolverLabel = "acme.cert-manager.io/http01-solver"
+
+// runtimePods reports whether sel selects pods a controller makes at run
+// time rather than the deployment's templates.
+func runtimePods(sel metav1.LabelSelector) bool {
+	_, ok := sel.MatchLabels[acmeSolverLabel]
+	return ok
 }
 
 // disruptionBudgets: each PodDisruptionBudget selects pods.

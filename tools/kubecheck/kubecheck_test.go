@@ -108,6 +108,7 @@ func TestBrokenFixtures(t *testing.T) {
 		"servicemonitor-port":   {"ServiceMonitor/chat/rocketchat", `endpoints[0].port "prometheus" is no port name of the Services it selects`},
 		"route-backend":         {"HTTPRoute/chat/rocketchat", `rules[0].backendRefs[0] names port 80 of Service "rocketchat", which has no such port`},
 		"openshift-fixed-uid":   {"openshift/: Deployment/rocketchat: securityContext.runAsUser is fixed (65533)"},
+		"duplicate-field":       {"kustomize build", `mapping key "data" already defined`},
 		"anyuid-no-reason":      {"StatefulSet/chat/mongodb", `annotation rcgen.io/openshift must read "anyuid required: REASON"`},
 	}
 	dirs, _ := filepath.Glob(filepath.Join("testdata", "broken", "*"))

@@ -2,6 +2,7 @@ package kubecheck
 
 import (
 	"fmt"
+	"os"
 	"sort"
 
 	"golang.org/x/tools/go/packages"
@@ -30,11 +31,19 @@ type generatedCRD struct {
 	crd    *apiextensionsv1.CustomResourceDefinition
 }
 
+// monitoringModule is the module of monitoringPackage, the version go.mod
+// requires (wiring.go reads these types too).
+var monitoringModule = pinnedModule{"github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring", "v0.95.2", "h1:DQKGQhE39ua9V+ZCro38z32jP8nAtIZ27f3qdAorXHg="}
+
 // monitoringCRDs generates the monitoring.coreos.com/v1 CRDs. It loads the
-// package from the module in the current directory (the kubecheck module:
-// go test runs there).
+// package inside its own module (in the module cache, with the
+// dependencies that module pins), wherever kubecheck runs.
 func monitoringCRDs() ([]generatedCRD, error) {
-	roots, err := loader.LoadRoots(monitoringPackage)
+	dir, err := moduleDir(monitoringModule)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := loader.LoadRootsWithConfig(&packages.Config{Dir: dir, Env: append(os.Environ(), "GOFLAGS=-mod=readonly")}, monitoringPackage)
 	if err != nil {
 		return nil, fmt.Errorf("controller-gen %s: %v", monitoringPackage, err)
 	}
