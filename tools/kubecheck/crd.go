@@ -39,8 +39,8 @@ type crdVersion struct {
 	cel        *cel.Validator
 }
 
-// crdSource is a directory of CRD YAML in a pinned module, or a function
-// that yields CRDs.
+// crdSource is CRD YAML in a pinned module (the Prometheus operator's are
+// generated from its types: monitoring.go).
 type crdSource struct {
 	module pinnedModule
 	dir    string   // inside the module
