@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -buildid= -X github.com/rcgen/rcgen/internal/cli.Version=$(VERSION) -X github.com/rcgen/rcgen/internal/cli.Commit=$(COMMIT)
 
-.PHONY: all build install test tested check unit unit-but-examples fuzz-build swarm rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
+.PHONY: all build install test tested check unit unit-but-examples fuzz-build swarm kube rehearse tools lint fmt bench golden fuzz examples verify dist dist-check
 
 FUZZTIME ?= 15s
 # go test's own limit per package binary: internal/render's real tools
@@ -55,12 +55,12 @@ tools:
 	./scripts/install-test-tools
 
 ## test: the whole suite, set-up included, side by side: lint, the Swarm
-## check, the fuzz targets' builds, the build and dist-check, and the real
-## validators' install followed by every test (the examples' through verify,
-## which regenerates and checks them with the same real tools); then brief
-## fuzzing alone. CI runs it.
+## and Kubernetes checks, the fuzz targets' builds, the build and
+## dist-check, and the real validators' install followed by every test (the
+## examples' through verify, which regenerates and checks them with the same
+## real tools); then brief fuzzing alone. CI runs it.
 test:
-	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target tested lint swarm fuzz-build build dist-check
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target tested lint swarm kube fuzz-build build dist-check
 	@$(MAKE) --no-print-directory fuzz
 	@echo "make test: every part passed"
 
@@ -89,6 +89,16 @@ unit-but-examples:
 ## reaches rcgen's go.mod or binary)
 swarm:
 	cd tools/swarmcheck && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## kube: the Kubernetes examples (and kubecheck's own fixtures) through
+## kustomize's krusty, strict decoding into k8s.io/api's types, Kubernetes'
+## OpenAPI v3 schemas and the CRDs' (Prometheus operator, Gateway API,
+## cert-manager) with apiextensions-apiserver, the Pod Security Standards
+## and rcgen's own rules (tools/kubecheck, a module of its own: none of it
+## reaches rcgen's go.mod or binary; it downloads k8s.io/kubernetes' and the
+## CRDs' modules from the Go module proxy on first use)
+kube:
+	cd tools/kubecheck && $(GO) vet ./... && $(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
 
 ## rehearse: boot what of six deployments runs here (Caddy's four, rcgen's
 ## Traefik, traefik-labels behind the operator's Traefik; real Caddy,
