@@ -335,6 +335,8 @@ func k8sOperatorFiles(d *Data, o KubeOptions) (Files, error) {
 		"sidecar.dashboards.searchNamespace names (by default Grafana's own only: set",
 		"it to ALL or add this namespace). The panels query the datasource with uid",
 		DatasourceUID + ", the uid kube-prometheus-stack gives its Prometheus datasource.",
+		"The dashboards' JSON keeps its queries on one line each, as Grafana writes them:",
+		"yamllint disable rule:line-length",
 	}, dash...)
 	if err != nil {
 		return nil, err
