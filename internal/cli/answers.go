@@ -227,6 +227,8 @@ func (b *answerFlags) bindTarget() {
 	b.str(&a.Ingress, "ingress", "with --target kubernetes: nginx (an Ingress for ingress-nginx, the default) or gateway (a Gateway API HTTPRoute, with --gateway)")
 	b.fs.StringVar(&a.GatewayName, "gateway", a.GatewayName, "with --ingress gateway: the Gateway the HTTPRoute attaches to, as NAMESPACE/NAME")
 	b.register("gateway", spec.KeyGatewayName)
+	b.fs.BoolVar(&a.OpenShift, "openshift", a.OpenShift, "with --target kubernetes: write the pods for OpenShift's restricted-v2 policy (OpenShift assigns each pod's user and group; no fixed ones)")
+	b.register("openshift", spec.KeyOpenShift)
 	b.str(&a.KubeMonitoring, "kube-monitoring", "with --target kubernetes: operator (ServiceMonitors and PrometheusRules for the cluster's Prometheus operator, the default) or bundled (rcgen's own Prometheus and Grafana)")
 }
 

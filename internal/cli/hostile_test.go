@@ -262,6 +262,8 @@ func kubeCases() []hostileCase {
 		v := map[string]string{"kube-namespace": "chat", "storage-class": "ssd", "ingress": "nginx", "kube-monitoring": "operator"}[flag]
 		cs = append(cs, hostileCase{class: "kube-answer-elsewhere", args: []string{"--" + flag, v}, refused: "--" + flag + ": --" + flag + " is for the Kubernetes target"})
 	}
+	cs = append(cs, hostileCase{class: "openshift", args: []string{"--openshift"}, refused: "--openshift: --openshift is for the Kubernetes target"})
+	cs = append(cs, hostileCase{class: "openshift", args: with("--openshift"), want: map[string][]string{"rcgen.yaml": {"openshift: true"}}})
 	cs = append(cs, hostileCase{class: "kube-target", args: []string{"--target", "kubernetes", "--domain", "chat.example.com", "--email", "ops@example.com"}, refused: "--node: the Kubernetes target needs the nodes it runs on"})
 	cs = append(cs, hostileCase{class: "kube-target", args: with("--proxy", "traefik"), refused: "--proxy: on Kubernetes the cluster's ingress controller serves users"})
 	cs = append(cs, hostileCase{class: "kube-target", args: with("--backup-target", "sftp://backup@backup.example.com/srv"), refused: "--backup-target: on Kubernetes the backups are copied off the cluster to an S3 bucket only"})

@@ -207,6 +207,15 @@ func k8sRestrictedContainer(nonRoot bool) k8sMap {
 // assigns a user of the namespace's range.
 const k8sNamedUserUID = 65534
 
+// k8sFixedID is id, or none (0) for OpenShift, which assigns every pod's
+// user and group from the namespace's range (the openshift answer).
+func k8sFixedID(d *Data, id int) int {
+	if d.Kube != nil && d.Kube.OpenShift {
+		return 0
+	}
+	return id
+}
+
 // k8sRestrictedPod is the pod-level securityContext (nonRoot as for
 // k8sRestrictedContainer); fsGroup > 0 makes the pod's volumes writable
 // through that group (Kubernetes chowns them on mount:

@@ -181,7 +181,7 @@ func k8sBundledPrometheus(d *Data, o KubeOptions) ([]byte, error) {
 					// prom/prometheus runs as nobody (65534, by number:
 					// k8sNamedUserUID) and writes /prometheus: the volume
 					// must be writable by its group.
-					{K: "securityContext", V: k8sRestrictedPod(k8sNamedUserUID, k8sNamedUserUID, true)},
+					{K: "securityContext", V: k8sRestrictedPod(k8sFixedID(d, k8sNamedUserUID), k8sFixedID(d, k8sNamedUserUID), true)},
 					{K: "containers", V: []k8sMap{container}},
 					{K: "volumes", V: []k8sMap{
 						{{K: "name", V: "config"}, {K: "configMap", V: k8sMap{{K: "name", V: "prometheus-config"}}}},

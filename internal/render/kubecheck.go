@@ -23,6 +23,9 @@ type KubeObject struct {
 func (o KubeObject) Kind() string { return str(o.Obj, "kind") }
 func (o KubeObject) Name() string { return str(get(o.Obj, "metadata"), "name") }
 
+// Map is the mapping at path in the object (nil when there is none).
+func (o KubeObject) Map(path ...string) map[string]any { return get(o.Obj, path...) }
+
 // Kubernetes reports whether files are a Kubernetes deployment.
 func (fs Files) Kubernetes() bool { _, ok := fs.Get(KustomizationFile); return ok }
 

@@ -93,6 +93,11 @@ type Answers struct {
 	// KubeMonitoringOperator (the cluster's Prometheus operator, default)
 	// or KubeMonitoringBundled (rcgen's own Prometheus and Grafana).
 	KubeMonitoring string `yaml:"kube_monitoring,omitempty"`
+	// OpenShift writes the manifests for OpenShift's restricted-v2 SCC:
+	// no pod names a user, group or fsGroup (OpenShift assigns them from
+	// the namespace's range and refuses others). Elsewhere the pods name
+	// their images' users by number, which runAsNonRoot needs.
+	OpenShift bool `yaml:"openshift,omitempty"`
 	// Project is the Compose project name (the stack name on Swarm); it
 	// prefixes every volume, so it must never change once data exists.
 	Project string `yaml:"project"`
@@ -239,6 +244,7 @@ const (
 	KeyIngress        = "ingress"
 	KeyGatewayName    = "gateway_name"
 	KeyKubeMonitoring = "kube_monitoring"
+	KeyOpenShift      = "openshift"
 	KeySchedule       = "backup_schedule"
 	KeyBackupKeep     = "backup_keep"
 	// KeyPassphrase is material, not in rcgen.yaml.

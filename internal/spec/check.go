@@ -181,7 +181,7 @@ func (a Answers) check(key string) error {
 		if a.Target != TargetCompose && a.Target != TargetSwarm && a.Target != TargetKubernetes {
 			return fmt.Errorf("%q is not a target rcgen knows: use compose (one host), swarm (several hosts, docker stack deploy) or kubernetes (a cluster, kubectl apply -k)", a.Target)
 		}
-	case KeyKubeNamespace, KeyStorageClass, KeyIngress, KeyGatewayName, KeyKubeMonitoring:
+	case KeyKubeNamespace, KeyStorageClass, KeyIngress, KeyGatewayName, KeyKubeMonitoring, KeyOpenShift:
 		return a.checkKubeKey(key)
 	case KeySchedule:
 		if a.Backup || a.BackupSchedule != "" {

@@ -128,6 +128,9 @@ func (a Answers) checkKube() []error {
 				add(k.key, "{"+k.key+"} is for the Kubernetes target: give {target} kubernetes too, or leave it out")
 			}
 		}
+		if a.OpenShift {
+			add(KeyOpenShift, "{openshift} is for the Kubernetes target: give {target} kubernetes too, or leave it out")
+		}
 		return errs
 	}
 	if a.IngressKind() == IngressGateway && a.GatewayName == "" {

@@ -195,10 +195,16 @@ func containerRules(c corev1.Container, psc *corev1.PodSecurityContext, fixedIDs
 		msgs = append(msgs, fmt.Sprintf("container %q: ", c.Name)+fmt.Sprintf(format, a...))
 	}
 	lim, req := c.Resources.Limits, c.Resources.Requests
-	cpu, hasCPU := lim[corev1.ResourceCPU]
+	// Memory is limited (a leak or a runaway query must not take the
+	// node), CPU only requested: a CPU limit throttles a process that
+	// could use idle cores (the CFS quota bites within each 100ms period,
+	// whatever the node's load), which for Rocket.Chat's event loop means
+	// latency spikes at no gain; the request is what the scheduler
+	// reserves. https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
+	cpu, hasCPU := req[corev1.ResourceCPU]
 	mem, hasMem := lim[corev1.ResourceMemory]
 	if !hasCPU || cpu.IsZero() {
-		bad("no CPU limit (resources.limits.cpu)")
+		bad("no CPU request (resources.requests.cpu)")
 	}
 	if !hasMem || mem.IsZero() {
 		bad("no memory limit (resources.limits.memory)")

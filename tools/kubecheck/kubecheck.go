@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 )
 
 // Object is one object of a built deployment.
@@ -67,7 +68,7 @@ func CheckDir(dir string) []error { return Check(dir).Errors }
 func Check(dir string) Report {
 	overlay := filepath.Join(dir, OpenShiftOverlay)
 	if _, err := os.Stat(filepath.Join(overlay, "kustomization.yaml")); err != nil {
-		return check(dir, true)
+		return check(dir, forOpenShift(dir))
 	}
 	r := check(dir, false)
 	o := check(overlay, true)
@@ -78,6 +79,24 @@ func Check(dir string) Report {
 		r.Notes = append(r.Notes, OpenShiftOverlay+"/: "+n)
 	}
 	return r
+}
+
+// forOpenShift says whether dir must meet OpenShift's restricted-v2: an
+// rcgen deployment says so in its rcgen.yaml (openshift: true, written by
+// --openshift; without it the pods name their images' users, as plain
+// Kubernetes needs); any other directory is held to it.
+func forOpenShift(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "rcgen.yaml"))
+	if err != nil {
+		return true
+	}
+	var a struct {
+		OpenShift bool `json:"openshift"`
+	}
+	if err := yaml.Unmarshal(b, &a); err != nil {
+		return true
+	}
+	return a.OpenShift
 }
 
 func check(dir string, openShift bool) Report {

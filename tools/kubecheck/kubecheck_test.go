@@ -8,12 +8,17 @@ import (
 )
 
 // TestExamples checks every Kubernetes example rcgen ships
-// (examples/kubernetes-*/) as a cluster would take it.
+// (examples/kubernetes-*/) and the render package's Kubernetes goldens
+// (among them one written with --openshift, held to restricted-v2) as a
+// cluster would take them.
 func TestExamples(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("..", "..", "examples", "kubernetes-*"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden, _ := filepath.Glob(filepath.Join("..", "..", "internal", "render", "testdata", "golden", "kubernetes-*"))
+	dirs = append(dirs, golden...)
+	openshift := 0
 	var withKustomization []string
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "kustomization.yaml")); err == nil {
@@ -27,6 +32,9 @@ func TestExamples(t *testing.T) {
 		t.Skip("SKIPPED LOUDLY: no examples/kubernetes-*/kustomization.yaml yet; nothing to check (under CI=true this fails)")
 	}
 	for _, d := range withKustomization {
+		if forOpenShift(d) {
+			openshift++
+		}
 		t.Run(filepath.Base(d), func(t *testing.T) {
 			r := Check(d)
 			for _, e := range r.Errors {
@@ -39,6 +47,9 @@ func TestExamples(t *testing.T) {
 				t.Error("kustomize build yielded no object")
 			}
 		})
+	}
+	if openshift == 0 {
+		t.Error("no deployment written with --openshift was checked against restricted-v2")
 	}
 }
 
@@ -96,7 +107,8 @@ func TestBrokenFixtures(t *testing.T) {
 		"selector-nothing":      {"Service/chat/rocketchat", "matches no pod template"},
 		"missing-secret":        {"Deployment/chat/rocketchat", `reads Secret "app-secret", which is not in the deployment`},
 		"missing-key":           {"Deployment/chat/rocketchat", `reads key "MONGO_URI" of Secret`},
-		"missing-limits":        {"Deployment/chat/rocketchat", `container "rocketchat": no CPU limit`},
+		"missing-limits":        {"Deployment/chat/rocketchat", `container "rocketchat": no memory limit`},
+		"missing-cpu-request":   {"Deployment/chat/rocketchat", `container "rocketchat": no CPU request`},
 		"memory-request":        {"Deployment/chat/rocketchat", "memory request 512Mi differs from its limit 1Gi"},
 		"fixed-uid":             {"Deployment/chat/rocketchat", "securityContext.runAsUser is fixed (65533)"},
 		"root":                  {"Deployment/chat/rocketchat", "runAsNonRoot is not true"},
