@@ -16,6 +16,9 @@ type Inputs struct {
 	Users          int
 	MongoDBMembers int
 	Monitoring     bool
+	// Logs adds Loki and the log collector (with Monitoring); the plan
+	// drops them on a host below LogsMinHost.
+	Logs bool
 	// Proxy runs rcgen's own proxy: Caddy, or Traefik when Traefik is set.
 	Proxy   bool
 	Traefik bool
@@ -77,6 +80,11 @@ type Plan struct {
 	// ScrapeTargets are the services Prometheus scrapes (empty without
 	// monitoring); its memory budget counts them.
 	ScrapeTargets []string `json:"scrape_targets"`
+
+	// Logs says whether the deployment runs Loki and the log collector,
+	// and LogsReason why (or why not).
+	Logs       bool   `json:"logs"`
+	LogsReason string `json:"logs_reason,omitempty"`
 
 	Warnings []string `json:"warnings"`
 
@@ -171,6 +179,24 @@ const (
 	Alertmanager    = "alertmanager"
 	Backup          = "backup"
 	BackupOffsite   = "backup-offsite"
+	Loki            = "loki"
+	OtelCollector   = "otel-collector"
+)
+
+// Logs budgets. Loki runs as one binary (ingester, querier and compactor
+// in one process) over a handful of streams (one per container): its
+// ingester holds at most chunk_target_size (1.5MiB) per stream in memory
+// until it flushes, and queries over a week of a few GiB of logs fit in
+// hundreds of MiB. The collector tails files and batches: its
+// memory_limiter refuses data at 80% of the limit, well before the kernel
+// kills it.
+const (
+	LokiMemory          = 512 * spec.MiB
+	OtelCollectorMemory = 256 * spec.MiB
+	// LogsMinHost is the least memory on which the plan turns logs on:
+	// Rocket.Chat's published minimum of 4GB. Below it, the 768MiB Loki
+	// and the collector take would come out of the app and MongoDB.
+	LogsMinHost = 4 * spec.GiB
 )
 
 // OffsiteMemory is the offsite copier's budget: rclone copies one archive
@@ -239,6 +265,11 @@ func scrapeTargets(in Inputs, processes int) []string {
 		t = append(t, in.ProxyService())
 	}
 	t = append(t, Grafana)
+	if in.Logs {
+		// Loki's own metrics (and up), and the log-derived counters
+		// (errors, elections, failed migrations) the alert rules read.
+		t = append(t, Loki, OtelCollector)
+	}
 	if in.Alerting {
 		t = append(t, Alertmanager)
 	}
@@ -281,6 +312,10 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 		}
 		if in.Alerting {
 			add(Alertmanager, 64*spec.MiB, false, "emails alerts; Alertmanager idles near 20MiB")
+		}
+		if in.Logs {
+			add(Loki, LokiMemory, false, "stores and serves the logs: one binary over one stream per container, filesystem storage")
+			add(OtelCollector, OtelCollectorMemory, false, "reads every container's log file and sends it to Loki; its memory_limiter holds it under 80% of this")
 		}
 	}
 	return b
@@ -341,6 +376,18 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		in.MongoDBMembers = 1
 	}
 	p := Plan{Host: h, MongoDBMembers: in.MongoDBMembers}
+	in.Logs = in.Logs && in.Monitoring
+	if in.Logs {
+		if float64(h.Memory) < float64(LogsMinHost)*tolerance {
+			in.Logs = false
+			p.LogsReason = fmt.Sprintf("off: this host has %s, and Loki and its collector (%s) would come out of the app and MongoDB below Rocket.Chat's published minimum of %s",
+				spec.FormatBytes(h.Memory), spec.FormatBytes(LokiMemory+OtelCollectorMemory), spec.FormatBytes(LogsMinHost))
+		} else {
+			p.Logs = true
+			p.LogsReason = fmt.Sprintf("Loki %s and the collector %s: every container's log searchable in Grafana, and alerts on what only the logs show",
+				spec.FormatBytes(LokiMemory), spec.FormatBytes(OtelCollectorMemory))
+		}
+	}
 
 	if float64(h.Memory) < float64(minHostMemory)*tolerance && !in.Force {
 		return Plan{}, &ErrTooSmall{Host: h, Need: minHostMemory, Forcible: true,

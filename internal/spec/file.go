@@ -123,6 +123,11 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	if !a.Monitoring {
 		// Retention means nothing without Prometheus.
 		a.MetricsRetention, a.MetricsRetentionSize = "", ""
+		// Logs are part of the monitoring.
+		a.Logs = false
+	}
+	if !a.Logs {
+		a.LogsRetention = ""
 	}
 	var n yaml.Node
 	if err := n.Encode(a); err != nil {
