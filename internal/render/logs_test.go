@@ -1,6 +1,10 @@
 package render_test
 
 import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,5 +68,37 @@ func TestLokiConfigIsChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error naming %s", c.name, err, c.want)
 		}
+	}
+}
+
+// TestLogAlertRules runs promtool's rule unit tests for the alerts on what
+// only the logs show (testdata/rules-logs-tests.yml) against the rules
+// rcgen renders for the medium profile.
+func TestLogAlertRules(t *testing.T) {
+	rendertest.NeedTools(t, "promtool")
+	var p profile
+	for _, x := range profiles {
+		if strings.HasPrefix(x.name, "medium-") {
+			p = x
+		}
+	}
+	files := generate(t, p)
+	if _, ok := files.Get(render.OtelcolFile); !ok {
+		t.Fatalf("profile %s runs no collector", p.name)
+	}
+	d, err := rendertest.Write(context.Background(), t.TempDir(), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile(filepath.Join("testdata", "rules-logs-tests.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(d.Dir, "prometheus", "rules-logs-tests.yml")
+	if err := os.WriteFile(path, tests, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("promtool", "test", "rules", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
 	}
 }
