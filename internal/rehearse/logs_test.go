@@ -152,6 +152,7 @@ func TestRehearseLogs(t *testing.T) {
 	if len(recs) < want {
 		fail("after %s the stand-in Loki has %d records, want %d", eventDeadline, len(recs), want)
 	}
+	t.Logf("%d records; the first: %+v", len(recs), recs[0])
 	var sawAPI, sawElection, sawKernel bool
 	for _, r := range recs {
 		if strings.Contains(r.Body, "SECRET") {
@@ -207,6 +208,7 @@ func TestRehearseLogs(t *testing.T) {
 	if n := counter(exposition, "rcgen_log_errors_total", "rocketchat-1"); n < burst {
 		fail("the error burst of %d lines shows as rcgen_log_errors_total %v for rocketchat-1:\n%s", burst, n, exposition)
 	}
+	t.Logf("the collector's Prometheus endpoint after the burst:\n%s", exposition)
 	for name, svc := range counters {
 		if counter(exposition, name, svc) < 1 {
 			fail("%s for %s is missing from the collector's Prometheus endpoint:\n%s", name, svc, exposition)
