@@ -73,10 +73,10 @@ func TestRehearseLogs(t *testing.T) {
 	cfg := string(cfgFile.Content)
 	for old, repl := range map[string]string{
 		"include: [" + render.DockerContainersDir + "/*/*-json.log]": "include: [" + containers + "/*/*-json.log]",
-		"start_at: end":                               "start_at: beginning",
+		"start_at: end": "start_at: beginning",
 		"logs_endpoint: http://loki:3100/otlp/v1/logs": "logs_endpoint: " + srv.URL + "/otlp/v1/logs\n    encoding: json\n    compression: none",
-		`endpoint: "0.0.0.0:13133"`:                   fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, health),
-		`endpoint: "0.0.0.0:8889"`:                    fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, metrics),
+		`endpoint: "0.0.0.0:13133"`:                    fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, health),
+		`endpoint: "0.0.0.0:8889"`:                     fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, metrics),
 	} {
 		if !strings.Contains(cfg, old) {
 			t.Fatalf("the collector configuration no longer has %q", old)

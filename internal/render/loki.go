@@ -87,7 +87,9 @@ func CheckLoki(b []byte) error {
 		return fmt.Errorf("%s: %w", LokiFile, err)
 	}
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("%s: "+format, append([]any{LokiFile}, a...)...)) }
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{LokiFile}, a...)...))
+	}
 	if len(c.SchemaConfig.Configs) == 0 {
 		bad("schema_config has no period")
 	}

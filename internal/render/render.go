@@ -106,6 +106,7 @@ func OwnedPaths() []string {
 	for _, d := range dashboards {
 		ps = append(ps, d.file)
 	}
+	ps = append(ps, logsDashboard.file)
 	for _, s := range swarmSecretFiles {
 		ps = append(ps, s.file)
 	}
@@ -162,6 +163,11 @@ func baseFiles(d *Data, s Secrets) Files {
 		dash, err := Dashboards(d.Plan.MongoDBMembers, d.Has(sizing.Backup))
 		if err == nil {
 			out = append(out, dash...)
+		}
+		if d.Has(sizing.Loki) {
+			if f, err := LogsDashboard(); err == nil {
+				out = append(out, f)
+			}
 		}
 	}
 	if d.TLSMode == spec.TLSOwn {

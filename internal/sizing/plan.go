@@ -3,6 +3,7 @@ package sizing
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -492,6 +493,9 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		FormatCores(math.Ceil(DBCoresFor(b.capacity)*10)/10), b.capacity)
 
 	p.Warnings = warnings(h, in, p, usersNeed)
+	if p.LogsReason != "" && !p.Logs {
+		p.Warnings = append(p.Warnings, "logs are left out: "+strings.TrimPrefix(p.LogsReason, "off: ")+"; give the host more memory for them")
+	}
 	if in.MongoDBMembers > 1 {
 		one := in
 		one.MongoDBMembers = 1

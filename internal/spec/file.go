@@ -123,10 +123,10 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 	if !a.Monitoring {
 		// Retention means nothing without Prometheus.
 		a.MetricsRetention, a.MetricsRetentionSize = "", ""
-		// Logs are part of the monitoring.
-		a.Logs = false
 	}
 	if !a.Logs {
+		// Retention means nothing without Loki. (logs itself is kept
+		// without monitoring: it is what turning monitoring back on brings.)
 		a.LogsRetention = ""
 	}
 	var n yaml.Node
