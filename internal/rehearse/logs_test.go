@@ -44,12 +44,44 @@ import (
 // ports for the health check and the Prometheus endpoint.
 func TestRehearseLogs(t *testing.T) {
 	bin := rendertest.NeedOtelcol(t)
-	a := spec.Default()
+	t.Run("compose", func(t *testing.T) {
+		a := spec.Default()
+		plan, err := sizing.Compute(sizing.Host{}.Override(4, 8*spec.GiB), gen.Inputs(a, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rehearseLogs(t, bin, a, plan, "rocketchat-1", func(service string) map[string]string {
+			return map[string]string{"com.docker.compose.project": a.Project, "com.docker.compose.service": service}
+		})
+	})
+	t.Run("swarm", func(t *testing.T) {
+		a := spec.Default()
+		a.Target, a.MongoDBMembers, a.Domain, a.Email = spec.TargetSwarm, 3, "chat.example.com", "admin@example.com"
+		for _, n := range []string{"node-1=4:8GiB", "node-2=4:8GiB", "node-3=4:8GiB"} {
+			if err := a.Nodes.Set(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan, err := sizing.ComputeSwarm(a.Nodes, gen.Inputs(a, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Swarm names services and tasks after the stack: docker stack
+		// deploy's com.docker.swarm.service.name is STACK_SERVICE, the task
+		// STACK_SERVICE.SLOT.ID.
+		rehearseLogs(t, bin, a, plan, "rocketchat", func(service string) map[string]string {
+			return map[string]string{"com.docker.stack.namespace": a.Project, "com.docker.swarm.service.name": a.Project + "_" + service,
+				"com.docker.swarm.task.name": a.Project + "_" + service + ".1.x7m2q9"}
+		})
+	})
+}
+
+// rehearseLogs runs the collector configuration of the deployment a and
+// plan render, over log lines of the services app (the app process's
+// service) and mongodb-1, labelled by labels as the logging options make
+// Docker label them.
+func rehearseLogs(t *testing.T, bin string, a spec.Answers, plan sizing.Plan, app string, labels func(service string) map[string]string) {
 	if err := a.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := sizing.Compute(sizing.Host{}.Override(4, 8*spec.GiB), gen.Inputs(a, false))
-	if err != nil {
 		t.Fatal(err)
 	}
 	secrets, _ := render.PlaceholderSecrets()
@@ -91,8 +123,13 @@ func TestRehearseLogs(t *testing.T) {
 	now := time.Now().UTC()
 	line := func(service, project, log string, i int) string {
 		attrs := map[string]string{}
-		if project != "" {
+		switch project {
+		case a.Project:
+			attrs = labels(service)
+		case "":
+		default: // another Compose project's container
 			attrs["com.docker.compose.project"], attrs["com.docker.compose.service"] = project, service
+			attrs["com.docker.stack.namespace"] = project
 		}
 		b, _ := json.Marshal(map[string]any{"log": log + "\n", "stream": "stdout", "attrs": attrs,
 			"time": now.Add(time.Duration(i) * time.Millisecond).Format(time.RFC3339Nano)})
@@ -111,17 +148,17 @@ func TestRehearseLogs(t *testing.T) {
 		return string(b)
 	}
 	const burst = 30
-	var app []string
-	app = append(app, line("rocketchat-1", "rocketchat", pino(30, "Server", "SERVER RUNNING", nil), 0))
+	var appLines []string
+	appLines = append(appLines, line(app, a.Project, pino(30, "Server", "SERVER RUNNING", nil), 0))
 	for i := range burst {
-		app = append(app, line("rocketchat-1", "rocketchat", pino(50, "API", "Error: injected failure "+strconv.Itoa(i), map[string]any{"method": "GET", "url": "/api/v1/me"}), i+1))
+		appLines = append(appLines, line(app, a.Project, pino(50, "API", "Error: injected failure "+strconv.Itoa(i), map[string]any{"method": "GET", "url": "/api/v1/me"}), i+1))
 	}
-	app = append(app, line("rocketchat-1", "rocketchat", "|   Your database migration failed:   |", burst+1))
-	writeLog(t, filepath.Join(containers, "app1", "app1-json.log"), strings.Join(app, "\n")+"\n")
+	appLines = append(appLines, line(app, a.Project, "|   Your database migration failed:   |", burst+1))
+	writeLog(t, filepath.Join(containers, "app1", "app1-json.log"), strings.Join(appLines, "\n")+"\n")
 	writeLog(t, filepath.Join(containers, "mongo1", "mongo1-json.log"), strings.Join([]string{
-		line("mongodb-1", "rocketchat", mongo("I", "ELECTION", 21450, "Election succeeded, assuming primary role"), 0),
-		line("mongodb-1", "rocketchat", mongo("I", "COMMAND", 51803, "Slow query"), 1),
-		line("mongodb-1", "rocketchat", mongo("F", "CONTROL", 12257600, "MongoDB cannot start: Linux kernel versions 6.19 and newer has a known incompatibility with this version of MongoDB. See https://jira.mongodb.org/browse/SERVER-121912 for more information."), 2),
+		line("mongodb-1", a.Project, mongo("I", "ELECTION", 21450, "Election succeeded, assuming primary role"), 0),
+		line("mongodb-1", a.Project, mongo("I", "COMMAND", 51803, "Slow query"), 1),
+		line("mongodb-1", a.Project, mongo("F", "CONTROL", 12257600, "MongoDB cannot start: Linux kernel versions 6.19 and newer has a known incompatibility with this version of MongoDB. See https://jira.mongodb.org/browse/SERVER-121912 for more information."), 2),
 	}, "\n")+"\n")
 	// Someone else's containers on the same host: never shipped.
 	writeLog(t, filepath.Join(containers, "other", "other-json.log"), line("web", "shop", pino(50, "x", "OTHER PROJECT SECRET", nil), 0)+"\n")
@@ -158,11 +195,11 @@ func TestRehearseLogs(t *testing.T) {
 		if strings.Contains(r.Body, "SECRET") {
 			fail("a line of a container outside the project was shipped: %+v", r)
 		}
-		if r.Resource["service.namespace"] != "rocketchat" {
+		if r.Resource["service.namespace"] != a.Project {
 			fail("record without service.namespace rocketchat: %+v", r)
 		}
 		switch {
-		case r.Resource["service.name"] == "rocketchat-1" && strings.HasPrefix(r.Body, "Error: injected failure"):
+		case r.Resource["service.name"] == app && strings.HasPrefix(r.Body, "Error: injected failure"):
 			sawAPI = true
 			if r.Severity != 17 || r.Attrs["method"] != "GET" || r.Attrs["url"] != "/api/v1/me" || r.Attrs["name"] != "API" || r.Attrs["log.iostream"] != "stdout" {
 				fail("Rocket.Chat's error line arrived as %+v: want severity 17 (ERROR), the message as the body, method, url, name and log.iostream attributes", r)
@@ -185,10 +222,10 @@ func TestRehearseLogs(t *testing.T) {
 
 	// The counters the alert rules read, on the Prometheus endpoint.
 	counters := map[string]string{
-		"rcgen_log_errors_total":              "rocketchat-1",
+		"rcgen_log_errors_total":              app,
 		"rcgen_mongodb_elections_total":       "mongodb-1",
 		"rcgen_mongodb_slow_queries_total":    "mongodb-1",
-		"rcgen_migrations_failed_total":       "rocketchat-1",
+		"rcgen_migrations_failed_total":       app,
 		"rcgen_mongodb_kernel_refusals_total": "mongodb-1",
 	}
 	for name := range counters {
@@ -200,13 +237,13 @@ func TestRehearseLogs(t *testing.T) {
 	deadline = time.Now().Add(eventDeadline)
 	for time.Now().Before(deadline) {
 		exposition = scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
-		if counter(exposition, "rcgen_log_errors_total", "rocketchat-1") >= burst {
+		if counter(exposition, "rcgen_log_errors_total", app) >= burst {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := counter(exposition, "rcgen_log_errors_total", "rocketchat-1"); n < burst {
-		fail("the error burst of %d lines shows as rcgen_log_errors_total %v for rocketchat-1:\n%s", burst, n, exposition)
+	if n := counter(exposition, "rcgen_log_errors_total", app); n < burst {
+		fail("the error burst of %d lines shows as rcgen_log_errors_total %v for %s:\n%s", burst, n, app, exposition)
 	}
 	t.Logf("the collector's Prometheus endpoint after the burst:\n%s", exposition)
 	for name, svc := range counters {
@@ -342,14 +379,14 @@ func scrape(url string) string {
 	return string(b)
 }
 
-// counter is the value of the series name whose labels name service
-// (service_name or the job the exporter makes of service.name), or -1.
+// counter is the value of the series name whose service_name is service
+// (the label the alert rules group by), or -1.
 func counter(exposition, name, service string) float64 {
 	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `\{([^}]*)\} ([0-9.e+]+)`)
 	sc := bufio.NewScanner(strings.NewReader(exposition))
 	for sc.Scan() {
 		m := re.FindStringSubmatch(sc.Text())
-		if m == nil || !strings.Contains(m[1], `"`+service+`"`) && !strings.Contains(m[1], `/`+service+`"`) {
+		if m == nil || !strings.Contains(m[1], `service_name="`+service+`"`) {
 			continue
 		}
 		v, err := strconv.ParseFloat(m[2], 64)
