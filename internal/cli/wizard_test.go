@@ -253,6 +253,7 @@ func TestWizardAlertEmail(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "d")
 	r, script := runWizard(t, []step{
 		{Question: "several hosts", Answer: false},
+		{Question: "Keep every container's logs", Answer: true},
 		{Question: "Email alerts to", Answer: "not an address"},
 		{Question: "Email alerts to", Answer: "ops@example.com"},
 		{Question: "Mail server", Answer: "smtp.example.com"},

@@ -38,10 +38,10 @@ import (
 // Prometheus endpoint under the names the alert rules read.
 //
 // What the rehearsal changes in the configuration, and only that: the
-// directory it reads, start_at beginning (the files exist before the
-// collector's first poll here), the Loki endpoint (and JSON encoding, so
-// the stand-in decodes it without OTLP's protobuf types), and loopback
-// ports for the health check and the Prometheus endpoint.
+// directory it reads and the one it keeps its place in, the Loki endpoint
+// (and JSON encoding, so the stand-in decodes it without OTLP's protobuf
+// types), and loopback ports for the health check and the Prometheus
+// endpoint.
 func TestRehearseLogs(t *testing.T) {
 	bin := rendertest.NeedOtelcol(t)
 	t.Run("compose", func(t *testing.T) {
@@ -102,13 +102,17 @@ func rehearseLogs(t *testing.T, bin string, a spec.Answers, plan sizing.Plan, ap
 	dir := t.TempDir()
 	containers := filepath.Join(dir, "containers")
 	health, metrics := freePort(t), freePort(t)
+	storage := filepath.Join(dir, "storage")
+	if err := os.MkdirAll(storage, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cfg := string(cfgFile.Content)
 	for old, repl := range map[string]string{
 		"include: [" + render.DockerContainersDir + "/*/*-json.log]": "include: [" + containers + "/*/*-json.log]",
-		"start_at: end": "start_at: beginning",
-		"logs_endpoint: http://loki:3100/otlp/v1/logs": "logs_endpoint: " + srv.URL + "/otlp/v1/logs\n    encoding: json\n    compression: none",
-		`endpoint: "0.0.0.0:13133"`:                    fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, health),
-		`endpoint: "0.0.0.0:8889"`:                     fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, metrics),
+		"directory: /var/lib/otelcol":                                "directory: " + storage,
+		"logs_endpoint: http://loki:3100/otlp/v1/logs":               "logs_endpoint: " + srv.URL + "/otlp/v1/logs\n    encoding: json\n    compression: none",
+		`endpoint: "0.0.0.0:13133"`:                                  fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, health),
+		`endpoint: "0.0.0.0:8889"`:                                   fmt.Sprintf(`endpoint: "127.0.0.1:%d"`, metrics),
 	} {
 		if !strings.Contains(cfg, old) {
 			t.Fatalf("the collector configuration no longer has %q", old)

@@ -18,8 +18,10 @@ type Inputs struct {
 	MongoDBMembers int
 	Monitoring     bool
 	// Logs adds Loki and the log collector (with Monitoring); the plan
-	// drops them on a host below LogsMinHost.
+	// drops them on a host without the memory for them.
 	Logs bool
+	// logsWeighed: Compute has decided whether Logs fit.
+	logsWeighed bool
 	// Proxy runs rcgen's own proxy: Caddy, or Traefik when Traefik is set.
 	Proxy   bool
 	Traefik bool
@@ -378,16 +380,33 @@ func Compute(h Host, in Inputs) (Plan, error) {
 	}
 	p := Plan{Host: h, MongoDBMembers: in.MongoDBMembers}
 	in.Logs = in.Logs && in.Monitoring
-	if in.Logs {
-		if float64(h.Memory) < float64(LogsMinHost)*tolerance {
-			in.Logs = false
-			p.LogsReason = fmt.Sprintf("off: this host has %s, and Loki and its collector (%s) would come out of the app and MongoDB below Rocket.Chat's published minimum of %s",
-				spec.FormatBytes(h.Memory), spec.FormatBytes(LokiMemory+OtelCollectorMemory), spec.FormatBytes(LogsMinHost))
-		} else {
-			p.Logs = true
-			p.LogsReason = fmt.Sprintf("Loki %s and the collector %s: every container's log searchable in Grafana, and alerts on what only the logs show",
-				spec.FormatBytes(LokiMemory), spec.FormatBytes(OtelCollectorMemory))
+	if in.Logs && !in.logsWeighed {
+		// Logs go in when the host has the memory: not below Rocket.Chat's
+		// published minimum, and not when their budgets would squeeze the
+		// app or MongoDB below the sizes rcgen aims for.
+		in.logsWeighed = true
+		why := fmt.Sprintf("this host has %s, below Rocket.Chat's published minimum of %s", spec.FormatBytes(h.Memory), spec.FormatBytes(LogsMinHost))
+		if float64(h.Memory) >= float64(LogsMinHost)*tolerance {
+			p, err := Compute(h, in)
+			if err != nil || p.AppMemory >= appComfort && p.MongoDBMemory >= mongoComfort {
+				return p, err
+			}
+			why = fmt.Sprintf("with them the app would get %s and MongoDB %s, below the %s and %s rcgen aims for",
+				spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), spec.FormatBytes(appComfort), spec.FormatBytes(mongoComfort))
 		}
+		in.Logs = false
+		q, err := Compute(h, in)
+		if err != nil {
+			return q, err
+		}
+		q.LogsReason = fmt.Sprintf("off: Loki and its collector (%s) do not fit: %s", spec.FormatBytes(LokiMemory+OtelCollectorMemory), why)
+		q.Warnings = append(q.Warnings, "logs are left out: "+strings.TrimPrefix(q.LogsReason, "off: ")+"; give the host more memory for them")
+		return q, nil
+	}
+	if in.Logs {
+		p.Logs = true
+		p.LogsReason = fmt.Sprintf("Loki %s and the collector %s: every container's log searchable in Grafana, and alerts on what only the logs show",
+			spec.FormatBytes(LokiMemory), spec.FormatBytes(OtelCollectorMemory))
 	}
 
 	if float64(h.Memory) < float64(minHostMemory)*tolerance && !in.Force {
@@ -493,9 +512,6 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		FormatCores(math.Ceil(DBCoresFor(b.capacity)*10)/10), b.capacity)
 
 	p.Warnings = warnings(h, in, p, usersNeed)
-	if p.LogsReason != "" && !p.Logs {
-		p.Warnings = append(p.Warnings, "logs are left out: "+strings.TrimPrefix(p.LogsReason, "off: ")+"; give the host more memory for them")
-	}
 	if in.MongoDBMembers > 1 {
 		one := in
 		one.MongoDBMembers = 1

@@ -4,6 +4,7 @@
 package rendertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"go/build"
@@ -461,6 +462,13 @@ func Otelcol(bin string, config []byte) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// validate opens file_storage's directory, the collector's volume in
+	// the container: the same configuration with a directory of this host.
+	storage := filepath.Join(dir, "storage")
+	if err := os.Mkdir(storage, 0o755); err != nil {
+		return err
+	}
+	config = bytes.ReplaceAll(config, []byte("directory: /var/lib/otelcol\n"), []byte("directory: "+storage+"\n"))
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, config, 0o644); err != nil {
 		return err
