@@ -388,11 +388,11 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		why := fmt.Sprintf("this host has %s, below Rocket.Chat's published minimum of %s", spec.FormatBytes(h.Memory), spec.FormatBytes(LogsMinHost))
 		if float64(h.Memory) >= float64(LogsMinHost)*tolerance {
 			p, err := Compute(h, in)
-			if err != nil || p.AppMemory >= appComfort && p.MongoDBMemory >= mongoComfort {
+			if err != nil || p.AppMemory >= appComfort && p.MongoDBMemory >= mongoComfort && p.Total() <= p.Usable() {
 				return p, err
 			}
-			why = fmt.Sprintf("with them the app would get %s and MongoDB %s, below the %s and %s rcgen aims for",
-				spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), spec.FormatBytes(appComfort), spec.FormatBytes(mongoComfort))
+			why = fmt.Sprintf("with them the limits would add up to %s of the %s usable, the app would get %s and MongoDB %s (rcgen aims for %s and %s)",
+				spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()), spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), spec.FormatBytes(appComfort), spec.FormatBytes(mongoComfort))
 		}
 		in.Logs = false
 		q, err := Compute(h, in)
