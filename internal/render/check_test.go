@@ -185,7 +185,7 @@ func TestInvariantsCatchBreakage(t *testing.T) {
 		{"mount not generated", "./prometheus/prometheus.yml:/etc", "./prometheus/rules.yml:/etc", "service prometheus: mounts ./prometheus/rules.yml, which rcgen did not generate"},
 		{"published on internal networks only", "    networks: [edge, internal]\n\n  grafana:", "    networks: [internal]\n\n  grafana:", "service prometheus: publishes port 9090 but is attached only to internal networks"},
 		{"published but not in the README", "      - \"127.0.0.1:80:80\"\n", "      - \"127.0.0.1:80:80\"\n      - \"127.0.0.1:2019:2019\"\n", "compose.yaml: publishes caddy 127.0.0.1:2019/tcp, which README.md does not list"},
-		{"no memory limit", "          memory: 256m\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "          cpus: 1\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "service otel-collector: has no memory limit"},
+		{"no memory limit", "          memory: 256m\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "          cpus: 1\n    logging: *logging\n    networks: [internal]\n\n  mongodb-exporter", "service grafana: has no memory limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
