@@ -5,5 +5,5 @@ import "embed"
 
 // FS is every template, keyed by its path under templates/.
 //
-//go:embed compose caddy traefik prometheus grafana mongodb docs alertmanager backup swarm proxy kubernetes
+//go:embed compose caddy traefik prometheus grafana mongodb docs alertmanager backup swarm proxy kubernetes loki otelcol
 var FS embed.FS

@@ -220,6 +220,8 @@ func TestWizardOnATerminal(t *testing.T) {
 	term.answer("Run monitoring", "?", enter)
 	term.help("Dashboards for the app processes")
 	term.send(enter) // default yes
+	// The logs question: the default, yes.
+	term.answer("Keep every container's logs", enter)
 	term.answer("Email alerts to", "ops@example.com", enter)
 	term.answer("Mail server", "smtp.example.com:587", enter)
 	term.answer("Sender address", "?", enter)

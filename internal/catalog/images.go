@@ -52,6 +52,24 @@ const (
 	// the same version from its Go module, github.com/rclone/rclone
 	// (scripts/install-test-tools).
 	RcloneImage = "rclone/rclone:1.76.0"
+	// LokiImage stores and serves the logs (logs: true): Grafana's image,
+	// tags are the release without the v (grafana/loki releases; 3.7.7 is
+	// pinned by public compose stacks). Loki's Go module is AGPL, which
+	// rcgen's module policy forbids, so the tests cannot build it: its
+	// configuration is checked against a strict model of the 3.7
+	// configuration reference instead (internal/render/loki.go).
+	LokiImage = "grafana/loki:3.7.7"
+	// OtelCollectorImage reads the containers' logs (logs: true): the
+	// OpenTelemetry Collector's contrib distribution, tagged with the
+	// release without the v (open-telemetry/opentelemetry-collector-releases).
+	// The tests build a collector with the same components at this release
+	// (tools/otelcol: core v0.165.0, filelog receiver v0.165.1; the count
+	// connector at v0.161.0, its newest release whose dependencies the Go
+	// module proxy serves) and run its `validate` on every generated
+	// configuration. Chosen over Grafana Alloy, whose Go module is not
+	// served here (so its configuration could not be checked), and
+	// Promtail, which is deprecated.
+	OtelCollectorImage = "otel/opentelemetry-collector-contrib:0.165.0"
 )
 
 // Image is one pinned image, for `rcgen versions`.
@@ -75,5 +93,7 @@ func PinnedImages() []Image {
 		{"alertmanager", AlertmanagerImage},
 		{"backup", BackupImage},
 		{"backup-offsite", RcloneImage},
+		{"loki", LokiImage},
+		{"otel-collector", OtelCollectorImage},
 	}
 }

@@ -213,6 +213,7 @@ func (b *answerFlags) bindSizing() {
 	b.str(&a.Proxy, "proxy", "who serves users: caddy or traefik (rcgen's own, automatic HTTPS), host (nginx or Caddy on this host: rcgen writes proxy/nginx.conf and proxy/Caddyfile), traefik-labels, nginx-proxy or caddy-docker-proxy (your proxy container, on --proxy-network); none is the older host")
 	b.str(&a.ProxyNetwork, "proxy-network", "the Docker network your proxy container watches, which the app processes join (default: traefik for traefik-labels, nginx-proxy for nginx-proxy, caddy for caddy-docker-proxy)")
 	b.negate(&a.Monitoring, "no-monitoring", spec.KeyMonitoring, "leave out Prometheus, Grafana and the exporters")
+	b.boolean(&a.Logs, "logs", "with monitoring, Loki and a log collector: every container's log searchable in Grafana, alerts on what only the logs show (on by default where the host has 4GB; --logs=false leaves them out)")
 	b.negate(&a.Backup, "no-backup", spec.KeyBackup, "leave out the backup service (scheduled MongoDB dumps and the deployment's files, in backups/)")
 }
 
@@ -246,6 +247,7 @@ func (b *answerFlags) bindDeployment() {
 	b.str(&a.TLSKey, "tls-key", "the key of --tls-cert (PEM, unencrypted)")
 	b.str(&a.MetricsRetention, "metrics-retention", "how long Prometheus keeps metrics (e.g. 15d, 8w)")
 	b.str(&a.MetricsRetentionSize, "metrics-retention-size", "the most disk Prometheus uses for metrics (e.g. 10GB)")
+	b.str(&a.LogsRetention, "logs-retention", "how long Loki keeps logs, in whole days (e.g. 7d, 2w)")
 	b.str(&a.AlertEmail, "alert-email", "email alerts to this address (with --smtp-host and --smtp-from); otherwise alerts show in Grafana only")
 	b.str(&a.SMTPHost, "smtp-host", "mail server for alert emails and --app-email, host:port (e.g. smtp.example.com:587)")
 	b.boolean(&a.AppEmail, "app-email", "send Rocket.Chat's own email (invitations, password resets) through --smtp-host too")

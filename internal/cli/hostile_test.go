@@ -94,6 +94,12 @@ func hostileTable(dir string) []hostileCase {
 	refuse("retention", "metrics-retention-size", "999999PB", "10", "0GB", "10XB", "-1GB", "ten", "1.5.5GB")
 	accept("retention", "compose.yaml", "metrics-retention", "8w", "1y")
 	accept("retention", "compose.yaml", "metrics-retention-size", "512MiB", "20GB")
+	// Loki's retention: whole days, a duration Loki parses.
+	refuse("retention", "logs-retention", "1d1d1d", "7 days", "0d", "7", "-1d", "36h", "12h", "7D", "1.5d", "11y", "\x00", "7d\nauth_enabled: true")
+	accept("retention", render.LokiFile, "logs-retention", "14d", "2w", "1y")
+	for _, v := range []string{"maybe", "yes please", "2"} {
+		cs = append(cs, hostileCase{class: "logs", args: []string{"--logs=" + v}, refused: "--logs"})
+	}
 	// Proxies and the network a proxy container watches.
 	refuse("proxy", "proxy", "", "traefik2", "Caddy", "nginx", "nginx-proxy\n", "${PROXY}", "host; rm -rf /", "caddy-docker-proxy ")
 	for _, n := range []string{"", "-net", ".net", "my net", "net/work", "net\nevil: true", "${NET}", "nét", strings.Repeat("n", 65), "net:1"} {

@@ -86,7 +86,7 @@ func TestOffsiteS3KeysStayOutOfComposeAndAreKept(t *testing.T) {
 	// Switching to a directory: the endpoint rcgen.yaml keeps is given
 	// for nothing (said at its line), until the flag empties it.
 	r := run(t, "generate", "--yes", "--offline", "--out", out, "--backup-target", "/mnt/offsite/rocketchat")
-	if r.code != 2 || !strings.Contains(r.stderr, "rcgen.yaml: line 19: backup_s3_endpoint: is given for nothing") {
+	if r.code != 2 || !strings.Contains(r.stderr, "rcgen.yaml: line 21: backup_s3_endpoint: is given for nothing") {
 		t.Errorf("a directory target with the S3 endpoint left: exit %d:\n%s", r.code, r.stderr)
 	}
 	if r := run(t, "generate", "--yes", "--offline", "--out", out, "--backup-target", "/mnt/offsite/rocketchat", "--backup-s3-endpoint="); r.code != 0 {

@@ -229,6 +229,13 @@ func WritePlanTable(w io.Writer, p sizing.Plan, rel releaseRows) error {
 	fmt.Fprintf(tw, "MongoDB memory per member\t%s\t%s\n", spec.FormatBytes(p.MongoDBMemory), p.MongoDBReason)
 	fmt.Fprintf(tw, "MongoDB WiredTiger cache\t%.2fGB\t%s\n", p.MongoDBCacheGB, p.MongoDBCacheReason)
 	fmt.Fprintf(tw, "MongoDB CPUs\t%s\t%s\n", sizing.FormatCores(p.MongoDBCPUs), p.MongoDBCPUReason)
+	if p.LogsReason != "" {
+		logs := "on"
+		if !p.Logs {
+			logs = "off"
+		}
+		fmt.Fprintf(tw, "logs (Loki)\t%s\t%s\n", logs, strings.TrimPrefix(p.LogsReason, "off: "))
+	}
 	for _, s := range p.Services {
 		v := spec.FormatBytes(s.Memory)
 		if s.OneShot {

@@ -167,6 +167,7 @@ func TestWizardExplainsReleasesFartherAway(t *testing.T) {
 		step{Question: "Expected concurrent users", Answer: ""},
 		step{Question: "MongoDB replica set", Answer: ""},
 		step{Question: "Run monitoring", Answer: true},
+		step{Question: "Keep every container's logs", Answer: true},
 		step{Question: "Email alerts to", Answer: ""},
 		step{Question: "Back up", Answer: true},
 		step{Question: "Write the deployment to", Answer: "Change an answer"},

@@ -216,7 +216,7 @@ func TestPlanTakesSwarmTarget(t *testing.T) {
 		}
 	}
 	r = run(t, append([]string{"plan", "--target", "swarm"}, nodes...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "node-exporter, grafana, backup, prometheus") {
+	if r.code != 0 || !strings.Contains(r.stdout, "node-exporter, otel-collector, grafana, loki, backup, prometheus") {
 		t.Errorf("plan --target swarm: exit %d, want the node table with the backup on node-3:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, c := range []struct {

@@ -98,6 +98,7 @@ func questions() []question {
 		{key: spec.KeyMembers, label: "MongoDB members", ask: (*wizard).askMembers},
 		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
 		{key: spec.KeyKubeMonitoring, label: "Kubernetes monitoring", ask: (*wizard).askKubeMonitoring, after: []string{spec.KeyTarget, spec.KeyMonitoring}},
+		{key: spec.KeyLogs, label: "logs", ask: (*wizard).askLogs, after: []string{spec.KeyMonitoring}},
 		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
 		{key: spec.KeyBackup, label: "backups", ask: (*wizard).askBackup, settledBy: []string{spec.KeySchedule, spec.KeyBackupKeep}},
 		{key: spec.KeyVersion, label: "Rocket.Chat release", ask: (*wizard).askVersion, onChange: true},
@@ -633,6 +634,23 @@ func (w *wizard) askMonitoring() error {
 		return err
 	}
 	a.Monitoring = v
+	return nil
+}
+
+// askLogs asks whether Loki and the log collector run (with monitoring).
+func (w *wizard) askLogs() error {
+	a := w.a
+	if !a.Monitoring {
+		return nil
+	}
+	w.record(spec.KeyLogs)
+	v, err := w.p.Confirm("Keep every container's logs in Loki, searchable in Grafana?",
+		fmt.Sprintf("A collector reads the containers' log files (read-only, never the Docker socket) into Loki, kept %s; alerts fire on repeated errors, MongoDB elections and failed migrations. "+
+			"About 768MiB of memory; hosts under 4GB leave it out.", cmpOr(a.LogsRetention, spec.DefaultLogsRetention)), a.Logs)
+	if err != nil {
+		return err
+	}
+	a.Logs = v
 	return nil
 }
 

@@ -177,6 +177,7 @@ func TestEveryWizardQuestionHasHelp(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: "40"},
 		{Question: "MongoDB replica set", Answer: "3 members"},
 		{Question: "Run monitoring", Answer: true},
+		{Question: "Keep every container's logs", Answer: true},
 		{Question: "Email alerts to", Answer: "ops@example.com"},
 		{Question: "Mail server", Answer: "smtp.example.com:587"},
 		{Question: "Sender address", Answer: "rc@example.com"},

@@ -137,6 +137,7 @@ func TestWizardReasksABadSMTPPassword(t *testing.T) {
 		{Question: "Expected concurrent users", Answer: ""},
 		{Question: "MongoDB replica set", Answer: "1 member"},
 		{Question: "Run monitoring", Answer: true},
+		{Question: "Keep every container's logs", Answer: true},
 		{Question: "Email alerts to", Answer: "ops@example.com"},
 		{Question: "Mail server", Answer: "smtp.example.com:587"},
 		{Question: "Sender address", Answer: "rc@example.com"},

@@ -68,7 +68,7 @@ func (r *Result) Pending() []deploy.Change { return deploy.Pending(r.Changes) }
 func Inputs(a spec.Answers, force bool) sizing.Inputs {
 	return sizing.Inputs{
 		Licensed: a.Licensed(), Processes: a.Processes, Users: a.Users, MongoDBMembers: a.MongoDBMembers,
-		Monitoring: a.Monitoring, Proxy: a.OwnProxy(), Traefik: a.Proxy == spec.ProxyTraefik, Alerting: a.Monitoring && a.Alerting(),
+		Monitoring: a.Monitoring, Logs: a.LogsOn(), Proxy: a.OwnProxy(), Traefik: a.Proxy == spec.ProxyTraefik, Alerting: a.Monitoring && a.Alerting(),
 		Backup:            a.Backup,
 		Offsite:           a.Backup && a.BackupTarget != "",
 		Force:             force,

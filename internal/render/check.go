@@ -58,6 +58,11 @@ func Check(ctx context.Context, files Files) error {
 	if files.Kubernetes() {
 		return CheckKube(files)
 	}
+	if f, ok := files.Get(LokiFile); ok {
+		if err := CheckLoki(f.Content); err != nil {
+			return err
+		}
+	}
 	if files.Swarm() {
 		return CheckSwarm(ctx, files)
 	}
@@ -87,11 +92,18 @@ func oneShots(p *types.Project) map[string]bool {
 var scratchImages = map[string]bool{
 	catalog.MongoDBExporterImage: true,
 	catalog.NATSExporterImage:    true,
+	// The contrib collector's Dockerfile is FROM scratch
+	// (open-telemetry/opentelemetry-collector-releases).
+	catalog.OtelCollectorImage: true,
 }
 
 // hostPaths are the host directories a service may mount that rcgen does
 // not generate (node-exporter reads the host's root file system read-only).
-var hostPaths = map[string]string{"/": sizing.NodeExporter}
+var hostPaths = map[string]string{"/": sizing.NodeExporter, DockerContainersDir: sizing.OtelCollector}
+
+// DockerContainersDir is where Docker keeps each container's json-file
+// log (its default data root): the log collector reads it, read-only.
+const DockerContainersDir = "/var/lib/docker/containers"
 
 // PublishedPortsSection is the README's heading over the table of what the
 // deployment publishes.

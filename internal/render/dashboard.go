@@ -136,6 +136,40 @@ var dashboards = []dashboard{
 	}},
 }
 
+// logsDashboard is the dashboard of the logs (logs: true). Its "logs"
+// panels query Loki in LogQL: service_name is the label the collector
+// gives each line (the Compose service, or the Swarm service), the rest is
+// structured metadata (severity_number from OTLP; Rocket.Chat's name,
+// mongod's c), https://grafana.com/docs/loki/v3.7.x/send-data/otel/. The
+// counts come from Prometheus: the collector counts the lines as it reads
+// them (otelcol/config.yaml), the same counters the alerts read.
+var logsDashboard = dashboard{"grafana/dashboards/logs.json", "rcgen-logs", "Logs", false, []panelSpec{
+	{"Errors per process", "timeseries", "short", "Lines at error or fatal severity each service logged, per 5 minutes; an alert fires past 20 in 10 minutes.",
+		[][2]string{{`sum by (service_name) (increase(rcgen_log_errors_total{job="otelcol"}[5m]))`, "{{service_name}}"}}},
+	{"MongoDB elections and slow queries", "timeseries", "short", "Elections a member won (the primary changed) and operations mongod logged as slow, per hour.",
+		[][2]string{
+			{`sum by (service_name) (increase(rcgen_mongodb_elections_total{job="otelcol"}[1h]))`, "elections {{service_name}}"},
+			{`sum by (service_name) (increase(rcgen_mongodb_slow_queries_total{job="otelcol"}[1h]))`, "slow queries {{service_name}}"},
+		}},
+	{"Last errors", "logs", "", "The newest error and fatal lines of every service.",
+		[][2]string{{`{service_name=~".+"} | severity_number >= 17`, ""}}},
+	{"Migrations", "logs", "", "Rocket.Chat's database migrations (its Migrations logger, and the box it prints when one fails).",
+		[][2]string{{`{service_name=~"rocketchat.*"} |~ "(?i)migrat"`, ""}}},
+	{"MongoDB elections", "logs", "", "What the members logged about elections: who stepped down, who won, and why.",
+		[][2]string{{`{service_name=~"mongodb-.*"} | c="ELECTION"`, ""}}},
+	{"MongoDB slow queries", "logs", "", "Operations mongod logged as slow (id 51803), with their plan and duration in attr.",
+		[][2]string{{`{service_name=~"mongodb-.*"} | id="51803"`, ""}}},
+}}
+
+// LogsDashboard returns the dashboard of the logs as a generated file.
+func LogsDashboard() (File, error) {
+	b, err := logsDashboard.json()
+	if err != nil {
+		return File{}, err
+	}
+	return File{Path: logsDashboard.file, Mode: 0o644, Content: b}, nil
+}
+
 // Dashboards returns every dashboard as a generated file, for a replica
 // set of members, with the backup panels when the backup service runs.
 func Dashboards(members int, backup bool) (Files, error) {
@@ -167,17 +201,29 @@ func (d dashboard) json() ([]byte, error) {
 		if p.kind == "stat" {
 			w, h = 6, 4
 		}
+		if p.kind == "logs" {
+			w = 24
+		}
 		if x+w > 24 {
 			x = 0
 			y += 8
 		}
+		pds := ds
+		if p.kind == "logs" {
+			// Logs panels read Loki, full width.
+			pds, w, h = dsRef{Type: "loki", UID: LokiDatasourceUID}, 24, 10
+			if x > 0 {
+				x = 0
+				y += 8
+			}
+		}
 		pn := panel{
-			ID: i + 1, Type: p.kind, Title: p.title, Description: p.desc, Datasource: ds,
+			ID: i + 1, Type: p.kind, Title: p.title, Description: p.desc, Datasource: pds,
 			GridPos:     gridPos{H: h, W: w, X: x, Y: y},
 			FieldConfig: map[string]any{"defaults": map[string]any{"unit": p.unit}, "overrides": []any{}},
 		}
 		for j, q := range p.queries {
-			pn.Targets = append(pn.Targets, target{Datasource: ds, Expr: q[0], LegendFormat: q[1], RefID: string(rune('A' + j))})
+			pn.Targets = append(pn.Targets, target{Datasource: pds, Expr: q[0], LegendFormat: q[1], RefID: string(rune('A' + j))})
 		}
 		panels = append(panels, pn)
 		x += w

@@ -31,6 +31,15 @@ const (
 	AlertmanagerFile = "alertmanager/alertmanager.yml"
 	BackupScript     = "backup/backup.sh"
 	BackupCounts     = "backup/counts.js"
+	// LokiFile and OtelcolFile configure Loki and the log collector
+	// (logs: true); LokiDatasourceFile is Grafana's datasource for Loki.
+	LokiFile           = "loki/loki.yaml"
+	OtelcolFile        = "otelcol/config.yaml"
+	LokiDatasourceFile = "grafana/provisioning/datasources/loki.yaml"
+	LokiDatasourceUID  = "loki"
+	// OtelcolMetricsPort is where the collector's prometheus exporter
+	// serves the log-derived counters, on the internal network.
+	OtelcolMetricsPort = 8889
 	// BackupsDir is where the backup service writes (not generated).
 	BackupsDir  = "backups"
 	TLSCertFile = "certs/cert.pem"
@@ -94,13 +103,15 @@ type ScrapeTarget struct{ Address, Instance string }
 // scrapeEndpoints maps each service Prometheus can scrape to its job, the
 // address on the compose network and the instance label.
 var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
-	sizing.NATSExporter: {"nats", "nats-exporter:7777", "nats"},
-	sizing.NodeExporter: {"node", "node-exporter:9100", "host"},
-	sizing.Caddy:        {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
-	sizing.Traefik:      {"traefik", fmt.Sprintf("traefik:%d", TraefikMetricPort), "traefik"},
-	sizing.Grafana:      {"grafana", "grafana:3000", "grafana"},
-	sizing.Alertmanager: {"alertmanager", "alertmanager:9093", "alertmanager"},
-	sizing.Prometheus:   {"prometheus", "localhost:9090", "prometheus"},
+	sizing.NATSExporter:  {"nats", "nats-exporter:7777", "nats"},
+	sizing.NodeExporter:  {"node", "node-exporter:9100", "host"},
+	sizing.Caddy:         {"caddy", fmt.Sprintf("caddy:%d", CaddyMetricPort), "caddy"},
+	sizing.Traefik:       {"traefik", fmt.Sprintf("traefik:%d", TraefikMetricPort), "traefik"},
+	sizing.Grafana:       {"grafana", "grafana:3000", "grafana"},
+	sizing.Alertmanager:  {"alertmanager", "alertmanager:9093", "alertmanager"},
+	sizing.Prometheus:    {"prometheus", "localhost:9090", "prometheus"},
+	sizing.Loki:          {"loki", "loki:3100", "loki"},
+	sizing.OtelCollector: {"otelcol", fmt.Sprintf("otel-collector:%d", OtelcolMetricsPort), "otel-collector"},
 }
 
 // scrapeJobs lays out the plan's scrape targets as prometheus.yml jobs, in
@@ -109,10 +120,14 @@ var scrapeEndpoints = map[string]struct{ job, addr, instance string }{
 func scrapeJobs(p sizing.Plan) ([]ScrapeJob, error) {
 	var jobs []ScrapeJob
 	for _, t := range p.ScrapeTargets {
-		if p.Swarm != nil && (strings.HasPrefix(t, "rocketchat-") || t == sizing.NodeExporter) {
+		if p.Swarm != nil && (strings.HasPrefix(t, "rocketchat-") || t == sizing.NodeExporter || t == sizing.OtelCollector) {
 			job, dns, port := "rocketchat", "tasks.rocketchat", MetricsPort
-			if t == sizing.NodeExporter {
+			switch t {
+			case sizing.NodeExporter:
 				job, dns, port = "node", "tasks.node-exporter", 9100
+			case sizing.OtelCollector:
+				// One collector per node (global).
+				job, dns, port = "otelcol", "tasks.otel-collector", OtelcolMetricsPort
 			}
 			if !slices.ContainsFunc(jobs, func(j ScrapeJob) bool { return j.Name == job }) {
 				jobs = append(jobs, ScrapeJob{Name: job, DNS: dns, Port: port})
@@ -365,6 +380,7 @@ type Data struct {
 	DeploymentID string
 
 	Retention      string
+	LogsRetention  string
 	HeapAlertBytes string // 90% of the heap limit, for the alert rule
 	RetentionSize  string
 	RcgenVersion   string
@@ -442,10 +458,13 @@ func Derive(in Input) (*Data, error) {
 			sizing.Alertmanager:    catalog.AlertmanagerImage,
 			sizing.Backup:          catalog.BackupImage,
 			sizing.BackupOffsite:   catalog.RcloneImage,
+			sizing.Loki:            catalog.LokiImage,
+			sizing.OtelCollector:   catalog.OtelCollectorImage,
 		},
 		Budgets:        map[string]string{},
 		Retention:      a.MetricsRetention,
 		RetentionSize:  a.MetricsRetentionSize,
+		LogsRetention:  a.LogsRetention,
 		HeapAlertBytes: strconv.FormatInt(p.AppHeapMiB*spec.MiB*9/10, 10),
 		RcgenVersion:   in.RcgenVersion,
 		Rerun:          in.Rerun,

@@ -67,6 +67,9 @@ var tmpls = []tmpl{
 	{"grafana/provisioning/datasources/prometheus.yaml.tmpl", DatasourceFile, sizing.Grafana, "", ""},
 	{"grafana/provisioning/dashboards/rcgen.yaml.tmpl", DashProvFile, sizing.Grafana, "", ""},
 	{"prometheus/rules/rocketchat.yml.tmpl", RulesFile, sizing.Prometheus, "", ""},
+	{"loki/loki.yaml.tmpl", LokiFile, sizing.Loki, "", ""},
+	{"otelcol/config.yaml.tmpl", OtelcolFile, sizing.OtelCollector, "", ""},
+	{"grafana/provisioning/datasources/loki.yaml.tmpl", LokiDatasourceFile, sizing.Loki, "", ""},
 	{"alertmanager/alertmanager.yml.tmpl", AlertmanagerFile, sizing.Alertmanager, "", ""},
 	{"backup/backup.sh.tmpl", BackupScript, sizing.Backup, "", ""},
 	{"backup/counts.js.tmpl", BackupCounts, sizing.Backup, "", ""},
@@ -120,6 +123,7 @@ func OwnedPaths() []string {
 	for _, d := range dashboards {
 		ps = append(ps, d.file)
 	}
+	ps = append(ps, logsDashboard.file)
 	for _, s := range swarmSecretFiles {
 		ps = append(ps, s.file)
 	}
@@ -191,6 +195,11 @@ func baseFiles(d *Data, s Secrets) Files {
 		dash, err := Dashboards(d.Plan.MongoDBMembers, d.Has(sizing.Backup))
 		if err == nil {
 			out = append(out, dash...)
+		}
+		if d.Has(sizing.Loki) {
+			if f, err := LogsDashboard(); err == nil {
+				out = append(out, f)
+			}
 		}
 	}
 	if d.TLSMode == spec.TLSOwn {

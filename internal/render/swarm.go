@@ -76,6 +76,9 @@ var swarmConfigFiles = []struct{ key, file string }{
 	{"grafana_datasource", DatasourceFile},
 	{"grafana_dashboards", DashProvFile},
 	{"alertmanager", AlertmanagerFile},
+	{"loki", LokiFile},
+	{"otelcol", OtelcolFile},
+	{"grafana_datasource_loki", LokiDatasourceFile},
 	{"tls_cert", TLSCertFile},
 	{"backup_script", BackupScript},
 	{"backup_counts", BackupCounts},
@@ -260,7 +263,10 @@ func SwarmInvariants(p *types.Project, files Files, env map[string]string) []err
 			}
 		}
 		for _, v := range s.Volumes {
-			if v.Type == types.VolumeTypeBind && !(name == sizing.NodeExporter && v.Source == "/" && v.ReadOnly) {
+			// Host paths every Docker node has, read-only: the root file
+			// system (node exporter) and Docker's container logs (the
+			// collector, global like node exporter).
+			if v.Type == types.VolumeTypeBind && !(v.ReadOnly && hostPaths[v.Source] == name) {
 				bad(name, "bind-mounts %s, which would have to exist on whichever node runs it: use a config, a secret or a volume", v.Source)
 			}
 		}

@@ -174,6 +174,10 @@ func runningFixed(in Inputs, n int) int64 {
 			targets++
 			t += 64 * spec.MiB
 		}
+		if in.Logs {
+			targets += 2 // loki, otel-collector
+			t += LokiMemory + OtelCollectorMemory
+		}
 		t += prometheusMemory(targets) + 256*spec.MiB + int64(max(1, in.MongoDBMembers))*128*spec.MiB + 64*spec.MiB
 		if n > 1 {
 			t += 64 * spec.MiB // nats exporter

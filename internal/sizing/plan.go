@@ -3,6 +3,7 @@ package sizing
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/rcgen/rcgen/internal/spec"
 )
@@ -16,6 +17,11 @@ type Inputs struct {
 	Users          int
 	MongoDBMembers int
 	Monitoring     bool
+	// Logs adds Loki and the log collector (with Monitoring); the plan
+	// drops them on a host without the memory for them.
+	Logs bool
+	// logsWeighed: Compute has decided whether Logs fit.
+	logsWeighed bool
 	// Proxy runs rcgen's own proxy: Caddy, or Traefik when Traefik is set.
 	Proxy   bool
 	Traefik bool
@@ -80,6 +86,11 @@ type Plan struct {
 	// ScrapeTargets are the services Prometheus scrapes (empty without
 	// monitoring); its memory budget counts them.
 	ScrapeTargets []string `json:"scrape_targets"`
+
+	// Logs says whether the deployment runs Loki and the log collector,
+	// and LogsReason why (or why not).
+	Logs       bool   `json:"logs"`
+	LogsReason string `json:"logs_reason,omitempty"`
 
 	Warnings []string `json:"warnings"`
 
@@ -177,6 +188,24 @@ const (
 	Alertmanager    = "alertmanager"
 	Backup          = "backup"
 	BackupOffsite   = "backup-offsite"
+	Loki            = "loki"
+	OtelCollector   = "otel-collector"
+)
+
+// Logs budgets. Loki runs as one binary (ingester, querier and compactor
+// in one process) over a handful of streams (one per container): its
+// ingester holds at most chunk_target_size (1.5MiB) per stream in memory
+// until it flushes, and queries over a week of a few GiB of logs fit in
+// hundreds of MiB. The collector tails files and batches: its
+// memory_limiter refuses data at 80% of the limit, well before the kernel
+// kills it.
+const (
+	LokiMemory          = 512 * spec.MiB
+	OtelCollectorMemory = 256 * spec.MiB
+	// LogsMinHost is the least memory on which the plan turns logs on:
+	// Rocket.Chat's published minimum of 4GB. Below it, the 768MiB Loki
+	// and the collector take would come out of the app and MongoDB.
+	LogsMinHost = 4 * spec.GiB
 )
 
 // OffsiteMemory is the offsite copier's budget: rclone copies one archive
@@ -245,6 +274,11 @@ func scrapeTargets(in Inputs, processes int) []string {
 		t = append(t, in.ProxyService())
 	}
 	t = append(t, Grafana)
+	if in.Logs {
+		// Loki's own metrics (and up), and the log-derived counters
+		// (errors, elections, failed migrations) the alert rules read.
+		t = append(t, Loki, OtelCollector)
+	}
 	if in.Alerting {
 		t = append(t, Alertmanager)
 	}
@@ -287,6 +321,10 @@ func fixedBudgets(in Inputs, processes int) []Budget {
 		}
 		if in.Alerting {
 			add(Alertmanager, 64*spec.MiB, false, "emails alerts; Alertmanager idles near 20MiB")
+		}
+		if in.Logs {
+			add(Loki, LokiMemory, false, "stores and serves the logs: one binary over one stream per container, filesystem storage")
+			add(OtelCollector, OtelCollectorMemory, false, "reads every container's log file and sends it to Loki; its memory_limiter holds it under 80% of this")
 		}
 	}
 	return b
@@ -347,6 +385,35 @@ func Compute(h Host, in Inputs) (Plan, error) {
 		in.MongoDBMembers = 1
 	}
 	p := Plan{Host: h, MongoDBMembers: in.MongoDBMembers}
+	in.Logs = in.Logs && in.Monitoring
+	if in.Logs && !in.logsWeighed {
+		// Logs go in when the host has the memory: not below Rocket.Chat's
+		// published minimum, and not when their budgets would squeeze the
+		// app or MongoDB below the sizes rcgen aims for.
+		in.logsWeighed = true
+		why := fmt.Sprintf("this host has %s, below Rocket.Chat's published minimum of %s", spec.FormatBytes(h.Memory), spec.FormatBytes(LogsMinHost))
+		if float64(h.Memory) >= float64(LogsMinHost)*tolerance {
+			p, err := Compute(h, in)
+			if err != nil || p.AppMemory >= appComfort && p.MongoDBMemory >= mongoComfort && p.Total() <= p.Usable() {
+				return p, err
+			}
+			why = fmt.Sprintf("with them the limits would add up to %s of the %s usable, the app would get %s and MongoDB %s (rcgen aims for %s and %s)",
+				spec.FormatBytes(p.Total()), spec.FormatBytes(p.Usable()), spec.FormatBytes(p.AppMemory), spec.FormatBytes(p.MongoDBMemory), spec.FormatBytes(appComfort), spec.FormatBytes(mongoComfort))
+		}
+		in.Logs = false
+		q, err := Compute(h, in)
+		if err != nil {
+			return q, err
+		}
+		q.LogsReason = fmt.Sprintf("off: Loki and its collector (%s) do not fit: %s", spec.FormatBytes(LokiMemory+OtelCollectorMemory), why)
+		q.Warnings = append(q.Warnings, "logs are left out: "+strings.TrimPrefix(q.LogsReason, "off: ")+"; give the host more memory for them")
+		return q, nil
+	}
+	if in.Logs {
+		p.Logs = true
+		p.LogsReason = fmt.Sprintf("Loki %s and the collector %s: every container's log searchable in Grafana, and alerts on what only the logs show",
+			spec.FormatBytes(LokiMemory), spec.FormatBytes(OtelCollectorMemory))
+	}
 
 	if float64(h.Memory) < float64(minHostMemory)*tolerance && !in.Force {
 		return Plan{}, &ErrTooSmall{Host: h, Need: minHostMemory, Forcible: true,

@@ -97,6 +97,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		in.MongoDBMembers = 1
 	}
 	sw := &Swarm{}
+	in.Logs = in.Logs && in.Monitoring
 	var total Host
 	for _, n := range nodes {
 		sw.Nodes = append(sw.Nodes, SwarmNode{Name: n.Name, CPUs: n.CPUs, Memory: n.Memory, Reserve: reserveFor(n.Memory)})
@@ -147,6 +148,11 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 	if in.Monitoring {
 		for i := range all {
 			place(i, NodeExporter, budget(NodeExporter))
+			if in.Logs {
+				// Global like the node exporter: each node's containers
+				// write their logs to that node's disk.
+				place(i, OtelCollector, budget(OtelCollector))
+			}
 		}
 	}
 
@@ -196,6 +202,9 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		mon = pick(spec.RoleMonitoring, func(i int) bool { return isMember(i) || i == proxy })
 		sw.MonitoringNode = sw.Nodes[mon].Name
 		place(mon, Grafana, budget(Grafana))
+		if in.Logs {
+			place(mon, Loki, budget(Loki))
+		}
 		if in.Alerting {
 			place(mon, Alertmanager, budget(Alertmanager))
 		}
@@ -403,6 +412,11 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		spec.Plural(p.Processes, "app task", "app tasks"), carry, UsersPerProcess, spec.FormatBytes(mongoPer), FormatCores(p.MongoDBCPUs))
 	p.Services = swarmBudgets(in, p.Processes, len(p.ScrapeTargets))
 	p.Swarm = sw
+	if in.Logs {
+		p.Logs = true
+		p.LogsReason = fmt.Sprintf("Loki %s on %s and a collector %s on every node (global): every container's log searchable in Grafana, and alerts on what only the logs show",
+			spec.FormatBytes(LokiMemory), sw.MonitoringNode, spec.FormatBytes(OtelCollectorMemory))
+	}
 	if in.MongoDBMembers == 1 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("one MongoDB member: when %s is down, chat is down; three members on three nodes keep a primary when one node dies", sw.MemberNodes[0]))
 	}
@@ -419,9 +433,9 @@ func swarmScrapeTargets(in Inputs, processes, nodes int) []string {
 	var t []string
 	for _, x := range scrapeTargets(in, processes) {
 		t = append(t, x)
-		if x == NodeExporter {
+		if x == NodeExporter || x == OtelCollector {
 			for range nodes - 1 {
-				t = append(t, NodeExporter)
+				t = append(t, x)
 			}
 		}
 	}
@@ -445,6 +459,8 @@ func swarmBudgets(in Inputs, processes, targets int) []Budget {
 			x.Reason = fmt.Sprintf("256MiB plus 16MiB for each of its %d scrape targets", targets)
 		case NodeExporter:
 			x.Reason = "host metrics for Prometheus, on every node (global)"
+		case OtelCollector:
+			x.Reason = "reads the log files of its node's containers and sends them to Loki, on every node (global); its memory_limiter holds it under 80% of this"
 		}
 		b = append(b, x)
 	}

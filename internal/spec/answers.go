@@ -149,6 +149,14 @@ type Answers struct {
 	// (whichever is reached first), in Prometheus's own units.
 	MetricsRetention     string `yaml:"metrics_retention,omitempty"`
 	MetricsRetentionSize string `yaml:"metrics_retention_size,omitempty"`
+	// Logs adds Loki and a log collector to the monitoring: every
+	// container's log in one place, searchable in Grafana, with alerts on
+	// what only the logs show. It needs monitoring; the plan leaves it out
+	// on a host without the memory for it (sizing.Plan.LogsReason).
+	Logs bool `yaml:"logs"`
+	// LogsRetention is how long Loki keeps logs, in whole days (a
+	// Prometheus-style duration such as 7d or 2w).
+	LogsRetention string `yaml:"logs_retention,omitempty"`
 	// SMTP settings for alert emails; alerts are emailed when SMTPHost and
 	// AlertEmail are set.
 	SMTPHost   string `yaml:"smtp_host,omitempty"`
@@ -226,6 +234,8 @@ const (
 	KeyProxyNetwork      = "proxy_network"
 	KeyProxyCertResolver = "proxy_certresolver"
 	KeyMonitoring        = "monitoring"
+	KeyLogs              = "logs"
+	KeyLogsRetention     = "logs_retention"
 	KeyAlertEmail        = "alert_email"
 	KeySMTPHost          = "smtp_host"
 	KeySMTPFrom          = "smtp_from"
@@ -280,11 +290,25 @@ func Default() Answers {
 		Monitoring:           true,
 		MetricsRetention:     "15d",
 		MetricsRetentionSize: "10GB",
+		Logs:                 true,
+		LogsRetention:        DefaultLogsRetention,
 		Backup:               true,
 		BackupSchedule:       DefaultBackupSchedule,
 		BackupKeep:           DefaultBackupKeep,
 	}
 }
+
+// DefaultLogsRetention is how long Loki keeps logs unless told: a week
+// covers a weekend's incident found on Monday, and Loki, unlike
+// Prometheus, has no size limit, so the disk is bounded by time (and the
+// rate at which the processes log).
+const DefaultLogsRetention = "7d"
+
+// LogsOn reports whether the deployment asks for logs: logs are part of
+// the monitoring. Not on Kubernetes: a cluster ships its pods' logs with
+// its own stack (the Kubernetes README says so), and rcgen writes no Loki
+// or collector there.
+func (a Answers) LogsOn() bool { return a.Monitoring && a.Logs && !a.Kubernetes() }
 
 // Swarm reports whether the deployment is a Docker Swarm stack.
 func (a Answers) Swarm() bool { return a.Target == TargetSwarm }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rcgen/rcgen/internal/catalog"
@@ -153,6 +154,11 @@ func (a Answers) check(key string) error {
 		return ValidatePromDuration(a.MetricsRetention)
 	case "metrics_retention_size":
 		return ValidatePromSize(a.MetricsRetentionSize)
+	case KeyLogsRetention:
+		if a.LogsRetention == "" && !a.Logs {
+			return nil // no logs kept (the Kubernetes target keeps none)
+		}
+		return ValidateLogsRetention(a.LogsRetention)
 	case KeySMTPHost:
 		if a.SMTPHost == "" {
 			return nil
@@ -316,6 +322,26 @@ func ValidatePromDuration(s string) error {
 	d, err := model.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return fmt.Errorf("%q is not a Prometheus duration: give e.g. 15d, 8w or 1y (each unit once, largest first)", s)
+	}
+	return nil
+}
+
+// ValidateLogsRetention checks how long Loki keeps logs. Loki reads
+// limits_config.retention_period with the same parser as Prometheus
+// (prometheus/common model.Duration), and its compactor deletes by whole
+// index periods of 24h (tsdb, schema v13): "the minimum retention period
+// is 24h" (https://grafana.com/docs/loki/v3.7.x/operations/storage/retention/).
+// So whole days only, which is what the operator means anyway.
+func ValidateLogsRetention(s string) error {
+	d, err := model.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a duration Loki reads: give whole days, e.g. 7d, 2w or 30d (each unit once, largest first)", s)
+	}
+	if time.Duration(d)%(24*time.Hour) != 0 {
+		return fmt.Errorf("%q is not whole days: Loki deletes logs a day at a time, give e.g. 7d or 2w", s)
+	}
+	if time.Duration(d) > 10*365*24*time.Hour {
+		return fmt.Errorf("%q is more than 10 years: give e.g. 30d or 1y", s)
 	}
 	return nil
 }

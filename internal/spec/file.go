@@ -124,6 +124,11 @@ func Marshal(a Answers, rcgenVersion string) []byte {
 		// Retention means nothing without Prometheus.
 		a.MetricsRetention, a.MetricsRetentionSize = "", ""
 	}
+	if !a.Logs {
+		// Retention means nothing without Loki. (logs itself is kept
+		// without monitoring: it is what turning monitoring back on brings.)
+		a.LogsRetention = ""
+	}
 	var n yaml.Node
 	if err := n.Encode(a); err != nil {
 		panic(fmt.Sprintf("spec: encoding the answers: %v", err))

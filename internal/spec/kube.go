@@ -82,6 +82,9 @@ func (a *Answers) KubeDefaults() {
 	if a.Monitoring && a.KubeMonitoring == "" {
 		a.KubeMonitoring = KubeMonitoringOperator
 	}
+	// No Loki or collector on a cluster (LogsOn): rcgen.yaml must not say
+	// there are.
+	a.Logs, a.LogsRetention = false, ""
 }
 
 // checkKubeKey checks the form of one Kubernetes answer.

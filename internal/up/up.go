@@ -50,7 +50,8 @@ func Stages(services []string) []Stage {
 			apps = append(apps, s)
 		case s == sizing.Caddy:
 			proxy = append(proxy, s)
-		case s == sizing.Prometheus || s == sizing.Grafana || s == sizing.Alertmanager || strings.HasSuffix(s, "-exporter") || strings.Contains(s, "-exporter-"):
+		case s == sizing.Prometheus || s == sizing.Grafana || s == sizing.Alertmanager || s == sizing.Loki || s == sizing.OtelCollector ||
+			strings.HasSuffix(s, "-exporter") || strings.Contains(s, "-exporter-"):
 			monitoring = append(monitoring, s)
 		case s == sizing.Backup:
 			bak = append(bak, s)

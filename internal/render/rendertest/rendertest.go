@@ -4,6 +4,7 @@
 package rendertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"go/build"
@@ -428,4 +429,58 @@ func NeedTraefik(tb testing.TB) {
 		}
 		tb.Skip("SKIPPED: " + msg)
 	}
+}
+
+// ImageOtelcol is the OpenTelemetry Collector with the components rcgen's
+// collector configuration uses, at the contrib image's release, built by
+// scripts/install-test-tools from tools/otelcol into GOPATH/bin as
+// otelcol-rcgen-vX.Y.Z.
+func ImageOtelcol() string {
+	tag := catalog.OtelCollectorImage[strings.Index(catalog.OtelCollectorImage, ":")+1:]
+	return filepath.Join(build.Default.GOPATH, "bin", "otelcol-rcgen-v"+tag)
+}
+
+// NeedOtelcol stops a test that runs the collector when it is not built:
+// a failure under CI=true, a loud skip elsewhere (as Need). It returns
+// the binary's path.
+func NeedOtelcol(tb testing.TB) string {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("skipping the real OpenTelemetry Collector in -short mode (make check); make test runs it")
+	}
+	if _, err := os.Stat(ImageOtelcol()); err != nil {
+		msg := "missing " + ImageOtelcol() + " (make tools builds it): the generated collector configuration is NOT checked by the real collector"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(msg)
+		}
+		tb.Skip("SKIPPED: " + msg)
+	}
+	return ImageOtelcol()
+}
+
+// Otelcol runs the collector's own `validate` on a configuration: every
+// component must exist and accept its settings, and the pipelines must
+// connect.
+func Otelcol(bin string, config []byte) error {
+	dir, err := os.MkdirTemp("", "otelcol-validate")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// validate opens file_storage's directory, the collector's volume in
+	// the container: the same configuration with a directory of this host.
+	storage := filepath.Join(dir, "storage")
+	if err := os.Mkdir(storage, 0o755); err != nil {
+		return err
+	}
+	config = bytes.ReplaceAll(config, []byte("directory: /var/lib/otelcol\n"), []byte("directory: "+storage+"\n"))
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, config, 0o644); err != nil {
+		return err
+	}
+	out, err := exec.Command(bin, "validate", "--config="+path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("otelcol validate: %v\n%s", err, out)
+	}
+	return nil
 }
