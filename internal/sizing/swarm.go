@@ -379,7 +379,11 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		n.Reason = fmt.Sprintf("%s of %s pinned, room for %s of %s", spec.FormatBytes(n.Pinned), spec.FormatBytes(n.Memory-n.Reserve),
 			spec.Plural(n.AppTasks, "app task", "app tasks"), spec.FormatBytes(SwarmAppMemory))
 		if over := n.Pinned + apps - (n.Memory - n.Reserve); over > 0 {
-			return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("node %s would need %s more than it has for %s: give it more memory, or move a role to another node", n.Name, spec.FormatBytes(over), strings.Join(n.Services, ", "))}
+			fix := "give it more memory, or move a role to another node"
+			if slices.Contains(n.Services, Loki) {
+				fix += ", or leave the logs out (Loki and the collector: --logs=false, or logs: false in the answers file)"
+			}
+			return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("node %s would need %s more than it has for %s: %s", n.Name, spec.FormatBytes(over), strings.Join(n.Services, ", "), fix)}
 		}
 	}
 
