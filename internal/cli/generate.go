@@ -527,8 +527,12 @@ func (o *GenerateOptions) summarize(a spec.Answers, plan sizing.Plan) {
 		fmt.Fprintf(stdout, "Plan for %s on %d nodes: it serves about %d concurrent users: %s of %s, MongoDB %s of %s on %s (details in %s).\n",
 			plan.Host, len(k.Nodes), plan.UsersCapacity, spec.Plural(plan.Processes, "app pod", "app pods"), spec.FormatBytes(plan.AppMemory),
 			spec.Plural(plan.MongoDBMembers, "member", "members"), spec.FormatBytes(plan.MongoDBMemory), strings.Join(k.MemberNodes, ", "), filepath.Join(o.Out, render.ReadmeFile))
-		fmt.Fprintf(stdout, "Next: review the manifests, then deploy with kubectl apply -k %s (on OpenShift: kubectl apply -k %s), and point %s at your ingress, as %s says (Deploy).\n",
-			shellArg(o.Out), shellArg(filepath.Join(o.Out, "openshift")), a.Domain, filepath.Join(o.Out, render.ReadmeFile))
+		platform := " (on OpenShift, generate with --openshift)"
+		if a.OpenShift {
+			platform = " (written for OpenShift's restricted-v2)"
+		}
+		fmt.Fprintf(stdout, "Next: review the manifests, then deploy with kubectl apply -k %s%s, and point %s at your ingress, as %s says (Deploy).\n",
+			shellArg(o.Out), platform, a.Domain, filepath.Join(o.Out, render.ReadmeFile))
 		fmt.Fprintf(stdout, "Secrets: in %s (mode 0600; kustomize makes the Secrets from them): keep them with the deployment, never in a repository.\n", filepath.Join(o.Out, "secrets"))
 		return
 	}

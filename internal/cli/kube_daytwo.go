@@ -39,7 +39,7 @@ func kubeRefusal(command string, a spec.Answers, dir string) error {
 	case "restore":
 		what = fmt.Sprintf("restore by hand as %s says (Restore): scale the app to 0, load the dump with mongorestore into the replica set, scale it back", readme)
 	case "up":
-		what = fmt.Sprintf("deploy it with kubectl apply -k %s (on OpenShift: kubectl apply -k %s), as %s says (Deploy)", shellArg(dir), shellArg(filepath.Join(dir, "openshift")), readme)
+		what = fmt.Sprintf("deploy it with kubectl apply -k %s, as %s says (Deploy)", shellArg(dir), readme)
 	case "status":
 		what = fmt.Sprintf("see it with kubectl -n %s get pods,jobs,pvc and kubectl -n %s rollout status deployment/%s", ns, ns, render.KubeApp)
 	case "doctor":

@@ -98,7 +98,7 @@ func questions() []question {
 		{key: spec.KeyMembers, label: "MongoDB members", ask: (*wizard).askMembers},
 		{key: spec.KeyMonitoring, label: "monitoring", ask: (*wizard).askMonitoring},
 		{key: spec.KeyKubeMonitoring, label: "Kubernetes monitoring", ask: (*wizard).askKubeMonitoring, after: []string{spec.KeyTarget, spec.KeyMonitoring}},
-		{key: spec.KeyLogs, label: "logs", ask: (*wizard).askLogs, after: []string{spec.KeyMonitoring}},
+		{key: spec.KeyLogs, label: "logs", ask: (*wizard).askLogs, after: []string{spec.KeyTarget, spec.KeyMonitoring}},
 		{key: spec.KeyAlertEmail, label: "alert emails", ask: (*wizard).askAlerts, after: []string{spec.KeyMonitoring}},
 		{key: spec.KeyBackup, label: "backups", ask: (*wizard).askBackup, settledBy: []string{spec.KeySchedule, spec.KeyBackupKeep}},
 		{key: spec.KeyVersion, label: "Rocket.Chat release", ask: (*wizard).askVersion, onChange: true},
@@ -640,8 +640,8 @@ func (w *wizard) askMonitoring() error {
 // askLogs asks whether Loki and the log collector run (with monitoring).
 func (w *wizard) askLogs() error {
 	a := w.a
-	if !a.Monitoring {
-		return nil
+	if !a.Monitoring || a.Kubernetes() {
+		return nil // a cluster ships its pods' logs itself (LogsOn)
 	}
 	w.record(spec.KeyLogs)
 	v, err := w.p.Confirm("Keep every container's logs in Loki, searchable in Grafana?",

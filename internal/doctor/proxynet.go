@@ -48,7 +48,7 @@ func ProxyNetwork(ctx context.Context, sys System, name, proxy, project string, 
 		if strings.Contains(strings.ToLower(msg), "not found") || strings.Contains(strings.ToLower(msg), "no such network") {
 			r.Status = Fail
 			r.Found = fmt.Sprintf("the Docker network %s that %s reaches the app on does not exist (docker compose up would refuse the project)", name, proxy)
-			r.Do = fmt.Sprintf("if your proxy runs on another network, re-run rcgen generate with --proxy-network naming it (docker inspect YOUR-PROXY-CONTAINER --format '{{json .NetworkSettings.Networks}}' lists them); "+
+			r.Do = fmt.Sprintf("if your proxy runs on another network, name it: `rcgen generate --proxy-network NAME` (docker inspect YOUR-PROXY-CONTAINER --format '{{json .NetworkSettings.Networks}}' lists them); "+
 				"else create it (%s) and connect your proxy to it (docker network connect %s YOUR-PROXY-CONTAINER)", create, name)
 			return r
 		}
@@ -66,7 +66,7 @@ func ProxyNetwork(ctx context.Context, sys System, name, proxy, project string, 
 	if swarm && (driver != "overlay" || scope != "swarm" || !attachable) {
 		r.Status = Fail
 		r.Found = fmt.Sprintf("the Docker network %s is a %s network of scope %s (attachable %t): a stack's services join only an attachable overlay network", name, driver, scope, attachable)
-		r.Do = fmt.Sprintf("create the proxy's network as one (%s) and run the proxy on it, or re-run rcgen generate with --proxy-network naming the overlay network your proxy uses", create)
+		r.Do = fmt.Sprintf("create the proxy's network as one (%s) and run the proxy on it, or name the overlay network your proxy uses: `rcgen generate --proxy-network NAME`", create)
 		return r
 	}
 	var others []string
@@ -87,7 +87,7 @@ func ProxyNetwork(ctx context.Context, sys System, name, proxy, project string, 
 	default:
 		r.Status = Warn
 		r.Found = fmt.Sprintf("the Docker network %s exists, but no container other than this deployment's is on it: %s cannot reach the app", name, proxy)
-		r.Do = fmt.Sprintf("connect your proxy's container to it (docker network connect %s YOUR-PROXY-CONTAINER), or re-run rcgen generate with --proxy-network naming the network your proxy is on", name)
+		r.Do = fmt.Sprintf("connect your proxy's container to it (docker network connect %s YOUR-PROXY-CONTAINER), or name the network your proxy is on: `rcgen generate --proxy-network NAME`", name)
 	}
 	return r
 }

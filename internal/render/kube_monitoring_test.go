@@ -29,7 +29,7 @@ import (
 func kubeData(t testing.TB, members, processes int, edit func(*spec.Answers)) *render.Data {
 	t.Helper()
 	a := spec.Default()
-	a.Target, a.Domain, a.Email, a.MongoDBMembers = spec.TargetSwarm, "chat.example.com", "admin@example.com", members
+	a.Target, a.Domain, a.Email, a.MongoDBMembers = spec.TargetKubernetes, "chat.example.com", "admin@example.com", members
 	if processes > 1 {
 		a.License, a.Processes = "TEST-LICENCE-NOT-REAL", processes
 	}
@@ -41,10 +41,11 @@ func kubeData(t testing.TB, members, processes int, edit func(*spec.Answers)) *r
 	if edit != nil {
 		edit(&a)
 	}
+	a.KubeDefaults()
 	if err := a.Validate(); err != nil {
 		t.Fatalf("answers: %v", err)
 	}
-	plan, err := sizing.ComputeSwarm(a.Nodes, gen.Inputs(a, false))
+	plan, err := sizing.ComputeKube(a.Nodes, gen.Inputs(a, false))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

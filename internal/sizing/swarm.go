@@ -381,7 +381,7 @@ func ComputeSwarm(nodes spec.Nodes, in Inputs) (Plan, error) {
 		if over := n.Pinned + apps - (n.Memory - n.Reserve); over > 0 {
 			fix := "give it more memory, or move a role to another node"
 			if slices.Contains(n.Services, Loki) {
-				fix += ", or leave the logs out (Loki and the collector: --logs=false, or logs: false in the answers file)"
+				fix += ", or turn {logs} off (no Loki or log collector)"
 			}
 			return Plan{}, &spec.FieldError{Key: spec.KeyNodes, Msg: fmt.Sprintf("node %s would need %s more than it has for %s: %s", n.Name, spec.FormatBytes(over), strings.Join(n.Services, ", "), fix)}
 		}

@@ -84,7 +84,7 @@ func (a *Answers) KubeDefaults() {
 	}
 	// No Loki or collector on a cluster (LogsOn): rcgen.yaml must not say
 	// there are.
-	a.Logs, a.LogsRetention = false, ""
+	a.Logs = false
 }
 
 // checkKubeKey checks the form of one Kubernetes answer.
