@@ -143,7 +143,14 @@ var dashboards = []dashboard{
 // mongod's c), https://grafana.com/docs/loki/v3.7.x/send-data/otel/. The
 // counts come from Prometheus: the collector counts the lines as it reads
 // them (otelcol/config.yaml), the same counters the alerts read.
-var logsDashboard = dashboard{"grafana/dashboards/logs.json", "rcgen-logs", "Logs", false, []panelSpec{
+// logsDashboardUID and logsDashboardTag: the logs dashboard, and the tag
+// the other dashboards' links find it by.
+const (
+	logsDashboardUID = "rcgen-logs"
+	logsDashboardTag = "rcgen-logs"
+)
+
+var logsDashboard = dashboard{"grafana/dashboards/logs.json", logsDashboardUID, "Logs", false, []panelSpec{
 	{"Errors per process", "timeseries", "short", "Lines at error or fatal severity each service logged, per 5 minutes; an alert fires past 20 in 10 minutes.",
 		[][2]string{{`sum by (service_name) (increase(rcgen_log_errors_total{job="otelcol"}[5m]))`, "{{service_name}}"}}},
 	{"MongoDB elections and slow queries", "timeseries", "short", "Elections a member won (the primary changed) and operations mongod logged as slow, per hour.",
@@ -249,10 +256,25 @@ func (d dashboard) json() ([]byte, error) {
 			"sort":       3,
 		})
 	}
+	tags := []string{"rocketchat", "rcgen"}
+	// Every other dashboard links to the logs of the same time range
+	// (Grafana's dashboard links by tag, keepTime: the link lists the
+	// dashboards carrying the tag, so it shows nothing where logs are off:
+	// https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/manage-dashboard-links/).
+	var links []any
+	if d.uid == logsDashboardUID {
+		tags = append(tags, logsDashboardTag)
+	} else {
+		links = append(links, map[string]any{
+			"title": "Logs", "type": "dashboards", "tags": []string{logsDashboardTag},
+			"asDropdown": false, "keepTime": true, "includeVars": false, "targetBlank": false, "icon": "doc", "tooltip": "", "url": "",
+		})
+	}
 	dash := map[string]any{
 		"uid":           d.uid,
 		"title":         d.title,
-		"tags":          []string{"rocketchat", "rcgen"},
+		"tags":          tags,
+		"links":         append([]any{}, links...),
 		"timezone":      "browser",
 		"schemaVersion": 39,
 		"version":       1,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,5 +105,50 @@ tests:
 	}
 	if out, err := exec.Command("promtool", "test", "rules", path).CombinedOutput(); err != nil {
 		t.Errorf("promtool test rules: %v\n%s\n%s", err, out, file)
+	}
+}
+
+// TestDashboardsLinkToTheLogs: the overview and MongoDB dashboards link to
+// the logs dashboard over the same time range, by the tag only the logs
+// dashboard carries (so where logs are off the link lists nothing).
+func TestDashboardsLinkToTheLogs(t *testing.T) {
+	type link struct {
+		Type     string   `json:"type"`
+		Tags     []string `json:"tags"`
+		KeepTime bool     `json:"keepTime"`
+	}
+	type dash struct {
+		UID   string   `json:"uid"`
+		Tags  []string `json:"tags"`
+		Links []link   `json:"links"`
+	}
+	logsFile, err := render.LogsDashboard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs dash
+	if err := json.Unmarshal(logsFile.Content, &logs); err != nil {
+		t.Fatal(err)
+	}
+	files, err := render.Dashboards(3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		var d dash
+		if err := json.Unmarshal(f.Content, &d); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range d.Links {
+			for _, tag := range l.Tags {
+				if l.Type == "dashboards" && l.KeepTime && slices.Contains(logs.Tags, tag) && !slices.Contains(d.Tags, tag) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s (%s) has no link to the logs dashboard's tag over the same time range: links %+v, logs tags %v", f.Path, d.UID, d.Links, logs.Tags)
+		}
 	}
 }
